@@ -1,0 +1,201 @@
+//! The command line's shape. Parsing validates and builds; it does not act.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fanout",
+    version,
+    about = "Share one post to many places at once — from your own machine.",
+    after_help = "Exit codes: 0 done; 1 a local failure (database, files, keychain); 2 bad usage; \
+                  3 input Fanout refused (unknown account, empty or too long post, unreadable media, \
+                  bad --at, a state that does not allow the change); 4 the platform refused or could \
+                  not be reached while linking or checking an account; 5 `post --wait` ended with a \
+                  delivery that was not sent."
+)]
+pub struct Cli {
+    /// Where Fanout keeps its database and media (shared with the desktop app).
+    #[arg(long, global = true, env = "FANOUT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Where account secrets live: the system keychain, or (headless machines, tests) a plain
+    /// owner-only file in the data folder.
+    #[arg(long, global = true, env = "FANOUT_SECRET_STORE", value_enum, default_value_t = SecretStoreKind::Keychain)]
+    pub secret_store: SecretStoreKind,
+
+    /// Longest time one HTTP request may take, in seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 120.0)]
+    pub http_timeout: f64,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretStoreKind {
+    Keychain,
+    File,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the local sandbox (fake Mastodon and Discord) in the foreground.
+    Sandbox {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// A JSON fault plan to start with (see sandbox/README.md).
+        #[arg(long, value_name = "FILE")]
+        faults: Option<PathBuf>,
+    },
+    /// Link, list, switch on or off, check and remove accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Queue one post for one or more accounts.
+    Post(PostArgs),
+    /// Show the deliveries and their states.
+    Outbox {
+        #[arg(long)]
+        json: bool,
+        /// Show at most this many (newest first).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Try a delivery again (needs attention, failed, or waiting to retry).
+    Retry { id: String },
+    /// Cancel a delivery that has not been sent.
+    Cancel { id: String },
+    /// Settle an unconfirmed delivery after checking the account yourself.
+    Resolve(ResolveArgs),
+    /// Deliver what is due.
+    Worker(WorkerArgs),
+    /// Start the sandbox, link demo accounts, share a sample post and watch it settle.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Link an account (it starts disabled unless --enable is given).
+    #[command(subcommand)]
+    Add(AddCommand),
+    /// List linked accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allow posting to an account.
+    Enable { account: String },
+    /// Stop posting to an account (its queued deliveries wait).
+    Disable { account: String },
+    /// Unlink an account: deletes its secret, cancels what it had queued, keeps history.
+    Remove { account: String },
+    /// Check an account's credentials with one API call.
+    Verify { account: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddCommand {
+    /// A Mastodon account: the server's address and an access token (read from standard input).
+    Mastodon {
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// Read the access token from standard input (never from the command line, where other
+        /// users and the shell history could see it).
+        #[arg(long, required = true)]
+        token_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
+    /// A Discord channel webhook (its URL, read from standard input).
+    Discord {
+        #[arg(long, required = true)]
+        webhook_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddCommon {
+    /// A short name to refer to the account by.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Enable the account right away.
+    #[arg(long)]
+    pub enable: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// The post's text.
+    pub text: String,
+    /// A photo or video to attach (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
+    /// An account to post to, by name or id (repeatable).
+    #[arg(long = "to", value_name = "ACCOUNT")]
+    pub to: Vec<String>,
+    /// Post at this time instead of now (RFC 3339, e.g. 2026-12-01T09:30:00+01:00).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Deliver now and show progress per target until each is settled.
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub tuning: WorkerTuning,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ResolveHow {
+    /// You saw it live: mark it sent.
+    #[arg(long)]
+    pub sent: bool,
+    /// You checked it is not live: send it again.
+    #[arg(long)]
+    pub resend: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    pub id: String,
+    #[command(flatten)]
+    pub how: ResolveHow,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Exit when nothing is due and nothing is running.
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub tuning: WorkerTuning,
+}
+
+/// Advanced delivery settings; the defaults suit normal use.
+#[derive(Debug, Args, Clone)]
+pub struct WorkerTuning {
+    /// How long a claimed delivery stays reserved without a heartbeat, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    pub lease_ms: u64,
+    /// Deliveries in flight at once (different accounts).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Least time between two deliveries to one account, in milliseconds (default: per network).
+    #[arg(long, value_name = "MS")]
+    pub pace_ms: Option<u64>,
+    /// First retry waits up to this long, in milliseconds; each further one up to twice as long.
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    pub retry_base_ms: u64,
+    /// Attempts before a delivery is marked failed.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_attempts: u32,
+    /// Wait before asking a platform about a publish whose answer was lost, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    pub reconcile_ms: u64,
+}

@@ -1,0 +1,335 @@
+//! One function per command: read the arguments, make the core calls, print the result.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::clock::Timestamp;
+use fanout_core::error::{Error, Result};
+use fanout_core::model::{Account, DeliveryId, DeliveryState};
+use fanout_core::outbox::Resolution;
+use fanout_core::post::{self, Draft};
+use fanout_core::secrets::Secret;
+use fanout_core::store::deliveries::Filter;
+use fanout_core::store::events;
+use fanout_core::worker::{RunSummary, StopWhen};
+use tokio_util::sync::CancellationToken;
+
+use crate::args::{AccountsCommand, AddCommand, Cli, Command, PostArgs, WorkerTuning};
+use crate::context::Context;
+use crate::exit;
+use crate::output;
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    match &cli.command {
+        Command::Sandbox { port, faults } => sandbox(*port, faults.as_deref()).await,
+        Command::Demo => crate::demo::run(&cli).await,
+        command => {
+            let cx = Context::open(&cli).await?;
+            match command {
+                Command::Accounts(sub) => accounts(&cx, sub).await,
+                Command::Post(args) => post(&cx, args).await,
+                Command::Outbox { json, limit } => outbox(&cx, *json, *limit),
+                Command::Retry { id } => {
+                    let d = cx.outbox(&WorkerTuning::defaults()).retry(id, cx.clock.now())?;
+                    println!("Delivery {} is queued again with a fresh retry budget.", output::short(&d.id.to_string()));
+                    Ok(0)
+                }
+                Command::Cancel { id } => {
+                    let d = cx.outbox(&WorkerTuning::defaults()).cancel(id, cx.clock.now())?;
+                    println!("Delivery {} is cancelled.", output::short(&d.id.to_string()));
+                    Ok(0)
+                }
+                Command::Resolve(args) => {
+                    let how = if args.how.sent { Resolution::Sent } else { Resolution::Resend };
+                    let d = cx.outbox(&WorkerTuning::defaults()).resolve(&args.id, how, cx.clock.now())?;
+                    match how {
+                        Resolution::Sent => println!("Delivery {} is marked sent.", output::short(&d.id.to_string())),
+                        Resolution::Resend => println!(
+                            "Delivery {} is queued to be sent again; the worker will send it.",
+                            output::short(&d.id.to_string())
+                        ),
+                    }
+                    Ok(0)
+                }
+                Command::Worker(args) => {
+                    let stop_when = if args.once { StopWhen::Idle } else { StopWhen::Cancelled };
+                    let summary = run_worker(&cx, &args.tuning, stop_when).await?;
+                    println!("{}", summary_line(&summary));
+                    Ok(0)
+                }
+                Command::Sandbox { .. } | Command::Demo => Ok(0),
+            }
+        }
+    }
+}
+
+impl WorkerTuning {
+    pub fn defaults() -> Self {
+        Self {
+            lease_ms: 60_000,
+            concurrency: 8,
+            pace_ms: None,
+            retry_base_ms: 5_000,
+            max_attempts: 8,
+            reconcile_ms: 5_000,
+        }
+    }
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM, so a stop is graceful.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("stopping: finishing what is in flight…");
+        token.cancel();
+    });
+}
+
+async fn sandbox(port: u16, faults: Option<&std::path::Path>) -> Result<u8> {
+    let mut config = fanout_sandbox::SandboxConfig { port, ..Default::default() };
+    if let Some(path) = faults {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read the fault plan {}", path.display()), e))?;
+        config.faults = fanout_sandbox::FaultPlan::from_json(&text)
+            .map_err(|e| Error::invalid(format!("fault plan {}: {e}", path.display())))?;
+    }
+    let sandbox = fanout_sandbox::Sandbox::start(config)
+        .await
+        .map_err(|e| Error::invalid(format!("cannot start the sandbox: {e}")))?;
+    println!("{}", sandbox.url());
+    let _ = std::io::stdout().flush();
+    eprintln!("Fanout sandbox listening on {} (Ctrl-C to stop)", sandbox.url());
+    let stop = CancellationToken::new();
+    cancel_on_signal(stop.clone());
+    stop.cancelled().await;
+    sandbox.shutdown().await;
+    Ok(0)
+}
+
+fn read_secret_line(what: &str) -> Result<Secret> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Paste the {what}, then press Enter: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| Error::io(format!("cannot read the {what} from standard input"), e))?;
+    let value = line.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(format!("no {what} on standard input; pipe it in, e.g. `… < token.txt`")));
+    }
+    Ok(Secret::new(value))
+}
+
+async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
+    let accounts = cx.accounts();
+    match command {
+        AccountsCommand::Add(add) => {
+            let (credentials, common) = match add {
+                AddCommand::Mastodon { server, common, .. } => {
+                    (Credentials::Mastodon { server: server.clone(), token: read_secret_line("access token")? }, common)
+                }
+                AddCommand::Discord { common, .. } => {
+                    (Credentials::Discord { webhook_url: read_secret_line("webhook URL")? }, common)
+                }
+            };
+            let account = accounts
+                .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
+                .await?;
+            if common.json {
+                println!("{}", output::account_json(&account));
+            } else {
+                println!(
+                    "Linked {} account '{}' ({}), {}.",
+                    account.network.display_name(),
+                    account.name,
+                    account.remote_id.as_deref().unwrap_or("?"),
+                    if account.enabled {
+                        "enabled".to_owned()
+                    } else {
+                        format!("disabled — enable it with `fanout accounts enable {}`", account.name)
+                    }
+                );
+                println!("Its secret is kept in {}.", accounts.secrets().describe());
+            }
+            Ok(0)
+        }
+        AccountsCommand::List { json } => {
+            let list = accounts.list()?;
+            if *json {
+                println!("{}", serde_json::Value::Array(list.iter().map(output::account_json).collect()));
+            } else {
+                print!("{}", output::accounts_table(&list));
+            }
+            Ok(0)
+        }
+        AccountsCommand::Enable { account } => {
+            let a = accounts.set_enabled(account, true)?;
+            println!("Account '{}' is enabled.", a.name);
+            Ok(0)
+        }
+        AccountsCommand::Disable { account } => {
+            let a = accounts.set_enabled(account, false)?;
+            println!("Account '{}' is disabled; its queued deliveries wait until it is enabled again.", a.name);
+            Ok(0)
+        }
+        AccountsCommand::Remove { account } => {
+            let (a, cancelled) = accounts.remove(account).await?;
+            println!(
+                "Removed account '{}' and its secret{}.",
+                a.name,
+                if cancelled > 0 { format!("; {cancelled} unsent deliveries were cancelled") } else { String::new() }
+            );
+            Ok(0)
+        }
+        AccountsCommand::Verify { account } => {
+            let a = accounts.verify(account).await?;
+            println!("Account '{}' works: {}.", a.name, a.remote_id.as_deref().unwrap_or("?"));
+            Ok(0)
+        }
+    }
+}
+
+pub fn parse_at(text: &str) -> Result<Timestamp> {
+    Timestamp::parse_rfc3339(text).ok_or_else(|| {
+        Error::invalid(format!(
+            "--at '{text}' is not a date and time in RFC 3339 form, such as 2026-12-01T09:30:00+01:00"
+        ))
+    })
+}
+
+async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
+    let scheduled_at = args.at.as_deref().map(parse_at).transpose()?;
+    let draft = Draft { text: args.text.clone(), media: args.media.clone(), targets: args.to.clone(), scheduled_at };
+    let outbox = cx.outbox(&args.tuning);
+    let (post_id, deliveries) = post::enqueue(&outbox, &cx.registry, &cx.media_dir(), &draft, cx.clock.now())?;
+    if args.json && !args.wait {
+        let list: Vec<_> = deliveries
+            .iter()
+            .map(|(id, a)| serde_json::json!({"id": id.to_string(), "account": a.name, "network": a.network.as_str()}))
+            .collect();
+        println!("{}", serde_json::json!({"postId": post_id.to_string(), "deliveries": list}));
+        return Ok(0);
+    }
+    if !args.json {
+        let names: Vec<&str> = deliveries.iter().map(|(_, a)| a.name.as_str()).collect();
+        let when = match scheduled_at {
+            Some(at) => format!(" for {}", at.to_rfc3339()),
+            None => String::new(),
+        };
+        println!("Queued post {} for {}{when}.", output::short(&post_id.to_string()), names.join(", "));
+    }
+    if !args.wait {
+        if !args.json {
+            println!("A running worker delivers it (`fanout worker`), or post with --wait.");
+        }
+        return Ok(0);
+    }
+    let ids: Vec<DeliveryId> = deliveries.iter().map(|(id, _)| *id).collect();
+    wait_and_report(cx, &args.tuning, &ids, args.json).await
+}
+
+/// Runs a worker until `ids` settle, printing each state change; returns the exit code.
+pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[DeliveryId], json: bool) -> Result<u8> {
+    let names: HashMap<DeliveryId, String> = {
+        let rows = cx.outbox(tuning).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
+        rows.iter().map(|r| (r.delivery.id, format!("{} ({})", r.account_name, r.network.display_name()))).collect()
+    };
+    let start_seq = cx.store.read(|tx| Ok(events::since(tx, 0)?.last().map_or(0, |e| e.seq)))?;
+    let done = CancellationToken::new();
+    let printer = {
+        let store = cx.store.clone();
+        let names = names.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut seq = start_seq;
+            loop {
+                let finished = done.is_cancelled();
+                if let Ok(new) = store.read(|tx| events::since(tx, seq)) {
+                    for e in new {
+                        seq = e.seq;
+                        if let Some(name) = names.get(&e.delivery_id)
+                            && !json
+                        {
+                            println!("  {:<40} {:<16} {}", name, e.state.as_str(), e.detail.unwrap_or_default());
+                        }
+                    }
+                }
+                if finished {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let cancel = CancellationToken::new();
+    cancel_on_signal(cancel.clone());
+    let result = run_worker_with(cx, tuning, StopWhen::Settled(ids.to_vec()), cancel).await;
+    done.cancel();
+    let _ = printer.await;
+    result?;
+    let rows = cx.outbox(tuning).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
+    let now = cx.clock.now();
+    if json {
+        println!("{}", serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()));
+    } else {
+        println!();
+        for row in &rows {
+            let mark = if row.delivery.state == DeliveryState::Sent { "✓" } else { "✗" };
+            println!(
+                "{mark} {:<40} {:<16} {}",
+                names.get(&row.delivery.id).cloned().unwrap_or_default(),
+                row.delivery.state.as_str(),
+                output::state_note(row, now)
+            );
+        }
+    }
+    let all_sent = rows.iter().all(|r| r.delivery.state == DeliveryState::Sent);
+    Ok(if all_sent { 0 } else { exit::NOT_SENT })
+}
+
+async fn run_worker(cx: &Context, tuning: &WorkerTuning, stop_when: StopWhen) -> Result<RunSummary> {
+    let cancel = CancellationToken::new();
+    cancel_on_signal(cancel.clone());
+    run_worker_with(cx, tuning, stop_when, cancel).await
+}
+
+async fn run_worker_with(cx: &Context, tuning: &WorkerTuning, stop_when: StopWhen, cancel: CancellationToken) -> Result<RunSummary> {
+    cx.worker(tuning, stop_when).run(cancel).await
+}
+
+fn summary_line(s: &RunSummary) -> String {
+    format!(
+        "worker: {} sent, {} retrying, {} need attention, {} unconfirmed, {} failed, {} handed back",
+        s.sent, s.retrying, s.needs_attention, s.unconfirmed, s.failed, s.handed_back
+    )
+}
+
+fn outbox(cx: &Context, json: bool, limit: usize) -> Result<u8> {
+    let rows = cx.outbox(&WorkerTuning::defaults()).list(&Filter { limit: Some(limit), ..Filter::default() })?;
+    if json {
+        println!("{}", serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()));
+    } else {
+        print!("{}", output::outbox_table(&rows, cx.clock.now()));
+    }
+    Ok(0)
+}
+
+/// Used by the demo to label its accounts.
+pub fn describe_account(a: &Account) -> String {
+    format!("{} ({})", a.name, a.network.display_name())
+}

@@ -1,0 +1,147 @@
+//! How the CLI shows things: aligned text for people, `--json` for scripts. The JSON field names
+//! are part of the CLI's interface.
+
+use fanout_core::clock::Timestamp;
+use fanout_core::model::{Account, DeliveryState};
+use fanout_core::store::deliveries::OutboxRow;
+use serde_json::{Value, json};
+
+pub fn account_json(a: &Account) -> Value {
+    json!({
+        "id": a.id.to_string(),
+        "name": a.name,
+        "network": a.network.as_str(),
+        "endpoint": a.endpoint,
+        "remoteId": a.remote_id,
+        "enabled": a.enabled,
+        "demo": a.demo,
+        "health": a.health.as_str(),
+        "healthDetail": a.health_detail,
+        "createdAt": a.created_at.to_rfc3339(),
+    })
+}
+
+pub fn accounts_table(accounts: &[Account]) -> String {
+    if accounts.is_empty() {
+        return "No accounts linked yet. Link one with `fanout accounts add mastodon|discord …`, \
+                or try `fanout demo`.\n"
+            .to_owned();
+    }
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            vec![
+                format!("{}{}", a.name, if a.demo { " [demo]" } else { "" }),
+                a.network.display_name().to_owned(),
+                a.remote_id.clone().unwrap_or_default(),
+                if a.enabled { "enabled" } else { "disabled" }.to_owned(),
+                match &a.health_detail {
+                    Some(d) if a.health.as_str() != "ok" => format!("{}: {d}", a.health.as_str()),
+                    _ => a.health.as_str().to_owned(),
+                },
+                short(&a.id.to_string()),
+            ]
+        })
+        .collect();
+    table(&["NAME", "NETWORK", "IDENTITY", "STATE", "HEALTH", "ID"], &rows)
+}
+
+pub fn delivery_json(row: &OutboxRow) -> Value {
+    let d = &row.delivery;
+    json!({
+        "id": d.id.to_string(),
+        "postId": d.post_id.to_string(),
+        "account": row.account_name,
+        "accountId": d.account_id.to_string(),
+        "network": row.network.as_str(),
+        "demo": row.demo,
+        "state": d.state.as_str(),
+        "attempts": d.attempts,
+        "nextAttemptAt": (matches!(d.state, DeliveryState::Queued | DeliveryState::RetryWait | DeliveryState::Unconfirmed)
+            && d.next_attempt_at != Timestamp::NEVER).then(|| d.next_attempt_at.to_rfc3339()),
+        "error": d.last_error.as_ref().map(|e| json!({"kind": e.kind.as_str(), "message": e.message})),
+        "remoteId": d.remote_id,
+        "remoteUrl": d.remote_url,
+        "text": row.post_text,
+        "mediaCount": row.media_count,
+        "scheduledAt": row.scheduled_at.map(|t| t.to_rfc3339()),
+        "createdAt": d.created_at.to_rfc3339(),
+        "updatedAt": d.updated_at.to_rfc3339(),
+    })
+}
+
+/// What a person needs to know about a delivery's state, in a few words.
+pub fn state_note(row: &OutboxRow, now: Timestamp) -> String {
+    let d = &row.delivery;
+    let error = d.last_error.as_ref().map(|e| e.message.as_str()).unwrap_or("");
+    match d.state {
+        DeliveryState::Sent => d.remote_url.clone().or_else(|| d.remote_id.clone()).unwrap_or_default(),
+        DeliveryState::Queued if d.next_attempt_at.0 > now.0 => format!("scheduled for {}", d.next_attempt_at.to_rfc3339()),
+        DeliveryState::Queued => "waiting for the worker".to_owned(),
+        DeliveryState::Running => format!("attempt {}", d.attempts),
+        DeliveryState::RetryWait => format!("retry at {} — {error}", d.next_attempt_at.to_rfc3339()),
+        DeliveryState::Unconfirmed if d.next_attempt_at == Timestamp::NEVER => error.to_owned(),
+        DeliveryState::Unconfirmed => format!("checking with the platform — {error}"),
+        _ => error.to_owned(),
+    }
+}
+
+pub fn outbox_table(rows: &[OutboxRow], now: Timestamp) -> String {
+    if rows.is_empty() {
+        return "The outbox is empty.\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                short(&row.delivery.id.to_string()),
+                format!("{}{}", row.account_name, if row.demo { " [demo]" } else { "" }),
+                row.delivery.state.as_str().to_owned(),
+                excerpt(&row.post_text, 32),
+                state_note(row, now),
+            ]
+        })
+        .collect();
+    table(&["ID", "ACCOUNT", "STATE", "POST", "DETAIL"], &rows)
+}
+
+/// The last 8 characters of an id: its random part, enough to refer to it (commands accept a
+/// unique end of an id).
+pub fn short(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    chars[chars.len().saturating_sub(8)..].iter().collect()
+}
+
+pub fn excerpt(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > max {
+        format!("{}…", one_line.chars().take(max - 1).collect::<String>())
+    } else {
+        one_line
+    }
+}
+
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<String>| {
+        let last = cells.len() - 1;
+        for (i, cell) in cells.iter().enumerate() {
+            out.push_str(cell);
+            if i < last {
+                out.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        out.push('\n');
+    };
+    line(headers.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+    out
+}

@@ -1,0 +1,345 @@
+//! Linked accounts: add (verified with one API call), list, enable/disable, remove (the secret
+//! too), verify. New accounts start disabled unless the user says otherwise: sharing to an account
+//! is opt-in. A refused credential marks the account `needs_reconnect`; a transient error never
+//! does — a flaky network must not disconnect anyone.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::model::{Account, AccountId, FailureKind, Health, NetworkKind, secret_key};
+use crate::networks::Registry;
+use crate::secrets::{Secret, SecretStore};
+use crate::store::{Store, accounts, cache, deliveries};
+
+/// What the user gives to link an account.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    Mastodon { server: String, token: Secret },
+    /// The whole webhook URL is the secret: its last segment is the token.
+    Discord { webhook_url: Secret },
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: Option<String>,
+    pub credentials: Credentials,
+    pub enabled: bool,
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    store: Arc<Store>,
+    secrets: Arc<dyn SecretStore>,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    registry: Registry,
+}
+
+/// Runs blocking secret-store work off the async threads (the keychain talks D-Bus synchronously).
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Secrets(format!("the secret store task failed: {e}")))?
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn parse_base(what: &str, input: &str) -> Result<Url> {
+    let input = input.trim();
+    let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+    let url = Url::parse(&with_scheme)
+        .map_err(|_| Error::invalid(format!("{what} '{input}' is not a valid address")))?;
+    if url.host_str().is_none() {
+        return Err(Error::invalid(format!("{what} '{input}' has no host name")));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::invalid(format!(
+                "{what} must use https:// (plain http is only accepted for this machine's own test servers)"
+            )));
+        }
+        other => return Err(Error::invalid(format!("{what} must be an https:// address, not {other}://"))),
+    }
+    Ok(url)
+}
+
+fn origin(url: &Url) -> String {
+    let mut s = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        s.push_str(&format!(":{port}"));
+    }
+    s
+}
+
+/// A Mastodon server address, normalised to its origin.
+pub fn mastodon_endpoint(server: &str) -> Result<String> {
+    let url = parse_base("the Mastodon server", server)?;
+    if !matches!(url.path(), "" | "/") {
+        return Err(Error::invalid(format!(
+            "give the Mastodon server's address only, like https://mastodon.social (not a path such as {})",
+            url.path()
+        )));
+    }
+    Ok(origin(&url))
+}
+
+/// Splits a webhook URL into the endpoint kept in the database and the token kept as a secret.
+/// Never puts the URL itself into an error: it is a credential.
+pub fn discord_endpoint(webhook: &Secret) -> Result<(String, Secret)> {
+    let bad = || {
+        Error::invalid(
+            "the Discord webhook URL is not of the form https://discord.com/api/webhooks/ID/TOKEN \
+             (copy it from the channel's Integrations → Webhooks)",
+        )
+    };
+    let url = parse_base("the Discord webhook URL", webhook.expose()).map_err(|_| bad())?;
+    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+    let (prefix, id, token) = match segments.as_slice() {
+        ["api", "webhooks", id, token] => ("api/webhooks".to_owned(), *id, *token),
+        ["api", version, "webhooks", id, token] if version.starts_with('v') => {
+            (format!("api/{version}/webhooks"), *id, *token)
+        }
+        _ => return Err(bad()),
+    };
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) || token.is_empty() {
+        return Err(bad());
+    }
+    Ok((format!("{}/{prefix}/{id}", origin(&url)), Secret::new(token)))
+}
+
+impl Accounts {
+    pub fn new(
+        store: Arc<Store>,
+        secrets: Arc<dyn SecretStore>,
+        http: reqwest::Client,
+        clock: Arc<dyn Clock>,
+        registry: Registry,
+    ) -> Self {
+        Self { store, secrets, http, clock, registry }
+    }
+
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
+    }
+
+    /// Links an account: checks the credentials with one API call, saves the secret in the secret
+    /// store and the account (without the secret) in the database.
+    pub async fn add(&self, new: NewAccount) -> Result<Account> {
+        let (network, endpoint, secret) = match &new.credentials {
+            Credentials::Mastodon { server, token } => {
+                if token.expose().trim().is_empty() {
+                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
+                }
+                (NetworkKind::Mastodon, mastodon_endpoint(server)?, Secret::new(token.expose().trim()))
+            }
+            Credentials::Discord { webhook_url } => {
+                let (endpoint, token) = discord_endpoint(webhook_url)?;
+                (NetworkKind::Discord, endpoint, token)
+            }
+        };
+        let now = self.clock.now();
+        let mut account = Account {
+            id: AccountId::new(),
+            network,
+            name: String::new(),
+            endpoint,
+            remote_id: None,
+            enabled: new.enabled,
+            demo: new.demo,
+            health: Health::Ok,
+            health_detail: None,
+            paused_until: None,
+            created_at: now,
+        };
+        let net = self.registry.get(network);
+        let verified = net.verify(&self.http, &account, &secret, now).await.map_err(|f| {
+            Error::Network(format!("could not link the {} account: {}", network.display_name(), f.message))
+        })?;
+        account.remote_id = Some(verified.remote_id.clone());
+        account.name = match new.name {
+            Some(name) => validate_name(&name)?,
+            None => self.free_name(&default_name(network, &verified.remote_id))?,
+        };
+        let key = account.secret_key();
+        let secrets = self.secrets.clone();
+        blocking(move || secrets.set(&key, &secret)).await?;
+        let scope = net.cache_scope(&account);
+        let stored = self.store.write(|tx| {
+            accounts::insert(tx, &account)?;
+            if let (Some(scope), Some(value)) = (&scope, &verified.cache) {
+                cache::put(tx, scope, value, now)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = stored {
+            let key = account.secret_key();
+            let secrets = self.secrets.clone();
+            // The account was not saved: leave no orphaned secret behind.
+            let _ = blocking(move || secrets.delete(&key)).await;
+            return Err(e);
+        }
+        Ok(account)
+    }
+
+    fn free_name(&self, wanted: &str) -> Result<String> {
+        let taken: Vec<String> = self.list()?.into_iter().map(|a| a.name).collect();
+        let mut name = wanted.to_owned();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{wanted}-{n}");
+            n += 1;
+        }
+        Ok(name)
+    }
+
+    pub fn list(&self) -> Result<Vec<Account>> {
+        self.store.read(|tx| accounts::list(tx))
+    }
+
+    pub fn find(&self, reference: &str) -> Result<Account> {
+        self.store.read(|tx| accounts::find(tx, reference))
+    }
+
+    pub fn set_enabled(&self, reference: &str, enabled: bool) -> Result<Account> {
+        self.store.write(|tx| {
+            let mut account = accounts::find(tx, reference)?;
+            accounts::set_enabled(tx, account.id, enabled)?;
+            account.enabled = enabled;
+            Ok(account)
+        })
+    }
+
+    /// Unlinks an account: cancels what it still had to deliver, deletes its secret, keeps its
+    /// history. Returns the account and how many deliveries were cancelled.
+    pub async fn remove(&self, reference: &str) -> Result<(Account, usize)> {
+        let now = self.clock.now();
+        let (account, cancelled) = self.store.write(|tx| {
+            let account = accounts::find(tx, reference)?;
+            let cancelled = deliveries::cancel_for_account(tx, account.id, now)?;
+            for id in &cancelled {
+                crate::store::events::record(tx, *id, now, crate::model::DeliveryState::Cancelled, Some("account removed"))?;
+            }
+            accounts::mark_removed(tx, account.id, now)?;
+            Ok((account, cancelled.len()))
+        })?;
+        let key = account.secret_key();
+        let secrets = self.secrets.clone();
+        blocking(move || secrets.delete(&key)).await?;
+        Ok((account, cancelled))
+    }
+
+    /// Checks the account's credentials with one API call and records its health. A refused
+    /// credential marks it `needs_reconnect`; success clears that and puts back in the queue the
+    /// deliveries that stopped for it.
+    pub async fn verify(&self, reference: &str) -> Result<Account> {
+        let account = self.find(reference)?;
+        let secret = self.secret_of(&account).await?;
+        let net = self.registry.get(account.network);
+        let now = self.clock.now();
+        match net.verify(&self.http, &account, &secret, now).await {
+            Ok(verified) => {
+                let scope = net.cache_scope(&account);
+                self.store.write(|tx| {
+                    accounts::set_health(tx, account.id, Health::Ok, None)?;
+                    accounts::set_identity(tx, account.id, &account.endpoint, Some(&verified.remote_id))?;
+                    if let (Some(scope), Some(value)) = (&scope, &verified.cache) {
+                        cache::put(tx, scope, value, now)?;
+                    }
+                    for id in deliveries::requeue_unauthorized(tx, account.id, now)? {
+                        crate::store::events::record(tx, id, now, crate::model::DeliveryState::Queued, Some("account reconnected"))?;
+                    }
+                    accounts::find(tx, &account.id.to_string())
+                })
+            }
+            Err(failure) if failure.kind == FailureKind::Unauthorized => {
+                self.store.write(|tx| accounts::set_health(tx, account.id, Health::NeedsReconnect, Some(&failure.message)))?;
+                Err(Error::Network(format!("account '{}': {}", account.name, failure.message)))
+            }
+            Err(failure) => Err(Error::Network(format!(
+                "account '{}' could not be checked right now: {} (its state is unchanged)",
+                account.name, failure.message
+            ))),
+        }
+    }
+
+    pub async fn secret_of(&self, account: &Account) -> Result<Secret> {
+        let key = secret_key(account.id);
+        let secrets = self.secrets.clone();
+        let name = account.name.clone();
+        blocking(move || {
+            secrets.get(&key)?.ok_or_else(|| {
+                Error::Secrets(format!(
+                    "the secret of account '{name}' is missing from {}; remove the account and link it again",
+                    secrets.describe()
+                ))
+            })
+        })
+        .await
+    }
+
+    /// The cached facts (limits) of an account's network, if any.
+    pub fn cached_facts(&self, account: &Account) -> Result<Option<serde_json::Value>> {
+        let Some(scope) = self.registry.get(account.network).cache_scope(account) else {
+            return Ok(None);
+        };
+        Ok(self.store.read(|tx| cache::get(tx, &scope))?.map(|(v, _)| v))
+    }
+}
+
+fn validate_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("an account name cannot be empty"));
+    }
+    if name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(Error::invalid("an account name is at most 64 printable characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn default_name(network: NetworkKind, remote_id: &str) -> String {
+    match network {
+        NetworkKind::Mastodon => remote_id.to_owned(),
+        NetworkKind::Discord => {
+            let tail: String = remote_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            format!("discord-{tail}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_are_normalised_and_checked() {
+        assert_eq!(mastodon_endpoint("mastodon.social").expect("bare host"), "https://mastodon.social");
+        assert_eq!(mastodon_endpoint("https://example.org/").expect("slash"), "https://example.org");
+        assert_eq!(mastodon_endpoint("http://127.0.0.1:8080").expect("loopback http"), "http://127.0.0.1:8080");
+        assert!(mastodon_endpoint("http://example.org").is_err(), "plain http leaks the token");
+        assert!(mastodon_endpoint("https://example.org/@me").is_err(), "a profile URL is not a server");
+    }
+
+    #[test]
+    fn a_webhook_url_splits_into_endpoint_and_token_without_echoing_it() {
+        let (endpoint, token) =
+            discord_endpoint(&Secret::new("https://discord.com/api/webhooks/123456/sEcReT-tok")).expect("valid");
+        assert_eq!(endpoint, "https://discord.com/api/webhooks/123456");
+        assert_eq!(token.expose(), "sEcReT-tok");
+        let err = discord_endpoint(&Secret::new("https://discord.com/api/hooks/sEcReT-tok")).expect_err("bad");
+        assert!(!err.to_string().contains("sEcReT"), "an error must not repeat the secret URL: {err}");
+    }
+}

@@ -1,0 +1,81 @@
+//! The one error type of fanout-core. Every message names what went wrong, with which input, and
+//! what to do about it; none ever contains a secret or a URL that could carry one.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input the user can fix: the message says what and how.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no account named or numbered '{0}' (see `fanout accounts list`)")]
+    UnknownAccount(String),
+    #[error("no delivery '{0}' in the outbox (see `fanout outbox`)")]
+    UnknownDelivery(String),
+    /// A state transition the delivery's current state does not allow.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("media file {path}: {reason}")]
+    Media { path: PathBuf, reason: String },
+    #[error("the lease on delivery {0} was lost to another worker; it stops here")]
+    LeaseLost(String),
+    #[error("database {path}: {source}")]
+    Database {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("secret store: {0}")]
+    Secrets(String),
+    /// A network call that failed while linking or verifying an account.
+    #[error("{0}")]
+    Network(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io { context: context.into(), source }
+    }
+
+    /// A stable code the UI and the CLI map to exit codes or messages, never parsing the text.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_input",
+            Self::UnknownAccount(_) => "unknown_account",
+            Self::UnknownDelivery(_) => "unknown_delivery",
+            Self::Conflict(_) => "conflict",
+            Self::Media { .. } => "media",
+            Self::LeaseLost(_) => "lease_lost",
+            Self::Database { .. } | Self::Migration(_) => "database",
+            Self::Secrets(_) => "secrets",
+            Self::Network(_) => "network",
+            Self::Io { .. } => "io",
+        }
+    }
+
+    /// Whether the user's input caused this (as opposed to the machine or the network).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid(_)
+                | Self::UnknownAccount(_)
+                | Self::UnknownDelivery(_)
+                | Self::Conflict(_)
+                | Self::Media { .. }
+        )
+    }
+}

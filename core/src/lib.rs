@@ -1,0 +1,22 @@
+//! fanout-core: all of Fanout's domain logic — the model, the SQLite store, the durable outbox and
+//! its worker, the networks, and the linked accounts with their secrets.
+//!
+//! It never depends on Tauri, a webview or any IPC format, and nothing in it reads the wall clock,
+//! the keychain or builds its own HTTP client by itself: the clock, the secret store and the HTTP
+//! client are passed in, so every piece runs under test against a controlled clock, a file-backed
+//! secret store and the loopback sandbox.
+
+pub mod accounts;
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod networks;
+pub mod outbox;
+pub mod post;
+pub mod secrets;
+pub mod store;
+pub mod text;
+pub mod worker;
+
+pub use error::{Error, Result};

@@ -1,0 +1,350 @@
+//! The domain's nouns: accounts, posts with their media, and one delivery per (post, account).
+//! Ids are UUID v7, so they sort by creation time. These types carry no serialization for
+//! transport: the CLI and the desktop shell map them at their own edge.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::error::Error;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s.trim()).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A linked account.
+    AccountId
+);
+id_type!(
+    /// A post: one text with its media, shared to one or more accounts.
+    PostId
+);
+id_type!(
+    /// One post on its way to one account. Also the Mastodon `Idempotency-Key`.
+    DeliveryId
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NetworkKind {
+    Mastodon,
+    Discord,
+}
+
+impl NetworkKind {
+    pub const ALL: [NetworkKind; 2] = [NetworkKind::Mastodon, NetworkKind::Discord];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mastodon => "mastodon",
+            Self::Discord => "discord",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Mastodon => "Mastodon",
+            Self::Discord => "Discord webhook",
+        }
+    }
+}
+
+impl fmt::Display for NetworkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for NetworkKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| Error::invalid(format!("unknown network '{s}' (known: mastodon, discord)")))
+    }
+}
+
+/// How an account can be used right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    /// The platform refused the credentials: the user must reconnect. Its deliveries wait.
+    NeedsReconnect,
+    /// The platform asked us to slow down; deliveries wait until `paused_until`.
+    RateLimited,
+    /// The platform blocked the account for policy reasons.
+    Blocked,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::NeedsReconnect => "needs_reconnect",
+            Self::RateLimited => "rate_limited",
+            Self::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Ok, Self::NeedsReconnect, Self::RateLimited, Self::Blocked]
+            .into_iter()
+            .find(|h| h.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: AccountId,
+    pub network: NetworkKind,
+    pub name: String,
+    /// Where the API lives: a Mastodon server's base URL, or a Discord webhook's URL without
+    /// its token (the token is the secret).
+    pub endpoint: String,
+    /// The remote identity: `@user@server`, or the webhook's id.
+    pub remote_id: Option<String>,
+    pub enabled: bool,
+    /// Served by the local sandbox; labelled as such everywhere.
+    pub demo: bool,
+    pub health: Health,
+    pub health_detail: Option<String>,
+    pub paused_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+impl Account {
+    /// The key of this account's secret in the secret store.
+    pub fn secret_key(&self) -> String {
+        secret_key(self.id)
+    }
+}
+
+pub fn secret_key(id: AccountId) -> String {
+    format!("account:{id}")
+}
+
+/// A media file copied into the app's data folder, named by its content hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaRef {
+    pub sha256: String,
+    pub path: PathBuf,
+    pub mime: String,
+    pub bytes: u64,
+    /// The name the user's file had, for display and for multipart file names.
+    pub file_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    pub id: PostId,
+    pub text: String,
+    pub media: Vec<MediaRef>,
+    pub created_at: Timestamp,
+    pub scheduled_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryState {
+    Queued,
+    Running,
+    Sent,
+    RetryWait,
+    NeedsAttention,
+    Unconfirmed,
+    Failed,
+    Cancelled,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 8] = [
+        Self::Queued,
+        Self::Running,
+        Self::Sent,
+        Self::RetryWait,
+        Self::NeedsAttention,
+        Self::Unconfirmed,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Sent => "sent",
+            Self::RetryWait => "retry_wait",
+            Self::NeedsAttention => "needs_attention",
+            Self::Unconfirmed => "unconfirmed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Sent, failed or cancelled: nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Sent | Self::Failed | Self::Cancelled)
+    }
+}
+
+impl fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The classes every network failure is sorted into; they decide the next state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Network error, 5xx, a malformed answer: back off and try again.
+    Transient,
+    /// Told to slow down: back off at least as long as the platform said.
+    RateLimited,
+    /// Credentials refused: the account needs reconnecting; never retried by itself.
+    Unauthorized,
+    /// The platform refused this post (validation, permission, policy): needs the user.
+    Rejected,
+    /// The publish request may have reached the platform and the answer was lost.
+    OutcomeUnknown,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Transient => "transient",
+            Self::RateLimited => "rate_limited",
+            Self::Unauthorized => "unauthorized",
+            Self::Rejected => "rejected",
+            Self::OutcomeUnknown => "outcome_unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Transient,
+            Self::RateLimited,
+            Self::Unauthorized,
+            Self::Rejected,
+            Self::OutcomeUnknown,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryError {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub post_id: PostId,
+    pub account_id: AccountId,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<Timestamp>,
+    /// Set just before the publish request is sent: from then on the outcome must be
+    /// reconciled, never assumed.
+    pub publish_started_at: Option<Timestamp>,
+    /// The network's step results so far (media ids …), JSON.
+    pub checkpoint: serde_json::Value,
+    pub last_error: Option<DeliveryError>,
+    pub remote_id: Option<String>,
+    pub remote_url: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A failed network step, already sorted into a kind. The message is for people: it says what the
+/// platform answered, never a token or a URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+    /// The platform's own "try again after" (Retry-After, rate-limit reset): a floor for backoff.
+    pub retry_after: Option<std::time::Duration>,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), retry_after: None }
+    }
+
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Transient, message)
+    }
+
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Rejected, message)
+    }
+
+    pub fn with_retry_after(mut self, after: Option<std::time::Duration>) -> Self {
+        self.retry_after = after;
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What the remote side says about a publish whose outcome was lost.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reconciled {
+    /// It is live: record it as sent, never publish again.
+    Published { remote_id: String, url: Option<String> },
+    /// It is certainly not live: publishing again is safe.
+    NotPublished,
+    /// The platform offers no way to tell: the user decides (`fanout resolve`).
+    Unknown(String),
+}
+
+/// What a successful publish produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub remote_id: String,
+    pub url: Option<String>,
+}

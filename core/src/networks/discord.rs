@@ -1,0 +1,205 @@
+//! Discord webhooks: one `POST {webhook}?wait=true` (JSON, or multipart with `payload_json` and
+//! `files[n]` when there are files), answered with the message. The account's endpoint is the
+//! webhook URL without its token; the token is the secret.
+//!
+//! Discord has no idempotency key and no way to list a webhook's messages, so a publish whose
+//! answer was lost cannot be checked: it becomes `unconfirmed` and waits for the user, never a
+//! blind resend.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{Job, Network, Profile, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
+use crate::clock::Timestamp;
+use crate::http;
+use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
+use crate::secrets::Secret;
+use crate::text::TextCounting;
+
+pub const TEXT_LIMIT: usize = 2000;
+pub const MAX_FILES: usize = 10;
+/// The upload limit of a server without boosts.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Discord;
+
+fn webhook_url(account: &Account, secret: &Secret) -> String {
+    format!("{}/{}", account.endpoint.trim_end_matches('/'), secret.expose())
+}
+
+/// Discord's error body: `{"message": "...", "code": N, "errors": {...}}`.
+fn error_text(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return excerpt(&String::from_utf8_lossy(body), 160);
+    };
+    let message = value.get("message").and_then(Value::as_str).unwrap_or("unknown error").to_owned();
+    let mut details = Vec::new();
+    collect_field_errors(value.get("errors"), String::new(), &mut details);
+    if details.is_empty() { message } else { format!("{message}: {}", details.join("; ")) }
+}
+
+fn collect_field_errors(node: Option<&Value>, path: String, out: &mut Vec<String>) {
+    let Some(Value::Object(map)) = node else { return };
+    for (key, child) in map {
+        if key == "_errors" {
+            for e in child.as_array().into_iter().flatten() {
+                if let Some(m) = e.get("message").and_then(Value::as_str) {
+                    out.push(format!("{path}: {m}"));
+                }
+            }
+        } else {
+            let nested = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            collect_field_errors(Some(child), nested, out);
+        }
+    }
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap, body: &[u8], now: Timestamp) -> Option<Duration> {
+    let from_body = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("retry_after").and_then(Value::as_f64))
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)));
+    from_body.or_else(|| http::retry_after(headers, now))
+}
+
+fn classify(step: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8], now: Timestamp, publishing: bool) -> Failure {
+    let error = error_text(body);
+    let code = status.as_u16();
+    match code {
+        401 | 403 | 404 => Failure::new(
+            FailureKind::Unauthorized,
+            format!("Discord refused the webhook ({error}); it may have been deleted — link it again"),
+        ),
+        413 => Failure::rejected(format!("{step}: a file is larger than Discord accepts (10 MB)")),
+        429 => Failure::new(FailureKind::RateLimited, format!("{step}: rate limited by Discord (HTTP 429)"))
+            .with_retry_after(retry_after(headers, body, now)),
+        // A gateway that timed out may have passed the message on before it gave up.
+        502 | 504 if publishing => Failure::new(
+            FailureKind::OutcomeUnknown,
+            format!("{step}: Discord's gateway answered HTTP {code} — the message may or may not be live"),
+        ),
+        500..=599 => Failure::transient(format!("{step}: Discord answered HTTP {code}: {error}"))
+            .with_retry_after(http::retry_after(headers, now)),
+        400..=499 => Failure::rejected(format!("{step}: Discord rejected it: {error}")),
+        _ => Failure::transient(format!("{step}: unexpected answer HTTP {code}: {error}")),
+    }
+}
+
+impl Discord {
+    async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
+        let payload = json!({ "content": job.post.text, "allowed_mentions": { "parse": [] } });
+        let url = format!("{}?wait=true", webhook_url(job.account, job.secret));
+        let request = if job.post.media.is_empty() {
+            job.http.post(url).json(&payload)
+        } else {
+            let mut form = reqwest::multipart::Form::new().text("payload_json", payload.to_string());
+            for (index, media) in job.post.media.iter().enumerate() {
+                let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
+                    Failure::rejected(format!(
+                        "media file {} ({}) cannot be read from the data folder: {e}",
+                        media.file_name,
+                        media.path.display()
+                    ))
+                })?;
+                let part = reqwest::multipart::Part::bytes(bytes)
+                    .file_name(media.file_name.clone())
+                    .mime_str(&media.mime)
+                    .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))?;
+                form = form.part(format!("files[{index}]"), part);
+            }
+            job.http.post(url).multipart(form)
+        };
+        job.publish_starting().await?;
+        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure("Discord", &e))?;
+        let answer = job.read_publish(response).await;
+        let body = answer.body.map_err(|e| publish_transport_failure("Discord", &e))?;
+        if !answer.status.is_success() {
+            return Err(classify("posting to Discord", answer.status, &answer.headers, &body, job.now(), true).into());
+        }
+        let value: Value = serde_json::from_slice(&body).map_err(|_| {
+            Failure::new(
+                FailureKind::OutcomeUnknown,
+                "Discord answered with something unreadable — the message may or may not be live",
+            )
+        })?;
+        let id = value.get("id").and_then(Value::as_str).ok_or_else(|| {
+            Failure::new(FailureKind::OutcomeUnknown, "Discord's answer had no message id — the message may or may not be live")
+        })?;
+        Ok(Published { remote_id: id.to_owned(), url: None })
+    }
+}
+
+impl Network for Discord {
+    fn kind(&self) -> NetworkKind {
+        NetworkKind::Discord
+    }
+
+    fn profile(&self, _cached: Option<&Value>) -> Profile {
+        Profile {
+            network: NetworkKind::Discord,
+            text_limit: TEXT_LIMIT,
+            counting: TextCounting::Chars,
+            max_media: MAX_FILES,
+            media_types: ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"]
+                .map(str::to_owned)
+                .to_vec(),
+            max_image_bytes: MAX_FILE_BYTES,
+            max_video_bytes: MAX_FILE_BYTES,
+            source: "Discord's limit".into(),
+        }
+    }
+
+    fn cache_scope(&self, _account: &Account) -> Option<String> {
+        None
+    }
+
+    fn pacing(&self) -> Duration {
+        // Webhooks allow about 5 requests per 2 seconds.
+        Duration::from_millis(500)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Verified, Failure>> {
+        async move {
+            let step = "checking the webhook";
+            let response = http.get(webhook_url(account, secret)).send().await.map_err(|e| transport_failure(step, &e))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+            if !status.is_success() {
+                return Err(classify(step, status, &headers, &body, now, false));
+            }
+            let value: Value = serde_json::from_slice(&body)
+                .map_err(|_| Failure::transient(format!("{step}: the answer was not valid JSON")))?;
+            let id = value.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let name = value.get("name").and_then(Value::as_str).unwrap_or("Discord webhook").to_owned();
+            let channel = value.get("channel_id").and_then(Value::as_str).unwrap_or("?");
+            Ok(Verified { remote_id: id, display_name: format!("{name} (channel {channel})"), cache: None })
+        }
+        .boxed()
+    }
+
+    fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>> {
+        self.publish(job).boxed()
+    }
+
+    fn reconcile<'a, 'j: 'a>(&'a self, _job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        async move {
+            Ok(Reconciled::Unknown(
+                "Discord webhooks cannot be asked whether a message arrived; look in the channel".into(),
+            ))
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,403 @@
+//! Mastodon: media through `POST /api/v2/media` (202 while the server processes it, then polled at
+//! `GET /api/v1/media/:id`), then `POST /api/v1/statuses` with the delivery id as
+//! `Idempotency-Key`. The server remembers a key for about an hour per account and answers a
+//! repeat with the status it already made, so within that window a lost outcome is reconciled by
+//! repeating the request; after it, by looking for the post among the account's recent statuses.
+//! Limits come from `GET /api/v2/instance`, read at link time and cached.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{
+    Job, Network, Profile, StepError, Verified, excerpt, publish_transport_failure, transport_failure,
+};
+use crate::clock::Timestamp;
+use crate::http;
+use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
+use crate::secrets::Secret;
+use crate::text::TextCounting;
+
+/// Mastodon keeps an idempotency key for an hour; stay well inside it.
+const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(50 * 60);
+/// The longest a media upload may take to be processed before the attempt is retried later.
+const PROCESSING_LIMIT: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Mastodon;
+
+fn api(account: &Account, path: &str) -> String {
+    format!("{}{path}", account.endpoint.trim_end_matches('/'))
+}
+
+/// The `error` text of a Mastodon error body, or an excerpt of whatever came back.
+fn error_text(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| excerpt(&String::from_utf8_lossy(body), 160))
+}
+
+/// Sorts a non-success answer into a failure kind.
+fn classify(step: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8], now: Timestamp) -> Failure {
+    let error = error_text(body);
+    let code = status.as_u16();
+    match code {
+        401 => Failure::new(
+            FailureKind::Unauthorized,
+            format!("Mastodon refused the access token ({error}); reconnect the account"),
+        ),
+        403 if error.contains("scope") => Failure::new(
+            FailureKind::Unauthorized,
+            format!("the access token lacks a permission ({error}); reconnect the account with write access"),
+        ),
+        403 => Failure::rejected(format!("{step}: Mastodon refused: {error}")),
+        404 => Failure::rejected(format!("{step}: not found on this server (HTTP 404: {error}); check the server address")),
+        413 => Failure::rejected(format!("{step}: the file is larger than this server accepts (HTTP 413)")),
+        422 if error.contains("finished processing") => Failure::transient(format!("{step}: {error}")),
+        422 => Failure::rejected(format!("{step}: Mastodon rejected it: {error}")),
+        429 => Failure::new(FailureKind::RateLimited, format!("{step}: rate limited by the server (HTTP 429)"))
+            .with_retry_after(http::retry_after(headers, now)),
+        408 | 425 | 500..=599 => Failure::transient(format!("{step}: the server answered HTTP {code}: {error}"))
+            .with_retry_after(http::retry_after(headers, now)),
+        _ => Failure::rejected(format!("{step}: unexpected answer HTTP {code}: {error}")),
+    }
+}
+
+/// Sends a request that publishes nothing and reads its JSON answer.
+async fn call(step: &str, request: reqwest::RequestBuilder, now: Timestamp) -> Result<(StatusCode, Value), Failure> {
+    let response = request.send().await.map_err(|e| transport_failure(step, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+    if !status.is_success() {
+        return Err(classify(step, status, &headers, &body, now));
+    }
+    let value = serde_json::from_slice(&body)
+        .map_err(|_| Failure::transient(format!("{step}: the server's answer was not valid JSON")))?;
+    Ok((status, value))
+}
+
+fn status_outcome(value: &Value) -> Option<Published> {
+    let id = match value.get("id")? {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let url = value.get("url").or_else(|| value.get("uri")).and_then(Value::as_str).map(str::to_owned);
+    Some(Published { remote_id: id, url })
+}
+
+fn media_entry(checkpoint: &Value, index: usize) -> (Option<String>, bool) {
+    let entry = checkpoint.get("media").and_then(|m| m.get(index));
+    let id = entry.and_then(|e| e.get("id")).and_then(Value::as_str).map(str::to_owned);
+    let ready = entry.and_then(|e| e.get("ready")).and_then(Value::as_bool).unwrap_or(false);
+    (id, ready)
+}
+
+fn with_media_entry(checkpoint: &Value, index: usize, id: &str, ready: bool) -> Value {
+    let mut next = checkpoint.clone();
+    if !next.is_object() {
+        next = json!({});
+    }
+    let media = next
+        .as_object_mut()
+        .map(|o| o.entry("media").or_insert_with(|| json!([])))
+        .and_then(Value::as_array_mut);
+    if let Some(media) = media {
+        while media.len() <= index {
+            media.push(Value::Null);
+        }
+        media[index] = json!({ "id": id, "ready": ready });
+    }
+    next
+}
+
+impl Mastodon {
+    async fn upload_media(&self, job: &mut Job<'_>) -> Result<Vec<String>, StepError> {
+        let mut ids = Vec::with_capacity(job.post.media.len());
+        for (index, media) in job.post.media.iter().enumerate() {
+            let (mut id, ready) = media_entry(job.checkpoint(), index);
+            if id.is_none() {
+                if job.stopping() {
+                    return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
+                }
+                let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
+                    Failure::rejected(format!(
+                        "media file {} ({}) cannot be read from the data folder: {e}",
+                        media.file_name,
+                        media.path.display()
+                    ))
+                })?;
+                let part = reqwest::multipart::Part::bytes(bytes)
+                    .file_name(media.file_name.clone())
+                    .mime_str(&media.mime)
+                    .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))?;
+                let form = reqwest::multipart::Form::new().part("file", part);
+                let request = job
+                    .http
+                    .post(api(job.account, "/api/v2/media"))
+                    .bearer_auth(job.secret.expose())
+                    .multipart(form);
+                let step = format!("uploading {}", media.file_name);
+                let (status, value) = call(&step, request, job.now()).await?;
+                let new_id = value
+                    .get("id")
+                    .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
+                    .ok_or_else(|| Failure::transient(format!("{step}: the answer had no media id")))?;
+                let done = status == StatusCode::OK && value.get("url").is_some_and(|u| !u.is_null());
+                let next = with_media_entry(job.checkpoint(), index, &new_id, done);
+                job.save_checkpoint(next)?;
+                id = Some(new_id);
+                if done {
+                    ids.extend(id);
+                    continue;
+                }
+            } else if ready {
+                ids.extend(id);
+                continue;
+            }
+            let media_id = id.unwrap_or_default();
+            self.wait_processed(job, &media_id, &media.file_name).await?;
+            let next = with_media_entry(job.checkpoint(), index, &media_id, true);
+            job.save_checkpoint(next)?;
+            ids.push(media_id);
+        }
+        Ok(ids)
+    }
+
+    /// Polls until the server has processed an upload (206 while it works, 200 with a URL after).
+    async fn wait_processed(&self, job: &mut Job<'_>, id: &str, file_name: &str) -> Result<(), StepError> {
+        let step = format!("processing {file_name}");
+        let started = job.now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let response = job
+                .http
+                .get(api(job.account, &format!("/api/v1/media/{id}")))
+                .bearer_auth(job.secret.expose())
+                .send()
+                .await
+                .map_err(|e| transport_failure(&step, &e))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(|e| transport_failure(&step, &e))?;
+            match status.as_u16() {
+                200 => {
+                    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    if value.get("url").is_some_and(|u| !u.is_null()) {
+                        return Ok(());
+                    }
+                }
+                206 => {}
+                404 => {
+                    // The server dropped the upload: forget it so the next attempt uploads again.
+                    let mut next = job.checkpoint().clone();
+                    if let Some(media) = next.get_mut("media").and_then(Value::as_array_mut) {
+                        media.iter_mut().filter(|m| m.get("id").and_then(Value::as_str) == Some(id)).for_each(|m| *m = Value::Null);
+                    }
+                    job.save_checkpoint(next)?;
+                    return Err(Failure::transient(format!("{step}: the server lost the upload; it will be sent again")).into());
+                }
+                _ => return Err(classify(&step, status, &headers, &body, job.now()).into()),
+            }
+            if started.until(job.now()) > PROCESSING_LIMIT {
+                return Err(Failure::transient(format!("{step}: still processing after {} minutes", PROCESSING_LIMIT.as_secs() / 60)).into());
+            }
+            if job.stopping() {
+                return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(3));
+        }
+    }
+
+    async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
+        let media_ids = self.upload_media(job).await?;
+        let body = json!({ "status": job.post.text, "media_ids": media_ids, "visibility": "public" });
+        job.publish_starting().await?;
+        let request = job
+            .http
+            .post(api(job.account, "/api/v1/statuses"))
+            .bearer_auth(job.secret.expose())
+            .header("Idempotency-Key", job.delivery.id.to_string())
+            .json(&body);
+        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure("Mastodon", &e))?;
+        let answer = job.read_publish(response).await;
+        let body = answer.body.map_err(|e| publish_transport_failure("Mastodon", &e))?;
+        if !answer.status.is_success() {
+            return Err(classify("publishing", answer.status, &answer.headers, &body, job.now()).into());
+        }
+        serde_json::from_slice::<Value>(&body)
+            .ok()
+            .as_ref()
+            .and_then(status_outcome)
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::OutcomeUnknown,
+                    "Mastodon answered the publish with something unreadable — the post may or may not be live",
+                )
+                .into()
+            })
+    }
+
+    /// Past the idempotency window: look for the post among the account's latest statuses.
+    async fn find_in_recent(&self, job: &mut Job<'_>, started: Timestamp) -> Result<Reconciled, StepError> {
+        let step = "checking recent posts";
+        let (_, me) = call(
+            step,
+            job.http.get(api(job.account, "/api/v1/accounts/verify_credentials")).bearer_auth(job.secret.expose()),
+            job.now(),
+        )
+        .await?;
+        let account_id = me.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let (_, statuses) = call(
+            step,
+            job.http
+                .get(api(job.account, &format!("/api/v1/accounts/{account_id}/statuses?limit=40")))
+                .bearer_auth(job.secret.expose()),
+            job.now(),
+        )
+        .await?;
+        let statuses = statuses.as_array().cloned().unwrap_or_default();
+        let wanted = normalise(&job.post.text);
+        let mut reached_before_start = false;
+        for status in &statuses {
+            let created = status.get("created_at").and_then(Value::as_str).and_then(Timestamp::parse_rfc3339);
+            if created.is_some_and(|c| c.0 < started.0 - 60_000) {
+                reached_before_start = true;
+                continue;
+            }
+            let content = status.get("content").and_then(Value::as_str).map(strip_html).unwrap_or_default();
+            if !wanted.is_empty() && normalise(&content) == wanted
+                && let Some(found) = status_outcome(status)
+            {
+                return Ok(Reconciled::Published { remote_id: found.remote_id, url: found.url });
+            }
+        }
+        if reached_before_start || statuses.len() < 40 {
+            Ok(Reconciled::NotPublished)
+        } else {
+            Ok(Reconciled::Unknown("the account has posted too much since to tell from its recent posts".into()))
+        }
+    }
+}
+
+fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.replace("</p><p>", "\n\n").replace("<br>", "\n").replace("<br />", "\n").chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Network for Mastodon {
+    fn kind(&self) -> NetworkKind {
+        NetworkKind::Mastodon
+    }
+
+    fn profile(&self, cached: Option<&Value>) -> Profile {
+        let config = cached.and_then(|c| c.get("configuration"));
+        let number = |section: &str, key: &str, default: u64| {
+            config
+                .and_then(|c| c.get(section))
+                .and_then(|s| s.get(key))
+                .and_then(Value::as_u64)
+                .unwrap_or(default)
+        };
+        let media_types = config
+            .and_then(|c| c.get("media_attachments"))
+            .and_then(|m| m.get("supported_mime_types"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_else(|| {
+                ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"].map(str::to_owned).to_vec()
+            });
+        Profile {
+            network: NetworkKind::Mastodon,
+            text_limit: usize::try_from(number("statuses", "max_characters", 500)).unwrap_or(500),
+            counting: TextCounting::Mastodon {
+                url_weight: usize::try_from(number("statuses", "characters_reserved_per_url", 23)).unwrap_or(23),
+            },
+            max_media: usize::try_from(number("statuses", "max_media_attachments", 4)).unwrap_or(4),
+            media_types,
+            max_image_bytes: number("media_attachments", "image_size_limit", 16 * 1024 * 1024),
+            max_video_bytes: number("media_attachments", "video_size_limit", 99 * 1024 * 1024),
+            source: if cached.is_some() { "the server's limit".into() } else { "Mastodon's usual limit".into() },
+        }
+    }
+
+    fn cache_scope(&self, account: &Account) -> Option<String> {
+        Some(format!("mastodon:instance:{}", account.endpoint))
+    }
+
+    fn pacing(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Verified, Failure>> {
+        async move {
+            let (_, instance) = call("reading the server's limits", http.get(api(account, "/api/v2/instance")), now).await?;
+            let (_, me) = call(
+                "checking the access token",
+                http.get(api(account, "/api/v1/accounts/verify_credentials")).bearer_auth(secret.expose()),
+                now,
+            )
+            .await?;
+            let username = me.get("acct").and_then(Value::as_str).unwrap_or("unknown");
+            let domain = instance.get("domain").and_then(Value::as_str).unwrap_or_default();
+            let remote_id = if username.contains('@') || domain.is_empty() {
+                format!("@{username}")
+            } else {
+                format!("@{username}@{domain}")
+            };
+            let display_name = me
+                .get("display_name")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(username)
+                .to_owned();
+            Ok(Verified { remote_id, display_name, cache: Some(instance) })
+        }
+        .boxed()
+    }
+
+    fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>> {
+        self.publish(job).boxed()
+    }
+
+    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        async move {
+            let Some(started) = job.delivery.publish_started_at else {
+                return Ok(Reconciled::NotPublished);
+            };
+            if started.until(job.now()) < IDEMPOTENCY_WINDOW {
+                // The server still remembers the key: repeating the request returns the status it
+                // made, or makes it now if the first request never arrived. Either way: once.
+                let published = self.publish(job).await?;
+                return Ok(Reconciled::Published { remote_id: published.remote_id, url: published.url });
+            }
+            self.find_in_recent(job, started).await
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,249 @@
+//! One module per platform behind the `Network` trait: its profile (what a post may contain), its
+//! steps, the classification of every failure into the kinds of DESIGN.md, and `reconcile`.
+//!
+//! A network never touches the database directly: it reads and writes its progress through the
+//! `Job` it is handed, which checkpoints each step before the next starts and records "publish
+//! request about to be sent" before the request leaves. Every base URL comes from the account.
+
+pub mod discord;
+pub mod mastodon;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use reqwest::StatusCode;
+
+use crate::clock::{Clock, Timestamp};
+use crate::error::Error;
+use crate::http::{self, Reach};
+use crate::model::{Account, Delivery, Failure, FailureKind, NetworkKind, Post, Published, Reconciled};
+use crate::outbox::Outbox;
+use crate::secrets::Secret;
+use crate::text::TextCounting;
+
+/// What a post for one network may contain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub network: NetworkKind,
+    pub text_limit: usize,
+    pub counting: TextCounting,
+    pub max_media: usize,
+    pub media_types: Vec<String>,
+    pub max_image_bytes: u64,
+    pub max_video_bytes: u64,
+    /// Where this limit comes from, for messages ("server limit", "Discord's limit").
+    pub source: String,
+}
+
+/// The outcome of linking or checking an account: who it is and what the platform told us.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub remote_id: String,
+    pub display_name: String,
+    /// Limits or facts to cache, under `Network::cache_scope`.
+    pub cache: Option<serde_json::Value>,
+}
+
+/// Why a step stopped: a classified platform failure, or a local reason to abort (the lease was
+/// lost, the database failed) that must not be mistaken for the platform's answer.
+#[derive(Debug)]
+pub enum StepError {
+    Failure(Failure),
+    Abort(Error),
+}
+
+impl From<Failure> for StepError {
+    fn from(f: Failure) -> Self {
+        Self::Failure(f)
+    }
+}
+
+impl From<Error> for StepError {
+    fn from(e: Error) -> Self {
+        Self::Abort(e)
+    }
+}
+
+/// The moments a crash test stops a worker at; see `worker::Hooks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// "About to publish" is committed; the request has not left.
+    BeforePublish,
+    /// The publish request is on its way.
+    InFlight,
+    /// The answer is in; the outcome is not yet committed.
+    AfterResponse,
+}
+
+impl Moment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BeforePublish => "before_publish",
+            Self::InFlight => "in_flight",
+            Self::AfterResponse => "after_response",
+        }
+    }
+}
+
+/// Called at each `Moment`; the worker's test hook prints and pauses there.
+pub trait MomentHook: Send + Sync + std::fmt::Debug {
+    fn reached<'a>(&'a self, moment: Moment, delivery: &'a Delivery) -> BoxFuture<'a, ()>;
+}
+
+/// One delivery in the hands of a network: what to send, and the way to record progress.
+pub struct Job<'a> {
+    pub account: &'a Account,
+    pub secret: &'a Secret,
+    pub post: &'a Post,
+    pub delivery: &'a Delivery,
+    pub http: &'a reqwest::Client,
+    pub clock: &'a Arc<dyn Clock>,
+    pub(crate) outbox: &'a Outbox,
+    pub(crate) owner: &'a str,
+    pub(crate) hook: Option<&'a dyn MomentHook>,
+    pub(crate) checkpoint: serde_json::Value,
+    pub(crate) cancel: &'a tokio_util::sync::CancellationToken,
+}
+
+impl Job<'_> {
+    pub fn checkpoint(&self) -> &serde_json::Value {
+        &self.checkpoint
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Commits a step's result; the next step starts only after this returns.
+    pub fn save_checkpoint(&mut self, checkpoint: serde_json::Value) -> Result<(), StepError> {
+        self.outbox.checkpoint(self.delivery.id, self.owner, &checkpoint)?;
+        self.checkpoint = checkpoint;
+        Ok(())
+    }
+
+    /// Commits "publish request about to be sent"; call right before sending it.
+    pub async fn publish_starting(&mut self) -> Result<(), StepError> {
+        if self.cancel.is_cancelled() {
+            return Err(StepError::Abort(Error::Conflict("the worker is stopping".into())));
+        }
+        self.outbox.publish_starting(self.delivery.id, self.owner, self.clock.now())?;
+        self.moment(Moment::BeforePublish).await;
+        Ok(())
+    }
+
+    /// Whether the worker is stopping; checked between steps.
+    pub fn stopping(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    pub(crate) async fn moment(&self, moment: Moment) {
+        if let Some(hook) = self.hook {
+            hook.reached(moment, self.delivery).await;
+        }
+    }
+
+    /// Sends a publish request, telling the hook when it is in flight and when it came back.
+    pub async fn send_publish(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let sending = request.send();
+        let announce = self.moment(Moment::InFlight);
+        let (response, ()) = futures::join!(sending, announce);
+        response
+    }
+
+    /// Reads a publish answer's body, then tells the hook the answer is in.
+    pub async fn read_publish(&self, response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map(|b| b.to_vec());
+        self.moment(Moment::AfterResponse).await;
+        Answer { status, headers, body }
+    }
+}
+
+/// A publish request's answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    /// An error here means the answer was cut off: the outcome is unknown.
+    pub body: Result<Vec<u8>, reqwest::Error>,
+}
+
+pub trait Network: Send + Sync + std::fmt::Debug {
+    fn kind(&self) -> NetworkKind;
+
+    /// The post limits, from facts cached at link time where the platform publishes them.
+    fn profile(&self, cached: Option<&serde_json::Value>) -> Profile;
+
+    /// Where this account's cached facts are kept (a server's limits are shared by its accounts).
+    fn cache_scope(&self, account: &Account) -> Option<String>;
+
+    /// The least time between the starts of two deliveries to one account.
+    fn pacing(&self) -> Duration;
+
+    /// One cheap call that proves the credentials work and says whose they are.
+    fn verify<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Verified, Failure>>;
+
+    /// Runs the remaining steps of a delivery, resuming from its checkpoint.
+    fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>>;
+
+    /// Asks the platform whether a publish whose answer was lost went through.
+    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>>;
+}
+
+/// Every network Fanout delivers to, by kind.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    mastodon: Arc<dyn Network>,
+    discord: Arc<dyn Network>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self { mastodon: Arc::new(mastodon::Mastodon), discord: Arc::new(discord::Discord) }
+    }
+}
+
+impl Registry {
+    pub fn get(&self, kind: NetworkKind) -> &Arc<dyn Network> {
+        match kind {
+            NetworkKind::Mastodon => &self.mastodon,
+            NetworkKind::Discord => &self.discord,
+        }
+    }
+}
+
+/// A transport error in a step that publishes nothing: always safe to retry.
+pub(crate) fn transport_failure(step: &str, e: &reqwest::Error) -> Failure {
+    Failure::transient(format!("{step}: {}", http::describe(e)))
+}
+
+/// A transport error while publishing: if the request may have arrived, the outcome is unknown.
+pub(crate) fn publish_transport_failure(network: &str, e: &reqwest::Error) -> Failure {
+    match http::reach(e) {
+        Reach::NotSent => Failure::transient(format!("{network}: {}", http::describe(e))),
+        Reach::MaybeReceived => Failure::new(
+            FailureKind::OutcomeUnknown,
+            format!("{network}: {} — the post may or may not be live", http::describe(e)),
+        ),
+    }
+}
+
+/// Shortens a platform's error text for a message, on a char boundary.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,419 @@
+//! The outbox: the delivery state machine of DESIGN.md over the `deliveries` table.
+//!
+//! `queued → running → sent`; `running → retry_wait → (due) running` with exponential backoff and
+//! full jitter, a platform's Retry-After being the floor; `running → needs_attention` for refused
+//! credentials and rejected posts (never retried by itself); `running → unconfirmed` when a publish
+//! may have happened and the answer was lost, then reconciled before anything is sent again;
+//! `failed` when the retry budget is spent; `cancelled` by the user.
+//!
+//! Every change is one transaction that also appends a `delivery_events` row. Every time is a
+//! parameter. A worker's change applies only while it still holds the delivery's lease.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::model::{
+    AccountId, Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Health, Post, Reconciled,
+};
+use crate::store::deliveries::{self, Filter, OutboxRow, Settle};
+use crate::store::{Store, accounts, events, posts};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// The first retry waits up to this long; each further one up to twice as long.
+    pub base: Duration,
+    /// No wait exceeds this (unless the platform asks for longer).
+    pub cap: Duration,
+    /// Attempts before a delivery is `failed`.
+    pub max_attempts: u32,
+    /// How long after a lost outcome the worker asks the platform what happened.
+    pub reconcile_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(5),
+            cap: Duration::from_secs(30 * 60),
+            max_attempts: 8,
+            reconcile_after: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before the next try after `attempts` failed ones: a uniformly random time up to
+    /// `min(cap, base · 2^(attempts-1))` ("full jitter", so retries of many deliveries spread out
+    /// instead of arriving together), but never less than the platform's own hint.
+    pub fn backoff(&self, attempts: u32, hint: Option<Duration>, rng: &mut impl Rng) -> Duration {
+        let exponent = attempts.saturating_sub(1).min(30);
+        let ceiling = self.base.saturating_mul(1u32 << exponent).min(self.cap);
+        let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        let jittered = Duration::from_millis(rng.random_range(0..=ceiling_ms));
+        jittered.max(hint.unwrap_or(Duration::ZERO))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    store: Arc<Store>,
+    policy: RetryPolicy,
+}
+
+/// The user's answer for an unconfirmed delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// The user saw it live: mark it sent.
+    Sent,
+    /// The user checked it is not live: send it again.
+    Resend,
+}
+
+impl Outbox {
+    pub fn new(store: Arc<Store>, policy: RetryPolicy) -> Self {
+        Self { store, policy }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Writes the post, its media rows and one queued delivery per account in ONE transaction.
+    /// The media files must already be in the data folder (`crate::post` copies them first).
+    pub fn enqueue(&self, post: &Post, targets: &[AccountId], now: Timestamp) -> Result<Vec<DeliveryId>> {
+        if targets.is_empty() {
+            return Err(Error::invalid("a post needs at least one target account (--to ACCOUNT)"));
+        }
+        let due = post.scheduled_at.unwrap_or(now);
+        self.store.write(|tx| {
+            posts::insert(tx, post)?;
+            let mut ids = Vec::with_capacity(targets.len());
+            for &account_id in targets {
+                let delivery = Delivery {
+                    id: DeliveryId::new(),
+                    post_id: post.id,
+                    account_id,
+                    state: DeliveryState::Queued,
+                    attempts: 0,
+                    next_attempt_at: due,
+                    lease_owner: None,
+                    lease_expires_at: None,
+                    publish_started_at: None,
+                    checkpoint: serde_json::json!({}),
+                    last_error: None,
+                    remote_id: None,
+                    remote_url: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                deliveries::insert(tx, &delivery)?;
+                let detail = post.scheduled_at.map(|at| format!("scheduled for {}", at.to_rfc3339()));
+                events::record(tx, delivery.id, now, DeliveryState::Queued, detail.as_deref())?;
+                ids.push(delivery.id);
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Claims due deliveries for `owner` with a lease of `lease`.
+    pub fn claim_due(&self, owner: &str, now: Timestamp, lease: Duration, limit: usize) -> Result<Vec<Delivery>> {
+        self.store.write(|tx| {
+            let claimed = deliveries::claim_due(tx, owner, now, now.plus(lease), limit)?;
+            for d in &claimed {
+                let detail = if d.publish_started_at.is_some() {
+                    format!("attempt {}: checking whether the last publish went through", d.attempts)
+                } else {
+                    format!("attempt {}", d.attempts)
+                };
+                events::record(tx, d.id, now, DeliveryState::Running, Some(&detail))?;
+            }
+            Ok(claimed)
+        })
+    }
+
+    pub fn heartbeat(&self, id: DeliveryId, owner: &str, now: Timestamp, lease: Duration) -> Result<()> {
+        self.store.write(|tx| deliveries::extend_lease(tx, id, owner, now.plus(lease)))
+    }
+
+    /// Records a step's result before the next step starts.
+    pub fn checkpoint(&self, id: DeliveryId, owner: &str, checkpoint: &serde_json::Value) -> Result<()> {
+        self.store.write(|tx| deliveries::set_checkpoint(tx, id, owner, checkpoint))
+    }
+
+    /// Records that the publish request is about to be sent. Committed before the request leaves,
+    /// so a crash from here on is reconciled, never blindly repeated.
+    pub fn publish_starting(&self, id: DeliveryId, owner: &str, now: Timestamp) -> Result<()> {
+        self.store.write(|tx| deliveries::set_publish_started(tx, id, owner, Some(now)))
+    }
+
+    pub fn sent(&self, d: &Delivery, owner: &str, now: Timestamp, remote_id: &str, url: Option<&str>) -> Result<()> {
+        self.store.write(|tx| {
+            deliveries::settle(
+                tx,
+                d.id,
+                owner,
+                now,
+                &Settle {
+                    state: DeliveryState::Sent,
+                    next_attempt_at: now,
+                    error: None,
+                    clear_publish_started: false,
+                    remote: Some((remote_id, url)),
+                    refund_attempt: false,
+                },
+            )?;
+            if let Some(account) = accounts::get(tx, d.account_id)?
+                && account.health == Health::RateLimited
+            {
+                accounts::set_health(tx, d.account_id, Health::Ok, None)?;
+            }
+            events::record(tx, d.id, now, DeliveryState::Sent, url.or(Some(remote_id)))
+        })
+    }
+
+    /// Records a failed attempt and decides what comes next; returns the new state.
+    pub fn attempt_failed(
+        &self,
+        d: &Delivery,
+        owner: &str,
+        now: Timestamp,
+        failure: &Failure,
+        rng: &mut impl Rng,
+    ) -> Result<DeliveryState> {
+        let budget_spent = d.attempts >= self.policy.max_attempts;
+        let (state, next, message) = match failure.kind {
+            FailureKind::Transient | FailureKind::RateLimited if budget_spent => (
+                DeliveryState::Failed,
+                now,
+                format!("gave up after {} attempts; last error: {}", d.attempts, failure.message),
+            ),
+            FailureKind::Transient | FailureKind::RateLimited => {
+                let wait = self.policy.backoff(d.attempts, failure.retry_after, rng);
+                (DeliveryState::RetryWait, now.plus(wait), failure.message.clone())
+            }
+            FailureKind::Unauthorized | FailureKind::Rejected => {
+                (DeliveryState::NeedsAttention, now, failure.message.clone())
+            }
+            FailureKind::OutcomeUnknown => (
+                DeliveryState::Unconfirmed,
+                now.plus(self.policy.reconcile_after),
+                failure.message.clone(),
+            ),
+        };
+        // A publish that certainly did not go out leaves nothing to reconcile.
+        let clear_publish_started = failure.kind != FailureKind::OutcomeUnknown;
+        self.store.write(|tx| {
+            deliveries::settle(
+                tx,
+                d.id,
+                owner,
+                now,
+                &Settle {
+                    state,
+                    next_attempt_at: next,
+                    error: Some((failure.kind, &message)),
+                    clear_publish_started,
+                    remote: None,
+                    refund_attempt: false,
+                },
+            )?;
+            match failure.kind {
+                FailureKind::Unauthorized => {
+                    accounts::set_health(tx, d.account_id, Health::NeedsReconnect, Some(&failure.message))?;
+                }
+                FailureKind::RateLimited => {
+                    if let Some(after) = failure.retry_after {
+                        accounts::pause_until(tx, d.account_id, now.plus(after))?;
+                    }
+                    accounts::set_health(tx, d.account_id, Health::RateLimited, Some(&failure.message))?;
+                }
+                _ => {}
+            }
+            let detail = match state {
+                DeliveryState::RetryWait => format!("{message} — retrying at {}", next.to_rfc3339()),
+                _ => message.clone(),
+            };
+            events::record(tx, d.id, now, state, Some(&detail))?;
+            Ok(state)
+        })
+    }
+
+    /// Applies the platform's answer about a lost outcome.
+    pub fn reconciled(&self, d: &Delivery, owner: &str, now: Timestamp, outcome: &Reconciled) -> Result<()> {
+        match outcome {
+            Reconciled::Published { remote_id, url } => self.sent(d, owner, now, remote_id, url.as_deref()),
+            Reconciled::NotPublished => self.store.write(|tx| {
+                deliveries::set_publish_started(tx, d.id, owner, None)?;
+                events::record(tx, d.id, now, DeliveryState::Running, Some("not published: sending again"))
+            }),
+            Reconciled::Unknown(why) => self.store.write(|tx| {
+                let message = format!(
+                    "{why} — check the account and run `fanout resolve {} --sent` or `--resend`",
+                    d.id
+                );
+                deliveries::settle(
+                    tx,
+                    d.id,
+                    owner,
+                    now,
+                    &Settle {
+                        state: DeliveryState::Unconfirmed,
+                        next_attempt_at: Timestamp::NEVER,
+                        error: Some((FailureKind::OutcomeUnknown, &message)),
+                        clear_publish_started: false,
+                        remote: None,
+                        refund_attempt: true,
+                    },
+                )?;
+                events::record(tx, d.id, now, DeliveryState::Unconfirmed, Some(&message))
+            }),
+        }
+    }
+
+    /// Hands a delivery back untouched (graceful stop before its publish began).
+    pub fn release(&self, d: &Delivery, owner: &str, now: Timestamp) -> Result<()> {
+        self.store.write(|tx| {
+            deliveries::settle(
+                tx,
+                d.id,
+                owner,
+                now,
+                &Settle {
+                    state: DeliveryState::Queued,
+                    next_attempt_at: now,
+                    error: d.last_error.as_ref().map(|e| (e.kind, e.message.as_str())),
+                    clear_publish_started: false,
+                    remote: None,
+                    refund_attempt: true,
+                },
+            )?;
+            events::record(tx, d.id, now, DeliveryState::Queued, Some("worker stopped before publishing"))
+        })
+    }
+
+    /// The user's retry: from needs_attention, failed or retry_wait, with a fresh retry budget.
+    pub fn retry(&self, reference: &str, now: Timestamp) -> Result<Delivery> {
+        self.user_change(
+            reference,
+            &[DeliveryState::NeedsAttention, DeliveryState::Failed, DeliveryState::RetryWait],
+            DeliveryState::Queued,
+            now,
+            "retry requested",
+            |d| match d.state {
+                DeliveryState::Unconfirmed => format!(
+                    "delivery {} is unconfirmed: it may already be live. Check the account, then run \
+                     `fanout resolve {} --sent` or `--resend`",
+                    d.id, d.id
+                ),
+                s => format!("delivery {} is {s}; only needs_attention, failed or retry_wait deliveries can be retried", d.id),
+            },
+        )
+    }
+
+    /// The user's cancel: anything not yet sent and not being delivered right now.
+    pub fn cancel(&self, reference: &str, now: Timestamp) -> Result<Delivery> {
+        self.user_change(
+            reference,
+            &[
+                DeliveryState::Queued,
+                DeliveryState::RetryWait,
+                DeliveryState::NeedsAttention,
+                DeliveryState::Unconfirmed,
+                DeliveryState::Failed,
+            ],
+            DeliveryState::Cancelled,
+            now,
+            "cancelled by the user",
+            |d| match d.state {
+                DeliveryState::Running => format!(
+                    "delivery {} is being delivered right now; wait until it settles, then cancel",
+                    d.id
+                ),
+                s => format!("delivery {} is already {s}", d.id),
+            },
+        )
+    }
+
+    /// The user's answer for an unconfirmed delivery.
+    pub fn resolve(&self, reference: &str, resolution: Resolution, now: Timestamp) -> Result<Delivery> {
+        let (to, detail) = match resolution {
+            Resolution::Sent => (DeliveryState::Sent, "marked sent by the user"),
+            Resolution::Resend => (DeliveryState::Queued, "the user asked to send it again"),
+        };
+        self.user_change(reference, &[DeliveryState::Unconfirmed], to, now, detail, |d| {
+            format!("delivery {} is {}; only unconfirmed deliveries are resolved", d.id, d.state)
+        })
+    }
+
+    fn user_change(
+        &self,
+        reference: &str,
+        from: &[DeliveryState],
+        to: DeliveryState,
+        now: Timestamp,
+        detail: &str,
+        refusal: impl Fn(&Delivery) -> String,
+    ) -> Result<Delivery> {
+        self.store.write(|tx| {
+            let d = deliveries::find(tx, reference)?;
+            let reset = to == DeliveryState::Queued;
+            if !deliveries::user_change(tx, d.id, from, to, now, reset)? {
+                return Err(Error::Conflict(refusal(&d)));
+            }
+            events::record(tx, d.id, now, to, Some(detail))?;
+            deliveries::get(tx, d.id)?.ok_or_else(|| Error::UnknownDelivery(d.id.to_string()))
+        })
+    }
+
+    pub fn list(&self, filter: &Filter) -> Result<Vec<OutboxRow>> {
+        self.store.read(|tx| deliveries::list(tx, filter))
+    }
+
+    pub fn get(&self, id: DeliveryId) -> Result<Option<Delivery>> {
+        self.store.read(|tx| deliveries::get(tx, id))
+    }
+
+    /// Whether a `--once` worker still has something to do at `now`.
+    pub fn has_due_or_running(&self, now: Timestamp) -> Result<bool> {
+        self.store.read(|tx| deliveries::has_due_or_running(tx, now))
+    }
+
+    pub fn next_due(&self) -> Result<Option<Timestamp>> {
+        self.store.read(|tx| deliveries::next_due(tx))
+    }
+
+    /// Keeps an account's next delivery from starting before `at`.
+    pub fn pace_account(&self, account: AccountId, at: Timestamp) -> Result<()> {
+        self.store.write(|tx| accounts::set_next_start(tx, account, at))
+    }
+}
+
+impl Outbox {
+    /// Whether each of `ids` is settled or waits for the user: sent, failed, cancelled, needs
+    /// attention, unconfirmed with no check planned, or queued for an account that cannot deliver.
+    pub fn all_settled(&self, ids: &[DeliveryId]) -> Result<bool> {
+        let rows = self.list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
+        let accounts = self.store.read(|tx| accounts::list(tx))?;
+        Ok(rows.iter().all(|row| {
+            let d = &row.delivery;
+            let blocked = accounts
+                .iter()
+                .find(|a| a.id == d.account_id)
+                .is_none_or(|a| !a.enabled || matches!(a.health, Health::NeedsReconnect | Health::Blocked));
+            match d.state {
+                DeliveryState::Sent | DeliveryState::Failed | DeliveryState::Cancelled | DeliveryState::NeedsAttention => true,
+                DeliveryState::Unconfirmed => d.next_attempt_at == Timestamp::NEVER || blocked,
+                DeliveryState::Queued | DeliveryState::RetryWait => blocked,
+                DeliveryState::Running => false,
+            }
+        }))
+    }
+}
