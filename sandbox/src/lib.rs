@@ -1,0 +1,420 @@
+//! `fanout-sandbox` is a stand-in for the social networks Fanout posts to: an HTTP server on
+//! 127.0.0.1 that speaks the documented subset of each network's API statefully, lets a test or
+//! the `fanout` CLI inject faults per route (errors, hangs, dropped connections, broken bodies),
+//! and logs every request it received. This module is the public API and the accept loop; it must
+//! never listen on anything but loopback, and it owns no network-specific behaviour (that lives in
+//! one module per network).
+
+mod body;
+mod control;
+mod discord;
+mod error;
+mod faults;
+mod log;
+mod mastodon;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::Response;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::{Deserialize, Serialize};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt;
+
+pub use discord::DiscordMessageRecord;
+pub use error::{Result, SandboxError};
+pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
+pub use log::RequestRecord;
+pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
+
+/// Uploads of up to 100 MB must reach the handlers, so the limit sits a little above that.
+pub(crate) const BODY_LIMIT: usize = 110 * 1024 * 1024;
+
+/// How the sandbox starts. `Default` gives the values the real networks usually have.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// 0 picks any free port.
+    pub port: u16,
+    pub faults: FaultPlan,
+    /// Time until an uploaded Mastodon media attachment is processed.
+    pub media_processing: Duration,
+    /// How long Mastodon remembers an `Idempotency-Key`.
+    pub idempotency_ttl: Duration,
+    pub mastodon_max_characters: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            port: 0,
+            faults: FaultPlan::default(),
+            media_processing: Duration::from_millis(150),
+            idempotency_ttl: Duration::from_secs(3600),
+            mastodon_max_characters: 500,
+        }
+    }
+}
+
+/// A snapshot of everything clients created in the sandbox.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct SandboxState {
+    pub mastodon_statuses: Vec<MastodonStatusRecord>,
+    pub mastodon_media: Vec<MastodonMediaRecord>,
+    pub discord_messages: Vec<DiscordMessageRecord>,
+}
+
+/// A running sandbox server. Dropping it or calling [`Sandbox::shutdown`] stops it.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds 127.0.0.1:`config.port` and starts serving on the current tokio runtime.
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox> {
+        faults::validate(&config.faults)?;
+        let listener = TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|source| SandboxError::Bind {
+                port: config.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            port: config.port,
+            source,
+        })?;
+        let shared = Arc::new(Shared::new(&config, addr));
+        let app = router(shared.clone());
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(accept_loop(listener, app, stopped));
+        tracing::debug!(%addr, "sandbox listening");
+        Ok(Sandbox {
+            shared,
+            addr,
+            stop,
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Replaces the fault plan; what the old plan had consumed is forgotten.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.shared.set_faults(plan);
+    }
+
+    pub fn faults(&self) -> FaultPlan {
+        lock(&self.shared.faults).plan().clone()
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.shared.log).records()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    pub fn state(&self) -> SandboxState {
+        self.shared.state()
+    }
+
+    /// From now on, a Mastodon access token or a Discord webhook token equal to `token` answers 401.
+    pub fn revoke_token(&self, token: &str) {
+        self.shared.revoke(token);
+    }
+
+    /// Stops accepting, drops every open connection (hung requests included) and waits for that.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            // The loop only has to abort its connection tasks; the timeout is a backstop so a
+            // caller's shutdown can never hang on the sandbox.
+            let abort = server.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(1), server)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        // Aborting the loop drops its JoinSet, which aborts every connection task.
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("addr", &self.addr).finish()
+    }
+}
+
+/// Everything the handlers share. Each piece has its own lock so a slow upload never blocks the
+/// log or the control endpoints.
+pub(crate) struct Shared {
+    pub(crate) base_url: String,
+    /// `127.0.0.1:PORT`, what Mastodon calls its domain.
+    pub(crate) host: String,
+    pub(crate) media_processing: Duration,
+    pub(crate) idempotency_ttl: Duration,
+    pub(crate) mastodon_max_characters: usize,
+    pub(crate) faults: Mutex<faults::FaultBook>,
+    pub(crate) log: Mutex<log::RequestLog>,
+    pub(crate) mastodon: Mutex<mastodon::MastodonState>,
+    pub(crate) discord: Mutex<discord::DiscordState>,
+    revoked: Mutex<HashSet<String>>,
+}
+
+impl Shared {
+    fn new(config: &SandboxConfig, addr: SocketAddr) -> Shared {
+        let host = format!("127.0.0.1:{}", addr.port());
+        Shared {
+            base_url: format!("http://{host}"),
+            host,
+            media_processing: config.media_processing,
+            idempotency_ttl: config.idempotency_ttl,
+            mastodon_max_characters: config.mastodon_max_characters,
+            faults: Mutex::new(faults::FaultBook::new(config.faults.clone())),
+            log: Mutex::new(log::RequestLog::default()),
+            mastodon: Mutex::new(mastodon::MastodonState::default()),
+            discord: Mutex::new(discord::DiscordState::default()),
+            revoked: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub(crate) fn set_faults(&self, plan: FaultPlan) {
+        *lock(&self.faults) = faults::FaultBook::new(plan);
+    }
+
+    pub(crate) fn state(&self) -> SandboxState {
+        let (mastodon_statuses, mastodon_media) = lock(&self.mastodon).snapshot();
+        SandboxState {
+            mastodon_statuses,
+            mastodon_media,
+            discord_messages: lock(&self.discord).snapshot(),
+        }
+    }
+
+    pub(crate) fn revoke(&self, token: &str) {
+        lock(&self.revoked).insert(token.to_owned());
+    }
+
+    pub(crate) fn is_revoked(&self, token: &str) -> bool {
+        lock(&self.revoked).contains(token)
+    }
+}
+
+/// A poisoned lock only means another handler panicked mid-update; the sandbox keeps serving
+/// rather than turning one bug into a failure of every later request.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Which network a request belongs to decides the shape of its error bodies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Network {
+    Mastodon,
+    Discord,
+}
+
+impl Network {
+    pub(crate) fn of_path(path: &str) -> Network {
+        if path.starts_with("/api/webhooks/") {
+            Network::Discord
+        } else {
+            Network::Mastodon
+        }
+    }
+
+    /// The error this network answers with `status`, for faults and for requests no route matched.
+    pub(crate) fn error_response(self, status: u16, retry_after: Option<f64>) -> Response {
+        match self {
+            Network::Mastodon => mastodon::error_for_status(status, retry_after),
+            Network::Discord => discord::error_for_status(status, retry_after),
+        }
+    }
+}
+
+/// Every route template the sandbox serves, as used in fault plans and request records.
+pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
+    mastodon::ROUTES.iter().chain(discord::ROUTES).copied()
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    let networks = Router::new()
+        .merge(mastodon::routes())
+        .merge(discord::routes())
+        .fallback(unknown_route)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            faults::intercept,
+        ));
+    networks
+        .merge(control::routes())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(shared)
+}
+
+async fn unknown_route(request: axum::extract::Request) -> Response {
+    Network::of_path(request.uri().path()).error_response(404, None)
+}
+
+/// Lets a handler drop the TCP connection its request came on, without answering.
+#[derive(Clone)]
+pub(crate) struct ConnectionKill(Arc<Notify>);
+
+impl ConnectionKill {
+    pub(crate) fn kill(&self) {
+        // notify_one keeps a permit, so the kill lands even if the connection task is not
+        // waiting at this instant.
+        self.0.notify_one();
+    }
+}
+
+/// Our own accept loop rather than `axum::serve`: the close faults need to drop a connection
+/// from inside a handler, and shutdown must cut hung requests instead of waiting for them.
+async fn accept_loop(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, app.clone()));
+                }
+                Err(error) => {
+                    // Typically out of file descriptors: wait instead of spinning.
+                    tracing::warn!(%error, "sandbox accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    connections.shutdown().await;
+}
+
+async fn serve_connection(stream: TcpStream, app: Router) {
+    let kill = ConnectionKill(Arc::new(Notify::new()));
+    let handle = kill.clone();
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(handle.clone());
+        app.clone().oneshot(request)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new());
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        result = connection => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "sandbox connection ended with an error");
+            }
+        }
+        () = kill.0.notified() => {}
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds (`2024-05-01T12:00:00.000Z`), the way Mastodon writes it.
+/// Hand-rolled (Hinnant's days-to-civil) to avoid a date dependency for one format.
+pub(crate) fn rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+/// FNV-1a: a stable hash, so the same token maps to the same account on every run and machine
+/// (std's hasher makes no such promise).
+pub(crate) fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339(951_782_400_123),
+            "2000-02-29T00:00:00.123Z",
+            "leap day"
+        );
+        assert_eq!(rfc3339(1_735_689_599_999), "2024-12-31T23:59:59.999Z");
+    }
+
+    #[tokio::test]
+    async fn every_route_a_fault_plan_may_name_is_served_under_that_name() {
+        let sandbox = Sandbox::start(SandboxConfig::default())
+            .await
+            .expect("starts");
+        let client = reqwest::Client::new();
+        for route in known_routes() {
+            let (method, path) = route.split_once(' ').expect("METHOD /path");
+            let path = path.replace("{id}", "1").replace("{token}", "t");
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+            client
+                .request(method, format!("{}{path}", sandbox.url()))
+                .send()
+                .await
+                .expect("answered");
+        }
+        let logged: Vec<String> = sandbox.requests().into_iter().map(|r| r.route).collect();
+        let known: Vec<String> = known_routes().map(str::to_owned).collect();
+        assert_eq!(
+            logged, known,
+            "fault plans are validated against this list, so it must match the router"
+        );
+    }
+}
