@@ -1,0 +1,302 @@
+//! The worker and the networks against the sandbox over real HTTP on loopback: every step, every
+//! fault kind, and the promise that nothing is lost and nothing is published twice.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fanout_core::accounts::{Accounts, Credentials, NewAccount};
+use fanout_core::clock::{Clock, SystemClock};
+use fanout_core::http::{self, HttpConfig};
+use fanout_core::model::{Account, DeliveryId, DeliveryState, FailureKind, Health};
+use fanout_core::networks::Registry;
+use fanout_core::outbox::{Outbox, RetryPolicy};
+use fanout_core::post::{self, Draft};
+use fanout_core::secrets::{FileStore, Secret, SecretStore};
+use fanout_core::store::Store;
+use fanout_core::worker::{StopWhen, Worker, WorkerConfig};
+use fanout_sandbox::{FaultPlan, Sandbox, SandboxConfig};
+use tokio_util::sync::CancellationToken;
+
+const PHOTO: &[u8] = include_bytes!("../../cli/assets/demo-photo.png");
+const STATUSES: &str = "POST /api/v1/statuses";
+const WEBHOOK: &str = "POST /api/webhooks/{id}/{token}";
+
+struct Env {
+    dir: tempfile::TempDir,
+    store: Arc<Store>,
+    secrets: Arc<FileStore>,
+    sandbox: Sandbox,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+}
+
+fn fast_policy() -> RetryPolicy {
+    RetryPolicy {
+        base: Duration::from_millis(100),
+        cap: Duration::from_secs(2),
+        max_attempts: 5,
+        reconcile_after: Duration::from_millis(100),
+    }
+}
+
+async fn env(faults: &str) -> Env {
+    env_with(faults, fast_policy(), Duration::from_secs(5)).await
+}
+
+async fn env_with(faults: &str, policy: RetryPolicy, http_timeout: Duration) -> Env {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("fanout.db")).expect("open"));
+    let secrets = Arc::new(FileStore::new(dir.path().join("secrets.json")));
+    let config = SandboxConfig {
+        faults: FaultPlan::from_json(faults).expect("fault plan"),
+        media_processing: Duration::from_millis(150),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.expect("sandbox");
+    let http = http::client(&HttpConfig::with_total_timeout(http_timeout)).expect("client");
+    Env { dir, store, secrets, sandbox, http, clock: Arc::new(SystemClock), policy }
+}
+
+impl Env {
+    fn accounts(&self) -> Accounts {
+        Accounts::new(self.store.clone(), self.secrets.clone(), self.http.clone(), self.clock.clone(), Registry::default())
+    }
+
+    fn outbox(&self) -> Outbox {
+        Outbox::new(self.store.clone(), self.policy)
+    }
+
+    async fn mastodon(&self, name: &str, token: &str) -> Account {
+        self.accounts()
+            .add(NewAccount {
+                name: Some(name.into()),
+                credentials: Credentials::Mastodon { server: self.sandbox.url(), token: Secret::new(token) },
+                enabled: true,
+                demo: true,
+            })
+            .await
+            .expect("link a sandbox Mastodon account")
+    }
+
+    async fn discord(&self, name: &str, id: u32, token: &str) -> Account {
+        let url = format!("{}/api/webhooks/{id}/{token}", self.sandbox.url());
+        self.accounts()
+            .add(NewAccount { name: Some(name.into()), credentials: Credentials::Discord { webhook_url: Secret::new(url) }, enabled: true, demo: true })
+            .await
+            .expect("link a sandbox Discord webhook")
+    }
+
+    fn photo(&self) -> PathBuf {
+        let path = self.dir.path().join("photo.png");
+        std::fs::write(&path, PHOTO).expect("write photo");
+        path
+    }
+
+    fn post(&self, text: &str, media: Vec<PathBuf>, to: &[&Account]) -> Vec<DeliveryId> {
+        let draft = Draft { text: text.into(), media, targets: to.iter().map(|a| a.name.clone()).collect(), scheduled_at: None };
+        let (_, deliveries) = post::enqueue(&self.outbox(), &Registry::default(), &self.dir.path().join("media"), &draft, self.clock.now())
+            .expect("enqueue");
+        deliveries.into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// Runs a worker until `ids` settle (or 30 s pass, which fails the test).
+    async fn deliver(&self, ids: &[DeliveryId]) {
+        let config = WorkerConfig {
+            lease: Duration::from_secs(10),
+            stop_when: StopWhen::Settled(ids.to_vec()),
+            pacing: Some(Duration::ZERO),
+            poll: Duration::from_millis(50),
+            ..WorkerConfig::default()
+        };
+        let worker = Worker::new(self.outbox(), Registry::default(), self.secrets.clone(), self.http.clone(), self.clock.clone(), config);
+        tokio::time::timeout(Duration::from_secs(30), worker.run(CancellationToken::new()))
+            .await
+            .expect("deliveries settle within 30 s")
+            .expect("the worker runs without a local error");
+    }
+
+    fn delivery(&self, id: DeliveryId) -> fanout_core::model::Delivery {
+        self.outbox().get(id).expect("read").expect("exists")
+    }
+
+    fn requests(&self, route: &str) -> Vec<fanout_sandbox::RequestRecord> {
+        self.sandbox.requests().into_iter().filter(|r| r.route == route).collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_with_a_photo_reaches_mastodon_and_discord_once_each() {
+    let env = env("{}").await;
+    let m = env.mastodon("m", "token-m").await;
+    let d = env.discord("d", 111, "hook-d").await;
+    let ids = env.post("Hello from the test", vec![env.photo()], &[&m, &d]);
+    env.deliver(&ids).await;
+
+    for id in &ids {
+        let delivery = env.delivery(*id);
+        assert_eq!(delivery.state, DeliveryState::Sent, "delivery {id}: {:?}", delivery.last_error);
+        assert!(delivery.remote_id.is_some(), "a sent delivery records the remote id");
+    }
+    let state = env.sandbox.state();
+    assert_eq!(state.mastodon_statuses.len(), 1, "one status");
+    assert_eq!(state.mastodon_statuses[0].media_ids.len(), 1, "with the photo attached");
+    assert_eq!(state.mastodon_statuses[0].idempotency_key.as_deref(), Some(ids[0].to_string().as_str()), "keyed by the delivery id");
+    assert_eq!(state.discord_messages.len(), 1, "one Discord message");
+    assert_eq!(state.discord_messages[0].attachments, vec!["photo.png".to_owned()], "with the photo as a file");
+    assert_eq!(env.requests("POST /api/v2/media").len(), 1, "the photo is uploaded once");
+    assert!(!env.requests("GET /api/v1/media/{id}").is_empty(), "the 202 upload is polled until processed");
+    let sent = env.delivery(ids[0]);
+    assert!(sent.remote_url.as_deref().is_some_and(|u| u.starts_with("http://127.0.0.1")), "the permalink is kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_retry_after_is_honoured() {
+    let env = env(&format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"status": 429, "retry_after": 2}}]}}}}}}"#)).await;
+    let m = env.mastodon("m", "token-m").await;
+    let ids = env.post("rate limited", vec![], &[&m]);
+    env.deliver(&ids).await;
+    assert_eq!(env.delivery(ids[0]).state, DeliveryState::Sent);
+    let attempts = env.requests(STATUSES);
+    assert_eq!(attempts.len(), 2, "one refused attempt, one that went through");
+    let gap = attempts[1].at_ms - attempts[0].at_ms;
+    assert!(gap >= 2000, "the second attempt came {gap} ms after the first: before the 2 s Retry-After");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5xx_storm_backs_off_with_jitter_then_fails_with_the_last_error() {
+    let policy = RetryPolicy { base: Duration::from_millis(200), cap: Duration::from_secs(5), max_attempts: 5, reconcile_after: Duration::from_millis(100) };
+    let env = env_with(
+        &format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"status": 503, "times": 1000}}]}}}}}}"#),
+        policy,
+        Duration::from_secs(5),
+    )
+    .await;
+    let m = env.mastodon("m", "token-m").await;
+    let ids = env.post("storm", vec![], &[&m]);
+    env.deliver(&ids).await;
+    let d = env.delivery(ids[0]);
+    assert_eq!(d.state, DeliveryState::Failed, "the retry budget of 5 is spent");
+    let error = d.last_error.expect("the last error is kept");
+    assert!(error.message.contains("503") && error.message.contains("5 attempts"), "says what and how often: {}", error.message);
+    let attempts = env.requests(STATUSES);
+    assert_eq!(attempts.len(), 5, "exactly the budget of attempts");
+    let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1].at_ms - w[0].at_ms).collect();
+    for (i, gap) in gaps.iter().enumerate() {
+        let ceiling = 200u64 << i;
+        assert!(*gap <= ceiling + 400, "wait {i} was {gap} ms, above its backoff ceiling {ceiling} ms: {gaps:?}");
+    }
+    assert!(env.sandbox.state().mastodon_statuses.is_empty(), "nothing was posted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_server_times_out_and_the_post_is_made_exactly_once() {
+    let env = env_with(
+        &format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"hang": true}}]}}, "POST /api/v2/media": {{"faults": [{{"hang": true}}]}}}}}}"#),
+        fast_policy(),
+        Duration::from_secs(1),
+    )
+    .await;
+    let m = env.mastodon("m", "token-m").await;
+    let ids = env.post("hung", vec![env.photo()], &[&m]);
+    env.deliver(&ids).await;
+    let d = env.delivery(ids[0]);
+    assert_eq!(d.state, DeliveryState::Sent, "{:?}", d.last_error);
+    assert_eq!(env.requests("POST /api/v2/media").len(), 2, "the hung upload timed out and was retried");
+    let publishes = env.requests(STATUSES);
+    assert_eq!(publishes.len(), 2, "the hung publish was followed by one reconciling request");
+    assert!(publishes.iter().all(|r| r.idempotency_key == Some(ids[0].to_string())), "both with the same key");
+    assert_eq!(env.sandbox.state().mastodon_statuses.len(), 1, "one status, never two");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_lost_after_the_post_was_made_is_reconciled_never_reposted() {
+    let plan = format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"close": "after"}}]}}, "{WEBHOOK}": {{"faults": [{{"close": "after"}}]}}}}}}"#);
+    let env = env(&plan).await;
+    let m = env.mastodon("m", "token-m").await;
+    let d = env.discord("d", 222, "hook-d").await;
+    let ids = env.post("lost answer", vec![], &[&m, &d]);
+    env.deliver(&ids).await;
+
+    let mastodon = env.delivery(ids[0]);
+    assert_eq!(mastodon.state, DeliveryState::Sent, "Mastodon's idempotency key settles it: {:?}", mastodon.last_error);
+    assert_eq!(env.sandbox.state().mastodon_statuses.len(), 1, "the status exists once");
+
+    let discord = env.delivery(ids[1]);
+    assert_eq!(discord.state, DeliveryState::Unconfirmed, "Discord cannot be asked: the user decides");
+    let error = discord.last_error.expect("the reason is shown");
+    assert_eq!(error.kind, FailureKind::OutcomeUnknown);
+    assert!(error.message.contains("fanout resolve"), "and how to settle it: {}", error.message);
+    assert_eq!(env.requests(WEBHOOK).len(), 1, "no blind resend to Discord");
+    assert_eq!(env.sandbox.state().discord_messages.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_truncated_answers_are_classified_not_panics() {
+    let plan = format!(
+        r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"malformed": true}}, {{"truncate": true}}]}},
+             "POST /api/v2/media": {{"faults": [{{"malformed": true}}]}},
+             "{WEBHOOK}": {{"faults": [{{"truncate": true}}]}}}}}}"#
+    );
+    let env = env(&plan).await;
+    let m = env.mastodon("m", "token-m").await;
+    let d = env.discord("d", 333, "hook-d").await;
+    let first = env.post("malformed one", vec![env.photo()], &[&m, &d]);
+    env.deliver(&first).await;
+    assert_eq!(env.delivery(first[0]).state, DeliveryState::Sent, "{:?}", env.delivery(first[0]).last_error);
+    let statuses = env.sandbox.state().mastodon_statuses;
+    assert_eq!(statuses.len(), 1, "a malformed then a truncated answer still make one status");
+    assert_eq!(env.requests(STATUSES).len(), 3, "the original request and two reconciling repeats");
+    assert_eq!(env.requests("POST /api/v2/media").len(), 2, "a malformed upload answer is retried");
+    let discord = env.delivery(first[1]);
+    assert_eq!(discord.state, DeliveryState::Unconfirmed, "a cut-off Discord answer leaves the outcome open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_pauses_its_account_while_others_go_on_until_reconnected() {
+    let env = env("{}").await;
+    let m = env.mastodon("m", "token-soon-revoked").await;
+    let d = env.discord("d", 444, "hook-d").await;
+    env.sandbox.revoke_token("token-soon-revoked");
+    let first = env.post("first", vec![], &[&m, &d]);
+    let second = env.post("second", vec![], &[&m, &d]);
+    let all: Vec<_> = first.iter().chain(&second).copied().collect();
+    env.deliver(&all).await;
+
+    let refused = env.delivery(first[0]);
+    assert_eq!(refused.state, DeliveryState::NeedsAttention);
+    assert!(refused.last_error.as_ref().is_some_and(|e| e.message.contains("reconnect")), "tells the user what to do");
+    assert_eq!(env.delivery(second[0]).state, DeliveryState::Queued, "the account's next delivery waits, untried");
+    assert_eq!(env.delivery(first[1]).state, DeliveryState::Sent, "the other account's deliveries go on");
+    assert_eq!(env.delivery(second[1]).state, DeliveryState::Sent);
+    let account = env.accounts().find("m").expect("account");
+    assert_eq!(account.health, Health::NeedsReconnect);
+    assert_eq!(env.requests(STATUSES).len(), 1, "a refused token is not tried again by itself");
+
+    env.secrets.set(&account.secret_key(), &Secret::new("token-fresh")).expect("new token");
+    let fixed = env.accounts().verify("m").await.expect("the new token works");
+    assert_eq!(fixed.health, Health::Ok);
+    env.deliver(&all).await;
+    assert_eq!(env.delivery(first[0]).state, DeliveryState::Sent, "reconnecting requeues what stopped for it");
+    assert_eq!(env.delivery(second[0]).state, DeliveryState::Sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_to_different_accounts_are_in_flight_together() {
+    let env = env(r#"{"routes": {"*": {"latency_ms": 300}}}"#).await;
+    let mut targets = Vec::new();
+    for i in 0..8 {
+        targets.push(env.discord(&format!("d{i}"), 500 + i, &format!("hook-{i}")).await);
+    }
+    env.sandbox.clear_requests();
+    let refs: Vec<&Account> = targets.iter().collect();
+    let ids = env.post("fan out", vec![], &refs);
+    env.deliver(&ids).await;
+    assert!(ids.iter().all(|id| env.delivery(*id).state == DeliveryState::Sent));
+    let arrivals: Vec<u64> = env.requests(WEBHOOK).iter().map(|r| r.at_ms).collect();
+    assert_eq!(arrivals.len(), 8);
+    let spread = arrivals.iter().max().unwrap_or(&0) - arrivals.iter().min().unwrap_or(&0);
+    // Each answer takes 300 ms: one after another, the last request would come 2.1 s after the first.
+    assert!(spread < 300, "all eight requests should be in flight together; they arrived over {spread} ms");
+}
