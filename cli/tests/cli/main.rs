@@ -1,0 +1,7 @@
+//! The `fanout` binary end to end: real processes, a real SQLite file, the sandbox on loopback.
+
+mod crash;
+mod harness;
+mod input;
+mod secrets;
+mod workers;
