@@ -184,7 +184,7 @@ pub struct WorkerTuning {
     #[arg(long, value_name = "MS", default_value_t = 60_000)]
     pub lease_ms: u64,
     /// Deliveries in flight at once (different accounts).
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
     /// Least time between two deliveries to one account, in milliseconds (default: per network).
     #[arg(long, value_name = "MS")]

@@ -33,7 +33,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::Outbox { json, limit } => outbox(&cx, *json, *limit),
                 Command::Retry { id } => {
                     let d = cx.outbox(&WorkerTuning::defaults()).retry(id, cx.clock.now())?;
-                    println!("Delivery {} is queued again with a fresh retry budget.", output::short(&d.id.to_string()));
+                    println!(
+                        "Delivery {} is queued again with a fresh retry budget.",
+                        output::short(&d.id.to_string())
+                    );
                     Ok(0)
                 }
                 Command::Cancel { id } => {
@@ -69,7 +72,7 @@ impl WorkerTuning {
     pub fn defaults() -> Self {
         Self {
             lease_ms: 60_000,
-            concurrency: 8,
+            concurrency: 16,
             pace_ms: None,
             retry_base_ms: 5_000,
             max_attempts: 8,
@@ -127,7 +130,10 @@ fn read_secret_line(what: &str) -> Result<Secret> {
         let _ = std::io::stderr().flush();
     }
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(|e| Error::io(format!("cannot read the {what} from standard input"), e))?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io(format!("cannot read the {what} from standard input"), e))?;
     let value = line.trim();
     if value.is_empty() {
         return Err(Error::invalid(format!("no {what} on standard input; pipe it in, e.g. `… < token.txt`")));
@@ -308,7 +314,12 @@ async fn run_worker(cx: &Context, tuning: &WorkerTuning, stop_when: StopWhen) ->
     run_worker_with(cx, tuning, stop_when, cancel).await
 }
 
-async fn run_worker_with(cx: &Context, tuning: &WorkerTuning, stop_when: StopWhen, cancel: CancellationToken) -> Result<RunSummary> {
+async fn run_worker_with(
+    cx: &Context,
+    tuning: &WorkerTuning,
+    stop_when: StopWhen,
+    cancel: CancellationToken,
+) -> Result<RunSummary> {
     cx.worker(tuning, stop_when).run(cancel).await
 }
 

@@ -51,11 +51,7 @@ impl Context {
                 );
                 Arc::new(store)
             }
-            SecretStoreKind::Keychain => Arc::new(
-                tokio::task::spawn_blocking(KeychainStore::system)
-                    .await
-                    .map_err(|e| Error::Secrets(e.to_string()))??,
-            ),
+            SecretStoreKind::Keychain => Arc::new(KeychainStore::system()?),
         };
         Self::with_secrets(&data_dir, secrets, cli.http_timeout)
     }
@@ -93,7 +89,13 @@ impl Context {
     }
 
     pub fn accounts(&self) -> Accounts {
-        Accounts::new(self.store.clone(), self.secrets.clone(), self.http.clone(), self.clock.clone(), self.registry.clone())
+        Accounts::new(
+            self.store.clone(),
+            self.secrets.clone(),
+            self.http.clone(),
+            self.clock.clone(),
+            self.registry.clone(),
+        )
     }
 
     pub fn worker(&self, tuning: &WorkerTuning, stop_when: StopWhen) -> Worker {
@@ -110,7 +112,14 @@ impl Context {
             hook,
             ..WorkerConfig::default()
         };
-        Worker::new(self.outbox(tuning), self.registry.clone(), self.secrets.clone(), self.http.clone(), self.clock.clone(), config)
+        Worker::new(
+            self.outbox(tuning),
+            self.registry.clone(),
+            self.secrets.clone(),
+            self.http.clone(),
+            self.clock.clone(),
+            config,
+        )
     }
 }
 

@@ -58,7 +58,9 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     let photo = dir.join("sample-photo.png");
     std::fs::write(&photo, PHOTO).map_err(|e| Error::io(format!("cannot write {}", photo.display()), e))?;
     let draft = Draft {
-        text: "Hello from Fanout! One post, every place at once — shared from my own machine. https://example.org/fanout".into(),
+        text:
+            "Hello from Fanout! One post, every place at once — shared from my own machine. https://example.org/fanout"
+                .into(),
         media: vec![photo],
         targets: vec![mastodon.name.clone(), discord.name.clone()],
         scheduled_at: None,
@@ -66,7 +68,11 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     let tuning = WorkerTuning { pace_ms: Some(0), retry_base_ms: 500, reconcile_ms: 500, ..WorkerTuning::defaults() };
     let outbox = cx.outbox(&tuning);
     let (post_id, deliveries) = post::enqueue(&outbox, &cx.registry, &cx.media_dir(), &draft, cx.clock.now())?;
-    println!("Queued post {} with a photo for {} accounts; delivering:", crate::output::short(&post_id.to_string()), deliveries.len());
+    println!(
+        "Queued post {} with a photo for {} accounts; delivering:",
+        crate::output::short(&post_id.to_string()),
+        deliveries.len()
+    );
     let ids: Vec<_> = deliveries.iter().map(|(id, _)| *id).collect();
     let code = wait_and_report(&cx, &tuning, &ids, false).await?;
 

@@ -76,7 +76,9 @@ pub fn state_note(row: &OutboxRow, now: Timestamp) -> String {
     let error = d.last_error.as_ref().map(|e| e.message.as_str()).unwrap_or("");
     match d.state {
         DeliveryState::Sent => d.remote_url.clone().or_else(|| d.remote_id.clone()).unwrap_or_default(),
-        DeliveryState::Queued if d.next_attempt_at.0 > now.0 => format!("scheduled for {}", d.next_attempt_at.to_rfc3339()),
+        DeliveryState::Queued if d.next_attempt_at.0 > now.0 => {
+            format!("scheduled for {}", d.next_attempt_at.to_rfc3339())
+        }
         DeliveryState::Queued => "waiting for the worker".to_owned(),
         DeliveryState::Running => format!("attempt {}", d.attempts),
         DeliveryState::RetryWait => format!("retry at {} — {error}", d.next_attempt_at.to_rfc3339()),

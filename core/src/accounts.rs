@@ -17,9 +17,14 @@ use crate::store::{Store, accounts, cache, deliveries};
 /// What the user gives to link an account.
 #[derive(Debug, Clone)]
 pub enum Credentials {
-    Mastodon { server: String, token: Secret },
+    Mastodon {
+        server: String,
+        token: Secret,
+    },
     /// The whole webhook URL is the secret: its last segment is the token.
-    Discord { webhook_url: Secret },
+    Discord {
+        webhook_url: Secret,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -41,9 +46,7 @@ pub struct Accounts {
 
 /// Runs blocking secret-store work off the async threads (the keychain talks D-Bus synchronously).
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Secrets(format!("the secret store task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Secrets(format!("the secret store task failed: {e}")))?
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -58,8 +61,8 @@ fn is_loopback(url: &Url) -> bool {
 fn parse_base(what: &str, input: &str) -> Result<Url> {
     let input = input.trim();
     let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
-    let url = Url::parse(&with_scheme)
-        .map_err(|_| Error::invalid(format!("{what} '{input}' is not a valid address")))?;
+    let url =
+        Url::parse(&with_scheme).map_err(|_| Error::invalid(format!("{what} '{input}' is not a valid address")))?;
     if url.host_str().is_none() {
         return Err(Error::invalid(format!("{what} '{input}' has no host name")));
     }
@@ -230,7 +233,13 @@ impl Accounts {
             let account = accounts::find(tx, reference)?;
             let cancelled = deliveries::cancel_for_account(tx, account.id, now)?;
             for id in &cancelled {
-                crate::store::events::record(tx, *id, now, crate::model::DeliveryState::Cancelled, Some("account removed"))?;
+                crate::store::events::record(
+                    tx,
+                    *id,
+                    now,
+                    crate::model::DeliveryState::Cancelled,
+                    Some("account removed"),
+                )?;
             }
             accounts::mark_removed(tx, account.id, now)?;
             Ok((account, cancelled.len()))
@@ -259,13 +268,20 @@ impl Accounts {
                         cache::put(tx, scope, value, now)?;
                     }
                     for id in deliveries::requeue_unauthorized(tx, account.id, now)? {
-                        crate::store::events::record(tx, id, now, crate::model::DeliveryState::Queued, Some("account reconnected"))?;
+                        crate::store::events::record(
+                            tx,
+                            id,
+                            now,
+                            crate::model::DeliveryState::Queued,
+                            Some("account reconnected"),
+                        )?;
                     }
                     accounts::find(tx, &account.id.to_string())
                 })
             }
             Err(failure) if failure.kind == FailureKind::Unauthorized => {
-                self.store.write(|tx| accounts::set_health(tx, account.id, Health::NeedsReconnect, Some(&failure.message)))?;
+                self.store
+                    .write(|tx| accounts::set_health(tx, account.id, Health::NeedsReconnect, Some(&failure.message)))?;
                 Err(Error::Network(format!("account '{}': {}", account.name, failure.message)))
             }
             Err(failure) => Err(Error::Network(format!(

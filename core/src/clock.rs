@@ -35,9 +35,7 @@ impl Timestamp {
 
     /// Parses an RFC 3339 date-time such as `2026-12-01T09:30:00+01:00`.
     pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
-        chrono::DateTime::parse_from_rfc3339(text.trim())
-            .ok()
-            .map(|t| Timestamp(t.timestamp_millis()))
+        chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| Timestamp(t.timestamp_millis()))
     }
 }
 

@@ -63,11 +63,7 @@ pub enum Reach {
 }
 
 pub fn reach(e: &reqwest::Error) -> Reach {
-    if e.is_connect() || e.is_builder() {
-        Reach::NotSent
-    } else {
-        Reach::MaybeReceived
-    }
+    if e.is_connect() || e.is_builder() { Reach::NotSent } else { Reach::MaybeReceived }
 }
 
 /// A transport error in words, without the URL.

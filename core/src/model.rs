@@ -120,9 +120,7 @@ impl Health {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Ok, Self::NeedsReconnect, Self::RateLimited, Self::Blocked]
-            .into_iter()
-            .find(|h| h.as_str() == s)
+        [Self::Ok, Self::NeedsReconnect, Self::RateLimited, Self::Blocked].into_iter().find(|h| h.as_str() == s)
     }
 }
 
@@ -256,15 +254,9 @@ impl FailureKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Transient,
-            Self::RateLimited,
-            Self::Unauthorized,
-            Self::Rejected,
-            Self::OutcomeUnknown,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [Self::Transient, Self::RateLimited, Self::Unauthorized, Self::Rejected, Self::OutcomeUnknown]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 

@@ -16,9 +16,7 @@ use rand::Rng;
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{
-    AccountId, Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Health, Post, Reconciled,
-};
+use crate::model::{AccountId, Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Health, Post, Reconciled};
 use crate::store::deliveries::{self, Filter, OutboxRow, Settle};
 use crate::store::{Store, accounts, events, posts};
 
@@ -202,11 +200,9 @@ impl Outbox {
             FailureKind::Unauthorized | FailureKind::Rejected => {
                 (DeliveryState::NeedsAttention, now, failure.message.clone())
             }
-            FailureKind::OutcomeUnknown => (
-                DeliveryState::Unconfirmed,
-                now.plus(self.policy.reconcile_after),
-                failure.message.clone(),
-            ),
+            FailureKind::OutcomeUnknown => {
+                (DeliveryState::Unconfirmed, now.plus(self.policy.reconcile_after), failure.message.clone())
+            }
         };
         // A publish that certainly did not go out leaves nothing to reconcile.
         let clear_publish_started = failure.kind != FailureKind::OutcomeUnknown;
@@ -255,10 +251,8 @@ impl Outbox {
                 events::record(tx, d.id, now, DeliveryState::Running, Some("not published: sending again"))
             }),
             Reconciled::Unknown(why) => self.store.write(|tx| {
-                let message = format!(
-                    "{why} — check the account and run `fanout resolve {} --sent` or `--resend`",
-                    d.id
-                );
+                let message =
+                    format!("{why} — check the account and run `fanout resolve {} --sent` or `--resend`", d.id);
                 deliveries::settle(
                     tx,
                     d.id,
@@ -313,7 +307,10 @@ impl Outbox {
                      `fanout resolve {} --sent` or `--resend`",
                     d.id, d.id
                 ),
-                s => format!("delivery {} is {s}; only needs_attention, failed or retry_wait deliveries can be retried", d.id),
+                s => format!(
+                    "delivery {} is {s}; only needs_attention, failed or retry_wait deliveries can be retried",
+                    d.id
+                ),
             },
         )
     }
@@ -333,10 +330,9 @@ impl Outbox {
             now,
             "cancelled by the user",
             |d| match d.state {
-                DeliveryState::Running => format!(
-                    "delivery {} is being delivered right now; wait until it settles, then cancel",
-                    d.id
-                ),
+                DeliveryState::Running => {
+                    format!("delivery {} is being delivered right now; wait until it settles, then cancel", d.id)
+                }
                 s => format!("delivery {} is already {s}", d.id),
             },
         )
@@ -409,7 +405,10 @@ impl Outbox {
                 .find(|a| a.id == d.account_id)
                 .is_none_or(|a| !a.enabled || matches!(a.health, Health::NeedsReconnect | Health::Blocked));
             match d.state {
-                DeliveryState::Sent | DeliveryState::Failed | DeliveryState::Cancelled | DeliveryState::NeedsAttention => true,
+                DeliveryState::Sent
+                | DeliveryState::Failed
+                | DeliveryState::Cancelled
+                | DeliveryState::NeedsAttention => true,
                 DeliveryState::Unconfirmed => d.next_attempt_at == Timestamp::NEVER || blocked,
                 DeliveryState::Queued | DeliveryState::RetryWait => blocked,
                 DeliveryState::Running => false,

@@ -127,7 +127,12 @@ pub fn problems_for(account: &Account, profile: &Profile, text: &str, media: &[M
 
 /// Checks a draft against everything known without a network call; returns the target accounts
 /// and the inspected media, or every problem at once.
-pub fn check(outbox: &Outbox, registry: &crate::networks::Registry, draft: &Draft, now: Timestamp) -> Result<(Vec<Account>, Vec<MediaFile>)> {
+pub fn check(
+    outbox: &Outbox,
+    registry: &crate::networks::Registry,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<(Vec<Account>, Vec<MediaFile>)> {
     let mut problems: Vec<String> = Vec::new();
     if draft.targets.is_empty() {
         problems.push("name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into());
@@ -184,7 +189,8 @@ pub fn check(outbox: &Outbox, registry: &crate::networks::Registry, draft: &Draf
     if let Some(at) = draft.scheduled_at
         && at.0 < now.0 - 60_000
     {
-        problems.push(format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339()));
+        problems
+            .push(format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339()));
     }
     for (account, cached) in targets.iter().zip(&facts) {
         let profile = registry.get(account.network).profile(cached.as_ref());

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use crate::error::{Error, Result};
 
@@ -53,9 +53,24 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
 }
 
 /// The OS keychain, or any keyring-core credential store (the mock, in unit tests).
+///
+/// Every keychain call runs on one dedicated thread that owns the store. The Secret Service client
+/// blocks on its own async runtime, including when it is dropped, which panics on a thread that
+/// drives tokio; a thread of its own keeps that away from the app's runtime.
 pub struct KeychainStore {
-    store: Arc<keyring_core::CredentialStore>,
+    requests: mpsc::Sender<Request>,
     label: String,
+}
+
+enum Op {
+    Get(String),
+    Set(String, Secret),
+    Delete(String),
+}
+
+struct Request {
+    op: Op,
+    reply: mpsc::Sender<Result<Option<Secret>>>,
 }
 
 impl fmt::Debug for KeychainStore {
@@ -65,26 +80,76 @@ impl fmt::Debug for KeychainStore {
 }
 
 impl KeychainStore {
-    pub fn with_store(store: Arc<keyring_core::CredentialStore>) -> Self {
-        let label = store.vendor();
-        Self { store, label }
+    pub fn with_store(store: Arc<keyring_core::CredentialStore>) -> Result<Self> {
+        Self::spawn(move || Ok(store))
     }
 
-    /// The platform's keychain. Blocking: call it off the async threads.
+    /// The platform's keychain.
     pub fn system() -> Result<Self> {
-        let store = system_store().map_err(|e| {
+        Self::spawn(system_store).map_err(|e| {
             Error::Secrets(format!(
                 "the system keychain is not available ({e}); on a machine without one, pass \
                  --secret-store file or set FANOUT_SECRET_STORE=file"
             ))
-        })?;
-        Ok(Self::with_store(store))
+        })
     }
 
-    fn entry(&self, key: &str) -> Result<keyring_core::Entry> {
-        self.store
-            .build(KEYCHAIN_SERVICE, key, None)
-            .map_err(|e| Error::Secrets(format!("cannot open keychain entry {key}: {}", describe_keyring_error(&e))))
+    fn spawn(
+        open: impl FnOnce() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> + Send + 'static,
+    ) -> Result<Self> {
+        let (requests, incoming) = mpsc::channel::<Request>();
+        let (ready, opened) = mpsc::channel::<std::result::Result<String, String>>();
+        std::thread::Builder::new()
+            .name("fanout-keychain".into())
+            .spawn(move || {
+                let store = match open() {
+                    Ok(store) => store,
+                    Err(e) => {
+                        let _ = ready.send(Err(describe_keyring_error(&e)));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(store.vendor()));
+                for request in incoming {
+                    let _ = request.reply.send(serve(store.as_ref(), request.op));
+                }
+            })
+            .map_err(|e| Error::Secrets(format!("cannot start the keychain thread: {e}")))?;
+        let label = opened
+            .recv()
+            .map_err(|_| Error::Secrets("the keychain thread stopped while opening".into()))?
+            .map_err(Error::Secrets)?;
+        Ok(Self { requests, label })
+    }
+
+    fn call(&self, op: Op) -> Result<Option<Secret>> {
+        let (reply, answer) = mpsc::channel();
+        self.requests.send(Request { op, reply }).map_err(|_| Error::Secrets("the keychain thread stopped".into()))?;
+        answer.recv().map_err(|_| Error::Secrets("the keychain thread stopped".into()))?
+    }
+}
+
+fn entry(store: &keyring_core::CredentialStore, key: &str) -> Result<keyring_core::Entry> {
+    store
+        .build(KEYCHAIN_SERVICE, key, None)
+        .map_err(|e| Error::Secrets(format!("cannot open keychain entry {key}: {}", describe_keyring_error(&e))))
+}
+
+fn serve(store: &keyring_core::CredentialStore, op: Op) -> Result<Option<Secret>> {
+    match op {
+        Op::Get(key) => match entry(store, &key)?.get_password() {
+            Ok(value) => Ok(Some(Secret(value))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(Error::Secrets(format!("cannot read {key}: {}", describe_keyring_error(&e)))),
+        },
+        Op::Set(key, secret) => entry(store, &key)?
+            .set_password(secret.expose())
+            .map(|()| None)
+            .map_err(|e| Error::Secrets(format!("cannot save {key}: {}", describe_keyring_error(&e)))),
+        Op::Delete(key) => match entry(store, &key)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(Error::Secrets(format!("cannot delete {key}: {}", describe_keyring_error(&e)))),
+        },
     }
 }
 
@@ -119,24 +184,15 @@ fn describe_keyring_error(e: &keyring_core::Error) -> String {
 
 impl SecretStore for KeychainStore {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
-        match self.entry(key)?.get_password() {
-            Ok(value) => Ok(Some(Secret(value))),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(Error::Secrets(format!("cannot read {key}: {}", describe_keyring_error(&e)))),
-        }
+        self.call(Op::Get(key.to_owned()))
     }
 
     fn set(&self, key: &str, secret: &Secret) -> Result<()> {
-        self.entry(key)?
-            .set_password(secret.expose())
-            .map_err(|e| Error::Secrets(format!("cannot save {key}: {}", describe_keyring_error(&e))))
+        self.call(Op::Set(key.to_owned(), secret.clone())).map(|_| ())
     }
 
     fn delete(&self, key: &str) -> Result<()> {
-        match self.entry(key)?.delete_credential() {
-            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
-            Err(e) => Err(Error::Secrets(format!("cannot delete {key}: {}", describe_keyring_error(&e)))),
-        }
+        self.call(Op::Delete(key.to_owned())).map(|_| ())
     }
 
     fn describe(&self) -> String {
@@ -177,8 +233,7 @@ impl FileStore {
 
     fn save(&self, map: &BTreeMap<String, String>) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         let tmp = self.path.with_extension("tmp");
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
@@ -246,7 +301,7 @@ mod tests {
     #[test]
     fn keychain_store_round_trips_through_keyring_core_mock() {
         let mock = keyring_core::mock::Store::new().expect("mock store");
-        round_trip(&KeychainStore::with_store(mock));
+        round_trip(&KeychainStore::with_store(mock).expect("keychain thread"));
     }
 
     #[test]

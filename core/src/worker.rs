@@ -55,7 +55,7 @@ impl Default for WorkerConfig {
         Self {
             owner: format!("worker-{}", uuid::Uuid::now_v7()),
             lease: Duration::from_secs(60),
-            max_concurrent: 8,
+            max_concurrent: 16,
             poll: Duration::from_secs(1),
             stop_when: StopWhen::Cancelled,
             pacing: None,
@@ -207,9 +207,13 @@ impl Worker {
             None => {
                 let failure = Failure::new(
                     FailureKind::Unauthorized,
-                    format!("the account's secret is missing from {}; link the account again", inner.secrets.describe()),
+                    format!(
+                        "the account's secret is missing from {}; link the account again",
+                        inner.secrets.describe()
+                    ),
                 );
-                let state = inner.outbox.attempt_failed(delivery, owner, inner.clock.now(), &failure, &mut rand::rng())?;
+                let state =
+                    inner.outbox.attempt_failed(delivery, owner, inner.clock.now(), &failure, &mut rand::rng())?;
                 return Ok(Ended::State(state));
             }
         };

@@ -61,7 +61,13 @@ async fn env_with(faults: &str, policy: RetryPolicy, http_timeout: Duration) -> 
 
 impl Env {
     fn accounts(&self) -> Accounts {
-        Accounts::new(self.store.clone(), self.secrets.clone(), self.http.clone(), self.clock.clone(), Registry::default())
+        Accounts::new(
+            self.store.clone(),
+            self.secrets.clone(),
+            self.http.clone(),
+            self.clock.clone(),
+            Registry::default(),
+        )
     }
 
     fn outbox(&self) -> Outbox {
@@ -83,7 +89,12 @@ impl Env {
     async fn discord(&self, name: &str, id: u32, token: &str) -> Account {
         let url = format!("{}/api/webhooks/{id}/{token}", self.sandbox.url());
         self.accounts()
-            .add(NewAccount { name: Some(name.into()), credentials: Credentials::Discord { webhook_url: Secret::new(url) }, enabled: true, demo: true })
+            .add(NewAccount {
+                name: Some(name.into()),
+                credentials: Credentials::Discord { webhook_url: Secret::new(url) },
+                enabled: true,
+                demo: true,
+            })
             .await
             .expect("link a sandbox Discord webhook")
     }
@@ -95,9 +106,20 @@ impl Env {
     }
 
     fn post(&self, text: &str, media: Vec<PathBuf>, to: &[&Account]) -> Vec<DeliveryId> {
-        let draft = Draft { text: text.into(), media, targets: to.iter().map(|a| a.name.clone()).collect(), scheduled_at: None };
-        let (_, deliveries) = post::enqueue(&self.outbox(), &Registry::default(), &self.dir.path().join("media"), &draft, self.clock.now())
-            .expect("enqueue");
+        let draft = Draft {
+            text: text.into(),
+            media,
+            targets: to.iter().map(|a| a.name.clone()).collect(),
+            scheduled_at: None,
+        };
+        let (_, deliveries) = post::enqueue(
+            &self.outbox(),
+            &Registry::default(),
+            &self.dir.path().join("media"),
+            &draft,
+            self.clock.now(),
+        )
+        .expect("enqueue");
         deliveries.into_iter().map(|(id, _)| id).collect()
     }
 
@@ -110,7 +132,14 @@ impl Env {
             poll: Duration::from_millis(50),
             ..WorkerConfig::default()
         };
-        let worker = Worker::new(self.outbox(), Registry::default(), self.secrets.clone(), self.http.clone(), self.clock.clone(), config);
+        let worker = Worker::new(
+            self.outbox(),
+            Registry::default(),
+            self.secrets.clone(),
+            self.http.clone(),
+            self.clock.clone(),
+            config,
+        );
         tokio::time::timeout(Duration::from_secs(30), worker.run(CancellationToken::new()))
             .await
             .expect("deliveries settle within 30 s")
@@ -142,7 +171,11 @@ async fn a_post_with_a_photo_reaches_mastodon_and_discord_once_each() {
     let state = env.sandbox.state();
     assert_eq!(state.mastodon_statuses.len(), 1, "one status");
     assert_eq!(state.mastodon_statuses[0].media_ids.len(), 1, "with the photo attached");
-    assert_eq!(state.mastodon_statuses[0].idempotency_key.as_deref(), Some(ids[0].to_string().as_str()), "keyed by the delivery id");
+    assert_eq!(
+        state.mastodon_statuses[0].idempotency_key.as_deref(),
+        Some(ids[0].to_string().as_str()),
+        "keyed by the delivery id"
+    );
     assert_eq!(state.discord_messages.len(), 1, "one Discord message");
     assert_eq!(state.discord_messages[0].attachments, vec!["photo.png".to_owned()], "with the photo as a file");
     assert_eq!(env.requests("POST /api/v2/media").len(), 1, "the photo is uploaded once");
@@ -153,7 +186,8 @@ async fn a_post_with_a_photo_reaches_mastodon_and_discord_once_each() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_retry_after_is_honoured() {
-    let env = env(&format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"status": 429, "retry_after": 2}}]}}}}}}"#)).await;
+    let env =
+        env(&format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"status": 429, "retry_after": 2}}]}}}}}}"#)).await;
     let m = env.mastodon("m", "token-m").await;
     let ids = env.post("rate limited", vec![], &[&m]);
     env.deliver(&ids).await;
@@ -166,7 +200,12 @@ async fn a_429_retry_after_is_honoured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_5xx_storm_backs_off_with_jitter_then_fails_with_the_last_error() {
-    let policy = RetryPolicy { base: Duration::from_millis(200), cap: Duration::from_secs(5), max_attempts: 5, reconcile_after: Duration::from_millis(100) };
+    let policy = RetryPolicy {
+        base: Duration::from_millis(200),
+        cap: Duration::from_secs(5),
+        max_attempts: 5,
+        reconcile_after: Duration::from_millis(100),
+    };
     let env = env_with(
         &format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"status": 503, "times": 1000}}]}}}}}}"#),
         policy,
@@ -179,7 +218,11 @@ async fn a_5xx_storm_backs_off_with_jitter_then_fails_with_the_last_error() {
     let d = env.delivery(ids[0]);
     assert_eq!(d.state, DeliveryState::Failed, "the retry budget of 5 is spent");
     let error = d.last_error.expect("the last error is kept");
-    assert!(error.message.contains("503") && error.message.contains("5 attempts"), "says what and how often: {}", error.message);
+    assert!(
+        error.message.contains("503") && error.message.contains("5 attempts"),
+        "says what and how often: {}",
+        error.message
+    );
     let attempts = env.requests(STATUSES);
     assert_eq!(attempts.len(), 5, "exactly the budget of attempts");
     let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1].at_ms - w[0].at_ms).collect();
@@ -212,7 +255,9 @@ async fn a_hung_server_times_out_and_the_post_is_made_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_lost_after_the_post_was_made_is_reconciled_never_reposted() {
-    let plan = format!(r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"close": "after"}}]}}, "{WEBHOOK}": {{"faults": [{{"close": "after"}}]}}}}}}"#);
+    let plan = format!(
+        r#"{{"routes": {{"{STATUSES}": {{"faults": [{{"close": "after"}}]}}, "{WEBHOOK}": {{"faults": [{{"close": "after"}}]}}}}}}"#
+    );
     let env = env(&plan).await;
     let m = env.mastodon("m", "token-m").await;
     let d = env.discord("d", 222, "hook-d").await;

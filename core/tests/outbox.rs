@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fanout_core::clock::{ManualClock, Clock, Timestamp};
+use fanout_core::clock::{Clock, ManualClock, Timestamp};
 use fanout_core::model::{
     Account, AccountId, DeliveryState, Failure, FailureKind, Health, NetworkKind, Post, PostId, Reconciled,
 };
@@ -23,7 +23,12 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    fixture_with(RetryPolicy { base: Duration::from_secs(2), cap: Duration::from_secs(60), max_attempts: 3, reconcile_after: Duration::from_secs(5) })
+    fixture_with(RetryPolicy {
+        base: Duration::from_secs(2),
+        cap: Duration::from_secs(60),
+        max_attempts: 3,
+        reconcile_after: Duration::from_secs(5),
+    })
 }
 
 fn fixture_with(policy: RetryPolicy) -> Fixture {
@@ -90,7 +95,8 @@ fn migrations_run_from_an_empty_file_and_from_every_earlier_version() {
         let names: Vec<String> =
             upgraded.read(|tx| accounts::list(tx)).expect("list").into_iter().map(|a| a.name).collect();
         assert_eq!(names, vec!["kept".to_owned()], "an upgrade keeps the accounts of v{version}");
-        let count: i64 = upgraded.read(|tx| Ok(tx.query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))?)).expect("count");
+        let count: i64 =
+            upgraded.read(|tx| Ok(tx.query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))?)).expect("count");
         assert_eq!(count, 1, "an upgrade keeps the deliveries of v{version}");
     }
 }
@@ -173,7 +179,10 @@ fn an_expired_lease_is_reclaimed_and_carries_its_publish_mark() {
     let d = f.outbox.claim_due("dead", T0, LEASE, 1).expect("claim").remove(0);
     f.outbox.publish_starting(d.id, "dead", T0).expect("mark");
 
-    assert!(f.outbox.claim_due("alive", T0.plus(LEASE / 2), LEASE, 1).expect("claim").is_empty(), "a live lease is respected");
+    assert!(
+        f.outbox.claim_due("alive", T0.plus(LEASE / 2), LEASE, 1).expect("claim").is_empty(),
+        "a live lease is respected"
+    );
     let late = T0.plus(LEASE + Duration::from_millis(1));
     let reclaimed = f.outbox.claim_due("alive", late, LEASE, 1).expect("claim");
     assert_eq!(reclaimed.len(), 1, "an expired lease makes the delivery due again");
@@ -186,7 +195,12 @@ fn an_expired_lease_is_reclaimed_and_carries_its_publish_mark() {
 
 #[test]
 fn backoff_is_fully_jittered_exponential_with_the_platform_hint_as_floor() {
-    let policy = RetryPolicy { base: Duration::from_secs(1), cap: Duration::from_secs(20), max_attempts: 9, reconcile_after: Duration::ZERO };
+    let policy = RetryPolicy {
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(20),
+        max_attempts: 9,
+        reconcile_after: Duration::ZERO,
+    };
     let mut rng = StdRng::seed_from_u64(7);
     for attempts in 1..=8u32 {
         let ceiling = Duration::from_secs(1u64 << (attempts - 1)).min(Duration::from_secs(20));
@@ -209,7 +223,8 @@ fn transient_failures_back_off_then_fail_with_the_last_error_when_the_budget_is_
     for attempt in 1..=3u32 {
         let d = f.outbox.claim_due("w", now, LEASE, 1).expect("claim").pop().expect("due");
         assert_eq!(d.attempts, attempt);
-        let failure = Failure::transient(format!("HTTP 503 number {attempt}")).with_retry_after(Some(Duration::from_secs(1)));
+        let failure =
+            Failure::transient(format!("HTTP 503 number {attempt}")).with_retry_after(Some(Duration::from_secs(1)));
         let state = f.outbox.attempt_failed(&d, "w", now, &failure, &mut rng).expect("record");
         let after = state_of(&f, id);
         if attempt < 3 {
@@ -254,7 +269,10 @@ fn a_lost_outcome_is_reconciled_and_an_unknowable_one_waits_for_the_user() {
     let d = f.outbox.claim_due("w", T0, LEASE, 1).expect("claim").remove(0);
     f.outbox.publish_starting(d.id, "w", T0).expect("mark");
     let lost = Failure::new(FailureKind::OutcomeUnknown, "timed out");
-    assert_eq!(f.outbox.attempt_failed(&d, "w", T0, &lost, &mut rand::rng()).expect("record"), DeliveryState::Unconfirmed);
+    assert_eq!(
+        f.outbox.attempt_failed(&d, "w", T0, &lost, &mut rand::rng()).expect("record"),
+        DeliveryState::Unconfirmed
+    );
     assert!(f.outbox.retry(&id.to_string(), T0).is_err(), "an unconfirmed delivery is never simply retried");
     assert!(f.outbox.claim_due("w", T0, LEASE, 1).expect("claim").is_empty(), "reconciliation waits a moment");
 
@@ -284,7 +302,11 @@ fn user_changes_follow_the_state_machine() {
     assert!(err.to_string().contains("being delivered right now"), "says why: {err}");
     f.outbox.attempt_failed(&d, "w", T0, &Failure::rejected("too long"), &mut rand::rng()).expect("record");
     let retried = f.outbox.retry(short, T0).expect("retry by the end of its id");
-    assert_eq!((retried.state, retried.attempts, retried.last_error), (DeliveryState::Queued, 0, None), "a retry starts afresh");
+    assert_eq!(
+        (retried.state, retried.attempts, retried.last_error),
+        (DeliveryState::Queued, 0, None),
+        "a retry starts afresh"
+    );
     let cancelled = f.outbox.cancel(short, T0).expect("cancel");
     assert_eq!(cancelled.state, DeliveryState::Cancelled);
     assert!(f.outbox.cancel(short, T0).is_err(), "cancelling twice says it is already cancelled");
@@ -335,6 +357,9 @@ fn two_connections_claiming_at_once_never_share_a_delivery() {
     assert_eq!(total, 500, "every delivery was claimed");
     assert_eq!(all.len(), 500, "and none twice");
     let rows = store.read(|tx| deliveries::list(tx, &Default::default())).expect("list");
-    assert!(rows.iter().all(|r| r.delivery.state == DeliveryState::Sent && r.delivery.attempts == 1), "each in exactly one attempt");
+    assert!(
+        rows.iter().all(|r| r.delivery.state == DeliveryState::Sent && r.delivery.attempts == 1),
+        "each in exactly one attempt"
+    );
     let _ = ManualClock::new(T0).now();
 }

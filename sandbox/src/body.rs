@@ -17,19 +17,11 @@ pub(crate) enum BodyKind {
 }
 
 pub(crate) fn content_type(headers: &HeaderMap) -> &str {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 pub(crate) fn kind(headers: &HeaderMap) -> BodyKind {
-    let mime = content_type(headers)
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = content_type(headers).split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime == "application/json" || mime.ends_with("+json") {
         BodyKind::Json
     } else if mime == "application/x-www-form-urlencoded" {
@@ -62,11 +54,9 @@ fn percent_decode(input: &[u8]) -> String {
         match input[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = input.get(i + 1..i + 3).and_then(|h| {
-                    std::str::from_utf8(h)
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                });
+                let hex = input
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok().and_then(|h| u8::from_str_radix(h, 16).ok()));
                 match hex {
                     Some(byte) => {
                         out.push(byte);
@@ -124,12 +114,8 @@ pub(crate) fn parse_multipart(headers: &HeaderMap, body: &Bytes) -> Option<Vec<P
         };
         let data_end = find(body, next_delimiter, data_start)?;
         let header_text = String::from_utf8_lossy(body.get(headers_start..headers_end)?);
-        let mut part = Part {
-            name: String::new(),
-            filename: None,
-            content_type: None,
-            data: body.slice(data_start..data_end),
-        };
+        let mut part =
+            Part { name: String::new(), filename: None, content_type: None, data: body.slice(data_start..data_end) };
         for line in header_text.split("\r\n") {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
@@ -245,18 +231,12 @@ pub(crate) fn describe(headers: &HeaderMap, body: &Bytes) -> (Option<String>, St
     }
     match kind(headers) {
         BodyKind::Json => match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(value) => (
-                json_text(&value),
-                format!("json: {}", summarize_json(&value)),
-            ),
+            Ok(value) => (json_text(&value), format!("json: {}", summarize_json(&value))),
             Err(_) => (None, format!("invalid json ({} B)", body.len())),
         },
         BodyKind::Form => {
             let pairs = parse_urlencoded(body);
-            let text = pairs
-                .iter()
-                .find(|(k, _)| k == "status" || k == "content")
-                .map(|(_, v)| v.clone());
+            let text = pairs.iter().find(|(k, _)| k == "status" || k == "content").map(|(_, v)| v.clone());
             (text, format!("form: {}", summarize_pairs(&pairs)))
         }
         BodyKind::Multipart => match parse_multipart(headers, body) {
@@ -272,17 +252,13 @@ pub(crate) fn describe(headers: &HeaderMap, body: &Bytes) -> (Option<String>, St
 }
 
 fn json_text(value: &serde_json::Value) -> Option<String> {
-    ["status", "content"]
-        .iter()
-        .find_map(|key| value.get(key).and_then(|v| v.as_str()).map(str::to_owned))
+    ["status", "content"].iter().find_map(|key| value.get(key).and_then(|v| v.as_str()).map(str::to_owned))
 }
 
 fn multipart_text(parts: &[Part]) -> Option<String> {
     parts.iter().find_map(|part| match part.name.as_str() {
         "status" | "content" if part.filename.is_none() => Some(part.text()),
-        "payload_json" => serde_json::from_slice::<serde_json::Value>(&part.data)
-            .ok()
-            .and_then(|v| json_text(&v)),
+        "payload_json" => serde_json::from_slice::<serde_json::Value>(&part.data).ok().and_then(|v| json_text(&v)),
         _ => None,
     })
 }
@@ -300,11 +276,7 @@ fn summarize_json(value: &serde_json::Value) -> String {
             other => format!("{key}={other}"),
         })
         .collect();
-    if fields.is_empty() {
-        "{}".to_owned()
-    } else {
-        fields.join(", ")
-    }
+    if fields.is_empty() { "{}".to_owned() } else { fields.join(", ") }
 }
 
 fn summarize_pairs(pairs: &[(String, String)]) -> String {
@@ -317,13 +289,11 @@ fn summarize_pairs(pairs: &[(String, String)]) -> String {
     }
     fields
         .into_iter()
-        .map(|(key, count, chars)| {
-            if key.ends_with("[]") {
-                format!("{key}={count}")
-            } else {
-                format!("{key} ({chars} chars)")
-            }
-        })
+        .map(
+            |(key, count, chars)| {
+                if key.ends_with("[]") { format!("{key}={count}") } else { format!("{key} ({chars} chars)") }
+            },
+        )
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -347,17 +317,13 @@ mod tests {
     fn multipart_headers(boundary: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         let value = format!("multipart/form-data; boundary={boundary}");
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_str(&value).expect("valid header"),
-        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_str(&value).expect("valid header"));
         headers
     }
 
     #[test]
     fn urlencoded_keeps_repeated_keys_and_decodes() {
-        let pairs =
-            parse_urlencoded(b"status=Hello+w%C3%B6rld%21&media_ids[]=1&media_ids%5B%5D=2&bad=%zz");
+        let pairs = parse_urlencoded(b"status=Hello+w%C3%B6rld%21&media_ids[]=1&media_ids%5B%5D=2&bad=%zz");
         assert_eq!(
             pairs,
             vec![
@@ -378,26 +344,11 @@ mod tests {
         let parts = parse_multipart(&multipart_headers("XyZ"), &body).expect("well-formed body");
         assert_eq!(parts.len(), 2, "two parts were sent");
         assert_eq!(parts[0].name, "payload_json");
-        assert_eq!(
-            parts[1].filename.as_deref(),
-            Some("a;b.png"),
-            "quoted ; stays in the filename"
-        );
-        assert_eq!(
-            &parts[1].data[..],
-            b"\x89PNG\r\n--X",
-            "data that merely resembles a boundary is kept"
-        );
+        assert_eq!(parts[1].filename.as_deref(), Some("a;b.png"), "quoted ; stays in the filename");
+        assert_eq!(&parts[1].data[..], b"\x89PNG\r\n--X", "data that merely resembles a boundary is kept");
         let (text, summary) = describe(&multipart_headers("XyZ"), &body);
-        assert_eq!(
-            text.as_deref(),
-            Some("hi"),
-            "Discord content comes from payload_json"
-        );
-        assert_eq!(
-            summary,
-            "multipart: payload_json (16 B), files[0] a;b.png (9 B)"
-        );
+        assert_eq!(text.as_deref(), Some("hi"), "Discord content comes from payload_json");
+        assert_eq!(summary, "multipart: payload_json (16 B), files[0] a;b.png (9 B)");
     }
 
     #[test]

@@ -17,21 +17,14 @@ use crate::{FaultPlan, Shared, lock};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route(
-            "/_sandbox/requests",
-            get(list_requests).delete(clear_requests),
-        )
+        .route("/_sandbox/requests", get(list_requests).delete(clear_requests))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/state", get(state))
         .route("/_sandbox/revoke", post(revoke))
 }
 
 fn bad_request(message: String) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({ "error": message })),
-    )
-        .into_response()
+    (StatusCode::BAD_REQUEST, axum::Json(json!({ "error": message }))).into_response()
 }
 
 async fn list_requests(State(shared): State<Arc<Shared>>) -> Response {

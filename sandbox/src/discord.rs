@@ -18,16 +18,10 @@ use serde_json::{Value, json};
 use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
 use crate::{Shared, lock, now_ms, rfc3339, stable_hash};
 
-pub(crate) const ROUTES: &[&str] = &[
-    "GET /api/webhooks/{id}/{token}",
-    "POST /api/webhooks/{id}/{token}",
-];
+pub(crate) const ROUTES: &[&str] = &["GET /api/webhooks/{id}/{token}", "POST /api/webhooks/{id}/{token}"];
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
-    Router::new().route(
-        "/api/webhooks/{id}/{token}",
-        get(get_webhook).post(execute_webhook),
-    )
+    Router::new().route("/api/webhooks/{id}/{token}", get(get_webhook).post(execute_webhook))
 }
 
 const MAX_CONTENT_CHARS: usize = 2000;
@@ -60,10 +54,7 @@ impl DiscordState {
 
     /// Snowflakes: milliseconds since the Discord epoch in the top bits, strictly increasing.
     fn next_id(&mut self) -> u64 {
-        self.last_id = self
-            .last_id
-            .saturating_add(1)
-            .max(now_ms().saturating_sub(DISCORD_EPOCH_MS) << 22);
+        self.last_id = self.last_id.saturating_add(1).max(now_ms().saturating_sub(DISCORD_EPOCH_MS) << 22);
         self.last_id
     }
 }
@@ -83,10 +74,7 @@ fn with_rate_limit_headers(mut response: Response, remaining: u32) -> Response {
     headers.insert("x-ratelimit-limit", HeaderValue::from(5u32));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     headers.insert("x-ratelimit-reset-after", HeaderValue::from_static("2.000"));
-    headers.insert(
-        "x-ratelimit-bucket",
-        HeaderValue::from_static("fanout-sandbox-webhook"),
-    );
+    headers.insert("x-ratelimit-bucket", HeaderValue::from_static("fanout-sandbox-webhook"));
     response
 }
 
@@ -105,11 +93,7 @@ impl IntoResponse for DiscordError {
 }
 
 fn error(status: StatusCode, message: &str, code: u32) -> DiscordError {
-    DiscordError {
-        status,
-        message: message.to_owned(),
-        code,
-    }
+    DiscordError { status, message: message.to_owned(), code }
 }
 
 fn invalid_form_body(field: &str, code: &str, message: &str) -> Response {
@@ -118,10 +102,7 @@ fn invalid_form_body(field: &str, code: &str, message: &str) -> Response {
         "errors": { field: { "_errors": [ { "code": code, "message": message } ] } },
         "message": "Invalid Form Body",
     });
-    with_rate_limit_headers(
-        (StatusCode::BAD_REQUEST, axum::Json(body)).into_response(),
-        4,
-    )
+    with_rate_limit_headers((StatusCode::BAD_REQUEST, axum::Json(body)).into_response(), 4)
 }
 
 /// Discord's error for `status`, used by status faults and unknown routes.
@@ -140,22 +121,13 @@ pub(crate) fn error_for_status(status: u16, retry_after: Option<f64>) -> Respons
                 "global": false,
             });
             let mut response = with_rate_limit_headers((code, axum::Json(body)).into_response(), 0);
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, crate::mastodon::retry_after_header(seconds));
+            response.headers_mut().insert(RETRY_AFTER, crate::mastodon::retry_after_header(seconds));
             response
         }
-        other => error(
-            code,
-            &format!("{other}: {}", code.canonical_reason().unwrap_or("Error")),
-            0,
-        )
-        .into_response(),
+        other => error(code, &format!("{other}: {}", code.canonical_reason().unwrap_or("Error")), 0).into_response(),
     };
     if let Some(seconds) = retry_after {
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, crate::mastodon::retry_after_header(seconds));
+        response.headers_mut().insert(RETRY_AFTER, crate::mastodon::retry_after_header(seconds));
     }
     response
 }
@@ -167,19 +139,12 @@ fn check_webhook(shared: &Shared, id: &str, token: &str) -> Result<(), DiscordEr
         return Err(error(StatusCode::NOT_FOUND, "Unknown Webhook", 10015));
     }
     if shared.is_revoked(token) {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "Invalid Webhook Token",
-            50027,
-        ));
+        return Err(error(StatusCode::UNAUTHORIZED, "Invalid Webhook Token", 50027));
     }
     Ok(())
 }
 
-async fn get_webhook(
-    State(shared): State<Arc<Shared>>,
-    Path((id, token)): Path<(String, String)>,
-) -> Response {
+async fn get_webhook(State(shared): State<Arc<Shared>>, Path((id, token)): Path<(String, String)>) -> Response {
     if let Err(response) = check_webhook(&shared, &id, &token) {
         return response.into_response();
     }
@@ -213,11 +178,7 @@ struct Payload {
 }
 
 fn invalid_json() -> DiscordError {
-    error(
-        StatusCode::BAD_REQUEST,
-        "The request body contains invalid JSON.",
-        50109,
-    )
+    error(StatusCode::BAD_REQUEST, "The request body contains invalid JSON.", 50109)
 }
 
 fn read_json_payload(payload: &mut Payload, bytes: &[u8]) -> Result<(), DiscordError> {
@@ -231,20 +192,12 @@ fn read_json_payload(payload: &mut Payload, bytes: &[u8]) -> Result<(), DiscordE
     if let Some(username) = value.get("username").and_then(Value::as_str) {
         payload.username = Some(username.to_owned());
     }
-    payload.has_embeds = value
-        .get("embeds")
-        .and_then(Value::as_array)
-        .is_some_and(|embeds| !embeds.is_empty());
+    payload.has_embeds = value.get("embeds").and_then(Value::as_array).is_some_and(|embeds| !embeds.is_empty());
     Ok(())
 }
 
 fn read_payload(headers: &HeaderMap, body: &Bytes) -> Result<Payload, DiscordError> {
-    let mut payload = Payload {
-        content: String::new(),
-        username: None,
-        has_embeds: false,
-        files: Vec::new(),
-    };
+    let mut payload = Payload { content: String::new(), username: None, has_embeds: false, files: Vec::new() };
     match crate::body::kind(headers) {
         BodyKind::Json => read_json_payload(&mut payload, body)?,
         BodyKind::Form => {
@@ -258,11 +211,7 @@ fn read_payload(headers: &HeaderMap, body: &Bytes) -> Result<Payload, DiscordErr
         }
         BodyKind::Multipart => {
             let Some(parts) = parse_multipart(headers, body) else {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "Cannot send an empty message",
-                    50006,
-                ));
+                return Err(error(StatusCode::BAD_REQUEST, "Cannot send an empty message", 50006));
             };
             for part in parts {
                 match (&part.filename, part.name.as_str()) {
@@ -301,34 +250,16 @@ async fn execute_webhook(
         Err(response) => return response.into_response(),
     };
     if payload.files.iter().any(|f| f.size > MAX_FILE_BYTES) {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request entity too large",
-            40005,
-        )
-        .into_response();
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large", 40005).into_response();
     }
     if payload.content.chars().count() > MAX_CONTENT_CHARS {
-        return invalid_form_body(
-            "content",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        );
+        return invalid_form_body("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.");
     }
     if payload.files.len() > MAX_FILES {
-        return invalid_form_body(
-            "files",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 10 or fewer in length.",
-        );
+        return invalid_form_body("files", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
     }
     if payload.content.trim().is_empty() && payload.files.is_empty() && !payload.has_embeds {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Cannot send an empty message",
-            50006,
-        )
-        .into_response();
+        return error(StatusCode::BAD_REQUEST, "Cannot send an empty message", 50006).into_response();
     }
 
     let created_at_ms = now_ms();

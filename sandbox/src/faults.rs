@@ -33,8 +33,7 @@ impl FaultPlan {
     /// say exactly one thing, so a typo in a test's plan fails loudly instead of silently
     /// testing nothing.
     pub fn from_json(text: &str) -> Result<FaultPlan, SandboxError> {
-        let plan: FaultPlan = serde_json::from_str(text)
-            .map_err(|e| SandboxError::InvalidFaultPlan(e.to_string()))?;
+        let plan: FaultPlan = serde_json::from_str(text).map_err(|e| SandboxError::InvalidFaultPlan(e.to_string()))?;
         validate(&plan)?;
         Ok(plan)
     }
@@ -96,57 +95,31 @@ pub enum CloseWhen {
 
 impl Default for Fault {
     fn default() -> Self {
-        Fault {
-            status: None,
-            retry_after: None,
-            hang: false,
-            close: None,
-            truncate: false,
-            malformed: false,
-            times: 1,
-        }
+        Fault { status: None, retry_after: None, hang: false, close: None, truncate: false, malformed: false, times: 1 }
     }
 }
 
 impl Fault {
     pub fn status(status: u16) -> Fault {
-        Fault {
-            status: Some(status),
-            ..Fault::default()
-        }
+        Fault { status: Some(status), ..Fault::default() }
     }
     pub fn hang() -> Fault {
-        Fault {
-            hang: true,
-            ..Fault::default()
-        }
+        Fault { hang: true, ..Fault::default() }
     }
     pub fn close(when: CloseWhen) -> Fault {
-        Fault {
-            close: Some(when),
-            ..Fault::default()
-        }
+        Fault { close: Some(when), ..Fault::default() }
     }
     pub fn truncate() -> Fault {
-        Fault {
-            truncate: true,
-            ..Fault::default()
-        }
+        Fault { truncate: true, ..Fault::default() }
     }
     pub fn malformed() -> Fault {
-        Fault {
-            malformed: true,
-            ..Fault::default()
-        }
+        Fault { malformed: true, ..Fault::default() }
     }
     pub fn times(self, times: u32) -> Fault {
         Fault { times, ..self }
     }
     pub fn retry_after(self, seconds: f64) -> Fault {
-        Fault {
-            retry_after: Some(seconds),
-            ..self
-        }
+        Fault { retry_after: Some(seconds), ..self }
     }
 
     /// What this fault does. A hand-built fault with several kinds set resolves to the most
@@ -161,10 +134,7 @@ impl Fault {
         } else if self.malformed {
             Some(FaultKind::Malformed)
         } else {
-            self.status.map(|status| FaultKind::Status {
-                status,
-                retry_after: self.retry_after,
-            })
+            self.status.map(|status| FaultKind::Status { status, retry_after: self.retry_after })
         }
     }
 
@@ -195,17 +165,12 @@ pub(crate) fn validate(plan: &FaultPlan) -> Result<(), SandboxError> {
     for (route, route_faults) in &plan.routes {
         if route != "*" && !crate::known_routes().any(|known| known == route) {
             let known: Vec<&str> = crate::known_routes().collect();
-            return invalid(format!(
-                "unknown route {route:?}; use \"*\" or one of: {}",
-                known.join(", ")
-            ));
+            return invalid(format!("unknown route {route:?}; use \"*\" or one of: {}", known.join(", ")));
         }
         for (index, fault) in route_faults.faults.iter().enumerate() {
             let at = format!("{route} fault {index}");
             if fault.kinds_set() != 1 {
-                return invalid(format!(
-                    "{at}: set exactly one of status, hang, close, truncate, malformed"
-                ));
+                return invalid(format!("{at}: set exactly one of status, hang, close, truncate, malformed"));
             }
             if let Some(status) = fault.status
                 && StatusCode::from_u16(status).is_err()
@@ -227,10 +192,7 @@ pub(crate) fn validate(plan: &FaultPlan) -> Result<(), SandboxError> {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum FaultKind {
-    Status {
-        status: u16,
-        retry_after: Option<f64>,
-    },
+    Status { status: u16, retry_after: Option<f64> },
     Hang,
     Close(CloseWhen),
     Truncate,
@@ -279,10 +241,7 @@ impl Planned {
 
 impl FaultBook {
     pub(crate) fn new(plan: FaultPlan) -> FaultBook {
-        FaultBook {
-            plan,
-            progress: HashMap::new(),
-        }
+        FaultBook { plan, progress: HashMap::new() }
     }
 
     pub(crate) fn plan(&self) -> &FaultPlan {
@@ -291,16 +250,9 @@ impl FaultBook {
 
     /// Takes the next fault for `route`, consuming it.
     fn next_for(&mut self, route: &str) -> Planned {
-        let Some((key, entry)) = self
-            .plan
-            .routes
-            .get_key_value(route)
-            .or_else(|| self.plan.routes.get_key_value("*"))
+        let Some((key, entry)) = self.plan.routes.get_key_value(route).or_else(|| self.plan.routes.get_key_value("*"))
         else {
-            return Planned {
-                latency: Duration::ZERO,
-                fault: None,
-            };
+            return Planned { latency: Duration::ZERO, fault: None };
         };
         let (index, used) = self.progress.entry(key.clone()).or_insert((0, 0));
         let mut fault = None;
@@ -313,29 +265,19 @@ impl FaultBook {
             *index += 1;
             *used = 0;
         }
-        Planned {
-            latency: Duration::from_millis(entry.latency_ms),
-            fault,
-        }
+        Planned { latency: Duration::from_millis(entry.latency_ms), fault }
     }
 }
 
 /// Logs the request, then applies latency and the next fault of its route.
-pub(crate) async fn intercept(
-    State(shared): State<Arc<Shared>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let network = Network::of_path(parts.uri.path());
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         // Over the limit or the client stopped sending: nothing worth logging was received.
         return network.error_response(413, None);
     };
-    let template = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map_or("(no route)", MatchedPath::as_str);
+    let template = parts.extensions.get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str);
     let route = format!("{} {template}", parts.method);
     let (text, body_summary) = crate::body::describe(&parts.headers, &bytes);
     let planned = lock(&shared.faults).next_for(&route);
@@ -345,11 +287,7 @@ pub(crate) async fn intercept(
         method: parts.method.to_string(),
         path: redact_path(parts.uri.path()),
         route,
-        idempotency_key: parts
-            .headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        idempotency_key: parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned),
         text,
         body_summary,
         status: None,
@@ -370,10 +308,7 @@ pub(crate) async fn intercept(
             answered(Some(response.status()));
             response
         }
-        Some(FaultKind::Status {
-            status,
-            retry_after,
-        }) => {
+        Some(FaultKind::Status { status, retry_after }) => {
             let response = network.error_response(status, retry_after);
             answered(Some(response.status()));
             response
@@ -393,11 +328,7 @@ pub(crate) async fn intercept(
         Some(FaultKind::Malformed) => {
             drop(next.run(request).await);
             answered(Some(StatusCode::OK));
-            (
-                [(CONTENT_TYPE, "application/json; charset=utf-8")],
-                "<html>upstream error",
-            )
-                .into_response()
+            ([(CONTENT_TYPE, "application/json; charset=utf-8")], "<html>upstream error").into_response()
         }
     }
 }
@@ -419,9 +350,7 @@ async fn truncate(response: Response, kill: Option<ConnectionKill>) -> Response 
     // Even an empty answer must come up short, so it claims at least one byte.
     let declared = full.len().max(1);
     let sent = full.slice(..full.len() / 2);
-    parts
-        .headers
-        .insert(CONTENT_LENGTH, HeaderValue::from(declared));
+    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(declared));
     let first = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(sent) });
     let cut = futures::stream::once(async move {
         // Give hyper time to flush the first half before the socket goes away.
@@ -443,9 +372,7 @@ mod tests {
         )
         .expect("valid plan");
         let mut book = FaultBook::new(plan);
-        let kinds: Vec<Option<String>> = (0..4)
-            .map(|_| book.next_for("POST /api/v1/statuses").describe())
-            .collect();
+        let kinds: Vec<Option<String>> = (0..4).map(|_| book.next_for("POST /api/v1/statuses").describe()).collect();
         assert_eq!(
             kinds,
             vec![
@@ -466,24 +393,11 @@ mod tests {
     #[test]
     fn star_covers_routes_without_their_own_entry() {
         let plan = FaultPlan::default()
-            .with_route(
-                "*",
-                RouteFaults {
-                    latency_ms: 0,
-                    faults: vec![Fault::status(500)],
-                },
-            )
+            .with_route("*", RouteFaults { latency_ms: 0, faults: vec![Fault::status(500)] })
             .with_route("GET /api/v2/instance", RouteFaults::default());
         let mut book = FaultBook::new(plan);
-        assert_eq!(
-            book.next_for("GET /api/v2/instance").fault,
-            None,
-            "own entry wins over *"
-        );
-        assert!(
-            book.next_for("POST /api/v1/statuses").fault.is_some(),
-            "* applies"
-        );
+        assert_eq!(book.next_for("GET /api/v2/instance").fault, None, "own entry wins over *");
+        assert!(book.next_for("POST /api/v1/statuses").fault.is_some(), "* applies");
     }
 
     #[test]
@@ -498,10 +412,7 @@ mod tests {
             r#"{"routes":{"*":{"faults":[{"close":"during"}]}}}"#,
             "not json",
         ] {
-            assert!(
-                FaultPlan::from_json(text).is_err(),
-                "should be rejected: {text}"
-            );
+            assert!(FaultPlan::from_json(text).is_err(), "should be rejected: {text}");
         }
     }
 
@@ -521,10 +432,6 @@ mod tests {
             },
         );
         let text = serde_json::to_string(&plan).expect("serializable");
-        assert_eq!(
-            FaultPlan::from_json(&text).expect("valid"),
-            plan,
-            "what GET returns can be PUT back"
-        );
+        assert_eq!(FaultPlan::from_json(&text).expect("valid"), plan, "what GET returns can be PUT back");
     }
 }

@@ -85,25 +85,14 @@ impl Sandbox {
         faults::validate(&config.faults)?;
         let listener = TcpListener::bind(("127.0.0.1", config.port))
             .await
-            .map_err(|source| SandboxError::Bind {
-                port: config.port,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
-            port: config.port,
-            source,
-        })?;
+            .map_err(|source| SandboxError::Bind { port: config.port, source })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind { port: config.port, source })?;
         let shared = Arc::new(Shared::new(&config, addr));
         let app = router(shared.clone());
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(accept_loop(listener, app, stopped));
         tracing::debug!(%addr, "sandbox listening");
-        Ok(Sandbox {
-            shared,
-            addr,
-            stop,
-            server: Some(server),
-        })
+        Ok(Sandbox { shared, addr, stop, server: Some(server) })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -148,10 +137,7 @@ impl Sandbox {
             // The loop only has to abort its connection tasks; the timeout is a backstop so a
             // caller's shutdown can never hang on the sandbox.
             let abort = server.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(1), server)
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(1), server).await.is_err() {
                 abort.abort();
             }
         }
@@ -213,11 +199,7 @@ impl Shared {
 
     pub(crate) fn state(&self) -> SandboxState {
         let (mastodon_statuses, mastodon_media) = lock(&self.mastodon).snapshot();
-        SandboxState {
-            mastodon_statuses,
-            mastodon_media,
-            discord_messages: lock(&self.discord).snapshot(),
-        }
+        SandboxState { mastodon_statuses, mastodon_media, discord_messages: lock(&self.discord).snapshot() }
     }
 
     pub(crate) fn revoke(&self, token: &str) {
@@ -236,10 +218,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).unwrap_or(0)
 }
 
 /// Which network a request belongs to decides the shape of its error bodies.
@@ -251,11 +230,7 @@ pub(crate) enum Network {
 
 impl Network {
     pub(crate) fn of_path(path: &str) -> Network {
-        if path.starts_with("/api/webhooks/") {
-            Network::Discord
-        } else {
-            Network::Mastodon
-        }
+        if path.starts_with("/api/webhooks/") { Network::Discord } else { Network::Mastodon }
     }
 
     /// The error this network answers with `status`, for faults and for requests no route matched.
@@ -277,14 +252,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(mastodon::routes())
         .merge(discord::routes())
         .fallback(unknown_route)
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            faults::intercept,
-        ));
-    networks
-        .merge(control::routes())
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
+    networks.merge(control::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)
 }
 
 async fn unknown_route(request: axum::extract::Request) -> Response {
@@ -362,21 +331,13 @@ pub(crate) fn rfc3339(ms: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, ms % 1000)
 }
 
 /// FNV-1a: a stable hash, so the same token maps to the same account on every run and machine
 /// (std's hasher makes no such promise).
 pub(crate) fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -386,35 +347,22 @@ mod tests {
     #[test]
     fn rfc3339_matches_known_instants() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            rfc3339(951_782_400_123),
-            "2000-02-29T00:00:00.123Z",
-            "leap day"
-        );
+        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z", "leap day");
         assert_eq!(rfc3339(1_735_689_599_999), "2024-12-31T23:59:59.999Z");
     }
 
     #[tokio::test]
     async fn every_route_a_fault_plan_may_name_is_served_under_that_name() {
-        let sandbox = Sandbox::start(SandboxConfig::default())
-            .await
-            .expect("starts");
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.expect("starts");
         let client = reqwest::Client::new();
         for route in known_routes() {
             let (method, path) = route.split_once(' ').expect("METHOD /path");
             let path = path.replace("{id}", "1").replace("{token}", "t");
             let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-            client
-                .request(method, format!("{}{path}", sandbox.url()))
-                .send()
-                .await
-                .expect("answered");
+            client.request(method, format!("{}{path}", sandbox.url())).send().await.expect("answered");
         }
         let logged: Vec<String> = sandbox.requests().into_iter().map(|r| r.route).collect();
         let known: Vec<String> = known_routes().map(str::to_owned).collect();
-        assert_eq!(
-            logged, known,
-            "fault plans are validated against this list, so it must match the router"
-        );
+        assert_eq!(logged, known, "fault plans are validated against this list, so it must match the router");
     }
 }

@@ -82,19 +82,9 @@ mod tests {
 
     #[test]
     fn webhook_tokens_never_reach_the_log() {
-        assert_eq!(
-            redact_path("/api/webhooks/123/s3cret"),
-            "/api/webhooks/123/[token]"
-        );
-        assert_eq!(
-            redact_path("/api/webhooks/123/s3cret/messages/9"),
-            "/api/webhooks/123/[token]/messages/9"
-        );
-        assert_eq!(
-            redact_path("/api/webhooks/123"),
-            "/api/webhooks/123",
-            "no token, nothing to hide"
-        );
+        assert_eq!(redact_path("/api/webhooks/123/s3cret"), "/api/webhooks/123/[token]");
+        assert_eq!(redact_path("/api/webhooks/123/s3cret/messages/9"), "/api/webhooks/123/[token]/messages/9");
+        assert_eq!(redact_path("/api/webhooks/123"), "/api/webhooks/123", "no token, nothing to hide");
         assert_eq!(redact_path("/api/v1/statuses"), "/api/v1/statuses");
     }
 }

@@ -33,10 +33,7 @@ pub(crate) const ROUTES: &[&str] = &[
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v2/instance", get(instance))
-        .route(
-            "/api/v1/accounts/verify_credentials",
-            get(verify_credentials),
-        )
+        .route("/api/v1/accounts/verify_credentials", get(verify_credentials))
         .route("/api/v2/media", post(upload_media))
         .route("/api/v1/media/{id}", get(get_media))
         .route("/api/v1/statuses", post(post_status))
@@ -153,10 +150,7 @@ impl IntoResponse for MastodonError {
 }
 
 fn error(status: StatusCode, message: &str) -> MastodonError {
-    MastodonError {
-        status,
-        message: message.to_owned(),
-    }
+    MastodonError { status, message: message.to_owned() }
 }
 
 fn not_found() -> MastodonError {
@@ -184,9 +178,7 @@ pub(crate) fn error_for_status(status: u16, retry_after: Option<f64>) -> Respons
     // Mastodon's rate limiter always says when to come back.
     let retry_after = retry_after.or((status == 429).then_some(1.0));
     if let Some(seconds) = retry_after {
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, retry_after_header(seconds));
+        response.headers_mut().insert(RETRY_AFTER, retry_after_header(seconds));
         if status == 429 {
             let headers = response.headers_mut();
             headers.insert("x-ratelimit-limit", HeaderValue::from_static("300"));
@@ -214,15 +206,10 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Account, Mastodo
     match token {
         Some(token) if !shared.is_revoked(token) => {
             let account = Account::for_token(token);
-            lock(&shared.mastodon)
-                .accounts
-                .insert(account.id.clone(), account.username.clone());
+            lock(&shared.mastodon).accounts.insert(account.id.clone(), account.username.clone());
             Ok(account)
         }
-        _ => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "The access token is invalid",
-        )),
+        _ => Err(error(StatusCode::UNAUTHORIZED, "The access token is invalid")),
     }
 }
 
@@ -276,16 +263,9 @@ fn account_json(shared: &Shared, id: &str, username: &str, statuses_count: usize
     })
 }
 
-async fn verify_credentials(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-) -> Result<Response, MastodonError> {
+async fn verify_credentials(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, MastodonError> {
     let account = authenticate(&shared, &headers)?;
-    let count = lock(&shared.mastodon)
-        .statuses
-        .iter()
-        .filter(|s| s.record.account_id == account.id)
-        .count();
+    let count = lock(&shared.mastodon).statuses.iter().filter(|s| s.record.account_id == account.id).count();
     Ok(axum::Json(account_json(&shared, &account.id, &account.username, count)).into_response())
 }
 
@@ -312,10 +292,7 @@ fn media_json(shared: &Shared, media: &Media, now: Instant) -> Value {
     let processed = media.is_processed(now);
     let url = |variant: &str, extension: &str| {
         processed.then(|| {
-            format!(
-                "{}/system/media_attachments/files/{}/{variant}.{extension}",
-                shared.base_url, media.record.id
-            )
+            format!("{}/system/media_attachments/files/{}/{variant}.{extension}", shared.base_url, media.record.id)
         })
     };
     json!({
@@ -347,25 +324,16 @@ async fn upload_media(
         return Err(unprocessable("Validation failed: File can't be blank"));
     };
     let Some((content_type, kind, extension)) = sniff(&file.data) else {
-        return Err(unprocessable(
-            "Validation failed: File content type is invalid, File is invalid",
-        ));
+        return Err(unprocessable("Validation failed: File content type is invalid, File is invalid"));
     };
     let bytes = u64::try_from(file.data.len()).unwrap_or(u64::MAX);
     if kind == "video" && bytes > VIDEO_SIZE_LIMIT {
-        return Err(unprocessable(
-            "Validation failed: File file size must be less than 99 MB",
-        ));
+        return Err(unprocessable("Validation failed: File file size must be less than 99 MB"));
     }
     if kind != "video" && bytes > IMAGE_SIZE_LIMIT {
-        return Err(unprocessable(
-            "Validation failed: File file size must be less than 16 MB",
-        ));
+        return Err(unprocessable("Validation failed: File file size must be less than 16 MB"));
     }
-    if description
-        .as_deref()
-        .is_some_and(|d| d.chars().count() > DESCRIPTION_LIMIT)
-    {
+    if description.as_deref().is_some_and(|d| d.chars().count() > DESCRIPTION_LIMIT) {
         return Err(unprocessable(&format!(
             "Validation failed: Description is too long (maximum is {DESCRIPTION_LIMIT} characters)"
         )));
@@ -390,11 +358,7 @@ async fn upload_media(
     let body = media_json(&shared, &media, now);
     state.media.push(media);
     // Mastodon answers 200 when it could process synchronously, 202 when processing continues.
-    let status = if shared.media_processing.is_zero() {
-        StatusCode::OK
-    } else {
-        StatusCode::ACCEPTED
-    };
+    let status = if shared.media_processing.is_zero() { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok((status, axum::Json(body)).into_response())
 }
 
@@ -406,19 +370,13 @@ async fn get_media(
     let account = authenticate(&shared, &headers)?;
     let state = lock(&shared.mastodon);
     // Like Mastodon, only the owner's not-yet-attached media can be looked up here.
-    let Some(media) = state
-        .media
-        .iter()
-        .find(|m| m.record.id == id && m.record.account_id == account.id && m.status_id.is_none())
+    let Some(media) =
+        state.media.iter().find(|m| m.record.id == id && m.record.account_id == account.id && m.status_id.is_none())
     else {
         return Err(not_found());
     };
     let now = Instant::now();
-    let status = if media.is_processed(now) {
-        StatusCode::OK
-    } else {
-        StatusCode::PARTIAL_CONTENT
-    };
+    let status = if media.is_processed(now) { StatusCode::OK } else { StatusCode::PARTIAL_CONTENT };
     Ok((status, axum::Json(media_json(&shared, media, now))).into_response())
 }
 
@@ -445,12 +403,8 @@ fn status_params(headers: &HeaderMap, body: &Bytes) -> Result<StatusParams, Mast
     };
     match crate::body::kind(headers) {
         BodyKind::Json => {
-            let value: Value = serde_json::from_slice(body).map_err(|_| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "Error occurred while parsing request parameters.",
-                )
-            })?;
+            let value: Value = serde_json::from_slice(body)
+                .map_err(|_| error(StatusCode::BAD_REQUEST, "Error occurred while parsing request parameters."))?;
             let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
             params.status = text("status").unwrap_or_default();
             params.spoiler_text = text("spoiler_text").unwrap_or_default();
@@ -493,15 +447,12 @@ pub(crate) fn countable_length(text: &str) -> usize {
             let word = piece.trim_end_matches(char::is_whitespace);
             let whitespace = piece.chars().count() - word.chars().count();
             let lower = word.to_ascii_lowercase();
-            let is_url = ["http://", "https://"]
-                .iter()
-                .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len());
+            let is_url =
+                ["http://", "https://"].iter().any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len());
             let counted = if is_url {
                 CHARACTERS_RESERVED_PER_URL
-            } else if let Some(local) = word
-                .strip_prefix('@')
-                .and_then(|rest| rest.split_once('@'))
-                .map(|(user, _domain)| user)
+            } else if let Some(local) =
+                word.strip_prefix('@').and_then(|rest| rest.split_once('@')).map(|(user, _domain)| user)
             {
                 1 + local.chars().count()
             } else {
@@ -519,11 +470,7 @@ fn content_html(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;");
-    escaped
-        .split("\n\n")
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", p.replace('\n', "<br />")))
-        .collect()
+    escaped.split("\n\n").filter(|p| !p.is_empty()).map(|p| format!("<p>{}</p>", p.replace('\n', "<br />"))).collect()
 }
 
 fn status_json(shared: &Shared, state: &MastodonState, status: &Status) -> Value {
@@ -535,11 +482,7 @@ fn status_json(shared: &Shared, state: &MastodonState, status: &Status) -> Value
         .filter_map(|id| state.media.iter().find(|m| &m.record.id == id))
         .map(|m| media_json(shared, m, now))
         .collect();
-    let count = state
-        .statuses
-        .iter()
-        .filter(|s| s.record.account_id == record.account_id)
-        .count();
+    let count = state.statuses.iter().filter(|s| s.record.account_id == record.account_id).count();
     json!({
         "id": record.id,
         "created_at": rfc3339(record.created_at_ms),
@@ -574,11 +517,8 @@ async fn post_status(
 ) -> Result<Response, MastodonError> {
     let account = authenticate(&shared, &headers)?;
     let params = status_params(&headers, &body)?;
-    let idempotency_key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty())
-        .map(str::to_owned);
+    let idempotency_key =
+        headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty()).map(str::to_owned);
     let now = Instant::now();
     let mut state = lock(&shared.mastodon);
 
@@ -590,9 +530,7 @@ async fn post_status(
             .get(&(account.id.clone(), key.clone()))
             .filter(|(_, stored)| now.duration_since(*stored) < shared.idempotency_ttl)
             .map(|(id, _)| id.clone());
-        if let Some(status) =
-            remembered.and_then(|id| state.statuses.iter().find(|s| s.record.id == id))
-        {
+        if let Some(status) = remembered.and_then(|id| state.statuses.iter().find(|s| s.record.id == id)) {
             return Ok(axum::Json(status_json(&shared, &state, status)).into_response());
         }
     }
@@ -604,9 +542,10 @@ async fn post_status(
         .media_ids
         .iter()
         .filter(|id| {
-            !state.media.iter().any(|m| {
-                &&m.record.id == id && m.record.account_id == account.id && m.status_id.is_none()
-            })
+            !state
+                .media
+                .iter()
+                .any(|m| &&m.record.id == id && m.record.account_id == account.id && m.status_id.is_none())
         })
         .map(String::as_str)
         .collect();
@@ -616,43 +555,28 @@ async fn post_status(
             missing.join(", ")
         )));
     }
-    let unprocessed = state
-        .media
-        .iter()
-        .any(|m| params.media_ids.contains(&m.record.id) && !m.is_processed(now));
+    let unprocessed = state.media.iter().any(|m| params.media_ids.contains(&m.record.id) && !m.is_processed(now));
     if unprocessed {
-        return Err(unprocessable(
-            "Cannot attach files that have not finished processing. Try again in a moment!",
-        ));
+        return Err(unprocessable("Cannot attach files that have not finished processing. Try again in a moment!"));
     }
     let visibility = params.visibility.unwrap_or_else(|| "public".to_owned());
     if !VISIBILITIES.contains(&visibility.as_str()) {
-        return Err(unprocessable(
-            "Validation failed: Visibility is not included in the list",
-        ));
+        return Err(unprocessable("Validation failed: Visibility is not included in the list"));
     }
     if params.status.trim().is_empty() && params.media_ids.is_empty() {
         return Err(unprocessable("Validation failed: Text can't be blank"));
     }
     let max = shared.mastodon_max_characters;
     if countable_length(&params.status) + countable_length(&params.spoiler_text) > max {
-        return Err(unprocessable(&format!(
-            "Validation failed: Text character limit of {max} exceeded"
-        )));
+        return Err(unprocessable(&format!("Validation failed: Text character limit of {max} exceeded")));
     }
 
     let id = state.next_id();
-    for media in state
-        .media
-        .iter_mut()
-        .filter(|m| params.media_ids.contains(&m.record.id))
-    {
+    for media in state.media.iter_mut().filter(|m| params.media_ids.contains(&m.record.id)) {
         media.status_id = Some(id.clone());
     }
     if let Some(key) = &idempotency_key {
-        state
-            .idempotency
-            .insert((account.id.clone(), key.clone()), (id.clone(), now));
+        state.idempotency.insert((account.id.clone(), key.clone()), (id.clone(), now));
     }
     state.statuses.push(Status {
         record: MastodonStatusRecord {
@@ -669,16 +593,12 @@ async fn post_status(
     });
     match state.statuses.last() {
         Some(status) => Ok(axum::Json(status_json(&shared, &state, status)).into_response()),
-        None => Err(error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal server error",
-        )),
+        None => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")),
     }
 }
 
 fn visible_to(status: &Status, account: &Account) -> bool {
-    status.record.account_id == account.id
-        || matches!(status.record.visibility.as_str(), "public" | "unlisted")
+    status.record.account_id == account.id || matches!(status.record.visibility.as_str(), "public" | "unlisted")
 }
 
 async fn get_status(
@@ -688,11 +608,7 @@ async fn get_status(
 ) -> Result<Response, MastodonError> {
     let account = authenticate(&shared, &headers)?;
     let state = lock(&shared.mastodon);
-    match state
-        .statuses
-        .iter()
-        .find(|s| s.record.id == id && visible_to(s, &account))
-    {
+    match state.statuses.iter().find(|s| s.record.id == id && visible_to(s, &account)) {
         Some(status) => Ok(axum::Json(status_json(&shared, &state, status)).into_response()),
         None => Err(not_found()),
     }
@@ -706,12 +622,7 @@ async fn account_statuses(
 ) -> Result<Response, MastodonError> {
     let account = authenticate(&shared, &headers)?;
     let query = parse_urlencoded(query.unwrap_or_default().as_bytes());
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.parse::<u64>().ok())
-    };
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u64>().ok());
     let limit = param("limit").unwrap_or(20).clamp(1, 40);
     let max_id = param("max_id");
     let since_id = param("since_id");
@@ -747,53 +658,29 @@ mod tests {
             4 + 23 + 3,
             "a URL counts 23 whatever its length"
         );
-        assert_eq!(
-            countable_length("hi @alice@example.social"),
-            3 + 6,
-            "@alice"
-        );
+        assert_eq!(countable_length("hi @alice@example.social"), 3 + 6, "@alice");
         assert_eq!(countable_length("héllo wörld"), 11, "chars, not bytes");
-        assert_eq!(
-            countable_length("http:// alone"),
-            13,
-            "a bare scheme is not a URL"
-        );
+        assert_eq!(countable_length("http:// alone"), 13, "a bare scheme is not a URL");
     }
 
     #[test]
     fn content_is_escaped_html_paragraphs() {
-        assert_eq!(
-            content_html("a <b> & c\nd\n\ne"),
-            "<p>a &lt;b&gt; &amp; c<br />d</p><p>e</p>"
-        );
+        assert_eq!(content_html("a <b> & c\nd\n\ne"), "<p>a &lt;b&gt; &amp; c<br />d</p><p>e</p>");
     }
 
     #[test]
     fn the_same_token_is_always_the_same_account() {
         let a = Account::for_token("token-a");
         assert_eq!(a.id, Account::for_token("token-a").id, "deterministic");
-        assert_ne!(
-            a.id,
-            Account::for_token("token-b").id,
-            "different tokens, different accounts"
-        );
-        assert!(
-            a.id.chars().all(|c| c.is_ascii_digit()),
-            "Mastodon ids are numeric strings"
-        );
+        assert_ne!(a.id, Account::for_token("token-b").id, "different tokens, different accounts");
+        assert!(a.id.chars().all(|c| c.is_ascii_digit()), "Mastodon ids are numeric strings");
         assert!(a.username.starts_with("demo_") && a.username.len() == 11);
     }
 
     #[test]
     fn media_is_recognised_by_magic_bytes() {
-        assert_eq!(
-            sniff(b"\xFF\xD8\xFF\xE0rest").map(|s| s.0),
-            Some("image/jpeg")
-        );
-        assert_eq!(
-            sniff(b"RIFF\0\0\0\0WEBPVP8 ").map(|s| s.0),
-            Some("image/webp")
-        );
+        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0rest").map(|s| s.0), Some("image/jpeg"));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").map(|s| s.0), Some("image/webp"));
         assert_eq!(sniff(b"\0\0\0\x18ftypmp42").map(|s| s.1), Some("video"));
         assert_eq!(sniff(b"GIF89a").map(|s| s.1), Some("gifv"));
         assert_eq!(sniff(b"%PDF-1.7"), None, "a PDF is not media");

@@ -16,6 +16,9 @@ use crate::harness::Harness;
 
 const MOMENTS: [&str; 3] = ["before_publish", "in_flight", "after_response"];
 const KILLS: usize = 24;
+/// A worker that stops when idle, with a short lease so a killed one's deliveries come back fast.
+const WORKER: [&str; 10] =
+    ["worker", "--once", "--lease-ms", "1500", "--pace-ms", "0", "--reconcile-ms", "200", "--retry-base-ms", "100"];
 
 #[test]
 fn killing_the_worker_at_every_dangerous_moment_loses_nothing_and_doubles_nothing() {
@@ -47,7 +50,7 @@ fn killing_the_worker_at_every_dangerous_moment_loses_nothing_and_doubles_nothin
         assert!(Instant::now() < deadline, "the crash loop took too long");
         let target = MOMENTS[total_kills % MOMENTS.len()];
         let mut child = h
-            .command(&["worker", "--once", "--lease-ms", "1500", "--pace-ms", "0", "--reconcile-ms", "200", "--retry-base-ms", "100"])
+            .command(&WORKER)
             .env("FANOUT_TEST_PAUSE_MS", "300")
             .env("FANOUT_LOG", "warn")
             .stdout(Stdio::null())
@@ -85,7 +88,7 @@ fn killing_the_worker_at_every_dangerous_moment_loses_nothing_and_doubles_nothin
         total_kills += 1;
     }
     // Let a last worker finish everything, with no hook and no kill.
-    let last = h.ok(&["worker", "--once", "--lease-ms", "1500", "--pace-ms", "0", "--reconcile-ms", "200", "--retry-base-ms", "100"]);
+    let last = h.ok(&WORKER);
 
     assert!(total_kills >= 20, "at least 20 kills happened (got {total_kills}: {kills:?})");
     for moment in MOMENTS {
@@ -105,7 +108,9 @@ fn killing_the_worker_at_every_dangerous_moment_loses_nothing_and_doubles_nothin
             Some("discord") => {
                 let published = state.discord_messages.iter().filter(|m| m.content == text).count();
                 match state_name {
-                    "sent" => assert_eq!(published, 1, "Discord post {text:?} is sent and must exist once, not {published}"),
+                    "sent" => {
+                        assert_eq!(published, 1, "Discord post {text:?} is sent and must exist once, not {published}")
+                    }
                     "unconfirmed" => {
                         assert!(published <= 1, "unconfirmed Discord post {text:?} exists {published} times");
                         unconfirmed += 1;
@@ -116,7 +121,10 @@ fn killing_the_worker_at_every_dangerous_moment_loses_nothing_and_doubles_nothin
             other => panic!("unexpected network {other:?}"),
         }
     }
-    eprintln!("crash test: {total_kills} kills {kills:?}, {unconfirmed} Discord deliveries left unconfirmed; {}", last.stdout.trim());
+    eprintln!(
+        "crash test: {total_kills} kills {kills:?}, {unconfirmed} Discord deliveries left unconfirmed; {}",
+        last.stdout.trim()
+    );
 }
 
 /// Waits until the sandbox holds this delivery's publish request (received, not yet answered).
@@ -125,7 +133,11 @@ fn wait_until_in_flight(h: &Harness, row: &Value) -> bool {
     let route = if row["network"] == "mastodon" { "POST /api/v1/statuses" } else { "POST /api/webhooks/{id}/{token}" };
     let until = Instant::now() + Duration::from_millis(180);
     while Instant::now() < until {
-        if h.sandbox.requests().iter().any(|r| r.route == route && r.text.as_deref() == Some(text) && r.status.is_none()) {
+        if h.sandbox
+            .requests()
+            .iter()
+            .any(|r| r.route == route && r.text.as_deref() == Some(text) && r.status.is_none())
+        {
             return true;
         }
         std::thread::sleep(Duration::from_millis(5));

@@ -32,7 +32,8 @@ impl Run {
 
 impl Harness {
     pub fn new(faults: &str) -> Harness {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let config = SandboxConfig {
             faults: FaultPlan::from_json(faults).expect("fault plan"),
             media_processing: Duration::from_millis(100),
@@ -107,7 +108,11 @@ impl Harness {
 
     pub fn outbox(&self) -> Vec<Value> {
         let run = self.ok(&["outbox", "--json", "--limit", "100000"]);
-        serde_json::from_str::<Value>(&run.stdout).expect("outbox --json is JSON").as_array().cloned().unwrap_or_default()
+        serde_json::from_str::<Value>(&run.stdout)
+            .expect("outbox --json is JSON")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn photo(&self) -> std::path::PathBuf {

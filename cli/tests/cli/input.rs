@@ -17,7 +17,8 @@ fn bad_input_is_refused_specifically_and_nothing_is_queued() {
     std::fs::write(&empty, "").expect("write");
     let long = "a".repeat(501);
     let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
-    let (missing, folder, text_as_jpg, empty) = (path(&dir.join("missing.png")), path(dir), path(&text_as_jpg), path(&empty));
+    let (missing, folder, text_as_jpg, empty) =
+        (path(&dir.join("missing.png")), path(dir), path(&text_as_jpg), path(&empty));
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["post", "hi", "--to", "nobody"], "no account named 'nobody'"),
@@ -28,7 +29,10 @@ fn bad_input_is_refused_specifically_and_nothing_is_queued() {
         (vec!["post", "hi", "--media", &folder, "--to", "m"], "is a folder, not a file"),
         (vec!["post", "hi", "--media", &text_as_jpg, "--to", "m"], "notes.jpg: is not a JPEG, PNG, GIF or WebP image"),
         (vec!["post", "hi", "--media", &empty, "--to", "m"], "empty.png: is empty (0 bytes)"),
-        (vec!["post", "hi", "--at", "tomorrow", "--to", "m"], "--at 'tomorrow' is not a date and time in RFC 3339 form"),
+        (
+            vec!["post", "hi", "--at", "tomorrow", "--to", "m"],
+            "--at 'tomorrow' is not a date and time in RFC 3339 form",
+        ),
         (vec!["post", "hi", "--at", "2020-01-01T00:00:00Z", "--to", "m"], "is in the past"),
         (vec!["post", "hi"], "name at least one account"),
         (vec!["retry", "deadbeef"], "no delivery 'deadbeef'"),
@@ -43,20 +47,25 @@ fn bad_input_is_refused_specifically_and_nothing_is_queued() {
     assert!(several.stderr.contains("3 problems"), "all problems are listed at once:\n{}", several.stderr);
     assert!(h.outbox().is_empty(), "nothing was queued by any refused post");
 
-    let bad_server = h.run_with_stdin(&["accounts", "add", "mastodon", "--server", "http://example.org", "--token-stdin"], "t\n");
+    let bad_server =
+        h.run_with_stdin(&["accounts", "add", "mastodon", "--server", "http://example.org", "--token-stdin"], "t\n");
     assert_eq!(bad_server.code, 3, "{}", bad_server.all());
     assert!(bad_server.stderr.contains("must use https://"), "{}", bad_server.stderr);
-    let unreachable = h.run_with_stdin(&["accounts", "add", "mastodon", "--server", "http://127.0.0.1:9", "--token-stdin"], "t\n");
+    let unreachable =
+        h.run_with_stdin(&["accounts", "add", "mastodon", "--server", "http://127.0.0.1:9", "--token-stdin"], "t\n");
     assert_eq!(unreachable.code, 4, "a server that cannot be reached is a network error:\n{}", unreachable.all());
     assert!(unreachable.stderr.contains("could not connect"), "{}", unreachable.stderr);
-    let no_token = h.run_with_stdin(&["accounts", "add", "mastodon", "--server", &h.sandbox.url(), "--token-stdin"], "");
+    let no_token =
+        h.run_with_stdin(&["accounts", "add", "mastodon", "--server", &h.sandbox.url(), "--token-stdin"], "");
     assert_eq!(no_token.code, 3, "{}", no_token.all());
     assert!(no_token.stderr.contains("no access token on standard input"), "{}", no_token.stderr);
 }
 
 #[test]
 fn unconfirmed_deliveries_are_settled_by_the_user() {
-    let h = Harness::new(r#"{"routes": {"POST /api/webhooks/{id}/{token}": {"faults": [{"close": "after", "times": 2}]}}}"#);
+    let h = Harness::new(
+        r#"{"routes": {"POST /api/webhooks/{id}/{token}": {"faults": [{"close": "after", "times": 2}]}}}"#,
+    );
     h.add_discord("d", 7, "hook", true);
     let run = h.run(&["post", "first", "--to", "d", "--wait", "--reconcile-ms", "100"]);
     assert_eq!(run.code, 5, "--wait exits 5 when a delivery is not sent:\n{}", run.all());
@@ -64,7 +73,8 @@ fn unconfirmed_deliveries_are_settled_by_the_user() {
     let run = h.run(&["post", "second", "--to", "d", "--wait", "--reconcile-ms", "100"]);
     assert_eq!(run.code, 5);
     let rows = h.outbox();
-    let id_of = |text: &str| rows.iter().find(|r| r["text"] == text).and_then(|r| r["id"].as_str()).expect("row").to_owned();
+    let id_of =
+        |text: &str| rows.iter().find(|r| r["text"] == text).and_then(|r| r["id"].as_str()).expect("row").to_owned();
     let (first, second) = (id_of("first"), id_of("second"));
 
     let retry = h.run(&["retry", &first[first.len() - 8..]]);

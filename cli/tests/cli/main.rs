@@ -3,5 +3,6 @@
 mod crash;
 mod harness;
 mod input;
+mod keychain;
 mod secrets;
 mod workers;

@@ -49,7 +49,8 @@ fn two_worker_processes_claim_each_of_500_deliveries_exactly_once() {
     assert!(rows.iter().all(|r| r["state"] == "sent" && r["attempts"] == 1), "each sent in one attempt");
     let requests = h.sandbox.requests().into_iter().filter(|r| r.route == "POST /api/webhooks/{id}/{token}").count();
     assert_eq!(requests, 500, "the platform saw 500 publishes, not more");
-    let mut texts: Vec<(String, String)> = h.sandbox.state().discord_messages.into_iter().map(|m| (m.webhook_id, m.content)).collect();
+    let mut texts: Vec<(String, String)> =
+        h.sandbox.state().discord_messages.into_iter().map(|m| (m.webhook_id, m.content)).collect();
     texts.sort();
     let before = texts.len();
     texts.dedup();

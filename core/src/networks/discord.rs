@@ -68,7 +68,14 @@ fn retry_after(headers: &reqwest::header::HeaderMap, body: &[u8], now: Timestamp
     from_body.or_else(|| http::retry_after(headers, now))
 }
 
-fn classify(step: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8], now: Timestamp, publishing: bool) -> Failure {
+fn classify(
+    step: &str,
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    now: Timestamp,
+    publishing: bool,
+) -> Failure {
     let error = error_text(body);
     let code = status.as_u16();
     match code {
@@ -129,7 +136,10 @@ impl Discord {
             )
         })?;
         let id = value.get("id").and_then(Value::as_str).ok_or_else(|| {
-            Failure::new(FailureKind::OutcomeUnknown, "Discord's answer had no message id — the message may or may not be live")
+            Failure::new(
+                FailureKind::OutcomeUnknown,
+                "Discord's answer had no message id — the message may or may not be live",
+            )
         })?;
         Ok(Published { remote_id: id.to_owned(), url: None })
     }
@@ -173,7 +183,8 @@ impl Network for Discord {
     ) -> BoxFuture<'a, Result<Verified, Failure>> {
         async move {
             let step = "checking the webhook";
-            let response = http.get(webhook_url(account, secret)).send().await.map_err(|e| transport_failure(step, &e))?;
+            let response =
+                http.get(webhook_url(account, secret)).send().await.map_err(|e| transport_failure(step, &e))?;
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;

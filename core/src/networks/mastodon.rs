@@ -12,9 +12,7 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{
-    Job, Network, Profile, StepError, Verified, excerpt, publish_transport_failure, transport_failure,
-};
+use super::{Job, Network, Profile, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
@@ -42,7 +40,13 @@ fn error_text(body: &[u8]) -> String {
 }
 
 /// Sorts a non-success answer into a failure kind.
-fn classify(step: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8], now: Timestamp) -> Failure {
+fn classify(
+    step: &str,
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    now: Timestamp,
+) -> Failure {
     let error = error_text(body);
     let code = status.as_u16();
     match code {
@@ -55,7 +59,9 @@ fn classify(step: &str, status: StatusCode, headers: &reqwest::header::HeaderMap
             format!("the access token lacks a permission ({error}); reconnect the account with write access"),
         ),
         403 => Failure::rejected(format!("{step}: Mastodon refused: {error}")),
-        404 => Failure::rejected(format!("{step}: not found on this server (HTTP 404: {error}); check the server address")),
+        404 => {
+            Failure::rejected(format!("{step}: not found on this server (HTTP 404: {error}); check the server address"))
+        }
         413 => Failure::rejected(format!("{step}: the file is larger than this server accepts (HTTP 413)")),
         422 if error.contains("finished processing") => Failure::transient(format!("{step}: {error}")),
         422 => Failure::rejected(format!("{step}: Mastodon rejected it: {error}")),
@@ -103,10 +109,8 @@ fn with_media_entry(checkpoint: &Value, index: usize, id: &str, ready: bool) -> 
     if !next.is_object() {
         next = json!({});
     }
-    let media = next
-        .as_object_mut()
-        .map(|o| o.entry("media").or_insert_with(|| json!([])))
-        .and_then(Value::as_array_mut);
+    let media =
+        next.as_object_mut().map(|o| o.entry("media").or_insert_with(|| json!([]))).and_then(Value::as_array_mut);
     if let Some(media) = media {
         while media.len() <= index {
             media.push(Value::Null);
@@ -137,11 +141,8 @@ impl Mastodon {
                     .mime_str(&media.mime)
                     .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))?;
                 let form = reqwest::multipart::Form::new().part("file", part);
-                let request = job
-                    .http
-                    .post(api(job.account, "/api/v2/media"))
-                    .bearer_auth(job.secret.expose())
-                    .multipart(form);
+                let request =
+                    job.http.post(api(job.account, "/api/v2/media")).bearer_auth(job.secret.expose()).multipart(form);
                 let step = format!("uploading {}", media.file_name);
                 let (status, value) = call(&step, request, job.now()).await?;
                 let new_id = value
@@ -197,15 +198,25 @@ impl Mastodon {
                     // The server dropped the upload: forget it so the next attempt uploads again.
                     let mut next = job.checkpoint().clone();
                     if let Some(media) = next.get_mut("media").and_then(Value::as_array_mut) {
-                        media.iter_mut().filter(|m| m.get("id").and_then(Value::as_str) == Some(id)).for_each(|m| *m = Value::Null);
+                        media
+                            .iter_mut()
+                            .filter(|m| m.get("id").and_then(Value::as_str) == Some(id))
+                            .for_each(|m| *m = Value::Null);
                     }
                     job.save_checkpoint(next)?;
-                    return Err(Failure::transient(format!("{step}: the server lost the upload; it will be sent again")).into());
+                    return Err(Failure::transient(format!(
+                        "{step}: the server lost the upload; it will be sent again"
+                    ))
+                    .into());
                 }
                 _ => return Err(classify(&step, status, &headers, &body, job.now()).into()),
             }
             if started.until(job.now()) > PROCESSING_LIMIT {
-                return Err(Failure::transient(format!("{step}: still processing after {} minutes", PROCESSING_LIMIT.as_secs() / 60)).into());
+                return Err(Failure::transient(format!(
+                    "{step}: still processing after {} minutes",
+                    PROCESSING_LIMIT.as_secs() / 60
+                ))
+                .into());
             }
             if job.stopping() {
                 return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
@@ -231,17 +242,13 @@ impl Mastodon {
         if !answer.status.is_success() {
             return Err(classify("publishing", answer.status, &answer.headers, &body, job.now()).into());
         }
-        serde_json::from_slice::<Value>(&body)
-            .ok()
-            .as_ref()
-            .and_then(status_outcome)
-            .ok_or_else(|| {
-                Failure::new(
-                    FailureKind::OutcomeUnknown,
-                    "Mastodon answered the publish with something unreadable — the post may or may not be live",
-                )
-                .into()
-            })
+        serde_json::from_slice::<Value>(&body).ok().as_ref().and_then(status_outcome).ok_or_else(|| {
+            Failure::new(
+                FailureKind::OutcomeUnknown,
+                "Mastodon answered the publish with something unreadable — the post may or may not be live",
+            )
+            .into()
+        })
     }
 
     /// Past the idempotency window: look for the post among the account's latest statuses.
@@ -272,7 +279,8 @@ impl Mastodon {
                 continue;
             }
             let content = status.get("content").and_then(Value::as_str).map(strip_html).unwrap_or_default();
-            if !wanted.is_empty() && normalise(&content) == wanted
+            if !wanted.is_empty()
+                && normalise(&content) == wanted
                 && let Some(found) = status_outcome(status)
             {
                 return Ok(Reconciled::Published { remote_id: found.remote_id, url: found.url });
@@ -312,11 +320,7 @@ impl Network for Mastodon {
     fn profile(&self, cached: Option<&Value>) -> Profile {
         let config = cached.and_then(|c| c.get("configuration"));
         let number = |section: &str, key: &str, default: u64| {
-            config
-                .and_then(|c| c.get(section))
-                .and_then(|s| s.get(key))
-                .and_then(Value::as_u64)
-                .unwrap_or(default)
+            config.and_then(|c| c.get(section)).and_then(|s| s.get(key)).and_then(Value::as_u64).unwrap_or(default)
         };
         let media_types = config
             .and_then(|c| c.get("media_attachments"))
@@ -356,7 +360,8 @@ impl Network for Mastodon {
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Verified, Failure>> {
         async move {
-            let (_, instance) = call("reading the server's limits", http.get(api(account, "/api/v2/instance")), now).await?;
+            let (_, instance) =
+                call("reading the server's limits", http.get(api(account, "/api/v2/instance")), now).await?;
             let (_, me) = call(
                 "checking the access token",
                 http.get(api(account, "/api/v1/accounts/verify_credentials")).bearer_auth(secret.expose()),
@@ -370,12 +375,8 @@ impl Network for Mastodon {
             } else {
                 format!("@{username}@{domain}")
             };
-            let display_name = me
-                .get("display_name")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .unwrap_or(username)
-                .to_owned();
+            let display_name =
+                me.get("display_name").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(username).to_owned();
             Ok(Verified { remote_id, display_name, cache: Some(instance) })
         }
         .boxed()

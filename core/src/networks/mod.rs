@@ -144,10 +144,7 @@ impl Job<'_> {
     }
 
     /// Sends a publish request, telling the hook when it is in flight and when it came back.
-    pub async fn send_publish(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, reqwest::Error> {
+    pub async fn send_publish(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
         let sending = request.send();
         let announce = self.moment(Moment::InFlight);
         let (response, ()) = futures::join!(sending, announce);

@@ -65,9 +65,8 @@ pub fn insert(conn: &Connection, account: &Account) -> Result<()> {
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Account>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM accounts WHERE removed_at IS NULL ORDER BY created_at, id"
-    ))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {COLUMNS} FROM accounts WHERE removed_at IS NULL ORDER BY created_at, id"))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -144,9 +143,6 @@ pub fn set_next_start(conn: &Connection, id: AccountId, at: Timestamp) -> Result
 }
 
 pub fn mark_removed(conn: &Connection, id: AccountId, at: Timestamp) -> Result<()> {
-    conn.execute(
-        "UPDATE accounts SET removed_at = ?2, enabled = 0 WHERE id = ?1",
-        params![id.to_string(), at.0],
-    )?;
+    conn.execute("UPDATE accounts SET removed_at = ?2, enabled = 0 WHERE id = ?1", params![id.to_string(), at.0])?;
     Ok(())
 }

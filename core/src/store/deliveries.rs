@@ -8,9 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::accounts::conversion;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{
-    AccountId, Delivery, DeliveryError, DeliveryId, DeliveryState, FailureKind, NetworkKind, PostId,
-};
+use crate::model::{AccountId, Delivery, DeliveryError, DeliveryId, DeliveryState, FailureKind, NetworkKind, PostId};
 
 const COLUMNS: &str = "d.id, d.post_id, d.account_id, d.state, d.attempts, d.next_attempt_at, \
     d.lease_owner, d.lease_expires_at, d.publish_started_at, d.checkpoint, d.error_kind, \
@@ -37,10 +35,9 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
         publish_started_at: row.get::<_, Option<i64>>(8)?.map(Timestamp),
         checkpoint: serde_json::from_str(&checkpoint).unwrap_or(serde_json::Value::Null),
         last_error: match (error_kind, error_message) {
-            (Some(kind), Some(message)) => Some(DeliveryError {
-                kind: FailureKind::parse(&kind).unwrap_or(FailureKind::Transient),
-                message,
-            }),
+            (Some(kind), Some(message)) => {
+                Some(DeliveryError { kind: FailureKind::parse(&kind).unwrap_or(FailureKind::Transient), message })
+            }
             _ => None,
         },
         remote_id: row.get(12)?,
@@ -51,22 +48,22 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
 }
 
 pub fn insert(conn: &Connection, d: &Delivery) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO deliveries (id, post_id, account_id, state, attempts, next_attempt_at, checkpoint,
                                  created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            d.id.to_string(),
-            d.post_id.to_string(),
-            d.account_id.to_string(),
-            d.state.as_str(),
-            d.attempts,
-            d.next_attempt_at.0,
-            d.checkpoint.to_string(),
-            d.created_at.0,
-            d.updated_at.0,
-        ],
-    )?;
+    )?
+    .execute(params![
+        d.id.to_string(),
+        d.post_id.to_string(),
+        d.account_id.to_string(),
+        d.state.as_str(),
+        d.attempts,
+        d.next_attempt_at.0,
+        d.checkpoint.to_string(),
+        d.created_at.0,
+        d.updated_at.0,
+    ])?;
     Ok(())
 }
 

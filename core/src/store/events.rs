@@ -23,18 +23,15 @@ pub fn record(
     state: DeliveryState,
     detail: Option<&str>,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO delivery_events (delivery_id, at, state, detail) VALUES (?1, ?2, ?3, ?4)",
-        params![id.to_string(), at.0, state.as_str(), detail],
-    )?;
+    conn.prepare_cached("INSERT INTO delivery_events (delivery_id, at, state, detail) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id.to_string(), at.0, state.as_str(), detail])?;
     Ok(())
 }
 
 /// Events after `after_seq`, oldest first, for progress display.
 pub fn since(conn: &Connection, after_seq: i64) -> Result<Vec<DeliveryEvent>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, delivery_id, at, state, detail FROM delivery_events WHERE seq > ?1 ORDER BY seq",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT seq, delivery_id, at, state, detail FROM delivery_events WHERE seq > ?1 ORDER BY seq")?;
     let rows = stmt.query_map([after_seq], |r| {
         let id: String = r.get(1)?;
         let state: String = r.get(3)?;

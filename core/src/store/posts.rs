@@ -33,18 +33,15 @@ pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
 
 pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
     let head = conn
-        .query_row(
-            "SELECT text, created_at, scheduled_at FROM posts WHERE id = ?1",
-            [id.to_string()],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?)),
-        )
+        .query_row("SELECT text, created_at, scheduled_at FROM posts WHERE id = ?1", [id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
+        })
         .optional()?;
     let Some((text, created_at, scheduled_at)) = head else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare(
-        "SELECT sha256, path, mime, bytes, file_name FROM post_media WHERE post_id = ?1 ORDER BY position",
-    )?;
+    let mut stmt = conn
+        .prepare("SELECT sha256, path, mime, bytes, file_name FROM post_media WHERE post_id = ?1 ORDER BY position")?;
     let media = stmt
         .query_map([id.to_string()], |r| {
             Ok(MediaRef {
@@ -56,11 +53,5 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(Post {
-        id,
-        text,
-        media,
-        created_at: Timestamp(created_at),
-        scheduled_at: scheduled_at.map(Timestamp),
-    }))
+    Ok(Some(Post { id, text, media, created_at: Timestamp(created_at), scheduled_at: scheduled_at.map(Timestamp) }))
 }

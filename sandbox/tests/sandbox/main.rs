@@ -24,16 +24,11 @@ pub async fn start() -> Sandbox {
 }
 
 pub async fn start_with(config: SandboxConfig) -> Sandbox {
-    Sandbox::start(config)
-        .await
-        .expect("the sandbox starts on a free port")
+    Sandbox::start(config).await.expect("the sandbox starts on a free port")
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("a client")
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("a client")
 }
 
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
@@ -46,10 +41,7 @@ pub async fn post_status(
     body: serde_json::Value,
     idempotency_key: Option<&str>,
 ) -> reqwest::Result<reqwest::Response> {
-    let mut request = client()
-        .post(format!("{}/api/v1/statuses", sandbox.url()))
-        .bearer_auth(TOKEN)
-        .json(&body);
+    let mut request = client().post(format!("{}/api/v1/statuses", sandbox.url())).bearer_auth(TOKEN).json(&body);
     if let Some(key) = idempotency_key {
         request = request.header("Idempotency-Key", key);
     }
@@ -60,10 +52,7 @@ pub async fn upload_png(sandbox: &Sandbox, len: usize) -> reqwest::Response {
     let form = reqwest::multipart::Form::new()
         .part(
             "file",
-            reqwest::multipart::Part::bytes(png(len))
-                .file_name("photo.png")
-                .mime_str("image/png")
-                .expect("valid mime"),
+            reqwest::multipart::Part::bytes(png(len)).file_name("photo.png").mime_str("image/png").expect("valid mime"),
         )
         .text("description", "A test image");
     client()
