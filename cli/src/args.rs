@@ -72,6 +72,8 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Start the sandbox, link demo accounts, share a sample post and watch it settle.
     Demo,
+    /// Fit photos and videos to a target and show what was changed.
+    Prepare(PrepareArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,4 +200,32 @@ pub struct WorkerTuning {
     /// Wait before asking a platform about a publish whose answer was lost, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 5_000)]
     pub reconcile_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Photos or videos to prepare.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The target to fit them to (e.g. instagram-feed, bluesky, mastodon, facebook-story).
+    #[arg(long = "for", value_name = "TARGET")]
+    pub target: String,
+    /// The point to keep in view when cropping, as X,Y from 0 to 1 (default 0.5,0.5).
+    #[arg(long, value_name = "X,Y")]
+    pub focus: Option<String>,
+    /// Crop to the target's shape, or pad (blurred background; pad-solid: white).
+    #[arg(long, value_enum, default_value_t = FitArg::Crop)]
+    pub fit: FitArg,
+    /// Write the prepared files into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FitArg {
+    Crop,
+    Pad,
+    PadSolid,
 }

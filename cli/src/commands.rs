@@ -25,6 +25,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Sandbox { port, faults } => sandbox(*port, faults.as_deref()).await,
         Command::Demo => crate::demo::run(&cli).await,
+        Command::Prepare(args) => crate::prepare::run(args).await,
         command => {
             let cx = Context::open(&cli).await?;
             match command {
@@ -62,7 +63,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     println!("{}", summary_line(&summary));
                     Ok(0)
                 }
-                Command::Sandbox { .. } | Command::Demo => Ok(0),
+                Command::Sandbox { .. } | Command::Demo | Command::Prepare(_) => Ok(0),
             }
         }
     }

@@ -5,6 +5,7 @@ mod commands;
 mod context;
 mod demo;
 mod output;
+mod prepare;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,121 @@
+//! `fanout prepare`: fits files to a target with the media pipeline and reports, per file, the
+//! result and everything that was changed. Preparation runs on blocking threads, two files at a
+//! time per core.
+
+use std::path::Path;
+
+use fanout_core::error::{Error, Result};
+use fanout_core::media::{self, Fit, FitOptions, Focus, Limits, Prepared};
+use fanout_core::profiles::{self, Target};
+use serde_json::json;
+
+use crate::args::{FitArg, PrepareArgs};
+use crate::exit;
+
+fn parse_focus(text: &str) -> Result<Focus> {
+    let bad = || Error::invalid(format!("--focus '{text}' is not X,Y with both between 0 and 1, such as 0.5,0.3"));
+    let (x, y) = text.split_once(',').ok_or_else(bad)?;
+    let (x, y): (f64, f64) = (x.trim().parse().map_err(|_| bad())?, y.trim().parse().map_err(|_| bad())?);
+    Focus::new(x, y).ok_or_else(bad)
+}
+
+fn output_name(file: &Path, target: Target, extension: &str) -> String {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "media".into());
+    format!("{stem}.{}.{extension}", target.id())
+}
+
+pub async fn run(args: &PrepareArgs) -> Result<u8> {
+    let target = Target::parse(&args.target).ok_or_else(|| {
+        let known: Vec<&str> = Target::ALL.iter().map(|t| t.id()).collect();
+        Error::invalid(format!("unknown target '{}'; known targets: {}", args.target, known.join(", ")))
+    })?;
+    let focus = args.focus.as_deref().map(parse_focus).transpose()?.unwrap_or(Focus::CENTRE);
+    let fit = match args.fit {
+        FitArg::Crop => Fit::Crop,
+        FitArg::Pad => Fit::Pad,
+        FitArg::PadSolid => Fit::PadSolid([255, 255, 255]),
+    };
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    }
+    let files = args.files.clone();
+    let options = FitOptions { fit, focus };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let results = tokio::task::spawn_blocking(move || {
+        media::prepare_files(&files, profiles::profile(target), &options, &Limits::default(), threads)
+    })
+    .await
+    .map_err(|e| Error::invalid(format!("preparation stopped: {e}")))?;
+
+    let mut failed = false;
+    let mut report = Vec::new();
+    for (file, result) in args.files.iter().zip(results) {
+        match result {
+            Ok(Prepared::Image(variant)) => {
+                let written = match &args.out {
+                    Some(out) => {
+                        let path = out.join(output_name(file, target, variant.format.extension()));
+                        std::fs::write(&path, &variant.bytes)
+                            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                        Some(path)
+                    }
+                    None => None,
+                };
+                let changes: Vec<String> = variant.changes.iter().map(ToString::to_string).collect();
+                if !args.json {
+                    println!("{} → {}", file.display(), target.display_name());
+                    println!(
+                        "  {}×{} {}, {:.1} KB{}",
+                        variant.width,
+                        variant.height,
+                        variant.format.extension().to_uppercase(),
+                        variant.bytes.len() as f64 / 1000.0,
+                        written.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default()
+                    );
+                    println!("  {}", changes.join("; "));
+                }
+                report.push(json!({
+                    "file": file, "target": target.id(), "ok": true, "kind": "image",
+                    "width": variant.width, "height": variant.height, "bytes": variant.bytes.len(),
+                    "format": variant.format.extension(), "changes": changes, "output": written,
+                }));
+            }
+            Ok(Prepared::Video { info, problems }) => {
+                failed |= !problems.is_empty();
+                if !args.json {
+                    println!(
+                        "{} → {}: video {}×{}, {:.1} s, {:.1} MB",
+                        file.display(),
+                        target.display_name(),
+                        info.display_width,
+                        info.display_height,
+                        info.duration.as_secs_f64(),
+                        info.bytes as f64 / 1e6
+                    );
+                    if problems.is_empty() {
+                        println!("  ready as it is");
+                    }
+                    for p in &problems {
+                        println!("  ✗ {p}");
+                    }
+                }
+                report.push(json!({
+                    "file": file, "target": target.id(), "ok": problems.is_empty(), "kind": "video",
+                    "width": info.display_width, "height": info.display_height, "bytes": info.bytes,
+                    "seconds": info.duration.as_secs_f64(), "problems": problems,
+                }));
+            }
+            Err(e) => {
+                failed = true;
+                if !args.json {
+                    eprintln!("✗ {e}");
+                }
+                report.push(json!({"file": file, "target": target.id(), "ok": false, "error": e.reason}));
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::Value::Array(report));
+    }
+    Ok(if failed { exit::INPUT } else { 0 })
+}

@@ -1,0 +1,121 @@
+//! Prepared variants on disk, keyed by the source's content hash, the target profile and the fit
+//! options, so a retry or a second post of the same photo never prepares it twice. The folder is
+//! kept under a size cap by evicting the least recently used variants.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use super::{FitOptions, OutputFormat, Variant};
+
+/// Bumped whenever the pipeline's output changes, so old variants are not reused.
+const PIPELINE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone)]
+pub struct VariantCache {
+    dir: PathBuf,
+    cap_bytes: u64,
+}
+
+/// A cached variant: where it is and what it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedVariant {
+    pub path: PathBuf,
+    pub format: OutputFormat,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub changes: Vec<String>,
+}
+
+impl VariantCache {
+    pub fn new(dir: impl Into<PathBuf>, cap_bytes: u64) -> Self {
+        Self { dir: dir.into(), cap_bytes }
+    }
+
+    pub fn key(source_sha256: &str, profile_id: &str, options: &FitOptions) -> String {
+        let mut hasher = Sha256::new();
+        hasher
+            .update(format!("v{PIPELINE_VERSION}|{source_sha256}|{profile_id}|{:?}|{:?}", options.fit, options.focus));
+        hex::encode(hasher.finalize())
+    }
+
+    fn meta_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    pub fn get(&self, key: &str) -> Option<CachedVariant> {
+        let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(self.meta_path(key)).ok()?).ok()?;
+        let format = match meta.get("format")?.as_str()? {
+            "jpg" => OutputFormat::Jpeg,
+            "png" => OutputFormat::Png,
+            "gif" => OutputFormat::Gif,
+            _ => return None,
+        };
+        let path = self.dir.join(format!("{key}.{}", format.extension()));
+        let bytes = std::fs::metadata(&path).ok()?.len();
+        // Touch it: eviction goes by last use.
+        let _ = std::fs::File::options().append(true).open(&path).and_then(|f| f.set_modified(SystemTime::now()));
+        Some(CachedVariant {
+            path,
+            format,
+            width: u32::try_from(meta.get("width")?.as_u64()?).ok()?,
+            height: u32::try_from(meta.get("height")?.as_u64()?).ok()?,
+            bytes,
+            changes: meta.get("changes")?.as_array()?.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect(),
+        })
+    }
+
+    pub fn put(&self, key: &str, variant: &Variant) -> std::io::Result<CachedVariant> {
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.dir.join(format!("{key}.{}", variant.format.extension()));
+        write_atomic(&path, &variant.bytes)?;
+        let changes: Vec<String> = variant.changes.iter().map(ToString::to_string).collect();
+        let meta = serde_json::json!({
+            "format": variant.format.extension(),
+            "width": variant.width,
+            "height": variant.height,
+            "changes": changes,
+        });
+        write_atomic(&self.meta_path(key), meta.to_string().as_bytes())?;
+        self.evict()?;
+        Ok(CachedVariant {
+            path,
+            format: variant.format,
+            width: variant.width,
+            height: variant.height,
+            bytes: variant.bytes.len() as u64,
+            changes,
+        })
+    }
+
+    /// Removes the least recently used variants until the folder is under its cap.
+    pub fn evict(&self) -> std::io::Result<u64> {
+        let mut files: Vec<(SystemTime, u64, PathBuf)> = std::fs::read_dir(&self.dir)?
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x != "json" && x != "tmp"))
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len(), e.path()))
+            })
+            .collect();
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        files.sort();
+        for (_, size, path) in files {
+            if total <= self.cap_bytes {
+                break;
+            }
+            let _ = std::fs::remove_file(path.with_extension("json"));
+            std::fs::remove_file(&path)?;
+            total -= size;
+        }
+        Ok(total)
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
