@@ -5,6 +5,9 @@ set -euo pipefail
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# libjpeg-turbo is built from source (static, with its SIMD code): cmake and nasm.
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 # The keychain test: a private D-Bus session with the Secret Service (gnome-keyring) and secret-tool.
 command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
