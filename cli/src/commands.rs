@@ -223,7 +223,8 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     let scheduled_at = args.at.as_deref().map(parse_at).transpose()?;
     let draft = Draft { text: args.text.clone(), media: args.media.clone(), targets: args.to.clone(), scheduled_at };
     let outbox = cx.outbox(&args.tuning);
-    let (post_id, deliveries) = post::enqueue(&outbox, &cx.registry, &cx.media_dir(), &draft, cx.clock.now())?;
+    let (post_id, deliveries) =
+        post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;
     if args.json && !args.wait {
         let list: Vec<_> = deliveries
             .iter()

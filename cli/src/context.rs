@@ -9,6 +9,7 @@ use fanout_core::accounts::Accounts;
 use fanout_core::clock::{Clock, SystemClock};
 use fanout_core::error::{Error, Result};
 use fanout_core::http::{self, HttpConfig};
+use fanout_core::media::cache::VariantCache;
 use fanout_core::networks::Registry;
 use fanout_core::outbox::{Outbox, RetryPolicy};
 use fanout_core::secrets::{FileStore, KeychainStore, SecretStore};
@@ -76,6 +77,11 @@ impl Context {
         self.data_dir.join("media")
     }
 
+    /// Fitted images, shared by `post` (which prepares them up front) and the worker.
+    pub fn variants(&self) -> VariantCache {
+        VariantCache::new(self.data_dir.join("variants"), 1024 * 1024 * 1024)
+    }
+
     pub fn outbox(&self, tuning: &WorkerTuning) -> Outbox {
         Outbox::new(
             self.store.clone(),
@@ -110,6 +116,7 @@ impl Context {
             stop_when,
             pacing: tuning.pace_ms.map(Duration::from_millis),
             hook,
+            variants: self.variants(),
             ..WorkerConfig::default()
         };
         Worker::new(

@@ -67,7 +67,8 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     };
     let tuning = WorkerTuning { pace_ms: Some(0), retry_base_ms: 500, reconcile_ms: 500, ..WorkerTuning::defaults() };
     let outbox = cx.outbox(&tuning);
-    let (post_id, deliveries) = post::enqueue(&outbox, &cx.registry, &cx.media_dir(), &draft, cx.clock.now())?;
+    let (post_id, deliveries) =
+        post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;
     println!(
         "Queued post {} with a photo for {} accounts; delivering:",
         crate::output::short(&post_id.to_string()),

@@ -12,11 +12,68 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::media::cache::{CachedVariant, VariantCache};
+use crate::media::{FitOptions, ImageSpec, Limits};
 use crate::model::{Account, DeliveryId, Health, MediaRef, Post, PostId};
 use crate::networks::Profile;
+use crate::networks::UploadFile;
 use crate::outbox::Outbox;
 use crate::store::{accounts, cache};
 use crate::text;
+
+/// One image of a draft as it will be sent to one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedMedia {
+    pub account: String,
+    pub source: PathBuf,
+    pub variant: CachedVariant,
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+    let bytes = std::fs::read(path)?;
+    let hash = hex::encode(Sha256::digest(&bytes));
+    Ok((bytes, hash))
+}
+
+/// The variant of an image file for a spec, from the cache or prepared now.
+fn prepare_cached(
+    path: &Path,
+    spec: &ImageSpec,
+    variants: &VariantCache,
+) -> std::result::Result<CachedVariant, String> {
+    let (bytes, hash) = sha256_file(path).map_err(|e| format!("cannot be read: {e}"))?;
+    variants.prepare(&bytes, &hash, spec, &FitOptions::default(), &Limits::default()).map_err(|e| e.to_string())
+}
+
+/// The files to upload for a post's media to one network: images fitted (through the cache),
+/// videos as they are. Blocking: call it off the async threads.
+pub fn uploads_for(
+    media: &[MediaRef],
+    spec: Option<&ImageSpec>,
+    variants: &VariantCache,
+) -> std::result::Result<Vec<UploadFile>, String> {
+    media
+        .iter()
+        .map(|m| {
+            if !m.mime.starts_with("image/") {
+                return Ok(UploadFile { path: m.path.clone(), mime: m.mime.clone(), file_name: m.file_name.clone() });
+            }
+            let spec = spec.ok_or_else(|| format!("{}: this network does not take images", m.file_name))?;
+            let bytes = std::fs::read(&m.path)
+                .map_err(|e| format!("media file {} cannot be read from the data folder: {e}", m.file_name))?;
+            let variant = variants
+                .prepare(&bytes, &m.sha256, spec, &FitOptions::default(), &Limits::default())
+                .map_err(|e| format!("{}: {e}", m.file_name))?;
+            let stem =
+                Path::new(&m.file_name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok(UploadFile {
+                path: variant.path,
+                mime: variant.format.mime().to_owned(),
+                file_name: format!("{stem}.{}", variant.format.extension()),
+            })
+        })
+        .collect()
+}
 
 /// What the user asked to share.
 #[derive(Debug, Clone, Default)]
@@ -130,9 +187,10 @@ pub fn problems_for(account: &Account, profile: &Profile, text: &str, media: &[M
 pub fn check(
     outbox: &Outbox,
     registry: &crate::networks::Registry,
+    variants: &VariantCache,
     draft: &Draft,
     now: Timestamp,
-) -> Result<(Vec<Account>, Vec<MediaFile>)> {
+) -> Result<(Vec<Account>, Vec<MediaFile>, Vec<PlannedMedia>)> {
     let mut problems: Vec<String> = Vec::new();
     if draft.targets.is_empty() {
         problems.push("name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into());
@@ -192,12 +250,38 @@ pub fn check(
         problems
             .push(format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339()));
     }
+    let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {
-        let profile = registry.get(account.network).profile(cached.as_ref());
+        let network = registry.get(account.network);
+        let profile = network.profile(cached.as_ref());
+        let before = problems.len();
         problems.extend(problems_for(account, &profile, &draft.text, &media));
+        if problems.len() > before {
+            continue;
+        }
+        // Fit every image now: what the platform would refuse is found before anything is queued,
+        // and the variants are cached for the worker.
+        let spec = network.image_spec(cached.as_ref());
+        for file in media.iter().filter(|f| f.mime.starts_with("image/")) {
+            let Some(spec) = spec.as_ref() else {
+                problems.push(format!("{}: {} does not take images", file.path.display(), account.name));
+                continue;
+            };
+            match prepare_cached(&file.path, spec, variants) {
+                Ok(variant) => {
+                    planned.push(PlannedMedia { account: account.name.clone(), source: file.path.clone(), variant })
+                }
+                Err(reason) => problems.push(format!(
+                    "{}: {reason} (for {} account '{}')",
+                    file.path.display(),
+                    account.network.display_name(),
+                    account.name
+                )),
+            }
+        }
     }
     if problems.is_empty() {
-        Ok((targets, media))
+        Ok((targets, media, planned))
     } else {
         let count = problems.len();
         let lines: Vec<String> = problems.into_iter().map(|p| format!("  - {p}")).collect();
@@ -260,11 +344,12 @@ fn tempfile_in(dir: &Path) -> Result<(std::fs::File, PathBuf)> {
 pub fn enqueue(
     outbox: &Outbox,
     registry: &crate::networks::Registry,
+    variants: &VariantCache,
     media_dir: &Path,
     draft: &Draft,
     now: Timestamp,
 ) -> Result<(PostId, Vec<(DeliveryId, Account)>)> {
-    let (targets, media) = check(outbox, registry, draft, now)?;
+    let (targets, media, _) = check(outbox, registry, variants, draft, now)?;
     let media = media.iter().map(|f| store_media(f, media_dir)).collect::<Result<Vec<_>>>()?;
     let post = Post {
         id: PostId::new(),

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::accounts::blocking;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::media::cache::VariantCache;
 use crate::model::{Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Reconciled};
 use crate::networks::{Job, Moment, MomentHook, Registry, StepError};
 use crate::outbox::Outbox;
@@ -48,6 +49,8 @@ pub struct WorkerConfig {
     /// Overrides every network's pacing (tests and benchmarks use zero).
     pub pacing: Option<Duration>,
     pub hook: Option<Arc<dyn MomentHook>>,
+    /// Where fitted images are cached.
+    pub variants: VariantCache,
 }
 
 impl Default for WorkerConfig {
@@ -60,6 +63,7 @@ impl Default for WorkerConfig {
             stop_when: StopWhen::Cancelled,
             pacing: None,
             hook: None,
+            variants: VariantCache::new(std::env::temp_dir().join("fanout-variants"), 512 * 1024 * 1024),
         }
     }
 }
@@ -218,12 +222,32 @@ impl Worker {
             }
         };
         let network = inner.registry.get(account.network).clone();
+        let cached = match network.cache_scope(&account) {
+            Some(scope) => inner.outbox.store().read(|tx| crate::store::cache::get(tx, &scope))?.map(|(v, _)| v),
+            None => None,
+        };
+        let spec = network.image_spec(cached.as_ref());
+        let media = post.media.clone();
+        let variants = inner.config.variants.clone();
+        let uploads = tokio::task::spawn_blocking(move || crate::post::uploads_for(&media, spec.as_ref(), &variants))
+            .await
+            .map_err(|e| Error::invalid(format!("media preparation stopped: {e}")))?;
+        let uploads = match uploads {
+            Ok(uploads) => uploads,
+            Err(reason) => {
+                let failure = Failure::rejected(format!("the media cannot be prepared: {reason}"));
+                let state =
+                    inner.outbox.attempt_failed(delivery, owner, inner.clock.now(), &failure, &mut rand::rng())?;
+                return Ok(Ended::State(state));
+            }
+        };
         let job_cancel = cancel.child_token();
         let heartbeat = self.heartbeat(delivery.id, job_cancel.clone());
         let mut job = Job {
             account: &account,
             secret: &secret,
             post: &post,
+            media: &uploads,
             delivery,
             http: &inner.http,
             clock: &inner.clock,

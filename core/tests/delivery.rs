@@ -8,6 +8,7 @@ use std::time::Duration;
 use fanout_core::accounts::{Accounts, Credentials, NewAccount};
 use fanout_core::clock::{Clock, SystemClock};
 use fanout_core::http::{self, HttpConfig};
+use fanout_core::media::cache::VariantCache;
 use fanout_core::model::{Account, DeliveryId, DeliveryState, FailureKind, Health};
 use fanout_core::networks::Registry;
 use fanout_core::outbox::{Outbox, RetryPolicy};
@@ -70,6 +71,10 @@ impl Env {
         )
     }
 
+    fn variants(&self) -> VariantCache {
+        VariantCache::new(self.dir.path().join("variants"), 64 * 1024 * 1024)
+    }
+
     fn outbox(&self) -> Outbox {
         Outbox::new(self.store.clone(), self.policy)
     }
@@ -115,6 +120,7 @@ impl Env {
         let (_, deliveries) = post::enqueue(
             &self.outbox(),
             &Registry::default(),
+            &self.variants(),
             &self.dir.path().join("media"),
             &draft,
             self.clock.now(),
@@ -130,6 +136,7 @@ impl Env {
             stop_when: StopWhen::Settled(ids.to_vec()),
             pacing: Some(Duration::ZERO),
             poll: Duration::from_millis(50),
+            variants: self.variants(),
             ..WorkerConfig::default()
         };
         let worker = Worker::new(
@@ -177,7 +184,7 @@ async fn a_post_with_a_photo_reaches_mastodon_and_discord_once_each() {
         "keyed by the delivery id"
     );
     assert_eq!(state.discord_messages.len(), 1, "one Discord message");
-    assert_eq!(state.discord_messages[0].attachments, vec!["photo.png".to_owned()], "with the photo as a file");
+    assert_eq!(state.discord_messages[0].attachments, vec!["photo.jpg".to_owned()], "with the photo, fitted (a smaller JPEG than the PNG)");
     assert_eq!(env.requests("POST /api/v2/media").len(), 1, "the photo is uploaded once");
     assert!(!env.requests("GET /api/v1/media/{id}").is_empty(), "the 202 upload is polled until processed");
     let sent = env.delivery(ids[0]);

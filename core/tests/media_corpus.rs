@@ -215,7 +215,8 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     let mut huge = photo.clone();
     let sof = huge.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline SOF");
     huge[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
-    let err = measured("JPEG header claiming 60000×60000", || prepare(&huge, Target::InstagramFeed)).expect_err("refused");
+    let err =
+        measured("JPEG header claiming 60000×60000", || prepare(&huge, Target::InstagramFeed)).expect_err("refused");
     assert!(matches!(err, MediaError::TooLarge { width: 60_000, height: 60_000, .. }), "{err}");
 
     let truncated = &photo[..photo.len() * 6 / 10];
@@ -230,12 +231,21 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     let misnamed = dir.path().join("holiday.jpg");
     std::fs::write(&misnamed, &png).expect("write");
     let prepared = measured("PNG named .jpg", || {
-        media::prepare_file(&misnamed, profiles::profile(Target::InstagramFeed), &FitOptions::default(), &Limits::default())
+        media::prepare_file(
+            &misnamed,
+            profiles::profile(Target::InstagramFeed),
+            &FitOptions::default(),
+            &Limits::default(),
+        )
     })
     .expect("a PNG named .jpg is still a PNG");
     let Prepared::Image(variant) = prepared else { panic!("an image") };
     assert_eq!(variant.format, OutputFormat::Jpeg, "Instagram takes JPEG only");
-    assert!(variant.changes.iter().any(|c| matches!(c, Change::Converted { from: media::Kind::Png, .. })), "{:?}", variant.changes);
+    assert!(
+        variant.changes.iter().any(|c| matches!(c, Change::Converted { from: media::Kind::Png, .. })),
+        "{:?}",
+        variant.changes
+    );
 
     let mut cmyk_pixels = Vec::new();
     for y in 0..256u32 {
@@ -249,7 +259,13 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     let mut compressor = turbojpeg::Compressor::new().expect("compressor");
     compressor.set_quality(95).expect("quality");
     let cmyk = compressor
-        .compress_to_vec(turbojpeg::Image { pixels: cmyk_pixels.as_slice(), width: 256, pitch: 1024, height: 256, format: turbojpeg::PixelFormat::CMYK })
+        .compress_to_vec(turbojpeg::Image {
+            pixels: cmyk_pixels.as_slice(),
+            width: 256,
+            pitch: 1024,
+            height: 256,
+            format: turbojpeg::PixelFormat::CMYK,
+        })
         .expect("a CMYK JPEG");
     let variant = measured("CMYK JPEG", || prepare(&cmyk, Target::Bluesky)).expect("CMYK decodes");
     let shown = decode_output(&variant);
@@ -258,7 +274,9 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     assert!(white.iter().all(|c| *c > 200), "no ink shows white, not inverted: {white:?}");
     assert!(cyan[0] < 120 && cyan[1] > 120 && cyan[2] > 120, "full cyan shows cyan: {cyan:?}");
 
-    let deep = DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(320, 240, |x, _| image::Rgb([(x * 200) as u16, 30_000, 65_535])));
+    let deep = DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(320, 240, |x, _| {
+        image::Rgb([(x * 200) as u16, 30_000, 65_535])
+    }));
     let variant = measured("16-bit PNG", || prepare(&png_bytes(&deep), Target::Mastodon)).expect("16-bit decodes");
     assert!(variant.changes.contains(&Change::HighBitDepthReduced), "{:?}", variant.changes);
 
@@ -273,8 +291,12 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
         writer.finish().expect("finish");
         out
     };
-    let variant = measured("palette PNG with transparency", || prepare(&palette, Target::InstagramFeed)).expect("palette");
-    assert!(variant.changes.contains(&Change::AlphaFlattened), "transparent pixels go onto white for a JPEG-only target");
+    let variant =
+        measured("palette PNG with transparency", || prepare(&palette, Target::InstagramFeed)).expect("palette");
+    assert!(
+        variant.changes.contains(&Change::AlphaFlattened),
+        "transparent pixels go onto white for a JPEG-only target"
+    );
     let shown = decode_output(&variant);
     let clear = mean_rgb(&shown, shown.width() * 3 / 4, 10, 10, 10);
     assert!(clear.iter().all(|c| *c > 220), "the transparent half became white: {clear:?}");
@@ -282,40 +304,62 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     for orientation in 1..=8u8 {
         let stored = jpeg(&stored_for(orientation), 95);
         let bytes = with_exif(&stored, u16::from(orientation), false);
-        let variant = measured(&format!("EXIF orientation {orientation}"), || prepare(&bytes, Target::Mastodon)).expect("decodes");
+        let variant = measured(&format!("EXIF orientation {orientation}"), || prepare(&bytes, Target::Mastodon))
+            .expect("decodes");
         assert_eq!((variant.width, variant.height), (64, 32), "orientation {orientation}: upright, not upscaled");
         let shown = decode_output(&variant);
         let top_left = mean_rgb(&shown, 4, 4, 20, 8);
         let bottom_right = mean_rgb(&shown, 40, 20, 20, 10);
-        assert!(top_left[0] > 150 && top_left[2] < 100, "orientation {orientation}: red ends up top left, got {top_left:?}");
-        assert!(bottom_right[2] > 150 && bottom_right[0] < 100, "orientation {orientation}: blue bottom right, got {bottom_right:?}");
+        assert!(
+            top_left[0] > 150 && top_left[2] < 100,
+            "orientation {orientation}: red ends up top left, got {top_left:?}"
+        );
+        assert!(
+            bottom_right[2] > 150 && bottom_right[0] < 100,
+            "orientation {orientation}: blue bottom right, got {bottom_right:?}"
+        );
         let expect_change = orientation > 1;
-        assert_eq!(variant.changes.iter().any(|c| matches!(c, Change::Oriented { .. })), expect_change, "orientation {orientation}");
+        assert_eq!(
+            variant.changes.iter().any(|c| matches!(c, Change::Oriented { .. })),
+            expect_change,
+            "orientation {orientation}"
+        );
     }
 
     let gps = with_exif(&photo, 1, true);
     let found = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&gps)).expect("the input has EXIF");
     assert!(found.get_field(exif::Tag::GPSLatitude, exif::In::PRIMARY).is_some(), "the input carries GPS");
     let variant = measured("JPEG with GPS tags", || prepare(&gps, Target::InstagramFeed)).expect("decodes");
-    assert!(exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&variant.bytes)).is_err(), "no EXIF at all in the output");
+    assert!(
+        exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&variant.bytes)).is_err(),
+        "no EXIF at all in the output"
+    );
     assert!(!variant.bytes.windows(6).any(|w| w == b"Exif\0\0"), "no Exif segment");
     assert!(variant.changes.contains(&Change::MetadataRemoved));
 
     let strip = png_bytes(&DynamicImage::ImageRgb8(RgbImage::from_fn(1, 20_000, |_, y| Rgb([(y % 256) as u8, 0, 0]))));
     let variant = measured("1×20000 strip", || prepare(&strip, Target::InstagramFeed)).expect("fitted");
     let aspect = f64::from(variant.width) / f64::from(variant.height);
-    assert!((0.79..=1.92).contains(&aspect), "cropped into Instagram's 4:5…1.91:1, got {}×{}", variant.width, variant.height);
+    assert!(
+        (0.79..=1.92).contains(&aspect),
+        "cropped into Instagram's 4:5…1.91:1, got {}×{}",
+        variant.width,
+        variant.height
+    );
 
     let mut gif = Vec::new();
     {
         let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
-        let frames = [Rgb([255, 0, 0]), Rgb([0, 255, 0])].map(|c| {
-            image::Frame::new(DynamicImage::ImageRgb8(RgbImage::from_pixel(120, 80, c)).to_rgba8())
-        });
+        let frames = [Rgb([255, 0, 0]), Rgb([0, 255, 0])]
+            .map(|c| image::Frame::new(DynamicImage::ImageRgb8(RgbImage::from_pixel(120, 80, c)).to_rgba8()));
         encoder.encode_frames(frames).expect("gif");
     }
     let kept = measured("animated GIF to Mastodon", || prepare(&gif, Target::Mastodon)).expect("kept");
-    assert_eq!((kept.format, kept.changes.clone()), (OutputFormat::Gif, vec![Change::KeptAsIs]), "Mastodon shows GIF animations");
+    assert_eq!(
+        (kept.format, kept.changes.clone()),
+        (OutputFormat::Gif, vec![Change::KeptAsIs]),
+        "Mastodon shows GIF animations"
+    );
     assert_eq!(kept.bytes, gif);
     let still = measured("animated GIF to Instagram", || prepare(&gif, Target::InstagramFeed)).expect("still");
     assert_eq!(still.format, OutputFormat::Jpeg, "Instagram gets the first frame as a JPEG");
@@ -328,7 +372,12 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     let broken = dir.path().join("clip.mp4");
     std::fs::write(&broken, &mp4).expect("write");
     let err = measured("corrupt MP4", || {
-        media::prepare_file(&broken, profiles::profile(Target::InstagramReel), &FitOptions::default(), &Limits::default())
+        media::prepare_file(
+            &broken,
+            profiles::profile(Target::InstagramReel),
+            &FitOptions::default(),
+            &Limits::default(),
+        )
     })
     .expect_err("refused");
     assert!(err.reason.contains("cut off") || err.reason.contains("damaged"), "a specific reason: {err}");

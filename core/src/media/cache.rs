@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-use super::{FitOptions, OutputFormat, Variant};
+use super::{FitOptions, ImageSpec, OutputFormat, Variant};
 
 /// Bumped whenever the pipeline's output changes, so old variants are not reused.
 const PIPELINE_VERSION: u32 = 1;
@@ -34,11 +34,31 @@ impl VariantCache {
         Self { dir: dir.into(), cap_bytes }
     }
 
-    pub fn key(source_sha256: &str, profile_id: &str, options: &FitOptions) -> String {
+    /// The key of a variant: the source's hash, everything in the target's spec (a Mastodon
+    /// server's own limits included) and the fit options.
+    pub fn key(source_sha256: &str, spec: &ImageSpec, options: &FitOptions) -> String {
         let mut hasher = Sha256::new();
-        hasher
-            .update(format!("v{PIPELINE_VERSION}|{source_sha256}|{profile_id}|{:?}|{:?}", options.fit, options.focus));
+        hasher.update(format!("v{PIPELINE_VERSION}|{source_sha256}|{spec:?}|{:?}|{:?}", options.fit, options.focus));
         hex::encode(hasher.finalize())
+    }
+
+    /// The prepared variant of `source` for `spec`, from the cache or made now and cached.
+    pub fn prepare(
+        &self,
+        source: &[u8],
+        source_sha256: &str,
+        spec: &ImageSpec,
+        options: &FitOptions,
+        limits: &super::Limits,
+    ) -> Result<CachedVariant, super::MediaError> {
+        let key = Self::key(source_sha256, spec, options);
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
+        let variant = super::prepare_image(source, spec, options, limits)?;
+        self.put(&key, &variant).map_err(|e| {
+            super::MediaError::Unsupported(format!("cannot write the prepared image to {}: {e}", self.dir.display()))
+        })
     }
 
     fn meta_path(&self, key: &str) -> PathBuf {

@@ -102,11 +102,11 @@ impl Discord {
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
         let payload = json!({ "content": job.post.text, "allowed_mentions": { "parse": [] } });
         let url = format!("{}?wait=true", webhook_url(job.account, job.secret));
-        let request = if job.post.media.is_empty() {
+        let request = if job.media.is_empty() {
             job.http.post(url).json(&payload)
         } else {
             let mut form = reqwest::multipart::Form::new().text("payload_json", payload.to_string());
-            for (index, media) in job.post.media.iter().enumerate() {
+            for (index, media) in job.media.iter().enumerate() {
                 let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
                     Failure::rejected(format!(
                         "media file {} ({}) cannot be read from the data folder: {e}",
@@ -167,6 +167,10 @@ impl Network for Discord {
 
     fn cache_scope(&self, _account: &Account) -> Option<String> {
         None
+    }
+
+    fn target(&self) -> crate::profiles::Target {
+        crate::profiles::Target::Discord
     }
 
     fn pacing(&self) -> Duration {

@@ -122,8 +122,8 @@ fn with_media_entry(checkpoint: &Value, index: usize, id: &str, ready: bool) -> 
 
 impl Mastodon {
     async fn upload_media(&self, job: &mut Job<'_>) -> Result<Vec<String>, StepError> {
-        let mut ids = Vec::with_capacity(job.post.media.len());
-        for (index, media) in job.post.media.iter().enumerate() {
+        let mut ids = Vec::with_capacity(job.media.len());
+        for (index, media) in job.media.iter().enumerate() {
             let (mut id, ready) = media_entry(job.checkpoint(), index);
             if id.is_none() {
                 if job.stopping() {
@@ -346,6 +346,23 @@ impl Network for Mastodon {
 
     fn cache_scope(&self, account: &Account) -> Option<String> {
         Some(format!("mastodon:instance:{}", account.endpoint))
+    }
+
+    fn target(&self) -> crate::profiles::Target {
+        crate::profiles::Target::Mastodon
+    }
+
+    /// The server's own image limits, where it published them, replace the table's defaults.
+    fn image_spec(&self, cached: Option<&Value>) -> Option<crate::media::ImageSpec> {
+        let mut spec = crate::media::ImageSpec::from_rules(crate::profiles::profile(self.target()).image.as_ref()?);
+        let limits = cached.and_then(|c| c.get("configuration")).and_then(|c| c.get("media_attachments"));
+        if let Some(bytes) = limits.and_then(|l| l.get("image_size_limit")).and_then(Value::as_u64) {
+            spec.max_bytes = bytes;
+        }
+        if let Some(pixels) = limits.and_then(|l| l.get("image_matrix_limit")).and_then(Value::as_u64) {
+            spec.max_pixels = pixels;
+        }
+        Some(spec)
     }
 
     fn pacing(&self) -> Duration {

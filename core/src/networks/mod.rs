@@ -91,11 +91,21 @@ pub trait MomentHook: Send + Sync + std::fmt::Debug {
     fn reached<'a>(&'a self, moment: Moment, delivery: &'a Delivery) -> BoxFuture<'a, ()>;
 }
 
+/// A media file ready for one target: the prepared variant (or the original, for videos).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadFile {
+    pub path: std::path::PathBuf,
+    pub mime: String,
+    pub file_name: String,
+}
+
 /// One delivery in the hands of a network: what to send, and the way to record progress.
 pub struct Job<'a> {
     pub account: &'a Account,
     pub secret: &'a Secret,
     pub post: &'a Post,
+    /// The post's media, fitted to this target, in order.
+    pub media: &'a [UploadFile],
     pub delivery: &'a Delivery,
     pub http: &'a reqwest::Client,
     pub clock: &'a Arc<dyn Clock>,
@@ -178,6 +188,14 @@ pub trait Network: Send + Sync + std::fmt::Debug {
 
     /// Where this account's cached facts are kept (a server's limits are shared by its accounts).
     fn cache_scope(&self, account: &Account) -> Option<String>;
+
+    /// The target kind whose media rules apply (see `crate::profiles`).
+    fn target(&self) -> crate::profiles::Target;
+
+    /// How images are fitted for this network, with the account's cached facts applied.
+    fn image_spec(&self, _cached: Option<&serde_json::Value>) -> Option<crate::media::ImageSpec> {
+        crate::profiles::profile(self.target()).image.as_ref().map(crate::media::ImageSpec::from_rules)
+    }
 
     /// The least time between the starts of two deliveries to one account.
     fn pacing(&self) -> Duration;
