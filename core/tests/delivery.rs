@@ -184,7 +184,11 @@ async fn a_post_with_a_photo_reaches_mastodon_and_discord_once_each() {
         "keyed by the delivery id"
     );
     assert_eq!(state.discord_messages.len(), 1, "one Discord message");
-    assert_eq!(state.discord_messages[0].attachments, vec!["photo.jpg".to_owned()], "with the photo, fitted (a smaller JPEG than the PNG)");
+    assert_eq!(
+        state.discord_messages[0].attachments,
+        vec!["photo.jpg".to_owned()],
+        "with the photo, fitted (a smaller JPEG than the PNG)"
+    );
     assert_eq!(env.requests("POST /api/v2/media").len(), 1, "the photo is uploaded once");
     assert!(!env.requests("GET /api/v1/media/{id}").is_empty(), "the 202 upload is polled until processed");
     let sent = env.delivery(ids[0]);

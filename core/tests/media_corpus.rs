@@ -318,6 +318,19 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
             bottom_right[2] > 150 && bottom_right[0] < 100,
             "orientation {orientation}: blue bottom right, got {bottom_right:?}"
         );
+        // Cropped (2:1 is wider than Instagram's 1.91:1) and upscaled to its 320-pixel minimum:
+        // the crop box must land on the same part of the picture whatever the orientation.
+        let fitted = prepare(&bytes, Target::InstagramFeed).expect("fits Instagram");
+        let shown = decode_output(&fitted);
+        let (w, h) = (shown.width(), shown.height());
+        assert_eq!(w, 320, "orientation {orientation}: raised to Instagram's minimum width");
+        let top_left = mean_rgb(&shown, w / 16, h / 16, w / 4, h / 4);
+        let bottom_right = mean_rgb(&shown, w * 5 / 8, h * 5 / 8, w / 4, h / 4);
+        assert!(
+            top_left[0] > 150 && top_left[2] < 100,
+            "orientation {orientation}, cropped: red top left, got {top_left:?}"
+        );
+        assert!(bottom_right[2] > 150, "orientation {orientation}, cropped: blue bottom right, got {bottom_right:?}");
         let expect_change = orientation > 1;
         assert_eq!(
             variant.changes.iter().any(|c| matches!(c, Change::Oriented { .. })),

@@ -139,3 +139,65 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{Change, ImageSpec, OutputFormat};
+
+    fn variant(bytes: usize) -> Variant {
+        Variant {
+            bytes: vec![7; bytes],
+            format: OutputFormat::Jpeg,
+            width: 10,
+            height: 10,
+            changes: vec![Change::MetadataRemoved],
+        }
+    }
+
+    fn spec(max_bytes: u64) -> ImageSpec {
+        ImageSpec {
+            formats: vec![OutputFormat::Jpeg],
+            max_bytes,
+            target_width: 100,
+            min_width: 1,
+            max_width: 100,
+            max_pixels: 0,
+            max_side_sum: None,
+            aspect: None,
+            story: false,
+            keeps_animated_gif: false,
+            keeps_png: false,
+        }
+    }
+
+    #[test]
+    fn keys_differ_by_source_spec_and_fit() {
+        let options = FitOptions::default();
+        let a = VariantCache::key("abc", &spec(1000), &options);
+        assert_ne!(a, VariantCache::key("abd", &spec(1000), &options), "another source");
+        assert_ne!(a, VariantCache::key("abc", &spec(999), &options), "another server limit");
+        let pad = FitOptions { fit: crate::media::Fit::Pad, ..options };
+        assert_ne!(a, VariantCache::key("abc", &spec(1000), &pad), "another fit");
+        assert_eq!(a, VariantCache::key("abc", &spec(1000), &options), "stable");
+    }
+
+    #[test]
+    fn variants_round_trip_and_the_least_recently_used_go_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = VariantCache::new(dir.path(), 2500);
+        let first = cache.put("first", &variant(1000)).expect("put");
+        assert_eq!(
+            (first.width, first.bytes, first.changes.clone()),
+            (10, 1000, vec!["metadata removed (EXIF, GPS, comments)".to_owned()])
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        cache.put("second", &variant(1000)).expect("put");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(cache.get("first").is_some(), "a hit marks it recently used");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        cache.put("third", &variant(1000)).expect("put");
+        assert!(cache.get("second").is_none(), "over the 2500-byte cap the least recently used went");
+        assert!(cache.get("first").is_some() && cache.get("third").is_some(), "the others stay");
+    }
+}

@@ -1,6 +1,7 @@
 //! Reading an image under limits: the declared size is checked before any pixel is decoded, JPEG
 //! is decoded by libjpeg-turbo at the smallest DCT scale that still covers the output, everything
-//! else by the `image` crate with its allocation limits; then EXIF orientation and colour profile.
+//! else by the `image` crate with its allocation limits; then the colour profile. The EXIF
+//! orientation is read here and applied after resizing, on the small image.
 
 use std::io::Cursor;
 
@@ -46,6 +47,16 @@ impl Raster {
         } else {
             Raster { pixels: image.into_rgb8().into_raw(), width, height, channels: 3 }
         }
+    }
+
+    /// Turns the image upright from its EXIF orientation.
+    pub fn oriented(self, orientation: u8) -> Result<Raster, MediaError> {
+        let Some(orientation) = image::metadata::Orientation::from_exif(orientation).filter(|_| orientation > 1) else {
+            return Ok(self);
+        };
+        let mut image = self.into_dynamic().ok_or_else(|| corrupt("the decoded size does not match its pixels"))?;
+        image.apply_orientation(orientation);
+        Ok(Raster::from_dynamic(image))
     }
 
     fn into_dynamic(self) -> Option<DynamicImage> {
@@ -191,7 +202,8 @@ fn to_srgb(raster: &mut Raster, icc: &[u8]) -> bool {
     true
 }
 
-/// The decoded, upright image, and what was done to get it.
+/// The decoded image as stored (not yet turned upright: that is done on the small output), and
+/// what was done to get it.
 pub struct Decoded {
     pub image: Raster,
     pub changes: Vec<Change>,
@@ -222,15 +234,6 @@ pub fn decode(
         && to_srgb(&mut raster, &icc)
     {
         changes.push(Change::ColourProfileToSrgb);
-    }
-    if header.orientation > 1 {
-        let image = raster.into_dynamic().ok_or_else(|| corrupt("the decoded size does not match its pixels"))?;
-        let mut image = image;
-        if let Some(orientation) = image::metadata::Orientation::from_exif(header.orientation) {
-            image.apply_orientation(orientation);
-        }
-        raster = Raster::from_dynamic(image);
-        changes.push(Change::Oriented { orientation: header.orientation });
     }
     Ok(Decoded { image: raster, changes })
 }

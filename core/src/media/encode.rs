@@ -84,6 +84,7 @@ fn shrink(image: &Raster, to: (u32, u32)) -> Result<Raster, MediaError> {
     super::geometry::apply(
         image.clone(),
         &plan,
+        1,
         &super::FitOptions { fit: Fit::Crop, focus: super::Focus::CENTRE },
         &mut ignored,
     )

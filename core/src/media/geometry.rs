@@ -75,8 +75,11 @@ pub fn plan(source: (u32, u32), spec: &ImageSpec, options: &super::FitOptions) -
         }
     }
     // Width of the whole output frame: the target width, never upscaled except to reach the
-    // target's minimum width.
-    let mut out_w = frame.0.min(f64::from(spec.target_width.max(1)));
+    // target's minimum width. Where any shape is allowed, the target width bounds the longer side,
+    // so a portrait photo is not made taller than a landscape one is wide.
+    let bound = f64::from(spec.target_width.max(1));
+    let target = if spec.aspect.is_none() && frame.1 > frame.0 { bound * frame.0 / frame.1 } else { bound };
+    let mut out_w = frame.0.min(target);
     out_w = out_w.max(f64::from(spec.min_width)).min(f64::from(spec.max_width.max(1)));
     let mut scale = out_w / frame.0;
     let pixels = frame.0 * frame.1 * scale * scale;
@@ -115,22 +118,32 @@ fn resize(src: &Raster, crop: (f64, f64, f64, f64), to: (u32, u32)) -> Result<Ra
 pub fn apply(
     image: Raster,
     plan: &Plan,
+    orientation: u8,
     options: &super::FitOptions,
     changes: &mut Vec<Change>,
 ) -> Result<Raster, MediaError> {
-    // The decoder may have delivered fewer pixels than the source has: scale the crop box.
-    let sx = f64::from(image.width) / f64::from(plan.source.0);
-    let sy = f64::from(image.height) / f64::from(plan.source.1);
-    let crop = (plan.crop.0 * sx, plan.crop.1 * sy, plan.crop.2 * sx, plan.crop.3 * sy);
     let cropped = (round(plan.crop.2), round(plan.crop.3));
     if cropped != plan.source {
         changes.push(Change::Cropped { from: plan.source, to: cropped });
     }
-    let unchanged = crop == (0.0, 0.0, f64::from(image.width), f64::from(image.height))
-        && (image.width, image.height) == plan.scaled;
-    let scaled = if unchanged { image } else { resize(&image, crop, plan.scaled)? };
+    // The plan is upright; the decoded image is as stored, possibly DCT-downscaled. Crop and resize
+    // the stored pixels, then turn the small result upright: far cheaper than rotating first.
+    let turned = orientation >= 5;
+    let stored = if turned { (plan.source.1, plan.source.0) } else { plan.source };
+    let (x, y, w, h) = stored_box(plan.crop, plan.source, orientation);
+    let sx = f64::from(image.width) / f64::from(stored.0);
+    let sy = f64::from(image.height) / f64::from(stored.1);
+    let crop = (x * sx, y * sy, w * sx, h * sy);
+    let size = if turned { (plan.scaled.1, plan.scaled.0) } else { plan.scaled };
+    let unchanged =
+        crop == (0.0, 0.0, f64::from(image.width), f64::from(image.height)) && (image.width, image.height) == size;
+    let scaled = if unchanged { image } else { resize(&image, crop, size)? };
     if plan.scaled != cropped {
         changes.push(Change::Resized { from: cropped, to: plan.scaled });
+    }
+    let scaled = scaled.oriented(orientation)?;
+    if orientation > 1 {
+        changes.insert(0, Change::Oriented { orientation });
     }
     let Some(canvas) = plan.canvas else { return Ok(scaled) };
     let mut background = match options.fit {
@@ -140,6 +153,28 @@ pub fn apply(
     paste_centred(&mut background, &scaled);
     changes.push(Change::Padded { from: plan.scaled, to: canvas });
     Ok(background)
+}
+
+/// Where an upright box (x, y, w, h) lies in the image as stored, for EXIF orientation 1–8.
+/// `upright` is the upright image's size.
+fn stored_box(b: (f64, f64, f64, f64), upright: (u32, u32), orientation: u8) -> (f64, f64, f64, f64) {
+    let (x, y, w, h) = b;
+    // Stored width and height.
+    let (sw, sh) = if orientation >= 5 {
+        (f64::from(upright.1), f64::from(upright.0))
+    } else {
+        (f64::from(upright.0), f64::from(upright.1))
+    };
+    match orientation {
+        2 => (sw - x - w, y, w, h),
+        3 => (sw - x - w, sh - y - h, w, h),
+        4 => (x, sh - y - h, w, h),
+        5 => (y, x, h, w),
+        6 => (y, sh - x - w, h, w),
+        7 => (sw - y - h, sh - x - w, h, w),
+        8 => (sw - y - h, x, h, w),
+        _ => (x, y, w, h),
+    }
 }
 
 fn solid(size: (u32, u32), channels: u8, rgb: [u8; 3]) -> Raster {
@@ -229,6 +264,13 @@ mod tests {
         assert_eq!(p.scaled, (800, 600));
         let tiny = plan((100, 100), &spec(None, 1080, false), &FitOptions::default());
         assert_eq!(tiny.scaled, (320, 320), "raised to the target's minimum width");
+    }
+
+    #[test]
+    fn without_a_shape_rule_the_target_width_bounds_the_longer_side() {
+        let wide = ImageSpec { max_width: 4096, ..spec(None, 2000, false) };
+        let p = plan((3024, 4032), &wide, &FitOptions::default());
+        assert_eq!(p.scaled, (1500, 2000));
     }
 
     #[test]

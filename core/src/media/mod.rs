@@ -33,7 +33,8 @@ pub struct ImageSpec {
     /// Output formats the target accepts, most preferred first.
     pub formats: Vec<OutputFormat>,
     pub max_bytes: u64,
-    /// Fanout fits images to this width (never upscaling).
+    /// Fanout fits images to this width (never upscaling); where any aspect is allowed, to this
+    /// length of the longer side.
     pub target_width: u32,
     pub min_width: u32,
     pub max_width: u32,
@@ -206,7 +207,7 @@ pub fn prepare_image(
     let plan = geometry::plan(header.oriented_size(), spec, options);
     let mut decoded = decode::decode(input, kind, &header, plan.decode_at_least, limits)?;
     let mut changes = std::mem::take(&mut decoded.changes);
-    let image = geometry::apply(decoded.image, &plan, options, &mut changes)?;
+    let image = geometry::apply(decoded.image, &plan, header.orientation, options, &mut changes)?;
     encode::encode(image, kind, spec, &mut changes)
 }
 
