@@ -23,3 +23,5 @@ lint:
 ## Criterion benchmarks (the README's figures come from here).
 bench: deps
 	$(CARGO) bench -p fanout-core --bench outbox
+	$(CARGO) bench -p fanout-core --bench media
+	bash bench/media.sh

@@ -4,5 +4,6 @@ mod crash;
 mod harness;
 mod input;
 mod keychain;
+mod prepare;
 mod secrets;
 mod workers;

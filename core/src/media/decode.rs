@@ -157,7 +157,9 @@ fn jpeg_dimensions(input: &[u8]) -> Result<(u32, u32, bool), MediaError> {
 /// A JPEG must end with its end-of-image marker; libjpeg would silently paint a cut-off file grey.
 fn jpeg_is_complete(input: &[u8]) -> bool {
     let Some(scan) = input.windows(2).position(|w| w == [0xFF, 0xDA]) else { return false };
-    input[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+    // Searched from the end: the marker is almost always there (cameras may append a trailer),
+    // so a large file is not scanned byte by byte.
+    input.windows(2).rposition(|w| w == [0xFF, 0xD9]).is_some_and(|end| end > scan)
 }
 
 fn exif_orientation(input: &[u8]) -> u8 {
