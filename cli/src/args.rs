@@ -74,6 +74,8 @@ pub enum Command {
     Demo,
     /// Fit photos and videos to a target and show what was changed.
     Prepare(PrepareArgs),
+    /// Show what a post would become on each target kind, and what stops it, without an account.
+    Plan(PlanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,4 +230,18 @@ pub enum FitArg {
     Crop,
     Pad,
     PadSolid,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The post's text.
+    pub text: String,
+    /// A photo or video to attach (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
+    /// A target kind (repeatable): instagram-feed, bluesky, threads, mastodon, telegram, …
+    #[arg(long = "for", value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
 }

@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Sandbox { port, faults } => sandbox(*port, faults.as_deref()).await,
         Command::Demo => crate::demo::run(&cli).await,
         Command::Prepare(args) => crate::prepare::run(args).await,
+        Command::Plan(args) => crate::prepare::plan(args).await,
         command => {
             let cx = Context::open(&cli).await?;
             match command {
@@ -63,7 +64,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     println!("{}", summary_line(&summary));
                     Ok(0)
                 }
-                Command::Sandbox { .. } | Command::Demo | Command::Prepare(_) => Ok(0),
+                Command::Sandbox { .. } | Command::Demo | Command::Prepare(_) | Command::Plan(_) => Ok(0),
             }
         }
     }

@@ -9,7 +9,7 @@ use fanout_core::media::{self, Fit, FitOptions, Focus, Limits, Prepared};
 use fanout_core::profiles::{self, Target};
 use serde_json::json;
 
-use crate::args::{FitArg, PrepareArgs};
+use crate::args::{FitArg, PlanArgs, PrepareArgs};
 use crate::exit;
 
 fn parse_focus(text: &str) -> Result<Focus> {
@@ -24,11 +24,76 @@ fn output_name(file: &Path, target: Target, extension: &str) -> String {
     format!("{stem}.{}.{extension}", target.id())
 }
 
-pub async fn run(args: &PrepareArgs) -> Result<u8> {
-    let target = Target::parse(&args.target).ok_or_else(|| {
+fn parse_target(id: &str) -> Result<Target> {
+    Target::parse(id).ok_or_else(|| {
         let known: Vec<&str> = Target::ALL.iter().map(|t| t.id()).collect();
-        Error::invalid(format!("unknown target '{}'; known targets: {}", args.target, known.join(", ")))
-    })?;
+        Error::invalid(format!("unknown target '{id}'; known targets: {}", known.join(", ")))
+    })
+}
+
+/// `fanout plan`: the draft against each target kind, with the problems and the files it would send.
+pub async fn plan(args: &PlanArgs) -> Result<u8> {
+    let targets = args.targets.iter().map(|t| parse_target(t)).collect::<Result<Vec<_>>>()?;
+    let media = args.media.iter().map(|p| fanout_core::post::inspect_media(p)).collect::<Result<Vec<_>>>()?;
+    let text = args.text.clone();
+    let cache_dir = std::env::temp_dir().join("fanout-plan-variants");
+    let plans = tokio::task::spawn_blocking(move || {
+        let cache = fanout_core::media::cache::VariantCache::new(cache_dir, 256 * 1024 * 1024);
+        targets
+            .iter()
+            .map(|t| {
+                let rules = fanout_core::plan::TargetRules::from_profile(profiles::profile(*t));
+                (*t, fanout_core::plan::plan_target(&rules, &text, &media, &cache, &FitOptions::default()))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| Error::invalid(format!("planning stopped: {e}")))?;
+    let mut report = Vec::new();
+    for (target, plan) in &plans {
+        let files: Vec<serde_json::Value> = plan
+            .files
+            .iter()
+            .map(|f| match f {
+                fanout_core::plan::PlannedFile::Image { source, variant } => json!({
+                    "source": source, "kind": "image", "width": variant.width, "height": variant.height,
+                    "bytes": variant.bytes, "format": variant.format.extension(), "changes": variant.changes,
+                }),
+                fanout_core::plan::PlannedFile::Video { source, bytes } => {
+                    json!({"source": source, "kind": "video", "bytes": bytes})
+                }
+            })
+            .collect();
+        let problems: Vec<String> = plan.problems.iter().map(ToString::to_string).collect();
+        if !args.json {
+            let mark = if problems.is_empty() { "✓" } else { "✗" };
+            println!("{mark} {}", target.display_name());
+            for p in &problems {
+                println!("    {p}");
+            }
+            for f in &files {
+                if f["kind"] == "image" {
+                    println!(
+                        "    {}: {}×{} {}, {:.1} KB",
+                        f["source"].as_str().unwrap_or_default(),
+                        f["width"],
+                        f["height"],
+                        f["format"].as_str().unwrap_or_default().to_uppercase(),
+                        f["bytes"].as_f64().unwrap_or(0.0) / 1000.0
+                    );
+                }
+            }
+        }
+        report.push(json!({"target": target.id(), "ok": problems.is_empty(), "problems": problems, "files": files}));
+    }
+    if args.json {
+        println!("{}", serde_json::Value::Array(report));
+    }
+    Ok(if plans.iter().all(|(_, p)| p.problems.is_empty()) { 0 } else { exit::INPUT })
+}
+
+pub async fn run(args: &PrepareArgs) -> Result<u8> {
+    let target = parse_target(&args.target)?;
     let focus = args.focus.as_deref().map(parse_focus).transpose()?.unwrap_or(Focus::CENTRE);
     let fit = match args.fit {
         FitArg::Crop => Fit::Crop,

@@ -14,6 +14,7 @@ pub mod media;
 pub mod model;
 pub mod networks;
 pub mod outbox;
+pub mod plan;
 pub mod post;
 pub mod profiles;
 pub mod secrets;

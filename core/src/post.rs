@@ -12,38 +12,14 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::media::cache::{CachedVariant, VariantCache};
+use crate::media::cache::VariantCache;
 use crate::media::{FitOptions, ImageSpec, Limits};
 use crate::model::{Account, DeliveryId, Health, MediaRef, Post, PostId};
-use crate::networks::Profile;
 use crate::networks::UploadFile;
 use crate::outbox::Outbox;
+use crate::plan::{self, TargetPlan, TargetRules};
+use crate::profiles;
 use crate::store::{accounts, cache};
-use crate::text;
-
-/// One image of a draft as it will be sent to one account.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedMedia {
-    pub account: String,
-    pub source: PathBuf,
-    pub variant: CachedVariant,
-}
-
-fn sha256_file(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
-    let bytes = std::fs::read(path)?;
-    let hash = hex::encode(Sha256::digest(&bytes));
-    Ok((bytes, hash))
-}
-
-/// The variant of an image file for a spec, from the cache or prepared now.
-fn prepare_cached(
-    path: &Path,
-    spec: &ImageSpec,
-    variants: &VariantCache,
-) -> std::result::Result<CachedVariant, String> {
-    let (bytes, hash) = sha256_file(path).map_err(|e| format!("cannot be read: {e}"))?;
-    variants.prepare(&bytes, &hash, spec, &FitOptions::default(), &Limits::default()).map_err(|e| e.to_string())
-}
 
 /// The files to upload for a post's media to one network: images fitted (through the cache),
 /// videos as they are. Blocking: call it off the async threads.
@@ -89,32 +65,9 @@ pub struct Draft {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MediaFile {
     pub path: PathBuf,
+    pub kind: crate::media::Kind,
     pub mime: &'static str,
     pub bytes: u64,
-}
-
-/// Recognises a media type from the file's first bytes (never from its name).
-pub fn sniff(head: &[u8]) -> Option<&'static str> {
-    match head {
-        [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
-        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("image/png"),
-        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some("image/gif"),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
-        [_, _, _, _, b'f', b't', b'y', b'p', b'q', b't', b' ', b' ', ..] => Some("video/quicktime"),
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Some("video/mp4"),
-        _ => None,
-    }
-}
-
-fn extension(mime: &str) -> &'static str {
-    match mime {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "video/quicktime" => "mov",
-        _ => "mp4",
-    }
 }
 
 /// Opens a media file and recognises its type, with a specific error for each way it can fail.
@@ -137,49 +90,31 @@ pub fn inspect_media(path: &Path) -> Result<MediaFile> {
         _ => fail(format!("cannot be opened: {e}")),
     })?;
     let n = file.read(&mut head).map_err(|e| fail(format!("cannot be read: {e}")))?;
-    let mime = sniff(&head[..n]).ok_or_else(|| {
+    let kind = crate::media::sniff::detect(&head[..n]).ok_or_else(|| {
         fail("is not a JPEG, PNG, GIF or WebP image nor an MP4/MOV video (judged by its content, not its name)".into())
     })?;
-    Ok(MediaFile { path: path.to_owned(), mime, bytes: meta.len() })
+    Ok(MediaFile { path: path.to_owned(), kind, mime: kind.mime(), bytes: meta.len() })
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-}
-
-/// The problems a draft has for one target, one sentence each.
-pub fn problems_for(account: &Account, profile: &Profile, text: &str, media: &[MediaFile]) -> Vec<String> {
-    let mut problems = Vec::new();
-    let who = format!("{} account '{}'", account.network.display_name(), account.name);
-    let length = text::count(text, profile.counting);
-    if length > profile.text_limit {
-        problems.push(format!(
-            "text is {length}/{} {} for {who} ({}); shorten it by {}",
-            profile.text_limit,
-            profile.counting.unit(),
-            profile.source,
-            length - profile.text_limit
-        ));
+/// The rules an account's network applies: the table's, with what the platform told us at link
+/// time (a Mastodon server's own limits) in their place.
+pub fn rules_for(
+    registry: &crate::networks::Registry,
+    account: &Account,
+    cached: Option<&serde_json::Value>,
+) -> TargetRules {
+    let network = registry.get(account.network);
+    let table = profiles::profile(network.target());
+    let own = network.profile(cached);
+    TargetRules {
+        label: format!("{} account '{}'", account.network.display_name(), account.name),
+        text_limit: own.text_limit,
+        counting: own.counting,
+        max_media: own.max_media,
+        image: network.image_spec(cached),
+        source: own.source,
+        ..TargetRules::from_profile(table)
     }
-    if media.len() > profile.max_media {
-        problems.push(format!("{who} takes at most {} media files; this post has {}", profile.max_media, media.len()));
-    }
-    for file in media {
-        if !profile.media_types.iter().any(|t| t == file.mime) {
-            problems.push(format!("{}: {who} does not accept {} files", file.path.display(), file.mime));
-            continue;
-        }
-        let limit = if file.mime.starts_with("video/") { profile.max_video_bytes } else { profile.max_image_bytes };
-        if file.bytes > limit {
-            problems.push(format!(
-                "{}: {} is over the {} limit of {who}",
-                file.path.display(),
-                mib(file.bytes),
-                mib(limit)
-            ));
-        }
-    }
-    problems
 }
 
 /// Checks a draft against everything known without a network call; returns the target accounts
@@ -190,7 +125,7 @@ pub fn check(
     variants: &VariantCache,
     draft: &Draft,
     now: Timestamp,
-) -> Result<(Vec<Account>, Vec<MediaFile>, Vec<PlannedMedia>)> {
+) -> Result<(Vec<Account>, Vec<MediaFile>, Vec<(Account, TargetPlan)>)> {
     let mut problems: Vec<String> = Vec::new();
     if draft.targets.is_empty() {
         problems.push("name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into());
@@ -252,33 +187,10 @@ pub fn check(
     }
     let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {
-        let network = registry.get(account.network);
-        let profile = network.profile(cached.as_ref());
-        let before = problems.len();
-        problems.extend(problems_for(account, &profile, &draft.text, &media));
-        if problems.len() > before {
-            continue;
-        }
-        // Fit every image now: what the platform would refuse is found before anything is queued,
-        // and the variants are cached for the worker.
-        let spec = network.image_spec(cached.as_ref());
-        for file in media.iter().filter(|f| f.mime.starts_with("image/")) {
-            let Some(spec) = spec.as_ref() else {
-                problems.push(format!("{}: {} does not take images", file.path.display(), account.name));
-                continue;
-            };
-            match prepare_cached(&file.path, spec, variants) {
-                Ok(variant) => {
-                    planned.push(PlannedMedia { account: account.name.clone(), source: file.path.clone(), variant })
-                }
-                Err(reason) => problems.push(format!(
-                    "{}: {reason} (for {} account '{}')",
-                    file.path.display(),
-                    account.network.display_name(),
-                    account.name
-                )),
-            }
-        }
+        let rules = rules_for(registry, account, cached.as_ref());
+        let plan = plan::plan_target(&rules, &draft.text, &media, variants, &FitOptions::default());
+        problems.extend(plan.problems.iter().map(ToString::to_string));
+        planned.push((account.clone(), plan));
     }
     if problems.is_empty() {
         Ok((targets, media, planned))
@@ -318,7 +230,7 @@ pub fn store_media(file: &MediaFile, media_dir: &Path) -> Result<MediaRef> {
     out.sync_all().map_err(|e| Error::io("cannot flush a media copy", e))?;
     drop(out);
     let sha256 = hex::encode(hasher.finalize());
-    let dest = media_dir.join(format!("{sha256}.{}", extension(file.mime)));
+    let dest = media_dir.join(format!("{sha256}.{}", file.kind.extension()));
     if dest.exists() {
         let _ = std::fs::remove_file(&tmp_path);
     } else {
@@ -329,7 +241,7 @@ pub fn store_media(file: &MediaFile, media_dir: &Path) -> Result<MediaRef> {
         .path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| format!("media.{}", extension(file.mime)));
+        .unwrap_or_else(|| format!("media.{}", file.kind.extension()));
     Ok(MediaRef { sha256, path: dest, mime: file.mime.to_owned(), bytes: total, file_name })
 }
 
@@ -361,21 +273,4 @@ pub fn enqueue(
     let ids: Vec<_> = targets.iter().map(|a| a.id).collect();
     let deliveries = outbox.enqueue(&post, &ids, now)?;
     Ok((post.id, deliveries.into_iter().zip(targets).collect()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn media_types_come_from_content_not_names() {
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(sniff(b"GIF89a"), Some("image/gif"));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(sniff(b"\0\0\0\x18ftypmp42"), Some("video/mp4"));
-        assert_eq!(sniff(b"\0\0\0\x14ftypqt  "), Some("video/quicktime"));
-        assert_eq!(sniff(b"hello world"), None, "text is not media");
-        assert_eq!(sniff(b""), None);
-    }
 }

@@ -9,6 +9,8 @@ pub enum TextCounting {
     Chars,
     /// User-perceived characters (grapheme clusters).
     Graphemes,
+    /// UTF-8 bytes (the strict reading of Threads' "emoji count as bytes").
+    Utf8Bytes,
     /// Mastodon's rule: graphemes, each URL counts `url_weight`, `@user@domain` counts as `@user`.
     Mastodon { url_weight: usize },
 }
@@ -16,7 +18,9 @@ pub enum TextCounting {
 impl TextCounting {
     pub fn unit(self) -> &'static str {
         match self {
-            Self::Chars | Self::Mastodon { .. } | Self::Graphemes => "characters",
+            Self::Chars | Self::Mastodon { .. } => "characters",
+            Self::Graphemes => "graphemes",
+            Self::Utf8Bytes => "bytes",
         }
     }
 }
@@ -25,6 +29,7 @@ pub fn count(text: &str, counting: TextCounting) -> usize {
     match counting {
         TextCounting::Chars => text.chars().count(),
         TextCounting::Graphemes => text.graphemes(true).count(),
+        TextCounting::Utf8Bytes => text.len(),
         TextCounting::Mastodon { url_weight } => count_mastodon(text, url_weight),
     }
 }

@@ -51,3 +51,22 @@ fn prepare_fits_files_to_a_target_and_says_what_changed() {
     assert_eq!(code, 3);
     assert!(stderr.contains("--focus '2,0.5'"), "{stderr}");
 }
+
+#[test]
+fn plan_shows_per_target_problems_with_their_fixes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photo = dir.path().join("p.png");
+    std::fs::write(&photo, PHOTO).expect("write");
+    let long = "é".repeat(312);
+    let (code, stdout, stderr) = run(&["plan", &long, "--for", "bluesky", "--for", "mastodon", "--json"]);
+    assert_eq!(code, 3, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report[0]["problems"][0], "text is 312/300 graphemes for Bluesky (Bluesky's limit); shorten it by 12");
+    assert_eq!(report[1]["ok"], true, "312 characters fit Mastodon's 500");
+    let (code, stdout, _) = run(&["plan", "hello", "--for", "instagram-feed"]);
+    assert_eq!(code, 3);
+    assert!(stdout.contains("Instagram feed needs at least one image; add a photo"), "{stdout}");
+    let (code, stdout, stderr) = run(&["plan", "hello", "--media", &photo.to_string_lossy(), "--for", "instagram-feed"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("✓ Instagram feed"), "{stdout}");
+}

@@ -1,0 +1,225 @@
+//! `plan`: what a draft would become on each target before anything is queued — the blocking
+//! problems, each with the fix where there is one ("Instagram needs at least one image", "text is
+//! 312/300 characters for Bluesky; shorten it by 12"), and the media variants it will send. The
+//! composer shows this as the user types; `fanout post` refuses to queue while any problem remains.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::media::cache::{CachedVariant, VariantCache};
+use crate::media::{self, FitOptions, ImageSpec, Limits};
+use crate::post::MediaFile;
+use crate::profiles::{Profile, TextCount, VideoRules};
+use crate::text::{self, TextCounting};
+
+/// The rules one target applies, from the table and, where the platform publishes its own (a
+/// Mastodon server), from the platform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetRules {
+    /// Who, for messages: "Bluesky", "Mastodon account 'work'".
+    pub label: String,
+    pub text_limit: usize,
+    /// The limit when media is attached, where it differs (Telegram captions).
+    pub caption_limit: Option<usize>,
+    pub counting: TextCounting,
+    pub text_required: bool,
+    pub min_media: usize,
+    pub max_media: usize,
+    pub image: Option<ImageSpec>,
+    pub video: Option<VideoRules>,
+    pub video_alone: bool,
+    pub max_total_bytes: Option<u64>,
+    /// Where the text limit comes from ("the server's limit").
+    pub source: String,
+}
+
+impl TargetRules {
+    pub fn from_profile(profile: &Profile) -> TargetRules {
+        TargetRules {
+            label: profile.target.display_name().to_owned(),
+            text_limit: profile.text_limit,
+            caption_limit: profile.caption_limit,
+            counting: match profile.text_count {
+                TextCount::Chars => TextCounting::Chars,
+                TextCount::Graphemes => TextCounting::Graphemes,
+                TextCount::Utf8Bytes => TextCounting::Utf8Bytes,
+                TextCount::MastodonStyle { url_weight } => {
+                    TextCounting::Mastodon { url_weight: usize::from(url_weight) }
+                }
+            },
+            text_required: profile.text_required,
+            min_media: profile.min_media,
+            max_media: profile.max_media,
+            image: profile.image.as_ref().map(ImageSpec::from_rules),
+            video: profile.video.clone(),
+            video_alone: profile.video_alone,
+            max_total_bytes: profile.max_total_bytes,
+            source: format!("{}'s limit", profile.target.display_name()),
+        }
+    }
+}
+
+/// A reason the draft cannot go to a target as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.fix {
+            Some(fix) => write!(f, "{}; {fix}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+fn problem(message: impl Into<String>, fix: Option<&str>) -> Problem {
+    Problem { message: message.into(), fix: fix.map(str::to_owned) }
+}
+
+/// One media file as it will be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlannedFile {
+    Image { source: PathBuf, variant: CachedVariant },
+    Video { source: PathBuf, bytes: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetPlan {
+    pub label: String,
+    pub problems: Vec<Problem>,
+    pub files: Vec<PlannedFile>,
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+    let bytes = std::fs::read(path)?;
+    let hash = hex::encode(Sha256::digest(&bytes));
+    Ok((bytes, hash))
+}
+
+/// Plans one target. Blocking (images are fitted here): call it off the async threads.
+pub fn plan_target(
+    rules: &TargetRules,
+    text: &str,
+    media: &[MediaFile],
+    variants: &VariantCache,
+    options: &FitOptions,
+) -> TargetPlan {
+    let who = &rules.label;
+    let mut problems = Vec::new();
+    let limit = if media.is_empty() { rules.text_limit } else { rules.caption_limit.unwrap_or(rules.text_limit) };
+    let length = text::count(text, rules.counting);
+    if rules.text_limit > 0 && length > limit {
+        problems.push(problem(
+            format!("text is {length}/{limit} {} for {who} ({})", rules.counting.unit(), rules.source),
+            Some(&format!("shorten it by {}", length - limit)),
+        ));
+    }
+    if rules.text_required && text.trim().is_empty() {
+        problems.push(problem(format!("{who} needs text"), Some("write something to go with the media")));
+    }
+    if rules.max_media == 0 && !media.is_empty() {
+        problems.push(problem(format!("{who} takes text only, no media"), Some("leave the files out for this target")));
+    } else if media.len() < rules.min_media {
+        let what = if rules.min_media == 1 {
+            "at least one image".to_owned()
+        } else {
+            format!("at least {} images", rules.min_media)
+        };
+        problems.push(problem(format!("{who} needs {what}"), Some("add a photo")));
+    } else if media.len() > rules.max_media {
+        problems.push(problem(
+            format!("{who} takes at most {} media files; this post has {}", rules.max_media, media.len()),
+            Some("remove some, or post them separately"),
+        ));
+    }
+    let videos = media.iter().filter(|m| m.mime.starts_with("video/")).count();
+    if rules.video_alone && videos > 0 && media.len() > 1 {
+        problems.push(problem(format!("{who} takes a video only on its own"), Some("post the video separately")));
+    }
+    let mut files = Vec::new();
+    for file in media {
+        let name = file.path.display();
+        if file.mime.starts_with("video/") {
+            let Some(video) = &rules.video else {
+                problems.push(problem(format!("{name}: {who} does not take videos"), None));
+                continue;
+            };
+            match media::video::probe_file(&file.path) {
+                Ok(info) => {
+                    for p in media::check_video(&info, video) {
+                        problems.push(problem(format!("{name}: {p} (for {who})"), None));
+                    }
+                    files.push(PlannedFile::Video { source: file.path.clone(), bytes: info.bytes });
+                }
+                Err(e) => problems.push(problem(format!("{name}: {e}"), None)),
+            }
+            continue;
+        }
+        let Some(spec) = &rules.image else {
+            problems.push(problem(format!("{name}: {who} does not take images"), None));
+            continue;
+        };
+        let prepared = sha256_file(&file.path).map_err(|e| format!("cannot be read: {e}")).and_then(|(bytes, hash)| {
+            variants.prepare(&bytes, &hash, spec, options, &Limits::default()).map_err(|e| e.to_string())
+        });
+        match prepared {
+            Ok(variant) => files.push(PlannedFile::Image { source: file.path.clone(), variant }),
+            Err(reason) => problems.push(problem(format!("{name}: {reason} (for {who})"), None)),
+        }
+    }
+    if let Some(limit) = rules.max_total_bytes {
+        let total: u64 = files
+            .iter()
+            .map(|f| match f {
+                PlannedFile::Image { variant, .. } => variant.bytes,
+                PlannedFile::Video { bytes, .. } => *bytes,
+            })
+            .sum();
+        if total > limit {
+            problems.push(problem(
+                format!(
+                    "the files come to {:.1} MB, more than the {:.1} MB {who} takes in one post",
+                    total as f64 / 1e6,
+                    limit as f64 / 1e6
+                ),
+                Some("send fewer or smaller files"),
+            ));
+        }
+    }
+    TargetPlan { label: rules.label.clone(), problems, files }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profiles::{self, Target};
+
+    fn plan(target: Target, text: &str, media: &[MediaFile]) -> TargetPlan {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = VariantCache::new(dir.path(), 1 << 20);
+        plan_target(&TargetRules::from_profile(profiles::profile(target)), text, media, &cache, &FitOptions::default())
+    }
+
+    fn messages(plan: &TargetPlan) -> Vec<String> {
+        plan.problems.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn each_target_counts_and_limits_the_way_its_platform_does() {
+        let bluesky = plan(Target::Bluesky, &"é".repeat(312), &[]);
+        assert_eq!(
+            messages(&bluesky),
+            vec!["text is 312/300 graphemes for Bluesky (Bluesky's limit); shorten it by 12"]
+        );
+        assert!(plan(Target::Bluesky, &"👨‍👩‍👧".repeat(300), &[]).problems.is_empty(), "a family emoji is one grapheme");
+        let threads = plan(Target::Threads, &"👍".repeat(126), &[]);
+        assert!(messages(&threads)[0].starts_with("text is 504/500 bytes for Threads"), "{:?}", messages(&threads));
+        let instagram = plan(Target::InstagramFeed, "caption", &[]);
+        assert_eq!(messages(&instagram), vec!["Instagram feed needs at least one image; add a photo"]);
+        assert!(plan(Target::Mastodon, &"x".repeat(500), &[]).problems.is_empty(), "exactly at the limit is fine");
+    }
+}
