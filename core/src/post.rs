@@ -117,6 +117,15 @@ pub fn rules_for(
     }
 }
 
+/// A draft that passed every check.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub targets: Vec<Account>,
+    pub media: Vec<MediaFile>,
+    /// What each account will get.
+    pub plans: Vec<(Account, TargetPlan)>,
+}
+
 /// Checks a draft against everything known without a network call; returns the target accounts
 /// and the inspected media, or every problem at once.
 pub fn check(
@@ -125,7 +134,7 @@ pub fn check(
     variants: &VariantCache,
     draft: &Draft,
     now: Timestamp,
-) -> Result<(Vec<Account>, Vec<MediaFile>, Vec<(Account, TargetPlan)>)> {
+) -> Result<Checked> {
     let mut problems: Vec<String> = Vec::new();
     if draft.targets.is_empty() {
         problems.push("name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into());
@@ -193,7 +202,7 @@ pub fn check(
         planned.push((account.clone(), plan));
     }
     if problems.is_empty() {
-        Ok((targets, media, planned))
+        Ok(Checked { targets, media, plans: planned })
     } else {
         let count = problems.len();
         let lines: Vec<String> = problems.into_iter().map(|p| format!("  - {p}")).collect();
@@ -261,7 +270,7 @@ pub fn enqueue(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<(PostId, Vec<(DeliveryId, Account)>)> {
-    let (targets, media, _) = check(outbox, registry, variants, draft, now)?;
+    let Checked { targets, media, .. } = check(outbox, registry, variants, draft, now)?;
     let media = media.iter().map(|f| store_media(f, media_dir)).collect::<Result<Vec<_>>>()?;
     let post = Post {
         id: PostId::new(),
