@@ -12,6 +12,8 @@ command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
 command -v secret-tool >/dev/null 2>&1 || missing+=(libsecret-tools)
+# Video tests make real files and Fanout converts videos with ffmpeg where it is installed.
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then

@@ -146,6 +146,62 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                 }));
             }
             Ok(Prepared::Video { info, problems }) => {
+                let rules = profiles::profile(target).video.clone();
+                // Where ffmpeg is installed and an output folder is given, convert to fit.
+                if !problems.is_empty()
+                    && let (Some(out), Some(rules)) = (&args.out, rules)
+                    && media::transcode::ffmpeg().is_some()
+                {
+                    let path = out.join(output_name(file, target, "mp4"));
+                    let (input, output, probe) = (file.clone(), path.clone(), info.clone());
+                    let quiet = args.json;
+                    let converted = tokio::task::spawn_blocking(move || {
+                        media::transcode::transcode(&input, &output, &probe, &rules, |p| {
+                            if !quiet {
+                                eprint!("\r  converting… {:>3.0}%", p * 100.0);
+                            }
+                        })
+                    })
+                    .await
+                    .map_err(|e| Error::invalid(format!("conversion stopped: {e}")))?;
+                    if !args.json {
+                        eprintln!();
+                    }
+                    match converted {
+                        Ok(fitted) => {
+                            if !args.json {
+                                println!(
+                                    "{} → {}: converted to fit ({})",
+                                    file.display(),
+                                    target.display_name(),
+                                    problems.join("; ")
+                                );
+                                println!(
+                                    "  {}×{} H.264/AAC MP4, {:.1} s, {:.1} MB → {}",
+                                    fitted.display_width,
+                                    fitted.display_height,
+                                    fitted.duration.as_secs_f64(),
+                                    fitted.bytes as f64 / 1e6,
+                                    path.display()
+                                );
+                            }
+                            report.push(json!({
+                                "file": file, "target": target.id(), "ok": true, "kind": "video", "converted": true,
+                                "width": fitted.display_width, "height": fitted.display_height, "bytes": fitted.bytes,
+                                "seconds": fitted.duration.as_secs_f64(), "fixed": problems, "output": path,
+                            }));
+                            continue;
+                        }
+                        Err(e) => {
+                            failed = true;
+                            if !args.json {
+                                eprintln!("✗ {}: {e}", file.display());
+                            }
+                            report.push(json!({"file": file, "target": target.id(), "ok": false, "kind": "video", "problems": problems, "error": e.to_string()}));
+                            continue;
+                        }
+                    }
+                }
                 failed |= !problems.is_empty();
                 if !args.json {
                     println!(
@@ -162,6 +218,14 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                     }
                     for p in &problems {
                         println!("  ✗ {p}");
+                    }
+                    if !problems.is_empty() {
+                        let how = if media::transcode::ffmpeg().is_some() {
+                            "give --out DIR and Fanout converts it with ffmpeg"
+                        } else {
+                            "install ffmpeg and give --out DIR to let Fanout convert it"
+                        };
+                        println!("  ({how})");
                     }
                 }
                 report.push(json!({

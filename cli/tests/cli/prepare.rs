@@ -66,7 +66,8 @@ fn plan_shows_per_target_problems_with_their_fixes() {
     let (code, stdout, _) = run(&["plan", "hello", "--for", "instagram-feed"]);
     assert_eq!(code, 3);
     assert!(stdout.contains("Instagram feed needs at least one image; add a photo"), "{stdout}");
-    let (code, stdout, stderr) = run(&["plan", "hello", "--media", &photo.to_string_lossy(), "--for", "instagram-feed"]);
+    let (code, stdout, stderr) =
+        run(&["plan", "hello", "--media", &photo.to_string_lossy(), "--for", "instagram-feed"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("✓ Instagram feed"), "{stdout}");
 }

@@ -18,6 +18,7 @@ mod encode;
 mod geometry;
 mod prepare;
 pub mod sniff;
+pub mod transcode;
 pub mod video;
 
 use std::fmt;
