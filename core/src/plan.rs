@@ -100,6 +100,41 @@ fn sha256_file(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
     Ok((bytes, hash))
 }
 
+fn plan_file(
+    rules: &TargetRules,
+    file: &MediaFile,
+    variants: &VariantCache,
+    options: &FitOptions,
+) -> (Vec<Problem>, Option<PlannedFile>) {
+    let who = &rules.label;
+    let name = file.path.display();
+    if file.mime.starts_with("video/") {
+        let Some(video) = &rules.video else {
+            return (vec![problem(format!("{name}: {who} does not take videos"), None)], None);
+        };
+        return match media::video::probe_file(&file.path) {
+            Ok(info) => (
+                media::check_video(&info, video)
+                    .into_iter()
+                    .map(|p| problem(format!("{name}: {p} (for {who})"), None))
+                    .collect(),
+                Some(PlannedFile::Video { source: file.path.clone(), bytes: info.bytes }),
+            ),
+            Err(e) => (vec![problem(format!("{name}: {e}"), None)], None),
+        };
+    }
+    let Some(spec) = &rules.image else {
+        return (vec![problem(format!("{name}: {who} does not take images"), None)], None);
+    };
+    let prepared = sha256_file(&file.path).map_err(|e| format!("cannot be read: {e}")).and_then(|(bytes, hash)| {
+        variants.prepare(&bytes, &hash, spec, options, &Limits::default()).map_err(|e| e.to_string())
+    });
+    match prepared {
+        Ok(variant) => (Vec::new(), Some(PlannedFile::Image { source: file.path.clone(), variant })),
+        Err(reason) => (vec![problem(format!("{name}: {reason} (for {who})"), None)], None),
+    }
+}
+
 /// Plans one target. Blocking (images are fitted here): call it off the async threads.
 pub fn plan_target(
     rules: &TargetRules,
@@ -140,36 +175,12 @@ pub fn plan_target(
     if rules.video_alone && videos > 0 && media.len() > 1 {
         problems.push(problem(format!("{who} takes a video only on its own"), Some("post the video separately")));
     }
+    // Photos of a carousel are fitted in parallel, a bounded number at a time.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut files = Vec::new();
-    for file in media {
-        let name = file.path.display();
-        if file.mime.starts_with("video/") {
-            let Some(video) = &rules.video else {
-                problems.push(problem(format!("{name}: {who} does not take videos"), None));
-                continue;
-            };
-            match media::video::probe_file(&file.path) {
-                Ok(info) => {
-                    for p in media::check_video(&info, video) {
-                        problems.push(problem(format!("{name}: {p} (for {who})"), None));
-                    }
-                    files.push(PlannedFile::Video { source: file.path.clone(), bytes: info.bytes });
-                }
-                Err(e) => problems.push(problem(format!("{name}: {e}"), None)),
-            }
-            continue;
-        }
-        let Some(spec) = &rules.image else {
-            problems.push(problem(format!("{name}: {who} does not take images"), None));
-            continue;
-        };
-        let prepared = sha256_file(&file.path).map_err(|e| format!("cannot be read: {e}")).and_then(|(bytes, hash)| {
-            variants.prepare(&bytes, &hash, spec, options, &Limits::default()).map_err(|e| e.to_string())
-        });
-        match prepared {
-            Ok(variant) => files.push(PlannedFile::Image { source: file.path.clone(), variant }),
-            Err(reason) => problems.push(problem(format!("{name}: {reason} (for {who})"), None)),
-        }
+    for (mut found, planned) in media::parallel_map(media, threads, |file| plan_file(rules, file, variants, options)) {
+        problems.append(&mut found);
+        files.extend(planned);
     }
     if let Some(limit) = rules.max_total_bytes {
         let total: u64 = files

@@ -25,7 +25,7 @@ use std::fmt;
 
 pub use decode::Limits;
 pub use geometry::{Fit, Focus};
-pub use prepare::{FileError, Prepared, check_video, prepare_file, prepare_files};
+pub use prepare::{FileError, Prepared, check_video, parallel_map, prepare_file, prepare_files};
 pub use sniff::Kind;
 
 /// What a target accepts, as the pipeline needs it (built from `crate::profiles`).

@@ -95,15 +95,24 @@ pub fn prepare_files(
     limits: &Limits,
     threads: usize,
 ) -> Vec<Result<Prepared, FileError>> {
-    let results: Mutex<Vec<Option<Result<Prepared, FileError>>>> = Mutex::new(vec![None; paths.len()]);
+    parallel_map(paths, threads, |path| prepare_file(path, profile, options, limits))
+}
+
+/// `f` over `items` on up to `threads` threads, results in input order. At most `threads` items
+/// are in work at once, which bounds the memory a batch of large photos can take.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() <= 1 || threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, paths.len().max(1)) {
+        for _ in 0..threads.min(items.len()) {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    let result = prepare_file(path, profile, options, limits);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(item);
                     if let Ok(mut all) = results.lock() {
                         all[i] = Some(result);
                     }
@@ -111,13 +120,9 @@ pub fn prepare_files(
             });
         }
     });
-    results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .zip(paths)
-        .map(|(r, path)| r.unwrap_or_else(|| Err(file_error(path, "preparation stopped unexpectedly"))))
-        .collect()
+    // Every index was filled: each was taken by exactly one thread, and a panic would have
+    // propagated out of the scope.
+    results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect()
 }
 
 fn codec_name(codec: &VideoCodec) -> String {
@@ -206,4 +211,27 @@ pub fn check_video(info: &VideoInfo, rules: &VideoRules) -> Vec<String> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn parallel_map_keeps_order_and_bounds_the_work_in_flight() {
+        let in_flight = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let items: Vec<u64> = (0..12).collect();
+        let out = super::parallel_map(&items, 3, |n| {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(10 + (n % 3) * 5));
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            n * 10
+        });
+        assert_eq!(out, (0..12).map(|n| n * 10).collect::<Vec<_>>(), "results in input order");
+        let most = most.load(Ordering::SeqCst);
+        assert!((2..=3).contains(&most), "work ran in parallel but never more than 3 at once: {most}");
+    }
 }
