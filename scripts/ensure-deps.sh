@@ -14,6 +14,8 @@ command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
 command -v secret-tool >/dev/null 2>&1 || missing+=(libsecret-tools)
 # Video tests make real files and Fanout converts videos with ffmpeg where it is installed.
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+# HEIC photos are decoded by libheif's heif-convert; its heif-enc makes the test photo.
+command -v heif-convert >/dev/null 2>&1 || missing+=(libheif-examples)
 
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then

@@ -71,3 +71,23 @@ fn plan_shows_per_target_problems_with_their_fixes() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("✓ Instagram feed"), "{stdout}");
 }
+
+#[test]
+fn without_libheif_a_heic_photo_gets_a_clear_way_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let heic = dir.path().join("IMG_0001.heic");
+    std::fs::write(&heic, b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").expect("write");
+    let out = std::process::Command::new(BIN)
+        .args(["prepare", &heic.to_string_lossy(), "--for", "instagram-feed"])
+        .env("PATH", dir.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("IMG_0001.heic")
+            && stderr.contains("apt install libheif-examples")
+            && stderr.contains("export the photo as JPEG"),
+        "{stderr}"
+    );
+}

@@ -16,6 +16,7 @@ pub mod cache;
 mod decode;
 mod encode;
 mod geometry;
+pub mod heic;
 mod prepare;
 pub mod sniff;
 pub mod transcode;
@@ -188,11 +189,18 @@ pub fn prepare_image(
     }
     let kind = sniff::detect(input).ok_or(MediaError::Unrecognised)?;
     if kind == Kind::Heic {
-        return Err(MediaError::Unsupported(
-            "HEIC/HEIF photos (iPhone) are not supported in this build; export the photo as JPEG \
-             (on iPhone: Settings → Camera → Formats → Most Compatible)"
-                .into(),
-        ));
+        // libheif applies the photo's rotation itself: the JPEG it gives back is upright.
+        let jpeg = heic::to_jpeg(input)?;
+        let mut variant = prepare_decoded(&jpeg, Kind::Jpeg, spec, options, limits, false)?;
+        for change in &mut variant.changes {
+            if let Change::Converted { from, .. } = change {
+                *from = Kind::Heic;
+            }
+        }
+        if !variant.changes.iter().any(|c| matches!(c, Change::Converted { .. })) {
+            variant.changes.insert(0, Change::Converted { from: Kind::Heic, to: variant.format });
+        }
+        return Ok(variant);
     }
     if !kind.is_image() {
         return Err(MediaError::Unsupported(format!("{} is a video, not an image", kind.name())));
@@ -204,7 +212,21 @@ pub fn prepare_image(
     {
         return Ok(kept);
     }
-    let header = decode::header(input, kind, limits)?;
+    prepare_decoded(input, kind, spec, options, limits, true)
+}
+
+fn prepare_decoded(
+    input: &[u8],
+    kind: Kind,
+    spec: &ImageSpec,
+    options: &FitOptions,
+    limits: &Limits,
+    honour_exif_orientation: bool,
+) -> Result<Variant, MediaError> {
+    let mut header = decode::header(input, kind, limits)?;
+    if !honour_exif_orientation {
+        header.orientation = 1;
+    }
     let plan = geometry::plan(header.oriented_size(), spec, options);
     let mut decoded = decode::decode(input, kind, &header, plan.decode_at_least, limits)?;
     let mut changes = std::mem::take(&mut decoded.changes);
