@@ -13,6 +13,11 @@ use clap::Parser;
 
 use crate::args::Cli;
 
+/// mimalloc keeps freed memory for reuse: preparing a batch of 12 MP photos, or a long-running
+/// worker, does not hand large buffers back to the kernel and fault them in again each time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes, as documented in `fanout --help`.
 pub mod exit {
     pub const LOCAL: u8 = 1;

@@ -51,6 +51,11 @@ impl Raster {
 
     /// Turns the image upright from its EXIF orientation.
     pub fn oriented(self, orientation: u8) -> Result<Raster, MediaError> {
+        // The common cases (a phone held upright or upside down) by a direct loop: several times
+        // faster than the generic per-pixel path below.
+        if matches!(orientation, 3 | 6 | 8) {
+            return Ok(self.rotated(orientation));
+        }
         let Some(orientation) = image::metadata::Orientation::from_exif(orientation).filter(|_| orientation > 1) else {
             return Ok(self);
         };
@@ -59,12 +64,46 @@ impl Raster {
         Ok(Raster::from_dynamic(image))
     }
 
+    /// Rotation for EXIF orientations 3 (180°), 6 (90° clockwise) and 8 (90° anticlockwise).
+    fn rotated(&self, orientation: u8) -> Raster {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let pixels = match self.channels {
+            4 => rotate::<4>(&self.pixels, w, h, orientation),
+            _ => rotate::<3>(&self.pixels, w, h, orientation),
+        };
+        let (dw, dh) = if orientation == 3 { (self.width, self.height) } else { (self.height, self.width) };
+        Raster { pixels, width: dw, height: dh, channels: self.channels }
+    }
+
     fn into_dynamic(self) -> Option<DynamicImage> {
         match self.channels {
             4 => image::RgbaImage::from_raw(self.width, self.height, self.pixels).map(DynamicImage::ImageRgba8),
             _ => image::RgbImage::from_raw(self.width, self.height, self.pixels).map(DynamicImage::ImageRgb8),
         }
     }
+}
+
+/// Writes the rotated image in order, copying whole fixed-size pixels (inlined, no memcpy call).
+fn rotate<const C: usize>(src: &[u8], w: usize, h: usize, orientation: u8) -> Vec<u8> {
+    let (dw, _) = if orientation == 3 { (w, h) } else { (h, w) };
+    let mut out = vec![0u8; src.len()];
+    for (dy, row) in out.chunks_exact_mut(dw * C).enumerate() {
+        for (dx, px) in row.chunks_exact_mut(C).enumerate() {
+            // The source pixel that lands at (dx, dy).
+            let (x, y) = match orientation {
+                6 => (dy, h - 1 - dx),
+                8 => (w - 1 - dy, dx),
+                _ => (w - 1 - dx, h - 1 - dy),
+            };
+            let at = (y * w + x) * C;
+            if let (Some(from), Ok(to)) = (src.get(at..at + C), <&mut [u8; C]>::try_from(px))
+                && let Ok(from) = <&[u8; C]>::try_from(from)
+            {
+                *to = *from;
+            }
+        }
+    }
+    out
 }
 
 /// What the file says about itself, read without decoding pixels.

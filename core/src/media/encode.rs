@@ -1,4 +1,5 @@
-//! Writing the prepared image: JPEG through libjpeg-turbo (4:2:0, optimised Huffman tables) with
+//! Writing the prepared image: JPEG through libjpeg-turbo (4:2:0; optimised Huffman tables when the
+//! budget is tight) with
 //! a quality search that fits the byte budget in a few encodes, PNG where the target keeps PNG and
 //! it is the better file, and animated GIFs passed through where the target shows them. Nothing
 //! from the source's metadata is ever written.
@@ -102,12 +103,12 @@ fn flatten(image: &Raster) -> Raster {
     Raster { pixels, width: image.width, height: image.height, channels: 3 }
 }
 
-fn encode_jpeg(image: &Raster, quality: u8) -> Result<Vec<u8>, MediaError> {
+fn encode_jpeg(image: &Raster, quality: u8, optimize: bool) -> Result<Vec<u8>, MediaError> {
     let fail = |e: turbojpeg::Error| MediaError::Corrupt(format!("JPEG encoding failed: {e}"));
     let mut compressor = turbojpeg::Compressor::new().map_err(fail)?;
     compressor.set_quality(i32::from(quality)).map_err(fail)?;
     compressor.set_subsamp(turbojpeg::Subsamp::Sub2x2).map_err(fail)?;
-    compressor.set_optimize(true).map_err(fail)?;
+    compressor.set_optimize(optimize).map_err(fail)?;
     let view = turbojpeg::Image {
         pixels: image.pixels.as_slice(),
         width: image.width as usize,
@@ -118,10 +119,15 @@ fn encode_jpeg(image: &Raster, quality: u8) -> Result<Vec<u8>, MediaError> {
     compressor.compress_to_vec(view).map_err(fail)
 }
 
-/// The highest quality (from 85 down to 40) whose file fits `budget`, in at most five encodes:
-/// the first at 85, then a bisection. None if even the lowest does not fit.
+/// The highest quality (from 85 down to 40) whose file fits `budget`, in at most six encodes:
+/// the first at 85 (plain Huffman tables, the fast path), then, only if that is too big, with
+/// optimised tables (some 5–10% smaller) and a bisection. None if even the lowest does not fit.
 fn fit_jpeg(image: &Raster, budget: u64) -> Result<Option<(Vec<u8>, u8)>, MediaError> {
-    let first = encode_jpeg(image, START_QUALITY)?;
+    let first = encode_jpeg(image, START_QUALITY, false)?;
+    if first.len() as u64 <= budget {
+        return Ok(Some((first, START_QUALITY)));
+    }
+    let first = encode_jpeg(image, START_QUALITY, true)?;
     if first.len() as u64 <= budget {
         return Ok(Some((first, START_QUALITY)));
     }
@@ -132,7 +138,7 @@ fn fit_jpeg(image: &Raster, budget: u64) -> Result<Option<(Vec<u8>, u8)>, MediaE
             break;
         }
         let q = low + (high - low).div_ceil(2);
-        let bytes = encode_jpeg(image, q)?;
+        let bytes = encode_jpeg(image, q, true)?;
         if bytes.len() as u64 <= budget {
             best = Some((bytes, q));
             low = q + 1;
@@ -141,7 +147,7 @@ fn fit_jpeg(image: &Raster, budget: u64) -> Result<Option<(Vec<u8>, u8)>, MediaE
         }
     }
     if best.is_none() {
-        let bytes = encode_jpeg(image, LOWEST_QUALITY)?;
+        let bytes = encode_jpeg(image, LOWEST_QUALITY, true)?;
         if bytes.len() as u64 <= budget {
             best = Some((bytes, LOWEST_QUALITY));
         }
