@@ -384,6 +384,12 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     mp4.extend([0xAB; 64]);
     let broken = dir.path().join("clip.mp4");
     std::fs::write(&broken, &mp4).expect("write");
+    // Found by the fuzzer (fuzz/): a GIF whose frame decoding asked for 2.5 GB.
+    let oom_gif = include_bytes!("regressions/gif-frame-oom.gif");
+    let result = measured("fuzzer finding: GIF frames claiming gigabytes", || prepare(oom_gif, Target::Mastodon));
+    let err = result.expect_err("a GIF with a damaged frame is not passed on as it is");
+    assert!(err.to_string().contains("frame of the animation is damaged"), "{err}");
+
     let err = measured("corrupt MP4", || {
         media::prepare_file(
             &broken,

@@ -171,7 +171,12 @@ fn encode_png(image: &Raster) -> Result<Vec<u8>, MediaError> {
 /// An animated GIF the target shows as an animation is passed through as it is, if it fits.
 /// Returns None to fall back to a still image (its first frame).
 pub fn keep_animated_gif(input: &[u8], spec: &ImageSpec, limits: &Limits) -> Result<Option<Variant>, MediaError> {
-    let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(input)).map_err(describe_image_error)?;
+    let mut decoder = image::codecs::gif::GifDecoder::new(Cursor::new(input)).map_err(describe_image_error)?;
+    let mut gif_limits = image::Limits::default();
+    gif_limits.max_alloc = Some(limits.max_alloc);
+    gif_limits.max_image_width = Some(u32::try_from(limits.max_pixels.min(65_535)).unwrap_or(65_535));
+    gif_limits.max_image_height = gif_limits.max_image_width;
+    decoder.set_limits(gif_limits).map_err(describe_image_error)?;
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(MediaError::TooLarge {
@@ -180,7 +185,14 @@ pub fn keep_animated_gif(input: &[u8], spec: &ImageSpec, limits: &Limits) -> Res
             limit_mp: limits.max_pixels / 1_000_000,
         });
     }
-    let frames = decoder.into_frames().take(2).count();
+    // Decoding the first two frames tells an animation from a still and proves the frames sound;
+    // a damaged frame makes the whole file suspect.
+    let frames = decoder
+        .into_frames()
+        .take(2)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| MediaError::Corrupt(format!("a frame of the animation is damaged: {e}")))?
+        .len();
     let aspect = f64::from(width) / f64::from(height.max(1));
     let aspect_ok = spec.aspect.is_none_or(|(min, max)| (min..=max).contains(&aspect));
     let fits = input.len() as u64 <= spec.max_bytes && width <= spec.max_width && aspect_ok;
