@@ -127,7 +127,7 @@ fn plan_file(
         return (vec![problem(format!("{name}: {who} does not take images"), None)], None);
     };
     let prepared = sha256_file(&file.path).map_err(|e| format!("cannot be read: {e}")).and_then(|(bytes, hash)| {
-        variants.prepare(&bytes, &hash, spec, options, &Limits::default()).map_err(|e| e.to_string())
+        variants.prepare(bytes, &hash, spec, options, &Limits::default()).map_err(|e| e.to_string())
     });
     match prepared {
         Ok(variant) => (Vec::new(), Some(PlannedFile::Image { source: file.path.clone(), variant })),

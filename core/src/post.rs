@@ -38,7 +38,7 @@ pub fn uploads_for(
             let bytes = std::fs::read(&m.path)
                 .map_err(|e| format!("media file {} cannot be read from the data folder: {e}", m.file_name))?;
             let variant = variants
-                .prepare(&bytes, &m.sha256, spec, &FitOptions::default(), &Limits::default())
+                .prepare(bytes, &m.sha256, spec, &FitOptions::default(), &Limits::default())
                 .map_err(|e| format!("{}: {e}", m.file_name))?;
             let stem =
                 Path::new(&m.file_name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

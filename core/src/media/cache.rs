@@ -45,7 +45,7 @@ impl VariantCache {
     /// The prepared variant of `source` for `spec`, from the cache or made now and cached.
     pub fn prepare(
         &self,
-        source: &[u8],
+        source: Vec<u8>,
         source_sha256: &str,
         spec: &ImageSpec,
         options: &FitOptions,
@@ -55,7 +55,7 @@ impl VariantCache {
         if let Some(hit) = self.get(&key) {
             return Ok(hit);
         }
-        let variant = super::prepare_image(source, spec, options, limits)?;
+        let variant = super::prepare_image_owned(source, spec, options, limits)?;
         self.put(&key, &variant).map_err(|e| {
             super::MediaError::Unsupported(format!("cannot write the prepared image to {}: {e}", self.dir.display()))
         })

@@ -137,7 +137,13 @@ pub fn apply(
     let size = if turned { (plan.scaled.1, plan.scaled.0) } else { plan.scaled };
     let unchanged =
         crop == (0.0, 0.0, f64::from(image.width), f64::from(image.height)) && (image.width, image.height) == size;
-    let scaled = if unchanged { image } else { resize(&image, crop, size)? };
+    let scaled = if unchanged {
+        image
+    } else {
+        let resized = resize(&image, crop, size)?;
+        drop(image);
+        resized
+    };
     if plan.scaled != cropped {
         changes.push(Change::Resized { from: cropped, to: plan.scaled });
     }

@@ -22,6 +22,7 @@ pub mod sniff;
 pub mod transcode;
 pub mod video;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use decode::Limits;
@@ -181,17 +182,38 @@ pub fn prepare_image(
     options: &FitOptions,
     limits: &Limits,
 ) -> Result<Variant, MediaError> {
+    prepare(Cow::Borrowed(input), spec, options, limits)
+}
+
+/// Like `prepare_image`, but frees the file's bytes as soon as they are decoded: a batch of
+/// large photos then never holds a source and its outputs at once.
+pub fn prepare_image_owned(
+    input: Vec<u8>,
+    spec: &ImageSpec,
+    options: &FitOptions,
+    limits: &Limits,
+) -> Result<Variant, MediaError> {
+    prepare(Cow::Owned(input), spec, options, limits)
+}
+
+fn prepare(
+    input: Cow<'_, [u8]>,
+    spec: &ImageSpec,
+    options: &FitOptions,
+    limits: &Limits,
+) -> Result<Variant, MediaError> {
     if input.is_empty() {
         return Err(MediaError::Empty);
     }
     if spec.formats.is_empty() {
         return Err(MediaError::NotAccepted);
     }
-    let kind = sniff::detect(input).ok_or(MediaError::Unrecognised)?;
+    let kind = sniff::detect(&input).ok_or(MediaError::Unrecognised)?;
     if kind == Kind::Heic {
         // libheif applies the photo's rotation itself: the JPEG it gives back is upright.
-        let jpeg = heic::to_jpeg(input)?;
-        let mut variant = prepare_decoded(&jpeg, Kind::Jpeg, spec, options, limits, false)?;
+        let jpeg = heic::to_jpeg(&input)?;
+        drop(input);
+        let mut variant = prepare_decoded(Cow::Owned(jpeg), Kind::Jpeg, spec, options, limits, false)?;
         for change in &mut variant.changes {
             if let Change::Converted { from, .. } = change {
                 *from = Kind::Heic;
@@ -208,7 +230,7 @@ pub fn prepare_image(
     if kind == Kind::Gif
         && spec.keeps_animated_gif
         && spec.formats.contains(&OutputFormat::Gif)
-        && let Some(kept) = encode::keep_animated_gif(input, spec, limits)?
+        && let Some(kept) = encode::keep_animated_gif(&input, spec, limits)?
     {
         return Ok(kept);
     }
@@ -216,19 +238,20 @@ pub fn prepare_image(
 }
 
 fn prepare_decoded(
-    input: &[u8],
+    input: Cow<'_, [u8]>,
     kind: Kind,
     spec: &ImageSpec,
     options: &FitOptions,
     limits: &Limits,
     honour_exif_orientation: bool,
 ) -> Result<Variant, MediaError> {
-    let mut header = decode::header(input, kind, limits)?;
+    let mut header = decode::header(&input, kind, limits)?;
     if !honour_exif_orientation {
         header.orientation = 1;
     }
     let plan = geometry::plan(header.oriented_size(), spec, options);
-    let mut decoded = decode::decode(input, kind, &header, plan.decode_at_least, limits)?;
+    let mut decoded = decode::decode(&input, kind, &header, plan.decode_at_least, limits)?;
+    drop(input);
     let mut changes = std::mem::take(&mut decoded.changes);
     let image = geometry::apply(decoded.image, &plan, header.orientation, options, &mut changes)?;
     encode::encode(image, kind, spec, &mut changes)

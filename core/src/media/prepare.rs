@@ -73,7 +73,7 @@ pub fn prepare_file(
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| file_error(path, describe_io(&e)))?;
-    super::prepare_image(&bytes, &ImageSpec::from_rules(rules), options, limits)
+    super::prepare_image_owned(bytes, &ImageSpec::from_rules(rules), options, limits)
         .map(Prepared::Image)
         .map_err(|e| file_error(path, e))
 }
