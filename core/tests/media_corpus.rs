@@ -157,9 +157,82 @@ fn mean_rgb(image: &DynamicImage, x0: u32, y0: u32, w: u32, h: u32) -> [u32; 3] 
     sum.map(|s| s / (w * h))
 }
 
-fn bomb_png() -> Vec<u8> {
-    // Declares 20000×20000 RGB (1.2 GB decoded) in a file of a few KB.
-    let (w, h) = (20_000u32, 20_000u32);
+/// A minimal ICC v2 RGB display profile with sRGB's primaries, but red and blue swapped: a
+/// pixel that is pure red in this profile is pure blue in sRGB, so the conversion is visible.
+fn swapped_primaries_icc() -> Vec<u8> {
+    fn s15(v: f64) -> [u8; 4] {
+        ((v * 65536.0).round() as i32).to_be_bytes()
+    }
+    fn xyz(x: f64, y: f64, z: f64) -> Vec<u8> {
+        let mut t = b"XYZ \0\0\0\0".to_vec();
+        for v in [x, y, z] {
+            t.extend(s15(v));
+        }
+        t
+    }
+    let curve = {
+        let mut t = b"curv\0\0\0\0".to_vec();
+        t.extend(1u32.to_be_bytes());
+        t.extend([0x02, 0x33, 0, 0]); // gamma 2.2 (u8Fixed8), padded
+        t
+    };
+    let tags: Vec<(&[u8; 4], Vec<u8>)> = vec![
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.1431, 0.0606, 0.7141)), // sRGB's blue
+        (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"bXYZ", xyz(0.4361, 0.2225, 0.0139)), // sRGB's red
+        (b"rTRC", curve.clone()),
+        (b"gTRC", curve.clone()),
+        (b"bTRC", curve),
+    ];
+    let table_len = 4 + 12 * tags.len();
+    let mut data = Vec::new();
+    let mut table = (u32::try_from(tags.len()).expect("few")).to_be_bytes().to_vec();
+    for (sig, body) in &tags {
+        let offset = 128 + table_len + data.len();
+        table.extend(*sig);
+        table.extend((u32::try_from(offset).expect("small")).to_be_bytes());
+        table.extend((u32::try_from(body.len()).expect("small")).to_be_bytes());
+        data.extend(body);
+        while data.len() % 4 != 0 {
+            data.push(0);
+        }
+    }
+    let size = 128 + table_len + data.len();
+    let mut header = vec![0u8; 128];
+    header[0..4].copy_from_slice(&(u32::try_from(size).expect("small")).to_be_bytes());
+    header[8..12].copy_from_slice(&[0x02, 0x10, 0, 0]);
+    header[12..16].copy_from_slice(b"mntr");
+    header[16..20].copy_from_slice(b"RGB ");
+    header[20..24].copy_from_slice(b"XYZ ");
+    header[36..40].copy_from_slice(b"acsp");
+    header[68..72].copy_from_slice(&s15(0.9642));
+    header[72..76].copy_from_slice(&s15(1.0));
+    header[76..80].copy_from_slice(&s15(0.8249));
+    let mut icc = header;
+    icc.extend(table);
+    icc.extend(data);
+    icc
+}
+
+/// A PNG of one colour with an iCCP chunk.
+fn png_with_icc(rgb: [u8; 3], icc: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut info = png::Info::with_size(64, 64);
+        info.color_type = png::ColorType::Rgb;
+        info.bit_depth = png::BitDepth::Eight;
+        info.icc_profile = Some(std::borrow::Cow::Owned(icc.to_vec()));
+        let encoder = png::Encoder::with_info(&mut out, info).expect("encoder");
+        let mut writer = encoder.write_header().expect("header");
+        writer.write_image_data(&rgb.repeat(64 * 64)).expect("data");
+        writer.finish().expect("finish");
+    }
+    out
+}
+
+/// Declares `w`×`h` RGB in a file of a few KB (20000×20000: 1.2 GB decoded).
+fn bomb_png(w: u32, h: u32) -> Vec<u8> {
     let mut raw = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     let row = vec![0u8; 1 + 3 * w as usize];
     for _ in 0..64 {
@@ -206,11 +279,15 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
 
     let photo = jpeg(&RgbImage::from_fn(1200, 900, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 128])), 90);
 
-    let bomb = bomb_png();
+    let bomb = bomb_png(20_000, 20_000);
     assert!(bomb.len() < 100_000, "the bomb is small on disk ({} bytes)", bomb.len());
     let err = measured("decompression bomb PNG", || prepare(&bomb, Target::Mastodon)).expect_err("refused");
     assert!(matches!(err, MediaError::TooLarge { width: 20_000, height: 20_000, .. }), "{err}");
     assert!(err.to_string().contains("20000×20000"), "says what it claims: {err}");
+
+    let sliver = bomb_png(60_000, 2);
+    let err = measured("PNG 60000 pixels wide", || prepare(&sliver, Target::Mastodon)).expect_err("refused");
+    assert!(err.to_string().contains("50000 pixels a side"), "a side limit applies even to a small area: {err}");
 
     let mut huge = photo.clone();
     let sof = huge.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline SOF");
@@ -279,6 +356,13 @@ fn the_adversarial_corpus_gives_right_outputs_or_specific_errors_fast_and_in_bou
     }));
     let variant = measured("16-bit PNG", || prepare(&png_bytes(&deep), Target::Mastodon)).expect("16-bit decodes");
     assert!(variant.changes.contains(&Change::HighBitDepthReduced), "{:?}", variant.changes);
+
+    let tagged = png_with_icc([255, 0, 0], &swapped_primaries_icc());
+    let variant = measured("PNG with a colour profile", || prepare(&tagged, Target::Mastodon)).expect("decodes");
+    assert!(variant.changes.contains(&Change::ColourProfileToSrgb), "{:?}", variant.changes);
+    let shown = decode_output(&variant);
+    let colour = mean_rgb(&shown, 8, 8, 32, 32);
+    assert!(colour[2] > 200 && colour[0] < 60, "red in a red/blue-swapped profile is blue in sRGB, got {colour:?}");
 
     let palette = {
         let mut out = Vec::new();

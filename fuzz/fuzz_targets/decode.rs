@@ -21,6 +21,6 @@ fuzz_target!(|data: &[u8]| {
         keeps_png: true,
     };
     // Small limits keep each run fast; the limits themselves are what is being tested.
-    let limits = Limits { max_pixels: 16_000_000, max_alloc: 256 * 1024 * 1024 };
+    let limits = Limits { max_pixels: 16_000_000, max_side: 20_000, max_alloc: 256 * 1024 * 1024 };
     let _ = media::prepare_image(data, &spec, &FitOptions::default(), &limits);
 });

@@ -15,13 +15,15 @@ use super::{Change, MediaError};
 pub struct Limits {
     /// Declared pixels above this are refused before decoding.
     pub max_pixels: u64,
+    /// A declared width or height above this is refused before decoding.
+    pub max_side: u32,
     /// Largest single allocation the decoder may make.
     pub max_alloc: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_pixels: 100_000_000, max_alloc: 512 * 1024 * 1024 }
+        Self { max_pixels: 100_000_000, max_side: 50_000, max_alloc: 512 * 1024 * 1024 }
     }
 }
 
@@ -141,11 +143,12 @@ pub fn header(input: &[u8], kind: Kind, limits: &Limits) -> Result<Header, Media
     if width == 0 || height == 0 {
         return Err(corrupt("it declares a size of zero pixels"));
     }
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
+    if u64::from(width) * u64::from(height) > limits.max_pixels || width.max(height) > limits.max_side {
         return Err(MediaError::TooLarge {
             width: width.into(),
             height: height.into(),
             limit_mp: limits.max_pixels / 1_000_000,
+            max_side: limits.max_side,
         });
     }
     Ok(Header { width, height, orientation: exif_orientation(input), cmyk })
@@ -298,6 +301,7 @@ fn decode_jpeg(input: &[u8], header: &Header, at_least: (u32, u32), limits: &Lim
             width: width as u64,
             height: height as u64,
             limit_mp: limits.max_pixels / 1_000_000,
+            max_side: limits.max_side,
         });
     }
     let mut pixels = vec![0u8; width * height * 3];
@@ -326,6 +330,8 @@ fn decode_generic(
     let mut reader = ImageReader::with_format(Cursor::new(input), image_format(kind)?);
     let mut image_limits = image::Limits::default();
     image_limits.max_alloc = Some(limits.max_alloc);
+    image_limits.max_image_width = Some(limits.max_side);
+    image_limits.max_image_height = Some(limits.max_side);
     reader.limits(image_limits);
     let mut decoder = reader.into_decoder().map_err(describe_image_error)?;
     let icc = decoder.icc_profile().ok().flatten();

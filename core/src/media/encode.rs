@@ -174,8 +174,8 @@ pub fn keep_animated_gif(input: &[u8], spec: &ImageSpec, limits: &Limits) -> Res
     let mut decoder = image::codecs::gif::GifDecoder::new(Cursor::new(input)).map_err(describe_image_error)?;
     let mut gif_limits = image::Limits::default();
     gif_limits.max_alloc = Some(limits.max_alloc);
-    gif_limits.max_image_width = Some(u32::try_from(limits.max_pixels.min(65_535)).unwrap_or(65_535));
-    gif_limits.max_image_height = gif_limits.max_image_width;
+    gif_limits.max_image_width = Some(limits.max_side);
+    gif_limits.max_image_height = Some(limits.max_side);
     decoder.set_limits(gif_limits).map_err(describe_image_error)?;
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > limits.max_pixels {
@@ -183,6 +183,7 @@ pub fn keep_animated_gif(input: &[u8], spec: &ImageSpec, limits: &Limits) -> Res
             width: width.into(),
             height: height.into(),
             limit_mp: limits.max_pixels / 1_000_000,
+            max_side: limits.max_side,
         });
     }
     // Decoding the first two frames tells an animation from a still and proves the frames sound;

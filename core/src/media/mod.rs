@@ -162,9 +162,9 @@ pub enum MediaError {
     #[error("{0}")]
     Unsupported(String),
     #[error(
-        "the image claims to be {width}×{height} pixels, more than the {limit_mp} megapixels Fanout decodes; scale it down first"
+        "the image claims to be {width}×{height} pixels, beyond what Fanout decodes ({limit_mp} megapixels, {max_side} pixels a side); scale it down first"
     )]
-    TooLarge { width: u64, height: u64, limit_mp: u64 },
+    TooLarge { width: u64, height: u64, limit_mp: u64, max_side: u32 },
     #[error("the image is {width}×{height}: too small for this target, which needs at least {min_width} pixels wide")]
     TooSmall { width: u32, height: u32, min_width: u32 },
     #[error("the image is damaged or cut off ({0}); export it again")]
