@@ -112,6 +112,7 @@ pub fn rules_for(
         counting: own.counting,
         max_media: own.max_media,
         image: network.image_spec(cached),
+        video: network.video_rules(cached),
         source: own.source,
         ..TargetRules::from_profile(table)
     }

@@ -22,8 +22,6 @@ use crate::text::TextCounting;
 
 pub const TEXT_LIMIT: usize = 2000;
 pub const MAX_FILES: usize = 10;
-/// The upload limit of a server without boosts.
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Discord;
@@ -156,11 +154,6 @@ impl Network for Discord {
             text_limit: TEXT_LIMIT,
             counting: TextCounting::Chars,
             max_media: MAX_FILES,
-            media_types: ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"]
-                .map(str::to_owned)
-                .to_vec(),
-            max_image_bytes: MAX_FILE_BYTES,
-            max_video_bytes: MAX_FILE_BYTES,
             source: "Discord's limit".into(),
         }
     }

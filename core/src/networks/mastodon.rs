@@ -322,14 +322,6 @@ impl Network for Mastodon {
         let number = |section: &str, key: &str, default: u64| {
             config.and_then(|c| c.get(section)).and_then(|s| s.get(key)).and_then(Value::as_u64).unwrap_or(default)
         };
-        let media_types = config
-            .and_then(|c| c.get("media_attachments"))
-            .and_then(|m| m.get("supported_mime_types"))
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_else(|| {
-                ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"].map(str::to_owned).to_vec()
-            });
         Profile {
             network: NetworkKind::Mastodon,
             text_limit: usize::try_from(number("statuses", "max_characters", 500)).unwrap_or(500),
@@ -337,9 +329,6 @@ impl Network for Mastodon {
                 url_weight: usize::try_from(number("statuses", "characters_reserved_per_url", 23)).unwrap_or(23),
             },
             max_media: usize::try_from(number("statuses", "max_media_attachments", 4)).unwrap_or(4),
-            media_types,
-            max_image_bytes: number("media_attachments", "image_size_limit", 16 * 1024 * 1024),
-            max_video_bytes: number("media_attachments", "video_size_limit", 99 * 1024 * 1024),
             source: if cached.is_some() { "the server's limit".into() } else { "Mastodon's usual limit".into() },
         }
     }
@@ -363,6 +352,20 @@ impl Network for Mastodon {
             spec.max_pixels = pixels;
         }
         Some(spec)
+    }
+
+    /// The server's own video size limit, where it published one, replaces the table's default.
+    fn video_rules(&self, cached: Option<&Value>) -> Option<crate::profiles::VideoRules> {
+        let mut rules = crate::profiles::profile(self.target()).video.clone()?;
+        if let Some(bytes) = cached
+            .and_then(|c| c.get("configuration"))
+            .and_then(|c| c.get("media_attachments"))
+            .and_then(|l| l.get("video_size_limit"))
+            .and_then(Value::as_u64)
+        {
+            rules.max_bytes = bytes;
+        }
+        Some(rules)
     }
 
     fn pacing(&self) -> Duration {

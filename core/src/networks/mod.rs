@@ -22,16 +22,13 @@ use crate::outbox::Outbox;
 use crate::secrets::Secret;
 use crate::text::TextCounting;
 
-/// What a post for one network may contain.
+/// A network's own text and media-count limits (media rules: `image_spec`, `video_rules`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     pub network: NetworkKind,
     pub text_limit: usize,
     pub counting: TextCounting,
     pub max_media: usize,
-    pub media_types: Vec<String>,
-    pub max_image_bytes: u64,
-    pub max_video_bytes: u64,
     /// Where this limit comes from, for messages ("server limit", "Discord's limit").
     pub source: String,
 }
@@ -195,6 +192,11 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     /// How images are fitted for this network, with the account's cached facts applied.
     fn image_spec(&self, _cached: Option<&serde_json::Value>) -> Option<crate::media::ImageSpec> {
         crate::profiles::profile(self.target()).image.as_ref().map(crate::media::ImageSpec::from_rules)
+    }
+
+    /// What videos this network takes, with the account's cached facts applied.
+    fn video_rules(&self, _cached: Option<&serde_json::Value>) -> Option<crate::profiles::VideoRules> {
+        crate::profiles::profile(self.target()).video.clone()
     }
 
     /// The least time between the starts of two deliveries to one account.
