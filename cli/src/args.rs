@@ -76,6 +76,8 @@ pub enum Command {
     Prepare(PrepareArgs),
     /// Show what a post would become on each target kind, and what stops it, without an account.
     Plan(PlanArgs),
+    /// Share through an app's own share page (WhatsApp chats and Status, Messenger, Telegram, …).
+    Handoff(HandoffArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,6 +244,29 @@ pub struct PlanArgs {
     /// A target kind (repeatable): instagram-feed, bluesky, threads, mastodon, telegram, …
     #[arg(long = "for", value_name = "TARGET", required = true)]
     pub targets: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HandoffArgs {
+    /// The text to share.
+    pub text: String,
+    /// whatsapp, telegram, messenger, facebook, threads, bluesky, x or email.
+    #[arg(long = "to", value_name = "APP")]
+    pub to: String,
+    /// The link to share (default: the first link in the text).
+    #[arg(long)]
+    pub link: Option<String>,
+    /// Photos to prepare for the app, to attach by hand (a share link cannot carry files).
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
+    /// Where the prepared photos go (default: a folder in the temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Open the share page in the browser or app.
+    #[arg(long)]
+    pub open: bool,
     #[arg(long)]
     pub json: bool,
 }

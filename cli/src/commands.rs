@@ -27,6 +27,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Demo => crate::demo::run(&cli).await,
         Command::Prepare(args) => crate::prepare::run(args).await,
         Command::Plan(args) => crate::prepare::plan(args).await,
+        Command::Handoff(args) => crate::prepare::handoff(args).await,
         command => {
             let cx = Context::open(&cli).await?;
             match command {
@@ -64,7 +65,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     println!("{}", summary_line(&summary));
                     Ok(0)
                 }
-                Command::Sandbox { .. } | Command::Demo | Command::Prepare(_) | Command::Plan(_) => Ok(0),
+                Command::Sandbox { .. }
+                | Command::Demo
+                | Command::Prepare(_)
+                | Command::Plan(_)
+                | Command::Handoff(_) => Ok(0),
             }
         }
     }

@@ -9,7 +9,7 @@ use fanout_core::media::{self, Fit, FitOptions, Focus, Limits, Prepared};
 use fanout_core::profiles::{self, Target};
 use serde_json::json;
 
-use crate::args::{FitArg, PlanArgs, PrepareArgs};
+use crate::args::{FitArg, HandoffArgs, PlanArgs, PrepareArgs};
 use crate::exit;
 
 fn parse_focus(text: &str) -> Result<Focus> {
@@ -90,6 +90,65 @@ pub async fn plan(args: &PlanArgs) -> Result<u8> {
         println!("{}", serde_json::Value::Array(report));
     }
     Ok(if plans.iter().all(|(_, p)| p.problems.is_empty()) { 0 } else { exit::INPUT })
+}
+
+/// `fanout handoff`: the app's share page with the post filled in, and its photos prepared for it.
+pub async fn handoff(args: &HandoffArgs) -> Result<u8> {
+    use fanout_core::handoff::{self, Intent};
+    let intent = Intent::parse(&args.to).ok_or_else(|| {
+        let known: Vec<&str> = Intent::ALL.iter().map(|i| i.id()).collect();
+        Error::invalid(format!("unknown app '{}'; known: {}", args.to, known.join(", ")))
+    })?;
+    let shared = handoff::intent(intent, &args.text, args.link.as_deref(), args.media.len())?;
+    let mut prepared = Vec::new();
+    if !args.media.is_empty() {
+        let target = match intent {
+            Intent::WhatsApp => Target::WhatsApp,
+            Intent::Telegram => Target::Telegram,
+            Intent::Threads => Target::Threads,
+            Intent::Bluesky => Target::Bluesky,
+            Intent::Messenger | Intent::Facebook => Target::FacebookFeed,
+            // No profile of their own: fitted as for Mastodon (any shape, metadata removed).
+            Intent::X | Intent::Email => Target::Mastodon,
+        };
+        let out =
+            args.out.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("fanout-handoff-{}", intent.id())));
+        std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+        let files = args.media.clone();
+        let results = tokio::task::spawn_blocking(move || {
+            media::prepare_files(&files, profiles::profile(target), &FitOptions::default(), &Limits::default(), 2)
+        })
+        .await
+        .map_err(|e| Error::invalid(format!("preparation stopped: {e}")))?;
+        for (file, result) in args.media.iter().zip(results) {
+            match result {
+                Ok(Prepared::Image(variant)) => {
+                    let path = out.join(output_name(file, target, variant.format.extension()));
+                    std::fs::write(&path, &variant.bytes)
+                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                    prepared.push(path);
+                }
+                Ok(Prepared::Video { .. }) => prepared.push(file.clone()),
+                Err(e) => return Err(Error::invalid(e.to_string())),
+            }
+        }
+    }
+    if args.json {
+        println!("{}", json!({"app": intent.id(), "url": shared.url, "notes": shared.notes, "files": prepared}));
+    } else {
+        println!("{}", shared.url);
+        for note in &shared.notes {
+            eprintln!("note: {note}");
+        }
+        for path in &prepared {
+            eprintln!("ready to attach: {}", path.display());
+        }
+    }
+    if args.open {
+        opener::open(&shared.url)
+            .map_err(|e| Error::invalid(format!("cannot open the {} share page: {e}", intent.display_name())))?;
+    }
+    Ok(0)
 }
 
 pub async fn run(args: &PrepareArgs) -> Result<u8> {

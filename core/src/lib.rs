@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod error;
+pub mod handoff;
 pub mod http;
 pub mod media;
 pub mod model;

@@ -91,3 +91,23 @@ fn without_libheif_a_heic_photo_gets_a_clear_way_out() {
         "{stderr}"
     );
 }
+
+#[test]
+fn handoff_gives_the_share_page_and_prepares_the_photos_to_attach() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photo = dir.path().join("sale.png");
+    std::fs::write(&photo, PHOTO).expect("write");
+    let out = dir.path().join("ready");
+    let (code, stdout, stderr) = run(&[
+        "handoff", "Summer sale & more! https://shop.example/sale", "--to", "whatsapp",
+        "--media", &photo.to_string_lossy(), "--out", &out.to_string_lossy(), "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["url"], "https://wa.me/?text=Summer%20sale%20%26%20more%21%20https%3A%2F%2Fshop.example%2Fsale");
+    assert!(report["notes"][0].as_str().is_some_and(|n| n.contains("attach the prepared photo yourself")), "{report}");
+    assert!(out.join("sale.whatsapp.jpg").is_file(), "the photo is prepared for WhatsApp");
+    let (code, _, stderr) = run(&["handoff", "no link here", "--to", "messenger"]);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("Messenger shares a link only"), "{stderr}");
+}
