@@ -99,8 +99,15 @@ fn handoff_gives_the_share_page_and_prepares_the_photos_to_attach() {
     std::fs::write(&photo, PHOTO).expect("write");
     let out = dir.path().join("ready");
     let (code, stdout, stderr) = run(&[
-        "handoff", "Summer sale & more! https://shop.example/sale", "--to", "whatsapp",
-        "--media", &photo.to_string_lossy(), "--out", &out.to_string_lossy(), "--json",
+        "handoff",
+        "Summer sale & more! https://shop.example/sale",
+        "--to",
+        "whatsapp",
+        "--media",
+        &photo.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+        "--json",
     ]);
     assert_eq!(code, 0, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
