@@ -23,8 +23,8 @@ const WORKER: [&str; 10] =
 #[test]
 fn killing_the_worker_at_every_dangerous_moment_loses_nothing_and_doubles_nothing() {
     let h = Harness::new(
-        r#"{"routes": {"POST /api/v1/statuses": {"latency_ms": 200},
-                       "POST /api/webhooks/{id}/{token}": {"latency_ms": 200}}}"#,
+        r#"{"routes": {"POST /api/v1/statuses": {"latency_ms": 400},
+                       "POST /api/webhooks/{id}/{token}": {"latency_ms": 400}}}"#,
     );
     for i in 0..4 {
         h.add_mastodon(&format!("m{i}"), &format!("token-{i}"));
@@ -131,7 +131,7 @@ fn killing_the_worker_at_every_dangerous_moment_loses_nothing_and_doubles_nothin
 fn wait_until_in_flight(h: &Harness, row: &Value) -> bool {
     let text = row["text"].as_str().unwrap_or_default();
     let route = if row["network"] == "mastodon" { "POST /api/v1/statuses" } else { "POST /api/webhooks/{id}/{token}" };
-    let until = Instant::now() + Duration::from_millis(180);
+    let until = Instant::now() + Duration::from_millis(350);
     while Instant::now() < until {
         if h.sandbox
             .requests()
