@@ -44,7 +44,7 @@ def run(cmd):
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
+        raise RuntimeError(f"failed: {' '.join(cmd)}")
     return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 def psnr(out, ref):
