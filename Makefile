@@ -1,27 +1,59 @@
 # The two commands of a fresh machine: `make run` and `make test`. Both install what is missing.
 CARGO ?= cargo
-FANOUT := target/debug/fanout
+APP := target/debug/fanout-app
 
-.PHONY: run test deps lint bench demo-data
+.PHONY: run test deps ui app lint test-rust test-ui test-e2e bench bundle cli-demo
 
 deps:
 	@bash scripts/ensure-deps.sh
 
-## Build and open Fanout in demo mode (the sandbox stands in for Mastodon and Discord).
-run: deps
-	$(CARGO) build -p fanout-cli
-	$(FANOUT) demo
+# `npm ci` refuses a lock file without other systems' optional packages (esbuild, rollup and the
+# Tauri CLI ship one per system), which a registry mirror lacking them produces; `npm install`
+# then installs exactly the locked versions for this system.
+node_modules/.fanout-installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## The web UI, built into ui/dist (the app embeds it).
+ui: deps node_modules/.fanout-installed
+	npm run build
+
+## The desktop app (debug), with the UI embedded.
+app: ui
+	$(CARGO) build -p fanout-app
+
+## Build and open Fanout in demo mode: demo accounts served by the sandbox inside the app.
+run: app
+	FANOUT_DEMO=1 $(APP)
+
+## The command-line demo (no window needed).
+cli-demo: deps
+	$(CARGO) run -p fanout-cli -- demo
 
 ## Every check and every test, as CI runs them.
-test: deps lint
-	$(CARGO) test --workspace --all-targets --no-fail-fast
+test: lint test-rust test-ui test-e2e
 
-lint:
+lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	npm run check
 
-## Criterion benchmarks (the README's figures come from here).
-bench: deps
+test-rust: ui
+	$(CARGO) test --workspace --all-targets --no-fail-fast
+
+test-ui: ui
+	npx vitest run
+
+test-e2e: app
+	bash scripts/e2e.sh
+
+## Criterion benchmarks and the comparison scripts (the README's figures come from here).
+bench: app
 	$(CARGO) bench -p fanout-core --bench outbox
 	$(CARGO) bench -p fanout-core --bench media
 	bash bench/media.sh
+	bash bench/app.sh
+
+## Linux packages (.deb and AppImage) of a release build.
+bundle: ui
+	npx tauri build --bundles deb,appimage

@@ -17,6 +17,21 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 # HEIC photos are decoded by libheif's heif-convert; its heif-enc makes the test photo.
 command -v heif-convert >/dev/null 2>&1 || missing+=(libheif-examples)
 
+# The desktop app: WebKitGTK and the libraries Tauri links (tray, SVG icons, X input for shortcuts).
+has_pc() { pkg-config --exists "$1" 2>/dev/null; }
+has_pc webkit2gtk-4.1 || missing+=(libwebkit2gtk-4.1-dev)
+has_pc ayatana-appindicator3-0.1 || missing+=(libayatana-appindicator3-dev)
+has_pc librsvg-2.0 || missing+=(librsvg2-dev)
+has_pc openssl || missing+=(libssl-dev)
+[[ -e /usr/include/xdo.h ]] || missing+=(libxdo-dev)
+command -v file >/dev/null 2>&1 || missing+=(file)
+# End-to-end tests: a virtual X server, WebKit's WebDriver, D-Bus and the accessibility bus.
+command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
+command -v xauth >/dev/null 2>&1 || missing+=(xauth)
+command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+command -v dbus-launch >/dev/null 2>&1 || missing+=(dbus-x11)
+[[ -e /usr/libexec/at-spi-bus-launcher ]] || missing+=(at-spi2-core)
+
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     echo "Fanout needs: ${missing[*]} — install them with your package manager, then run make again." >&2
@@ -34,4 +49,8 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
   rustup component add rustfmt clippy
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Fanout's desktop UI needs Node.js 20.19 or newer with npm: https://nodejs.org" >&2
+  exit 1
 fi

@@ -29,13 +29,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Plan(args) => crate::prepare::plan(args).await,
         Command::Handoff(args) => crate::prepare::handoff(args).await,
         command => {
-            let cx = Context::open(&cli).await?;
+            let cx = crate::context::open(&cli).await?;
             match command {
                 Command::Accounts(sub) => accounts(&cx, sub).await,
                 Command::Post(args) => post(&cx, args).await,
                 Command::Outbox { json, limit } => outbox(&cx, *json, *limit),
                 Command::Retry { id } => {
-                    let d = cx.outbox(&WorkerTuning::defaults()).retry(id, cx.clock.now())?;
+                    let d = cx.outbox(&WorkerTuning::defaults().to_core()).retry(id, cx.clock.now())?;
                     println!(
                         "Delivery {} is queued again with a fresh retry budget.",
                         output::short(&d.id.to_string())
@@ -43,13 +43,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Ok(0)
                 }
                 Command::Cancel { id } => {
-                    let d = cx.outbox(&WorkerTuning::defaults()).cancel(id, cx.clock.now())?;
+                    let d = cx.outbox(&WorkerTuning::defaults().to_core()).cancel(id, cx.clock.now())?;
                     println!("Delivery {} is cancelled.", output::short(&d.id.to_string()));
                     Ok(0)
                 }
                 Command::Resolve(args) => {
                     let how = if args.how.sent { Resolution::Sent } else { Resolution::Resend };
-                    let d = cx.outbox(&WorkerTuning::defaults()).resolve(&args.id, how, cx.clock.now())?;
+                    let d = cx.outbox(&WorkerTuning::defaults().to_core()).resolve(&args.id, how, cx.clock.now())?;
                     match how {
                         Resolution::Sent => println!("Delivery {} is marked sent.", output::short(&d.id.to_string())),
                         Resolution::Resend => println!(
@@ -71,19 +71,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 | Command::Plan(_)
                 | Command::Handoff(_) => Ok(0),
             }
-        }
-    }
-}
-
-impl WorkerTuning {
-    pub fn defaults() -> Self {
-        Self {
-            lease_ms: 60_000,
-            concurrency: 16,
-            pace_ms: None,
-            retry_base_ms: 5_000,
-            max_attempts: 8,
-            reconcile_ms: 5_000,
         }
     }
 }
@@ -228,7 +215,7 @@ pub fn parse_at(text: &str) -> Result<Timestamp> {
 async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     let scheduled_at = args.at.as_deref().map(parse_at).transpose()?;
     let draft = Draft { text: args.text.clone(), media: args.media.clone(), targets: args.to.clone(), scheduled_at };
-    let outbox = cx.outbox(&args.tuning);
+    let outbox = cx.outbox(&args.tuning.to_core());
     let (post_id, deliveries) =
         post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;
     if args.json && !args.wait {
@@ -260,7 +247,7 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
 /// Runs a worker until `ids` settle, printing each state change; returns the exit code.
 pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[DeliveryId], json: bool) -> Result<u8> {
     let names: HashMap<DeliveryId, String> = {
-        let rows = cx.outbox(tuning).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
+        let rows = cx.outbox(&tuning.to_core()).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
         rows.iter().map(|r| (r.delivery.id, format!("{} ({})", r.account_name, r.network.display_name()))).collect()
     };
     let start_seq = cx.store.read(|tx| Ok(events::since(tx, 0)?.last().map_or(0, |e| e.seq)))?;
@@ -296,7 +283,7 @@ pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[Deliver
     done.cancel();
     let _ = printer.await;
     result?;
-    let rows = cx.outbox(tuning).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
+    let rows = cx.outbox(&tuning.to_core()).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
     let now = cx.clock.now();
     if json {
         println!("{}", serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()));
@@ -328,7 +315,7 @@ async fn run_worker_with(
     stop_when: StopWhen,
     cancel: CancellationToken,
 ) -> Result<RunSummary> {
-    cx.worker(tuning, stop_when).run(cancel).await
+    crate::context::worker(cx, tuning, stop_when).run(cancel).await
 }
 
 fn summary_line(s: &RunSummary) -> String {
@@ -339,7 +326,8 @@ fn summary_line(s: &RunSummary) -> String {
 }
 
 fn outbox(cx: &Context, json: bool, limit: usize) -> Result<u8> {
-    let rows = cx.outbox(&WorkerTuning::defaults()).list(&Filter { limit: Some(limit), ..Filter::default() })?;
+    let rows =
+        cx.outbox(&WorkerTuning::defaults().to_core()).list(&Filter { limit: Some(limit), ..Filter::default() })?;
     if json {
         println!("{}", serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()));
     } else {

@@ -12,7 +12,7 @@ use fanout_core::secrets::{FileStore, Secret};
 
 use crate::args::{Cli, WorkerTuning};
 use crate::commands::{describe_account, wait_and_report};
-use crate::context::{Context, default_data_dir};
+use crate::context::default_data_dir;
 
 const PHOTO: &[u8] = include_bytes!("../assets/demo-photo.png");
 
@@ -23,7 +23,7 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     };
     let dir = base.join("demo");
     let secrets = Arc::new(FileStore::new(dir.join("demo-secrets.json")));
-    let cx = Context::with_secrets(&dir, secrets, cli.http_timeout)?;
+    let cx = crate::context::with_secrets(&dir, secrets, cli.http_timeout)?;
     let sandbox = fanout_sandbox::Sandbox::start(fanout_sandbox::SandboxConfig::default())
         .await
         .map_err(|e| Error::invalid(format!("cannot start the sandbox: {e}")))?;
@@ -66,7 +66,7 @@ pub async fn run(cli: &Cli) -> Result<u8> {
         scheduled_at: None,
     };
     let tuning = WorkerTuning { pace_ms: Some(0), retry_base_ms: 500, reconcile_ms: 500, ..WorkerTuning::defaults() };
-    let outbox = cx.outbox(&tuning);
+    let outbox = cx.outbox(&tuning.to_core());
     let (post_id, deliveries) =
         post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;
     println!(

@@ -250,6 +250,33 @@ impl Accounts {
         Ok((account, cancelled))
     }
 
+    /// Points the demo accounts at a sandbox that came back on `base_url` (a new port after a
+    /// restart), keeping their history. Returns how many were moved.
+    pub fn rebase_demo(&self, base_url: &str) -> Result<usize> {
+        let base = url::Url::parse(base_url).map_err(|e| Error::invalid(format!("bad sandbox URL: {e}")))?;
+        self.store.write(|tx| {
+            let mut moved = 0;
+            for account in accounts::list(tx)?.into_iter().filter(|a| a.demo) {
+                let Ok(mut endpoint) = url::Url::parse(&account.endpoint) else { continue };
+                if endpoint.set_scheme(base.scheme()).is_err()
+                    || endpoint.set_host(base.host_str()).is_err()
+                    || endpoint.set_port(base.port()).is_err()
+                {
+                    continue;
+                }
+                let mut text = endpoint.to_string();
+                if !account.endpoint.ends_with('/') && text.ends_with('/') {
+                    text.pop();
+                }
+                if text != account.endpoint {
+                    accounts::set_identity(tx, account.id, &text, account.remote_id.as_deref())?;
+                    moved += 1;
+                }
+            }
+            Ok(moved)
+        })
+    }
+
     /// Checks the account's credentials with one API call and records its health. A refused
     /// credential marks it `needs_reconnect`; success clears that and puts back in the queue the
     /// deliveries that stopped for it.

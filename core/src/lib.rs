@@ -7,7 +7,9 @@
 //! secret store and the loopback sandbox.
 
 pub mod accounts;
+pub mod attachments;
 pub mod clock;
+pub mod context;
 pub mod error;
 pub mod handoff;
 pub mod http;

@@ -315,6 +315,17 @@ impl Outbox {
         )
     }
 
+    /// Every failed or needs-attention delivery queued again with a fresh budget; how many.
+    pub fn retry_all_failures(&self, now: Timestamp) -> Result<usize> {
+        self.store.write(|tx| {
+            let ids = deliveries::retry_failures(tx, now)?;
+            for id in &ids {
+                events::record(tx, *id, now, DeliveryState::Queued, Some("retry requested"))?;
+            }
+            Ok(ids.len())
+        })
+    }
+
     /// The user's cancel: anything not yet sent and not being delivered right now.
     pub fn cancel(&self, reference: &str, now: Timestamp) -> Result<Delivery> {
         self.user_change(

@@ -90,6 +90,10 @@ pub enum PlannedFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetPlan {
     pub label: String,
+    /// The text's length as this target counts it, against `text_limit` (0: no limit), in `text_unit`.
+    pub text_length: usize,
+    pub text_limit: usize,
+    pub text_unit: &'static str,
     pub problems: Vec<Problem>,
     pub files: Vec<PlannedFile>,
 }
@@ -201,7 +205,14 @@ pub fn plan_target(
             ));
         }
     }
-    TargetPlan { label: rules.label.clone(), problems, files }
+    TargetPlan {
+        label: rules.label.clone(),
+        text_length: length,
+        text_limit: if rules.text_limit > 0 { limit } else { 0 },
+        text_unit: rules.counting.unit(),
+        problems,
+        files,
+    }
 }
 
 #[cfg(test)]

@@ -127,6 +127,21 @@ pub struct Checked {
     pub plans: Vec<(Account, TargetPlan)>,
 }
 
+/// A draft looked over as the composer shows it: the problems that concern the whole post, and
+/// what each target would get with its own problems. Nothing in it is an error yet.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub problems: Vec<String>,
+    pub media: Vec<MediaFile>,
+    pub plans: Vec<(Account, TargetPlan)>,
+}
+
+impl Review {
+    pub fn is_ready(&self) -> bool {
+        self.problems.is_empty() && self.plans.iter().all(|(_, plan)| plan.problems.is_empty())
+    }
+}
+
 /// Checks a draft against everything known without a network call; returns the target accounts
 /// and the inspected media, or every problem at once.
 pub fn check(
@@ -136,6 +151,34 @@ pub fn check(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<Checked> {
+    let review = review(outbox, registry, variants, draft, now)?;
+    let mut problems = review.problems;
+    for (_, plan) in &review.plans {
+        problems.extend(plan.problems.iter().map(ToString::to_string));
+    }
+    if problems.is_empty() {
+        let targets = review.plans.iter().map(|(a, _)| a.clone()).collect();
+        Ok(Checked { targets, media: review.media, plans: review.plans })
+    } else {
+        let count = problems.len();
+        let lines: Vec<String> = problems.into_iter().map(|p| format!("  - {p}")).collect();
+        Err(Error::invalid(format!(
+            "nothing was queued; {} to fix:\n{}",
+            if count == 1 { "1 problem".to_owned() } else { format!("{count} problems") },
+            lines.join("\n")
+        )))
+    }
+}
+
+/// Looks a draft over: what [`check`] checks, kept apart per target for the composer. Blocking
+/// (images are fitted here). Fails only when the database cannot be read.
+pub fn review(
+    outbox: &Outbox,
+    registry: &crate::networks::Registry,
+    variants: &VariantCache,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<Review> {
     let mut problems: Vec<String> = Vec::new();
     if draft.targets.is_empty() {
         problems.push("name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into());
@@ -199,20 +242,9 @@ pub fn check(
     for (account, cached) in targets.iter().zip(&facts) {
         let rules = rules_for(registry, account, cached.as_ref());
         let plan = plan::plan_target(&rules, &draft.text, &media, variants, &FitOptions::default());
-        problems.extend(plan.problems.iter().map(ToString::to_string));
         planned.push((account.clone(), plan));
     }
-    if problems.is_empty() {
-        Ok(Checked { targets, media, plans: planned })
-    } else {
-        let count = problems.len();
-        let lines: Vec<String> = problems.into_iter().map(|p| format!("  - {p}")).collect();
-        Err(Error::invalid(format!(
-            "nothing was queued; {} to fix:\n{}",
-            if count == 1 { "1 problem".to_owned() } else { format!("{count} problems") },
-            lines.join("\n")
-        )))
-    }
+    Ok(Review { problems, media, plans: planned })
 }
 
 /// Copies a media file into `media_dir` under its SHA-256, hashing while copying. Idempotent: a

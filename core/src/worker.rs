@@ -249,6 +249,7 @@ impl Worker {
             post: &post,
             media: &uploads,
             delivery,
+            facts: cached.as_ref(),
             http: &inner.http,
             clock: &inner.clock,
             outbox: &inner.outbox,

@@ -12,6 +12,7 @@ mod error;
 mod faults;
 mod log;
 mod mastodon;
+mod pages;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -253,7 +254,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(discord::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
-    networks.merge(control::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)
+    networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)
 }
 
 async fn unknown_route(request: axum::extract::Request) -> Response {

@@ -258,6 +258,23 @@ fn prepare_decoded(
 }
 
 impl ImageSpec {
+    /// A small JPEG preview whose longer side is at most `side` pixels, for the composer.
+    pub fn thumbnail(side: u32) -> ImageSpec {
+        ImageSpec {
+            formats: vec![OutputFormat::Jpeg],
+            max_bytes: 512 * 1024,
+            target_width: side,
+            min_width: 1,
+            max_width: side,
+            max_pixels: u64::from(side) * u64::from(side),
+            max_side_sum: None,
+            aspect: None,
+            story: false,
+            keeps_animated_gif: false,
+            keeps_png: false,
+        }
+    }
+
     /// The pipeline's view of a target's image rules.
     pub fn from_rules(rules: &crate::profiles::ImageRules) -> ImageSpec {
         use crate::profiles::ImageFormat;

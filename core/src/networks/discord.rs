@@ -139,8 +139,20 @@ impl Discord {
                 "Discord's answer had no message id — the message may or may not be live",
             )
         })?;
-        Ok(Published { remote_id: id.to_owned(), url: None })
+        let channel = value.get("channel_id").and_then(Value::as_str);
+        Ok(Published { remote_id: id.to_owned(), url: permalink(&job.account.endpoint, job.facts, channel, id) })
     }
+}
+
+/// `https://discord.com/channels/{server}/{channel}/{message}` — on the webhook's own host, so a
+/// sandbox's links stay on the sandbox. None when the server is unknown (a webhook linked before
+/// Fanout kept it, until it is verified again).
+fn permalink(endpoint: &str, facts: Option<&Value>, channel: Option<&str>, message: &str) -> Option<String> {
+    let url = url::Url::parse(endpoint).ok()?;
+    let origin = url.origin().ascii_serialization();
+    let guild = facts?.get("guild_id")?.as_str()?;
+    let channel = channel.or_else(|| facts?.get("channel_id")?.as_str())?;
+    Some(format!("{origin}/channels/{guild}/{channel}/{message}"))
 }
 
 impl Network for Discord {
@@ -158,8 +170,9 @@ impl Network for Discord {
         }
     }
 
-    fn cache_scope(&self, _account: &Account) -> Option<String> {
-        None
+    /// The webhook's server and channel, for permalinks.
+    fn cache_scope(&self, account: &Account) -> Option<String> {
+        Some(format!("discord:webhook:{}", account.id))
     }
 
     fn target(&self) -> crate::profiles::Target {
@@ -193,7 +206,8 @@ impl Network for Discord {
             let id = value.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
             let name = value.get("name").and_then(Value::as_str).unwrap_or("Discord webhook").to_owned();
             let channel = value.get("channel_id").and_then(Value::as_str).unwrap_or("?");
-            Ok(Verified { remote_id: id, display_name: format!("{name} (channel {channel})"), cache: None })
+            let facts = json!({"guild_id": value.get("guild_id"), "channel_id": value.get("channel_id")});
+            Ok(Verified { remote_id: id, display_name: format!("{name} (channel {channel})"), cache: Some(facts) })
         }
         .boxed()
     }
@@ -209,5 +223,25 @@ impl Network for Discord {
             ))
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_permalink_needs_the_server_and_stays_on_the_webhooks_host() {
+        let facts = json!({"guild_id": "11", "channel_id": "22"});
+        assert_eq!(
+            super::permalink("https://discord.com/api/webhooks/5", Some(&facts), Some("33"), "44").as_deref(),
+            Some("https://discord.com/channels/11/33/44")
+        );
+        assert_eq!(
+            super::permalink("http://127.0.0.1:9000/api/webhooks/5", Some(&facts), None, "44").as_deref(),
+            Some("http://127.0.0.1:9000/channels/11/22/44"),
+            "the channel from link time when the answer has none"
+        );
+        assert_eq!(super::permalink("https://discord.com/api/webhooks/5", None, Some("33"), "44"), None);
     }
 }

@@ -104,6 +104,8 @@ pub struct Job<'a> {
     /// The post's media, fitted to this target, in order.
     pub media: &'a [UploadFile],
     pub delivery: &'a Delivery,
+    /// What the platform told us about the account when it was linked (see `cache_scope`).
+    pub facts: Option<&'a serde_json::Value>,
     pub http: &'a reqwest::Client,
     pub clock: &'a Arc<dyn Clock>,
     pub(crate) outbox: &'a Outbox,

@@ -247,6 +247,19 @@ pub fn requeue_unauthorized(conn: &Connection, account: AccountId, now: Timestam
     Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
 }
 
+/// The user's "retry all failures": every failed or needs-attention delivery back in the queue
+/// with a fresh retry budget.
+pub fn retry_failures(conn: &Connection, now: Timestamp) -> Result<Vec<DeliveryId>> {
+    let mut stmt = conn.prepare(
+        "UPDATE deliveries SET state = 'queued', next_attempt_at = ?1, updated_at = ?1, attempts = 0,
+             error_kind = NULL, error_message = NULL, publish_started_at = NULL
+         WHERE state IN ('failed', 'needs_attention')
+         RETURNING id",
+    )?;
+    let ids = stmt.query_map(params![now.0], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
+}
+
 /// Cancels every unsettled delivery of an account (when it is removed).
 pub fn cancel_for_account(conn: &Connection, account: AccountId, now: Timestamp) -> Result<Vec<DeliveryId>> {
     let mut stmt = conn.prepare(
@@ -277,6 +290,9 @@ pub struct Filter {
     pub post: Option<PostId>,
     pub states: Vec<DeliveryState>,
     pub ids: Vec<DeliveryId>,
+    pub account: Option<AccountId>,
+    /// Only posts whose text contains this (case-insensitive for ASCII).
+    pub text: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -303,6 +319,15 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<OutboxRow>> {
         values.extend(filter.ids.iter().map(|s| s.to_string()));
         let marks: Vec<String> = (start..values.len()).map(|i| format!("?{}", i + 1)).collect();
         sql.push_str(&format!(" AND d.id IN ({})", marks.join(", ")));
+    }
+    if let Some(account) = filter.account {
+        values.push(account.to_string());
+        sql.push_str(&format!(" AND d.account_id = ?{}", values.len()));
+    }
+    if let Some(text) = &filter.text {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        values.push(format!("%{escaped}%"));
+        sql.push_str(&format!(" AND p.text LIKE ?{} ESCAPE '\\'", values.len()));
     }
     sql.push_str(" ORDER BY d.created_at DESC, d.id");
     if let Some(limit) = filter.limit {

@@ -1,0 +1,72 @@
+//! The pages a post's permalink opens: `/@{user}/{id}` for a Mastodon status and
+//! `/channels/{server}/{channel}/{message}` for a Discord message, as small HTML pages showing what
+//! the sandbox received — so a demo's "Open post" link leads somewhere real. Like the control
+//! endpoints, they are never logged and never faulted.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::{Shared, lock};
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/@{user}/{id}", get(mastodon_status))
+        .route("/channels/{guild}/{channel}/{message}", get(discord_message))
+}
+
+async fn mastodon_status(State(shared): State<Arc<Shared>>, Path((user, id)): Path<(String, String)>) -> Response {
+    let found = lock(&shared.mastodon).snapshot().0.into_iter().find(|s| s.id == id);
+    match found {
+        Some(status) => page(
+            &format!("@{user} on the sandbox's Mastodon"),
+            &status.text,
+            &format!("{} attachment(s) · {}", status.media_ids.len(), status.visibility),
+        ),
+        None => not_found(),
+    }
+}
+
+async fn discord_message(
+    State(shared): State<Arc<Shared>>,
+    Path((_guild, _channel, message)): Path<(String, String, String)>,
+) -> Response {
+    let found = lock(&shared.discord).snapshot().into_iter().find(|m| m.id == message);
+    match found {
+        Some(m) => page("A message in the sandbox's Discord channel", &m.content, &m.attachments.join(", ")),
+        None => not_found(),
+    }
+}
+
+fn page(title: &str, text: &str, detail: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:system-ui;max-width:40rem;margin:3rem auto\"><p style=\"color:#666\">\
+         Fanout sandbox — {title}</p><p style=\"white-space:pre-wrap;font-size:1.2rem\">{text}</p>\
+         <p style=\"color:#666\">{detail}</p></body></html>",
+        title = escape(title),
+        text = escape(text),
+        detail = escape(detail),
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such post in this sandbox (it forgets its posts when it stops)").into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn posted_markup_is_shown_as_text() {
+        assert_eq!(super::escape("<script>&\"x\""), "&lt;script&gt;&amp;&quot;x&quot;");
+    }
+}

@@ -1,0 +1,34 @@
+fn main() {
+    // Every command gets its own permission, so each window's capability grants only what it uses.
+    let commands = &[
+        "app_info",
+        "save_settings",
+        "list_accounts",
+        "link_account",
+        "set_account_enabled",
+        "remove_account",
+        "verify_account",
+        "start_demo",
+        "pick_media",
+        "attach_bytes",
+        "detach_media",
+        "review_draft",
+        "share",
+        "list_outbox",
+        "history",
+        "retry_delivery",
+        "retry_all_failures",
+        "cancel_delivery",
+        "resolve_delivery",
+        "set_paused",
+        "open_link",
+        "show_quick_share",
+        "show_main",
+        "clipboard_text",
+    ];
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        eprintln!("tauri-build failed: {e:#}");
+        std::process::exit(1);
+    }
+}

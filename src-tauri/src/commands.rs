@@ -1,0 +1,308 @@
+//! The commands the windows call: each parses its arguments, makes one call into fanout-core (or
+//! the app's runtime), and maps the result to transport types. No SQL, HTTP or image code here.
+
+use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::attachments::Attachment;
+use fanout_core::clock::Timestamp;
+use fanout_core::model::DeliveryState;
+use fanout_core::outbox::Resolution;
+use fanout_core::plan::PlannedFile;
+use fanout_core::post::{self, Draft};
+use fanout_core::secrets::Secret;
+use fanout_core::store::deliveries::Filter;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::error::{AppError, Result};
+use crate::models::{
+    AccountView, AppInfo, DeliveryView, DraftInput, HistoryQuery, LinkRequest, MediaView, PlanView, PlannedFileView,
+    Settings, ShareResult, TargetPlanView,
+};
+use crate::state::{AppState, lock};
+use crate::{demo, protocol, runtime};
+
+fn media_view(a: &Attachment) -> MediaView {
+    MediaView::from(a)
+}
+
+fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
+    Ok(Draft {
+        text: input.text.clone(),
+        media: state.attachments.paths(&input.media)?,
+        targets: input.targets.clone(),
+        scheduled_at: input.scheduled_at.map(|ms| Timestamp(ms as i64)),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        data_dir: state.cx.data_dir.display().to_string(),
+        secret_store: state.secret_store.clone(),
+        paused: state.delivery.is_paused(),
+        demo_server: state.demo_url(),
+        settings: state.settings(),
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn save_settings(app: AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<AppInfo> {
+    crate::apply_settings(&app, &state.settings(), &settings)?;
+    state.settings_file.save(&settings)?;
+    *lock(&state.settings) = settings;
+    crate::tray::refresh(&app);
+    Ok(app_info(state))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>> {
+    Ok(state.cx.accounts().list()?.iter().map(AccountView::from).collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> Result<AccountView> {
+    let (name, credentials) = match request {
+        LinkRequest::Mastodon { server, token, name } => {
+            (name, Credentials::Mastodon { server, token: Secret::new(token.trim()) })
+        }
+        LinkRequest::Discord { webhook_url, name } => {
+            (name, Credentials::Discord { webhook_url: Secret::new(webhook_url.trim()) })
+        }
+    };
+    let name = name.filter(|n| !n.trim().is_empty());
+    let account = state.cx.accounts().add(NewAccount { name, credentials, enabled: false, demo: false }).await?;
+    Ok(AccountView::from(&account))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_account_enabled(state: State<'_, AppState>, id: String, enabled: bool) -> Result<AccountView> {
+    Ok(AccountView::from(&state.cx.accounts().set_enabled(&id, enabled)?))
+}
+
+/// Removes the account and its secret; returns how many unsent deliveries were cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_account(state: State<'_, AppState>, id: String) -> Result<u32> {
+    let (_, cancelled) = state.cx.accounts().remove(&id).await?;
+    Ok(u32::try_from(cancelled).unwrap_or(u32::MAX))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_account(state: State<'_, AppState>, id: String) -> Result<AccountView> {
+    Ok(AccountView::from(&state.cx.accounts().verify(&id).await?))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Vec<AccountView>> {
+    let accounts = demo::start(&state).await?;
+    crate::tray::refresh(&app);
+    Ok(accounts.iter().map(AccountView::from).collect())
+}
+
+/// Opens the system's file picker for photos and videos and attaches what the user picks.
+/// `FANOUT_PICK_FILES` (paths separated like `PATH`) answers for the picker in automated runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_media(app: AppHandle, state: State<'_, AppState>) -> Result<Vec<MediaView>> {
+    let paths: Vec<std::path::PathBuf> = match std::env::var_os("FANOUT_PICK_FILES") {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => {
+            let picked = tauri::async_runtime::spawn_blocking(move || {
+                app.dialog()
+                    .file()
+                    .add_filter("Photos and videos", &["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov"])
+                    .blocking_pick_files()
+            })
+            .await?;
+            picked.unwrap_or_default().into_iter().filter_map(|p| p.into_path().ok()).collect()
+        }
+    };
+    paths.iter().map(|p| Ok(media_view(&state.attachments.add_path(p)?))).collect()
+}
+
+/// Attaches a pasted or dropped file from its bytes.
+#[tauri::command]
+#[specta::specta]
+pub async fn attach_bytes(state: State<'_, AppState>, name: String, data: Vec<u8>) -> Result<MediaView> {
+    Ok(media_view(&state.attachments.add_bytes(&name, &data)?))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn detach_media(state: State<'_, AppState>, id: String) {
+    state.attachments.remove(&id);
+}
+
+/// The composer's live check: per target, the text count, the problems and the files it will get.
+#[tauri::command]
+#[specta::specta]
+pub async fn review_draft(app: AppHandle, draft_input: DraftInput) -> Result<PlanView> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let draft = draft(&state, &draft_input)?;
+        let outbox = state.cx.outbox(&state.tuning);
+        let review = post::review(&outbox, &state.cx.registry, &state.cx.variants(), &draft, state.cx.clock.now())?;
+        let file_view = |file: &PlannedFile| match file {
+            PlannedFile::Image { source, variant } => PlannedFileView {
+                media_id: state.attachments.id_of(source),
+                mime: variant.format.mime().to_owned(),
+                width: Some(variant.width),
+                height: Some(variant.height),
+                bytes: variant.bytes as f64,
+                changes: variant.changes.clone(),
+                preview: protocol::variant_url(&variant.path),
+            },
+            PlannedFile::Video { source, bytes } => PlannedFileView {
+                media_id: state.attachments.id_of(source),
+                mime: "video/mp4".to_owned(),
+                width: None,
+                height: None,
+                bytes: *bytes as f64,
+                changes: Vec::new(),
+                preview: None,
+            },
+        };
+        Ok(PlanView {
+            ready: review.is_ready(),
+            targets: review.plans.iter().map(|(account, plan)| TargetPlanView::new(account, plan, file_view)).collect(),
+            problems: review.problems,
+        })
+    })
+    .await?
+}
+
+/// Queues the post: one delivery per target, in one transaction; the worker takes it from there.
+#[tauri::command]
+#[specta::specta]
+pub async fn share(app: AppHandle, draft_input: DraftInput) -> Result<ShareResult> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let draft = draft(&state, &draft_input)?;
+        let outbox = state.cx.outbox(&state.tuning);
+        let (post_id, deliveries) = post::enqueue(
+            &outbox,
+            &state.cx.registry,
+            &state.cx.variants(),
+            &state.cx.media_dir(),
+            &draft,
+            state.cx.clock.now(),
+        )?;
+        for id in &draft_input.media {
+            state.attachments.remove(id);
+        }
+        Ok(ShareResult {
+            post_id: post_id.to_string(),
+            deliveries: deliveries.iter().map(|(id, _)| id.to_string()).collect(),
+        })
+    })
+    .await?
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_outbox(state: State<'_, AppState>, limit: u32) -> Result<Vec<DeliveryView>> {
+    let filter = Filter { limit: Some(limit as usize), ..Filter::default() };
+    Ok(state.cx.outbox(&state.tuning).list(&filter)?.iter().map(DeliveryView::from).collect())
+}
+
+/// Sent deliveries, newest first, optionally only one account's or those whose text matches.
+#[tauri::command]
+#[specta::specta]
+pub fn history(state: State<'_, AppState>, query: HistoryQuery) -> Result<Vec<DeliveryView>> {
+    let account = match query.account_id.as_deref() {
+        Some(id) => Some(state.cx.accounts().find(id)?.id),
+        None => None,
+    };
+    let filter = Filter {
+        states: vec![DeliveryState::Sent],
+        account,
+        text: query.search.filter(|s| !s.trim().is_empty()),
+        limit: Some(query.limit.unwrap_or(200) as usize),
+        ..Filter::default()
+    };
+    Ok(state.cx.outbox(&state.tuning).list(&filter)?.iter().map(DeliveryView::from).collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn retry_delivery(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.cx.outbox(&state.tuning).retry(&id, state.cx.clock.now())?;
+    Ok(())
+}
+
+/// Queues again every delivery that failed or waits for the user; returns how many.
+#[tauri::command]
+#[specta::specta]
+pub fn retry_all_failures(state: State<'_, AppState>) -> Result<u32> {
+    let n = state.cx.outbox(&state.tuning).retry_all_failures(state.cx.clock.now())?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_delivery(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.cx.outbox(&state.tuning).cancel(&id, state.cx.clock.now())?;
+    Ok(())
+}
+
+/// For an unconfirmed delivery: `sent` (the user saw the post) or send it again.
+#[tauri::command]
+#[specta::specta]
+pub fn resolve_delivery(state: State<'_, AppState>, id: String, sent: bool) -> Result<()> {
+    let how = if sent { Resolution::Sent } else { Resolution::Resend };
+    state.cx.outbox(&state.tuning).resolve(&id, how, state.cx.clock.now())?;
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_paused(app: AppHandle, paused: bool) -> bool {
+    if paused {
+        runtime::pause_worker(&app);
+    } else {
+        runtime::start_worker(&app);
+    }
+    crate::tray::refresh(&app);
+    paused
+}
+
+/// Opens a post's link in the browser; only http(s) links.
+#[tauri::command]
+#[specta::specta]
+pub fn open_link(url: String) -> Result<()> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(AppError::new("invalid_input", "only web links (http or https) can be opened"));
+    }
+    tauri_plugin_opener::open_url(&url, None::<&str>)
+        .map_err(|e| AppError::new("app", format!("cannot open the browser: {e}")))
+}
+
+/// Shows the quick-share window (from the tray, the shortcut or the main window).
+#[tauri::command]
+#[specta::specta]
+pub fn show_quick_share(app: AppHandle) -> Result<()> {
+    crate::windows::show_quick_share(&app, None)
+}
+
+/// Brings the main window forward, on a view.
+#[tauri::command]
+#[specta::specta]
+pub fn show_main(app: AppHandle, view: Option<String>) -> Result<()> {
+    crate::windows::show_main(&app, view.as_deref())
+}
+
+/// The clipboard's text, for the quick-share window.
+#[tauri::command]
+#[specta::specta]
+pub fn clipboard_text(app: AppHandle) -> Option<String> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    app.clipboard().read_text().ok().filter(|t| !t.trim().is_empty())
+}

@@ -1,0 +1,68 @@
+//! Demo mode: the sandbox runs inside the app on 127.0.0.1 and serves demo accounts (labelled as
+//! such everywhere), so a new user shares and watches deliveries with no credentials. The sandbox
+//! forgets its posts when the app quits; the demo accounts are pointed at its new address on the
+//! next start, so their history stays.
+
+use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::model::Account;
+use fanout_core::secrets::Secret;
+
+use crate::error::{AppError, Result};
+use crate::state::{AppState, lock};
+
+/// `FANOUT_DEMO_PORT` fixes the sandbox's port (tests drive its fault plan there); else any free one.
+fn port() -> u16 {
+    std::env::var("FANOUT_DEMO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0)
+}
+
+/// Starts the sandbox if it is not running, and points the demo accounts at it.
+pub async fn ensure_sandbox(state: &AppState) -> Result<String> {
+    let mut running = state.demo.lock().await;
+    if let Some(sandbox) = running.as_ref() {
+        return Ok(sandbox.url());
+    }
+    let config = fanout_sandbox::SandboxConfig { port: port(), ..Default::default() };
+    let sandbox = fanout_sandbox::Sandbox::start(config)
+        .await
+        .map_err(|e| AppError::new("demo", format!("cannot start the demo server on this machine: {e}")))?;
+    let url = sandbox.url();
+    state.cx.accounts().rebase_demo(&url)?;
+    *lock(&state.demo_url) = Some(url.clone());
+    *running = Some(sandbox);
+    Ok(url)
+}
+
+/// Starts the demo: the sandbox, and three demo accounts (enabled: the user asked for them) unless
+/// they exist already.
+pub async fn start(state: &AppState) -> Result<Vec<Account>> {
+    let url = ensure_sandbox(state).await?;
+    let accounts = state.cx.accounts();
+    let existing: Vec<Account> = accounts.list()?.into_iter().filter(|a| a.demo).collect();
+    if !existing.is_empty() {
+        return Ok(existing);
+    }
+    let wanted = [
+        ("Demo Mastodon", Credentials::Mastodon { server: url.clone(), token: Secret::new("demo-mastodon-token") }),
+        (
+            "Demo Discord",
+            Credentials::Discord {
+                webhook_url: Secret::new(format!("{url}/api/webhooks/100200300/demo-discord-token")),
+            },
+        ),
+        (
+            "Demo Team Chat",
+            Credentials::Discord { webhook_url: Secret::new(format!("{url}/api/webhooks/400500600/demo-team-token")) },
+        ),
+    ];
+    let mut linked = Vec::new();
+    for (name, credentials) in wanted {
+        linked
+            .push(accounts.add(NewAccount { name: Some(name.into()), credentials, enabled: true, demo: true }).await?);
+    }
+    Ok(linked)
+}
+
+/// Whether any demo account exists (then the sandbox starts with the app).
+pub fn has_demo_accounts(state: &AppState) -> bool {
+    state.cx.accounts().list().map(|list| list.iter().any(|a| a.demo)).unwrap_or(false)
+}

@@ -1,0 +1,297 @@
+//! Transport types: what crosses IPC, camelCase, with TypeScript generated from them. Domain types
+//! stay plain in core; these are built from them here and nowhere else. Times are milliseconds
+//! since the Unix epoch as JavaScript numbers.
+
+use fanout_core::model::Account;
+use fanout_core::plan::{PlannedFile, TargetPlan};
+use fanout_core::store::deliveries::OutboxRow;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    /// Where the database, media and settings live.
+    pub data_dir: String,
+    /// Where account secrets are kept, for people ("the system keychain").
+    pub secret_store: String,
+    /// Whether delivery is paused from the tray or the outbox.
+    pub paused: bool,
+    /// The in-process sandbox serving the demo accounts, when it runs.
+    pub demo_server: Option<String>,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// `system`, `light` or `dark`.
+    pub theme: String,
+    /// A BCP 47 tag (`en`, `nl`), or `system` for the OS language.
+    pub locale: String,
+    pub start_at_login: bool,
+    /// Accelerator of the quick-share shortcut, e.g. `CommandOrControl+Shift+Space`; empty: none.
+    pub shortcut: String,
+    pub notify_failures: bool,
+    pub notify_sent: bool,
+    /// Set once the user has chosen demo accounts or their own in the first-launch welcome.
+    pub onboarded: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            theme: "system".into(),
+            locale: "system".into(),
+            start_at_login: false,
+            shortcut: "CommandOrControl+Shift+Space".into(),
+            notify_failures: true,
+            notify_sent: true,
+            onboarded: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    pub id: String,
+    /// `mastodon`, `discord`.
+    pub network: String,
+    pub network_name: String,
+    pub name: String,
+    pub remote_id: Option<String>,
+    pub enabled: bool,
+    pub demo: bool,
+    /// `ok`, `needs_reconnect`, `rate_limited`, `blocked`.
+    pub health: String,
+    pub health_detail: Option<String>,
+    pub paused_until: Option<f64>,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> Self {
+        Self {
+            id: a.id.to_string(),
+            network: a.network.as_str().to_owned(),
+            network_name: a.network.display_name().to_owned(),
+            name: a.name.clone(),
+            remote_id: a.remote_id.clone(),
+            enabled: a.enabled,
+            demo: a.demo,
+            health: a.health.as_str().to_owned(),
+            health_detail: a.health_detail.clone(),
+            paused_until: a.paused_until.map(|t| t.0 as f64),
+        }
+    }
+}
+
+/// What the user links: each network's own form.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(tag = "network", rename_all = "camelCase")]
+pub enum LinkRequest {
+    #[serde(rename_all = "camelCase")]
+    Mastodon { server: String, token: String, name: Option<String> },
+    #[serde(rename_all = "camelCase")]
+    Discord { webhook_url: String, name: Option<String> },
+}
+
+/// A file attached in the composer, known to the UI only by its opaque id.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaView {
+    pub id: String,
+    pub name: String,
+    pub mime: String,
+    pub bytes: f64,
+    /// `fanout-media:` URL of a small preview (images only).
+    pub thumbnail: Option<String>,
+}
+
+impl From<&fanout_core::attachments::Attachment> for MediaView {
+    fn from(a: &fanout_core::attachments::Attachment) -> Self {
+        Self {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            mime: a.file.mime.to_owned(),
+            bytes: a.file.bytes as f64,
+            thumbnail: a.file.mime.starts_with("image/").then(|| crate::protocol::url(&format!("thumb/{}", a.id))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftInput {
+    pub text: String,
+    /// Media ids from `attach_*`, in order.
+    pub media: Vec<String>,
+    /// Account ids.
+    pub targets: Vec<String>,
+    /// When to send; none: now.
+    pub scheduled_at: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemView {
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedFileView {
+    /// The attachment this file is made from.
+    pub media_id: Option<String>,
+    pub mime: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub bytes: f64,
+    /// What the preparation changed ("cropped to 4:5", "metadata removed").
+    pub changes: Vec<String>,
+    /// `fanout-media:` URL of exactly what this target will get (images).
+    pub preview: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetPlanView {
+    pub account: AccountView,
+    pub text_length: u32,
+    /// 0: no limit.
+    pub text_limit: u32,
+    pub text_unit: String,
+    pub problems: Vec<ProblemView>,
+    pub files: Vec<PlannedFileView>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanView {
+    /// Problems of the whole post (empty, no target, a time in the past…).
+    pub problems: Vec<String>,
+    pub targets: Vec<TargetPlanView>,
+    /// Nothing blocks sending.
+    pub ready: bool,
+}
+
+impl TargetPlanView {
+    pub fn new(account: &Account, plan: &TargetPlan, file_view: impl Fn(&PlannedFile) -> PlannedFileView) -> Self {
+        Self {
+            account: AccountView::from(account),
+            text_length: u32::try_from(plan.text_length).unwrap_or(u32::MAX),
+            text_limit: u32::try_from(plan.text_limit).unwrap_or(u32::MAX),
+            text_unit: plan.text_unit.to_owned(),
+            problems: plan
+                .problems
+                .iter()
+                .map(|p| ProblemView { message: p.message.clone(), fix: p.fix.clone() })
+                .collect(),
+            files: plan.files.iter().map(file_view).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareResult {
+    pub post_id: String,
+    pub deliveries: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    pub id: String,
+    pub post_id: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub network: String,
+    pub demo: bool,
+    /// `queued`, `running`, `sent`, `retry_wait`, `needs_attention`, `unconfirmed`, `failed`,
+    /// `cancelled`.
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: f64,
+    /// The last failure: its kind (`transient`, `rate_limited`, `unauthorized`, `rejected`,
+    /// `outcome_unknown`) and what the platform said.
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+    pub remote_url: Option<String>,
+    pub post_text: String,
+    pub media_count: u32,
+    pub scheduled_at: Option<f64>,
+    pub created_at: f64,
+    pub updated_at: f64,
+}
+
+impl From<&OutboxRow> for DeliveryView {
+    fn from(r: &OutboxRow) -> Self {
+        let d = &r.delivery;
+        Self {
+            id: d.id.to_string(),
+            post_id: d.post_id.to_string(),
+            account_id: d.account_id.to_string(),
+            account_name: r.account_name.clone(),
+            network: r.network.as_str().to_owned(),
+            demo: r.demo,
+            state: d.state.as_str().to_owned(),
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at.0 as f64,
+            error_kind: d.last_error.as_ref().map(|e| e.kind.as_str().to_owned()),
+            error: d.last_error.as_ref().map(|e| e.message.clone()),
+            remote_url: d.remote_url.clone(),
+            post_text: r.post_text.clone(),
+            media_count: r.media_count,
+            scheduled_at: r.scheduled_at.map(|t| t.0 as f64),
+            created_at: d.created_at.0 as f64,
+            updated_at: d.updated_at.0 as f64,
+        }
+    }
+}
+
+/// Some deliveries changed state (from this app's worker, the user, or another process).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxChanged {
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// Files were dropped on a window or handed over by a second launch: the composer attaches them.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaReceived {
+    pub media: Vec<MediaView>,
+    /// Problems with files that could not be attached, one per file.
+    pub problems: Vec<String>,
+}
+
+/// Delivery was paused or resumed (from the tray or a window).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryPaused {
+    pub paused: bool,
+}
+
+/// Which view a window should show (the tray's "latest failures" opens the outbox).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct Navigate {
+    pub view: String,
+}
+
+/// Text for the quick-share window (the tray's "Share clipboard").
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct QuickShareText {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryQuery {
+    pub search: Option<String>,
+    pub account_id: Option<String>,
+    pub limit: Option<u32>,
+}

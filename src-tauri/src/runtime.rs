@@ -1,0 +1,100 @@
+//! What runs in the background for as long as the app does, window open or not: the delivery
+//! worker, and a watcher that turns new rows of the outbox's event log into `OutboxChanged` events
+//! for the windows and into desktop notifications. The watcher reads the log rather than hooking the
+//! worker, so changes made by the CLI or another process on the same data folder show up too.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use fanout_core::model::{DeliveryId, DeliveryState};
+use fanout_core::store::deliveries::Filter;
+use fanout_core::store::events;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_notification::NotificationExt;
+use tauri_specta::Event;
+
+use crate::models::{DeliveryPaused, DeliveryView, OutboxChanged};
+use crate::state::AppState;
+use crate::strings::Strings;
+
+/// Starts (or restarts) this process's worker.
+pub fn start_worker(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let token = state.delivery.begin();
+    let owner = format!("app-{}-{}", std::process::id(), &uuid::Uuid::now_v7().simple().to_string()[20..]);
+    let worker = state.cx.worker(&state.tuning, owner, fanout_core::worker::StopWhen::Cancelled, None);
+    tauri::async_runtime::spawn(async move {
+        match worker.run(token).await {
+            Ok(summary) => log::info!("delivery stopped: {} sent, {} handed back", summary.sent, summary.handed_back),
+            Err(e) => log::error!("delivery stopped by an error: {e}"),
+        }
+    });
+    let _ = DeliveryPaused { paused: false }.emit(app);
+}
+
+pub fn pause_worker(app: &AppHandle) {
+    app.state::<AppState>().delivery.pause();
+    let _ = DeliveryPaused { paused: true }.emit(app);
+}
+
+/// Follows the outbox's event log from its current end.
+pub fn watch_outbox(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let store = state.cx.store.clone();
+        let mut seq = store.read(|tx| Ok(events::since(tx, 0)?.last().map_or(0, |e| e.seq))).unwrap_or(0);
+        let mut announced: HashSet<String> = HashSet::new();
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let Ok(new) = store.read(|tx| events::since(tx, seq)) else { continue };
+            let Some(last) = new.last() else { continue };
+            seq = last.seq;
+            let ids: Vec<DeliveryId> = {
+                let mut seen = HashSet::new();
+                new.iter().filter(|e| seen.insert(e.delivery_id)).map(|e| e.delivery_id).collect()
+            };
+            let outbox = state.cx.outbox(&state.tuning);
+            let Ok(rows) = outbox.list(&Filter { ids, ..Filter::default() }) else { continue };
+            let views: Vec<DeliveryView> = rows.iter().map(DeliveryView::from).collect();
+            notify(&app, &state, &views, &mut announced);
+            let _ = OutboxChanged { deliveries: views }.emit(&app);
+        }
+    });
+}
+
+/// A notification for each delivery that now waits for the user, and one per post whose every
+/// delivery was sent.
+fn notify(app: &AppHandle, state: &AppState, changed: &[DeliveryView], announced: &mut HashSet<String>) {
+    let settings = state.settings();
+    let strings = Strings::for_locale(&settings.locale);
+    if settings.notify_failures {
+        for d in changed.iter().filter(|d| {
+            matches!(d.state.as_str(), "needs_attention" | "failed" | "unconfirmed") && announced.insert(d.id.clone())
+        }) {
+            let body = d.error.clone().unwrap_or_default();
+            show(app, &strings.not_shared(&d.account_name), &body);
+        }
+    }
+    if settings.notify_sent {
+        let posts: HashMap<&str, ()> =
+            changed.iter().filter(|d| d.state == "sent").map(|d| (d.post_id.as_str(), ())).collect();
+        for post in posts.keys() {
+            let Ok(post_id) = post.parse() else { continue };
+            let Ok(rows) = state.cx.outbox(&state.tuning).list(&Filter { post: Some(post_id), ..Filter::default() })
+            else {
+                continue;
+            };
+            if rows.iter().all(|r| r.delivery.state == DeliveryState::Sent) && announced.insert(format!("post:{post}"))
+            {
+                let names: Vec<&str> = rows.iter().map(|r| r.account_name.as_str()).collect();
+                show(app, &strings.shared(rows.len()), &names.join(", "));
+            }
+        }
+    }
+}
+
+fn show(app: &AppHandle, title: &str, body: &str) {
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        log::warn!("cannot show a notification: {e}");
+    }
+}

@@ -1,0 +1,94 @@
+//! `AppState`: the one object the commands share — core's `Context` over the data folder, the
+//! composer's attachments, the settings, the delivery runtime and the demo sandbox. Core does its
+//! own locking; the few mutable app-level things here each have their own small lock.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use fanout_core::attachments::Attachments;
+use fanout_core::context::{Context, Tuning};
+use tokio_util::sync::CancellationToken;
+
+use crate::models::Settings;
+use crate::settings::SettingsFile;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub cx: Context,
+    pub tuning: Tuning,
+    pub attachments: Attachments,
+    pub settings_file: SettingsFile,
+    pub settings: Mutex<Settings>,
+    /// Where secrets are kept, for people.
+    pub secret_store: String,
+    pub delivery: DeliveryRun,
+    /// The in-process sandbox serving the demo accounts.
+    pub demo: tokio::sync::Mutex<Option<fanout_sandbox::Sandbox>>,
+    pub demo_url: Mutex<Option<String>>,
+}
+
+impl AppState {
+    pub fn new(cx: Context, tuning: Tuning, secret_store: String) -> Self {
+        let settings_file = SettingsFile::new(&cx.data_dir);
+        let settings = settings_file.load();
+        Self {
+            attachments: Attachments::new(cx.data_dir.join("staging")),
+            cx,
+            tuning,
+            settings_file,
+            settings: Mutex::new(settings),
+            secret_store,
+            delivery: DeliveryRun::default(),
+            demo: tokio::sync::Mutex::new(None),
+            demo_url: Mutex::new(None),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    pub fn variants_dir(&self) -> PathBuf {
+        self.cx.data_dir.join("variants")
+    }
+
+    pub fn demo_url(&self) -> Option<String> {
+        lock(&self.demo_url).clone()
+    }
+}
+
+/// The worker of this process: running, or paused by the user (unpublished work handed back).
+#[derive(Debug, Default)]
+pub struct DeliveryRun {
+    paused: AtomicBool,
+    token: Mutex<Option<CancellationToken>>,
+}
+
+impl DeliveryRun {
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    /// A token for a new worker run, replacing (and stopping) any earlier one.
+    pub fn begin(&self) -> CancellationToken {
+        self.paused.store(false, Ordering::SeqCst);
+        let token = CancellationToken::new();
+        if let Some(old) = lock(&self.token).replace(token.clone()) {
+            old.cancel();
+        }
+        token
+    }
+
+    pub fn pause(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+        if let Some(token) = lock(&self.token).take() {
+            token.cancel();
+        }
+    }
+}
+
+/// Every lock here guards a value replaced in one step, so a poisoned one is still consistent.
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,208 @@
+// The built app in its real window (WebKitGTK under Xvfb), driven through tauri-driver: first
+// launch → demo accounts → a post with a photo to three accounts, each sent with a link; a fault
+// that leaves one target needing attention, shown with its fix, then retried to sent; markup in a
+// post shown as text and never run; no window can reach the file system, a shell or HTTP.
+// Screenshots of each main view go to docs/screenshots/.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { remote } from 'webdriverio';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const { app, driverPort, demoPort } = inject('e2e');
+const shots = resolve(import.meta.dirname, '../../docs/screenshots');
+let browser: WebdriverIO.Browser;
+
+function log(step: string) {
+  console.log(`${new Date().toISOString()} ${step}`);
+}
+
+/** The app's window as the X server shows it (WebKit's own screenshot is slow under Xvfb). */
+async function screenshot(name: string) {
+  mkdirSync(shots, { recursive: true });
+  await browser.pause(400); // let WebKit paint the last change
+  const id = execFileSync('xdotool', ['search', '--name', '^Fanout$'], { encoding: 'utf8' }).trim().split('\n')[0];
+  execFileSync('/usr/bin/import', ['-window', id, join(shots, `${name}.png`)]);
+  log(`screenshot ${name}`);
+}
+
+async function view(name: string) {
+  log(`view ${name}`);
+  await (await browser.$(`button[data-view="${name}"]`)).click();
+  await browser.$(`h1=${name[0].toUpperCase()}${name.slice(1)}`).waitForDisplayed({ timeout: 10_000 });
+}
+
+/** Shares what the composer holds and waits until it is queued. */
+async function send(count: number) {
+  await (await browser.$('[data-testid="send"]')).click();
+  const word = count === 1 ? 'account' : 'accounts';
+  await browser.$(`span=Queued for ${count} ${word}. Follow it in the Outbox.`).waitForDisplayed({ timeout: 15_000 });
+  log(`queued for ${count}`);
+}
+
+/** The state text of `account`'s delivery in the newest post of the outbox. */
+async function stateOf(account: string): Promise<string> {
+  const post = await browser.$('[data-testid="post"]');
+  const row = await post.$(`[data-testid="delivery-${account}"]`);
+  return (await row.$('[data-testid="state"]')).getText();
+}
+
+async function waitForState(account: string, text: string, timeout = 30_000) {
+  await browser.waitUntil(async () => (await stateOf(account)).includes(text), {
+    timeout,
+    interval: 250,
+    timeoutMsg: `${account} did not reach "${text}"; it shows "${await stateOf(account).catch(() => '?')}"`,
+  });
+}
+
+async function compose(text: string, targets: string[], photo = false) {
+  await view('compose');
+  for (const name of ['Demo Mastodon', 'Demo Discord', 'Demo Team Chat']) {
+    const box = await browser.$(`[data-testid="target-${name}"]`);
+    if ((await box.isSelected()) !== targets.includes(name)) await box.click();
+  }
+  const box = await browser.$('[data-testid="post-text"]');
+  await box.clearValue();
+  await box.setValue(text);
+  if (photo) {
+    await (await browser.$('[data-testid="attach"]')).click();
+    await browser.$('img[alt="demo-photo.png"]').waitForDisplayed({ timeout: 15_000 });
+  }
+  const send = await browser.$('[data-testid="send"]');
+  await send.waitForEnabled({ timeout: 30_000 });
+}
+
+async function sandbox(path: string, init?: RequestInit) {
+  const r = await fetch(`http://127.0.0.1:${demoPort}${path}`, init);
+  if (!r.ok) throw new Error(`sandbox ${path}: ${r.status} ${await r.text()}`);
+  return r;
+}
+
+beforeAll(async () => {
+  browser = await remote({
+    hostname: '127.0.0.1',
+    port: driverPort,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: app },
+    } as WebdriverIO.Capabilities,
+  });
+});
+
+afterAll(async () => {
+  await browser?.deleteSession();
+});
+
+describe('Fanout, the built app', () => {
+  it('offers demo accounts on first launch', async () => {
+    log('session started');
+    const demo = await browser.$('button=Try with demo accounts');
+    await demo.waitForDisplayed({ timeout: 30_000 });
+    await screenshot('welcome');
+    await demo.click();
+    await browser.$('h1=Compose').waitForDisplayed({ timeout: 15_000 });
+    for (const name of ['Demo Mastodon', 'Demo Discord', 'Demo Team Chat']) {
+      expect(await (await browser.$(`[data-testid="target-${name}"]`)).isExisting(), name).toBe(true);
+    }
+  });
+
+  it('shares a post with a photo to three demo accounts; each reaches sent with a link', async () => {
+    await compose('Hello from the Fanout end-to-end test! #fanout', ['Demo Mastodon', 'Demo Discord', 'Demo Team Chat'], true);
+    await browser.$('[data-testid="counter-Demo Mastodon"]').waitForDisplayed();
+    expect(await (await browser.$('[data-testid="counter-Demo Mastodon"]')).getText()).toMatch(/of 500 characters/);
+    await screenshot('compose');
+    await send(3);
+    await view('outbox');
+    for (const name of ['Demo Mastodon', 'Demo Discord', 'Demo Team Chat']) await waitForState(name, 'Sent');
+    const post = await browser.$('[data-testid="post"]');
+    const links = await post.$$('[data-testid="permalink"]');
+    expect(links.length).toBe(3);
+    for (const link of links) {
+      const href = await link.getAttribute('href');
+      expect(href).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${demoPort}/`));
+      const page = await (await fetch(href)).text();
+      expect(page, `${href} shows the post`).toContain('Hello from the Fanout end-to-end test! #fanout');
+    }
+    const state = (await (await sandbox('/_sandbox/state')).json()) as { mastodon_statuses: unknown[]; mastodon_media: unknown[]; discord_messages: unknown[] };
+    expect(state.mastodon_statuses.length).toBe(1);
+    expect(state.mastodon_media.length).toBe(1);
+    expect(state.discord_messages.length).toBe(2);
+    await screenshot('outbox');
+  });
+
+  it('shows a target needing attention with its fix, and a retry sends it', async () => {
+    await sandbox('/_sandbox/faults', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ routes: { 'POST /api/v1/statuses': { faults: [{ status: 422 }] } } }),
+    });
+    await compose('A post the server refuses once', ['Demo Mastodon', 'Demo Discord']);
+    await send(2);
+    await view('outbox');
+    await waitForState('Demo Mastodon', 'Needs attention');
+    await waitForState('Demo Discord', 'Sent');
+    const row = await (await browser.$('[data-testid="post"]')).$('[data-testid="delivery-Demo Mastodon"]');
+    expect(await (await row.$('[data-testid="fix"]')).getText()).toContain('The platform refused this post');
+    await screenshot('outbox-needs-attention');
+    await (await row.$('[data-testid="retry"]')).click();
+    await waitForState('Demo Mastodon', 'Sent');
+  });
+
+  it('shows markup in a post as text and never runs it', async () => {
+    const hostile = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> done';
+    await compose(hostile, ['Demo Mastodon']);
+    await send(1);
+    await view('outbox');
+    await waitForState('Demo Mastodon', 'Sent');
+    const text = await (await (await browser.$('[data-testid="post"]')).$('.text')).getText();
+    expect(text).toBe(hostile);
+    expect(await browser.execute(() => (window as unknown as { __xss?: number }).__xss ?? null)).toBeNull();
+    expect(await browser.execute(() => document.querySelectorAll('img[src="x"]').length)).toBe(0);
+  });
+
+  it('gives no window the file system, a shell, HTTP or plugin APIs', async () => {
+    const attempts: Array<[string, Record<string, unknown>]> = [
+      ['plugin:fs|read_text_file', { path: '/etc/passwd' }],
+      ['plugin:shell|execute', { program: 'sh', args: ['-c', 'id'] }],
+      ['plugin:http|fetch', { clientConfig: { url: 'http://127.0.0.1/', method: 'GET' } }],
+      ['plugin:opener|open_path', { path: '/etc' }],
+      ['plugin:dialog|open', {}],
+      ['plugin:clipboard-manager|write_text', { text: 'x' }],
+    ];
+    for (const [cmd, args] of attempts) {
+      const outcome = await browser.executeAsync(
+        (cmd: string, args: Record<string, unknown>, done: (r: string) => void) => {
+          const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (c: string, a: unknown) => Promise<unknown> } }).__TAURI_INTERNALS__;
+          internals.invoke(cmd, args).then(
+            () => done('allowed'),
+            (e: unknown) => done(`refused: ${String(e)}`),
+          );
+        },
+        cmd,
+        args,
+      );
+      expect(outcome, cmd).toMatch(/^refused/);
+    }
+    // …while Fanout's own commands work.
+    const own = await browser.executeAsync((done: (r: string) => void) => {
+      const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (c: string) => Promise<unknown> } }).__TAURI_INTERNALS__;
+      internals.invoke('list_accounts').then((r) => done(JSON.stringify(r)), (e) => done(`refused: ${String(e)}`));
+    });
+    expect(own).toContain('Demo Mastodon');
+  });
+
+  it('shows the calendar, history, accounts and settings', async () => {
+    await view('calendar');
+    await screenshot('calendar');
+    await view('history');
+    await browser.$('p=Hello from the Fanout end-to-end test! #fanout').waitForDisplayed({ timeout: 10_000 });
+    await screenshot('history');
+    await view('accounts');
+    await browser.$('[data-testid="account-Demo Mastodon"]').waitForDisplayed();
+    await screenshot('accounts');
+    await view('settings');
+    await screenshot('settings');
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import App from './App.svelte';
+import { FakeBackend, account, defaultSettings } from './lib/fake-backend';
+
+describe('App', () => {
+  it('welcomes a first launch, and the demo leads to the composer with three demo accounts', async () => {
+    const backend = new FakeBackend({ settings: { ...defaultSettings, onboarded: false } });
+    render(App, { props: { backend } });
+    await userEvent.setup().click(await screen.findByRole('button', { name: 'Try with demo accounts' }));
+    expect(await screen.findByRole('heading', { name: 'Compose' })).toBeInTheDocument();
+    expect(screen.getByTestId('target-Demo Team Chat')).toBeInTheDocument();
+    expect(backend.settings.onboarded).toBe(true);
+  });
+
+  it('moves between views with the keyboard and marks the current one', async () => {
+    const backend = new FakeBackend({ accounts: [account()] });
+    render(App, { props: { backend } });
+    const user = userEvent.setup();
+    const outbox = await screen.findByRole('button', { name: 'Outbox' });
+    outbox.focus();
+    await user.keyboard('{Enter}');
+    expect(await screen.findByRole('heading', { name: 'Outbox' })).toBeInTheDocument();
+    expect(outbox).toHaveAttribute('aria-current', 'page');
+    backend.emitNavigate('accounts');
+    expect(await screen.findByRole('heading', { name: 'Accounts' })).toBeInTheDocument();
+  });
+
+  it('shows a paused outbox and resumes it', async () => {
+    const backend = new FakeBackend({ accounts: [account()] });
+    backend.paused = true;
+    render(App, { props: { backend } });
+    await userEvent.setup().click(await screen.findByRole('button', { name: 'Resume' }));
+    await waitFor(() => expect(screen.queryByText('Delivery is paused.')).toBeNull());
+    expect(backend.called('setPaused')).toEqual([[false]]);
+  });
+});

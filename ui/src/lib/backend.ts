@@ -1,0 +1,150 @@
+// The one door from the UI to Rust. Components get a `Backend` from context; the app passes
+// `tauriBackend` (over the generated bindings), component tests a fake. Failures are thrown as
+// `BackendError` with the stable `code` from Rust; the UI never parses messages.
+import { getContext, setContext } from 'svelte';
+import {
+  commands,
+  events,
+  type AccountView,
+  type AppError,
+  type AppInfo,
+  type DeliveryView,
+  type DraftInput,
+  type HistoryQuery,
+  type LinkRequest,
+  type MediaReceived,
+  type MediaView,
+  type PlanView,
+  type Settings,
+  type ShareResult,
+} from './bindings';
+
+export type {
+  AccountView,
+  AppInfo,
+  DeliveryView,
+  DraftInput,
+  HistoryQuery,
+  LinkRequest,
+  MediaReceived,
+  MediaView,
+  PlanView,
+  Settings,
+  ShareResult,
+};
+export type { TargetPlanView, PlannedFileView, ProblemView } from './bindings';
+
+export class BackendError extends Error {
+  readonly code: string;
+  constructor(error: AppError) {
+    super(error.message);
+    this.name = 'BackendError';
+    this.code = error.code;
+  }
+}
+
+export type Unlisten = () => void;
+
+export interface Backend {
+  appInfo(): Promise<AppInfo>;
+  saveSettings(settings: Settings): Promise<AppInfo>;
+  listAccounts(): Promise<AccountView[]>;
+  linkAccount(request: LinkRequest): Promise<AccountView>;
+  setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
+  removeAccount(id: string): Promise<number>;
+  verifyAccount(id: string): Promise<AccountView>;
+  startDemo(): Promise<AccountView[]>;
+  pickMedia(): Promise<MediaView[]>;
+  attachBytes(name: string, data: Uint8Array): Promise<MediaView>;
+  detachMedia(id: string): Promise<void>;
+  reviewDraft(draft: DraftInput): Promise<PlanView>;
+  share(draft: DraftInput): Promise<ShareResult>;
+  listOutbox(limit: number): Promise<DeliveryView[]>;
+  history(query: HistoryQuery): Promise<DeliveryView[]>;
+  retryDelivery(id: string): Promise<void>;
+  retryAllFailures(): Promise<number>;
+  cancelDelivery(id: string): Promise<void>;
+  resolveDelivery(id: string, sent: boolean): Promise<void>;
+  setPaused(paused: boolean): Promise<boolean>;
+  openLink(url: string): Promise<void>;
+  showQuickShare(): Promise<void>;
+  showMain(view: string | null): Promise<void>;
+  clipboardText(): Promise<string | null>;
+  onOutboxChanged(handler: (deliveries: DeliveryView[]) => void): Promise<Unlisten>;
+  onMediaReceived(handler: (received: MediaReceived) => void): Promise<Unlisten>;
+  onDeliveryPaused(handler: (paused: boolean) => void): Promise<Unlisten>;
+  onNavigate(handler: (view: string) => void): Promise<Unlisten>;
+  onQuickShareText(handler: (text: string) => void): Promise<Unlisten>;
+}
+
+type Result<T> = { status: 'ok'; data: T } | { status: 'error'; error: AppError };
+
+function unwrap<T>(result: Result<T>): T {
+  if (result.status === 'error') throw new BackendError(result.error);
+  return result.data;
+}
+
+export const tauriBackend: Backend = {
+  appInfo: () => commands.appInfo(),
+  saveSettings: async (settings) => unwrap(await commands.saveSettings(settings)),
+  listAccounts: async () => unwrap(await commands.listAccounts()),
+  linkAccount: async (request) => unwrap(await commands.linkAccount(request)),
+  setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
+  removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
+  verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),
+  startDemo: async () => unwrap(await commands.startDemo()),
+  pickMedia: async () => unwrap(await commands.pickMedia()),
+  attachBytes: async (name, data) => unwrap(await commands.attachBytes(name, Array.from(data))),
+  detachMedia: async (id) => {
+    await commands.detachMedia(id);
+  },
+  reviewDraft: async (draft) => unwrap(await commands.reviewDraft(draft)),
+  share: async (draft) => unwrap(await commands.share(draft)),
+  listOutbox: async (limit) => unwrap(await commands.listOutbox(limit)),
+  history: async (query) => unwrap(await commands.history(query)),
+  retryDelivery: async (id) => {
+    unwrap(await commands.retryDelivery(id));
+  },
+  retryAllFailures: async () => unwrap(await commands.retryAllFailures()),
+  cancelDelivery: async (id) => {
+    unwrap(await commands.cancelDelivery(id));
+  },
+  resolveDelivery: async (id, sent) => {
+    unwrap(await commands.resolveDelivery(id, sent));
+  },
+  setPaused: (paused) => commands.setPaused(paused),
+  openLink: async (url) => {
+    unwrap(await commands.openLink(url));
+  },
+  showQuickShare: async () => {
+    unwrap(await commands.showQuickShare());
+  },
+  showMain: async (view) => {
+    unwrap(await commands.showMain(view));
+  },
+  clipboardText: () => commands.clipboardText(),
+  onOutboxChanged: (handler) => events.outboxChanged.listen((e) => handler(e.payload.deliveries)),
+  onMediaReceived: (handler) => events.mediaReceived.listen((e) => handler(e.payload)),
+  onDeliveryPaused: (handler) => events.deliveryPaused.listen((e) => handler(e.payload.paused)),
+  onNavigate: (handler) => events.navigate.listen((e) => handler(e.payload.view)),
+  onQuickShareText: (handler) => events.quickShareText.listen((e) => handler(e.payload.text)),
+};
+
+export const BACKEND_KEY = Symbol('backend');
+
+export function provideBackend(backend: Backend): void {
+  setContext(BACKEND_KEY, backend);
+}
+
+export function useBackend(): Backend {
+  const backend = getContext<Backend | undefined>(BACKEND_KEY);
+  if (!backend) throw new Error('no Backend in context: wrap the view in provideBackend');
+  return backend;
+}
+
+/** A message for people from anything thrown. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'object' && e && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}

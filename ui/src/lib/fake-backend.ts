@@ -1,0 +1,304 @@
+// An in-memory Backend for component tests: it keeps accounts, attachments and an outbox, checks
+// drafts the way the real one reports (per-target counts and problems), and lets a test push the
+// events Rust would send. Calls are recorded so a test can assert what a view asked for.
+import type {
+  AccountView,
+  AppInfo,
+  Backend,
+  DeliveryView,
+  DraftInput,
+  MediaReceived,
+  MediaView,
+  PlanView,
+  Settings,
+} from './backend';
+import { BackendError } from './backend';
+
+type Handler<T> = (value: T) => void;
+
+export function account(overrides: Partial<AccountView> = {}): AccountView {
+  const name = overrides.name ?? 'Demo Mastodon';
+  return {
+    id: overrides.id ?? `acc-${name.replace(/\W+/g, '-').toLowerCase()}`,
+    network: 'mastodon',
+    networkName: 'Mastodon',
+    name,
+    remoteId: '@demo@127.0.0.1',
+    enabled: true,
+    demo: true,
+    health: 'ok',
+    healthDetail: null,
+    pausedUntil: null,
+    ...overrides,
+  };
+}
+
+export function delivery(overrides: Partial<DeliveryView> = {}): DeliveryView {
+  return {
+    id: 'd1',
+    postId: 'p1',
+    accountId: 'acc-demo-mastodon',
+    accountName: 'Demo Mastodon',
+    network: 'mastodon',
+    demo: true,
+    state: 'queued',
+    attempts: 0,
+    nextAttemptAt: Date.UTC(2026, 10, 22, 10, 0),
+    errorKind: null,
+    error: null,
+    remoteUrl: null,
+    postText: 'Hello',
+    mediaCount: 0,
+    scheduledAt: null,
+    createdAt: Date.UTC(2026, 10, 22, 9, 0),
+    updatedAt: Date.UTC(2026, 10, 22, 9, 0),
+    ...overrides,
+  };
+}
+
+export const defaultSettings: Settings = {
+  theme: 'system',
+  locale: 'en',
+  startAtLogin: false,
+  shortcut: 'CommandOrControl+Shift+Space',
+  notifyFailures: true,
+  notifySent: true,
+  onboarded: true,
+};
+
+export class FakeBackend implements Backend {
+  accounts: AccountView[] = [];
+  outbox: DeliveryView[] = [];
+  media: MediaView[] = [];
+  settings: Settings = { ...defaultSettings };
+  paused = false;
+  textLimit = 500;
+  calls: Array<[string, unknown[]]> = [];
+  failNext: { code: string; message: string } | null = null;
+  private handlers = {
+    outbox: [] as Handler<DeliveryView[]>[],
+    media: [] as Handler<MediaReceived>[],
+    paused: [] as Handler<boolean>[],
+    navigate: [] as Handler<string>[],
+    quickText: [] as Handler<string>[],
+  };
+  private nextId = 1;
+
+  constructor(init: Partial<Pick<FakeBackend, 'accounts' | 'outbox' | 'settings'>> = {}) {
+    Object.assign(this, init);
+  }
+
+  private record(name: string, ...args: unknown[]) {
+    this.calls.push([name, args]);
+    if (this.failNext) {
+      const e = this.failNext;
+      this.failNext = null;
+      throw new BackendError(e);
+    }
+  }
+
+  called(name: string): unknown[][] {
+    return this.calls.filter(([n]) => n === name).map(([, a]) => a);
+  }
+
+  async appInfo(): Promise<AppInfo> {
+    this.record('appInfo');
+    return {
+      version: '0.1.0',
+      dataDir: '/home/me/.local/share/app.fanout.desktop',
+      secretStore: 'the system keychain',
+      paused: this.paused,
+      demoServer: null,
+      settings: this.settings,
+    };
+  }
+  async saveSettings(settings: Settings) {
+    this.record('saveSettings', settings);
+    this.settings = { ...settings };
+    return this.appInfo();
+  }
+  async listAccounts() {
+    this.record('listAccounts');
+    return this.accounts.map((a) => ({ ...a }));
+  }
+  async linkAccount(request: Parameters<Backend['linkAccount']>[0]) {
+    this.record('linkAccount', request);
+    const a = account({
+      id: `acc-${this.nextId++}`,
+      name: request.name ?? (request.network === 'mastodon' ? '@me@example.social' : 'Webhook'),
+      network: request.network,
+      enabled: false,
+      demo: false,
+    });
+    this.accounts.push(a);
+    return a;
+  }
+  async setAccountEnabled(id: string, enabled: boolean) {
+    this.record('setAccountEnabled', id, enabled);
+    const a = this.accounts.find((x) => x.id === id);
+    if (!a) throw new BackendError({ code: 'unknown_account', message: `no account '${id}'` });
+    a.enabled = enabled;
+    return { ...a };
+  }
+  async removeAccount(id: string) {
+    this.record('removeAccount', id);
+    this.accounts = this.accounts.filter((a) => a.id !== id);
+    return 0;
+  }
+  async verifyAccount(id: string) {
+    this.record('verifyAccount', id);
+    const a = this.accounts.find((x) => x.id === id);
+    if (!a) throw new BackendError({ code: 'unknown_account', message: `no account '${id}'` });
+    a.health = 'ok';
+    return { ...a };
+  }
+  async startDemo() {
+    this.record('startDemo');
+    this.accounts = [
+      account({ name: 'Demo Mastodon' }),
+      account({ name: 'Demo Discord', network: 'discord', networkName: 'Discord webhook' }),
+      account({ name: 'Demo Team Chat', network: 'discord', networkName: 'Discord webhook' }),
+    ];
+    return this.accounts;
+  }
+  async pickMedia() {
+    this.record('pickMedia');
+    const m = { id: `m${this.nextId++}`, name: 'beach.jpg', mime: 'image/jpeg', bytes: 2_400_000, thumbnail: 'fanout-media://localhost/thumb/x' };
+    this.media.push(m);
+    return [m];
+  }
+  async attachBytes(name: string, data: Uint8Array) {
+    this.record('attachBytes', name, data.length);
+    const m = { id: `m${this.nextId++}`, name, mime: 'image/png', bytes: data.length, thumbnail: null };
+    this.media.push(m);
+    return m;
+  }
+  async detachMedia(id: string) {
+    this.record('detachMedia', id);
+  }
+  async reviewDraft(draft: DraftInput): Promise<PlanView> {
+    this.record('reviewDraft', draft);
+    const length = [...draft.text].length;
+    const problems: string[] = [];
+    if (!draft.text.trim() && draft.media.length === 0) problems.push('the post is empty');
+    const targets = draft.targets.map((id) => {
+      const a = this.accounts.find((x) => x.id === id) ?? account({ id });
+      const over = length > this.textLimit;
+      return {
+        account: a,
+        textLength: length,
+        textLimit: this.textLimit,
+        textUnit: 'characters',
+        problems: over
+          ? [{ message: `text is ${length}/${this.textLimit} characters for ${a.name}`, fix: `shorten it by ${length - this.textLimit}` }]
+          : [],
+        files: draft.media.map((m) => ({ mediaId: m, mime: 'image/jpeg', width: 1080, height: 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m}` })),
+      };
+    });
+    return { problems, targets, ready: problems.length === 0 && targets.every((t) => t.problems.length === 0) };
+  }
+  async share(draft: DraftInput) {
+    this.record('share', draft);
+    const postId = `p${this.nextId++}`;
+    const ids = draft.targets.map((accountId) => {
+      const a = this.accounts.find((x) => x.id === accountId);
+      const d = delivery({ id: `d${this.nextId++}`, postId, accountId, accountName: a?.name ?? accountId, postText: draft.text, mediaCount: draft.media.length, scheduledAt: draft.scheduledAt });
+      this.outbox.unshift(d);
+      return d.id;
+    });
+    return { postId, deliveries: ids };
+  }
+  async listOutbox(limit: number) {
+    this.record('listOutbox', limit);
+    return this.outbox.slice(0, limit).map((d) => ({ ...d }));
+  }
+  async history(query: Parameters<Backend['history']>[0]) {
+    this.record('history', query);
+    return this.outbox.filter(
+      (d) =>
+        d.state === 'sent' &&
+        (!query.accountId || d.accountId === query.accountId) &&
+        (!query.search || d.postText.toLowerCase().includes(query.search.toLowerCase())),
+    );
+  }
+  private change(id: string, state: string) {
+    const d = this.outbox.find((x) => x.id === id);
+    if (!d) throw new BackendError({ code: 'unknown_delivery', message: `no delivery '${id}'` });
+    d.state = state;
+    this.emitOutbox([{ ...d }]);
+  }
+  async retryDelivery(id: string) {
+    this.record('retryDelivery', id);
+    this.change(id, 'queued');
+  }
+  async retryAllFailures() {
+    this.record('retryAllFailures');
+    const failed = this.outbox.filter((d) => d.state === 'failed' || d.state === 'needs_attention');
+    failed.forEach((d) => this.change(d.id, 'queued'));
+    return failed.length;
+  }
+  async cancelDelivery(id: string) {
+    this.record('cancelDelivery', id);
+    this.change(id, 'cancelled');
+  }
+  async resolveDelivery(id: string, sent: boolean) {
+    this.record('resolveDelivery', id, sent);
+    this.change(id, sent ? 'sent' : 'queued');
+  }
+  async setPaused(paused: boolean) {
+    this.record('setPaused', paused);
+    this.paused = paused;
+    this.handlers.paused.forEach((h) => h(paused));
+    return paused;
+  }
+  async openLink(url: string) {
+    this.record('openLink', url);
+  }
+  async showQuickShare() {
+    this.record('showQuickShare');
+  }
+  async showMain(view: string | null) {
+    this.record('showMain', view);
+  }
+  async clipboardText() {
+    this.record('clipboardText');
+    return 'from the clipboard';
+  }
+  private listen<T>(list: Handler<T>[], handler: Handler<T>) {
+    list.push(handler);
+    return Promise.resolve(() => {
+      const i = list.indexOf(handler);
+      if (i >= 0) list.splice(i, 1);
+    });
+  }
+  onOutboxChanged(h: Handler<DeliveryView[]>) {
+    return this.listen(this.handlers.outbox, h);
+  }
+  onMediaReceived(h: Handler<MediaReceived>) {
+    return this.listen(this.handlers.media, h);
+  }
+  onDeliveryPaused(h: Handler<boolean>) {
+    return this.listen(this.handlers.paused, h);
+  }
+  onNavigate(h: Handler<string>) {
+    return this.listen(this.handlers.navigate, h);
+  }
+  onQuickShareText(h: Handler<string>) {
+    return this.listen(this.handlers.quickText, h);
+  }
+
+  /** What the Rust watcher does when deliveries change. */
+  emitOutbox(changed: DeliveryView[]) {
+    for (const c of changed) {
+      const i = this.outbox.findIndex((d) => d.id === c.id);
+      if (i >= 0) this.outbox[i] = { ...c };
+    }
+    this.handlers.outbox.forEach((h) => h(changed));
+  }
+  emitMedia(received: MediaReceived) {
+    this.handlers.media.forEach((h) => h(received));
+  }
+  emitNavigate(view: string) {
+    this.handlers.navigate.forEach((h) => h(view));
+  }
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import en from './locales/en';
+import nl from './locales/nl';
+import { formatNumber, resolveLocale, setLocale, t } from './i18n.svelte';
+
+function keys(o: object, prefix = ''): string[] {
+  return Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+
+describe('i18n', () => {
+  it('has every English string in Dutch, none empty', () => {
+    expect(keys(nl).sort()).toEqual(keys(en).sort());
+    for (const k of keys(nl)) expect(k.split('.').reduce((o: any, p) => o[p], nl), k).not.toBe('');
+  });
+
+  it('follows the OS language unless one is chosen, and formats numbers for it', async () => {
+    expect(resolveLocale('nl-BE')).toBe('nl');
+    expect(resolveLocale('fr')).toBe('en');
+    await setLocale('nl');
+    expect(t('nav.outbox')).toBe('Postvak uit');
+    expect(t('compose.queued', { count: 1 })).toBe('In de wachtrij voor 1 account. Volg het in Postvak uit.');
+    expect(formatNumber(1234.5)).toBe('1.234,5');
+    await setLocale('en');
+    expect(formatNumber(1234.5)).toBe('1,234.5');
+    expect(t('compose.queued', { count: 3 })).toBe('Queued for 3 accounts. Follow it in the Outbox.');
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import Accounts from './Accounts.svelte';
+import { FakeBackend, account } from '../lib/fake-backend';
+import { renderView } from '../lib/test-render';
+
+describe('Accounts', () => {
+  it('links a Mastodon account with its own form, off until turned on, and clears the token', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText(/Server address/), 'https://social.example');
+    await user.type(screen.getByLabelText(/Access token/), 'secret-token');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() => expect(backend.called('linkAccount')).toHaveLength(1));
+    expect(backend.called('linkAccount')[0]).toEqual([{ network: 'mastodon', server: 'https://social.example', token: 'secret-token', name: null }]);
+    expect(screen.getByLabelText(/Access token/)).toHaveValue('');
+    expect(await screen.findByText(/Turn it on to share to it/)).toBeInTheDocument();
+  });
+
+  it('switches to the Discord form', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'discord');
+    await user.type(screen.getByLabelText(/Webhook URL/), 'https://discord.com/api/webhooks/1/x');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'discord', webhookUrl: 'https://discord.com/api/webhooks/1/x', name: null }]));
+  });
+
+  it('shows health, turns an account on, and removes only after confirming', async () => {
+    const broken = account({ name: 'Work', demo: false, enabled: false, health: 'needs_reconnect', healthDetail: 'token revoked' });
+    const backend = new FakeBackend({ accounts: [broken] });
+    renderView(Accounts, { accounts: backend.accounts, onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    expect(screen.getByText(/Needs reconnecting — token revoked/)).toBeInTheDocument();
+    await user.click(screen.getByLabelText('Share to this account'));
+    expect(backend.called('setAccountEnabled')).toEqual([[broken.id, true]]);
+    await user.click(screen.getByRole('button', { name: 'Reconnect' }));
+    expect(backend.called('verifyAccount')).toEqual([[broken.id]]);
+    await user.click(screen.getByRole('button', { name: 'Remove' }));
+    expect(backend.called('removeAccount')).toHaveLength(0);
+    expect(screen.getByRole('alert')).toHaveTextContent('Remove Work and its saved sign-in?');
+    await user.click(screen.getAllByRole('button', { name: 'Remove' })[0]);
+    expect(backend.called('removeAccount')).toEqual([[broken.id]]);
+  });
+
+  it('shows a refused link with the server’s reason', async () => {
+    const backend = new FakeBackend();
+    backend.failNext = { code: 'network', message: 'the server refused the token (401)' };
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText(/Server address/), 'https://social.example');
+    await user.type(screen.getByLabelText(/Access token/), 'bad');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    expect(await screen.findByText('the server refused the token (401)')).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import Compose from './Compose.svelte';
+import { FakeBackend, account } from '../lib/fake-backend';
+import { renderView } from '../lib/test-render';
+
+function setup(init: ConstructorParameters<typeof FakeBackend>[0] = {}) {
+  const backend = new FakeBackend({
+    accounts: [account({ name: 'Demo Mastodon' }), account({ name: 'Demo Discord', network: 'discord' }), account({ name: 'Off', enabled: false, demo: false })],
+    ...init,
+  });
+  renderView(Compose, { accounts: backend.accounts, onAccountsChanged: () => {}, goAccounts: () => {} }, backend);
+  return backend;
+}
+
+describe('Compose', () => {
+  it('shows each chosen target’s live counter and blocks sending past its limit', async () => {
+    const backend = setup();
+    backend.textLimit = 10;
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.type(screen.getByLabelText('Post text'), 'Hello!');
+    await waitFor(() => expect(screen.getByTestId('counter-Demo Mastodon')).toHaveTextContent('6 of 10 characters'));
+    expect(screen.getByTestId('send')).toBeEnabled();
+    await user.type(screen.getByLabelText('Post text'), ' too long now');
+    await waitFor(() => expect(screen.getByTestId('counter-Demo Mastodon')).toHaveTextContent('19 of 10 characters (9 over)'));
+    expect(screen.getByRole('alert')).toHaveTextContent('shorten it by 9');
+    expect(screen.getByTestId('send')).toBeDisabled();
+  });
+
+  it('shares text and an attached photo to the chosen accounts, then clears the draft', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Launch day');
+    await user.click(screen.getByTestId('attach'));
+    expect(await screen.findByAltText('beach.jpg')).toBeInTheDocument();
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    const [draft] = backend.called('share')[0] as [{ text: string; media: string[]; targets: string[] }];
+    expect(draft.text).toBe('Launch day');
+    expect(draft.media).toHaveLength(1);
+    expect(draft.targets).toEqual(['acc-demo-mastodon', 'acc-demo-discord']);
+    expect(await screen.findByText('Queued for 2 accounts. Follow it in the Outbox.')).toBeInTheDocument();
+    expect(screen.getByLabelText('Post text')).toHaveValue('');
+    expect(localStorage.getItem('fanout.draft')).toContain('"text":""');
+  });
+
+  it('keeps the draft across a reopen and never offers a disabled account', async () => {
+    localStorage.setItem('fanout.draft', JSON.stringify({ text: 'kept', targets: ['acc-demo-discord'], when: 'now', at: '' }));
+    setup();
+    expect(screen.getByLabelText('Post text')).toHaveValue('kept');
+    expect(screen.getByTestId('target-Demo Discord')).toBeChecked();
+    expect(screen.getByTestId('target-Off')).toBeDisabled();
+  });
+
+  it('schedules in local time', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Later');
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByLabelText('Later'));
+    const input = screen.getByTestId('schedule-at');
+    await user.clear(input);
+    await user.type(input, '2031-05-04T09:30');
+    await waitFor(() => expect(screen.getByTestId('send')).toHaveTextContent('Schedule'));
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    const [draft] = backend.called('share')[0] as [{ scheduledAt: number }];
+    expect(draft.scheduledAt).toBe(new Date(2031, 4, 4, 9, 30).getTime());
+  });
+
+  it('attaches files dropped by the shell and names a refused one', async () => {
+    const backend = setup();
+    backend.emitMedia({ media: [{ id: 'm9', name: 'drop.png', mime: 'image/png', bytes: 1000, thumbnail: 'fanout-media://localhost/thumb/m9' }], problems: ['media file notes.txt: is not a JPEG, PNG'] });
+    expect(await screen.findByAltText('drop.png')).toBeInTheDocument();
+    expect(await screen.findByText('media file notes.txt: is not a JPEG, PNG')).toBeInTheDocument();
+  });
+
+  it('shows post text with markup as plain text', async () => {
+    setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), '<img src=x onerror=alert(1)>');
+    expect(document.querySelector('img[src="x"]')).toBeNull();
+  });
+});
