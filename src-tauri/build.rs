@@ -16,6 +16,7 @@ fn main() {
         "share",
         "list_outbox",
         "history",
+        "reschedule_post",
         "retry_delivery",
         "retry_all_failures",
         "cancel_delivery",

@@ -214,7 +214,13 @@ pub fn parse_at(text: &str) -> Result<Timestamp> {
 
 async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     let scheduled_at = args.at.as_deref().map(parse_at).transpose()?;
-    let draft = Draft { text: args.text.clone(), media: args.media.clone(), targets: args.to.clone(), scheduled_at };
+    let draft = Draft {
+        text: args.text.clone(),
+        media: args.media.clone(),
+        targets: args.to.clone(),
+        scheduled_at,
+        ..Draft::default()
+    };
     let outbox = cx.outbox(&args.tuning.to_core());
     let (post_id, deliveries) =
         post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;

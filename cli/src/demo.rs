@@ -63,7 +63,7 @@ pub async fn run(cli: &Cli) -> Result<u8> {
                 .into(),
         media: vec![photo],
         targets: vec![mastodon.name.clone(), discord.name.clone()],
-        scheduled_at: None,
+        ..Draft::default()
     };
     let tuning = WorkerTuning { pace_ms: Some(0), retry_base_ms: 500, reconcile_ms: 500, ..WorkerTuning::defaults() };
     let outbox = cx.outbox(&tuning.to_core());

@@ -43,7 +43,7 @@ pub async fn plan(args: &PlanArgs) -> Result<u8> {
             .iter()
             .map(|t| {
                 let rules = fanout_core::plan::TargetRules::from_profile(profiles::profile(*t));
-                (*t, fanout_core::plan::plan_target(&rules, &text, &media, &cache, &FitOptions::default()))
+                (*t, fanout_core::plan::plan_target(&rules, &text, &media, &cache, &[]))
             })
             .collect::<Vec<_>>()
     })

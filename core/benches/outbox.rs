@@ -61,7 +61,14 @@ fn bare(dir: &std::path::Path) -> Connection {
 }
 
 fn post() -> Post {
-    Post { id: PostId::new(), text: "benchmark post".into(), media: vec![], created_at: NOW, scheduled_at: None }
+    Post {
+        id: PostId::new(),
+        text: "benchmark post".into(),
+        media: vec![],
+        created_at: NOW,
+        scheduled_at: None,
+        texts: vec![],
+    }
 }
 
 fn enqueue(c: &mut Criterion) {

@@ -163,6 +163,10 @@ pub struct MediaRef {
     pub bytes: u64,
     /// The name the user's file had, for display and for multipart file names.
     pub file_name: String,
+    /// The description for people who cannot see it, sent where the platform takes one.
+    pub alt_text: Option<String>,
+    /// The point to keep in view when a target crops the image.
+    pub focus: Option<crate::media::Focus>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +176,15 @@ pub struct Post {
     pub media: Vec<MediaRef>,
     pub created_at: Timestamp,
     pub scheduled_at: Option<Timestamp>,
+    /// Targets that get their own text instead of `text`.
+    pub texts: Vec<(AccountId, String)>,
+}
+
+impl Post {
+    /// The text `account` gets: its own where the user wrote one, else the post's.
+    pub fn text_for(&self, account: AccountId) -> &str {
+        self.texts.iter().find(|(a, _)| *a == account).map_or(self.text.as_str(), |(_, t)| t.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,7 +16,9 @@ use rand::Rng;
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{AccountId, Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Health, Post, Reconciled};
+use crate::model::{
+    AccountId, Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Health, Post, PostId, Reconciled,
+};
 use crate::store::deliveries::{self, Filter, OutboxRow, Settle};
 use crate::store::{Store, accounts, events, posts};
 
@@ -313,6 +315,37 @@ impl Outbox {
                 ),
             },
         )
+    }
+
+    /// Moves a scheduled post that has not started to `at` (the calendar's drag).
+    pub fn reschedule(&self, post: PostId, at: Timestamp, now: Timestamp) -> Result<usize> {
+        if at.0 < now.0 - 60_000 {
+            return Err(Error::invalid(format!(
+                "{} is in the past; choose a future time to reschedule to",
+                at.to_rfc3339()
+            )));
+        }
+        self.store.write(|tx| {
+            let moved = posts::reschedule(tx, post, at, now)?;
+            if moved == 0 {
+                return Err(Error::Conflict(
+                    "this post is no longer waiting: some of it is sent or being sent, so its time cannot change"
+                        .into(),
+                ));
+            }
+            let ids: Vec<DeliveryId> = deliveries::list(
+                tx,
+                &Filter { post: Some(post), states: vec![DeliveryState::Queued], ..Filter::default() },
+            )?
+            .into_iter()
+            .map(|r| r.delivery.id)
+            .collect();
+            let detail = format!("rescheduled for {}", at.to_rfc3339());
+            for id in &ids {
+                events::record(tx, *id, now, DeliveryState::Queued, Some(&detail))?;
+            }
+            Ok(moved)
+        })
     }
 
     /// Every failed or needs-attention delivery queued again with a fresh budget; how many.

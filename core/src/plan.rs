@@ -145,7 +145,7 @@ pub fn plan_target(
     text: &str,
     media: &[MediaFile],
     variants: &VariantCache,
-    options: &FitOptions,
+    fits: &[FitOptions],
 ) -> TargetPlan {
     let who = &rules.label;
     let mut problems = Vec::new();
@@ -182,7 +182,11 @@ pub fn plan_target(
     // Photos of a carousel are fitted in parallel, a bounded number at a time.
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut files = Vec::new();
-    for (mut found, planned) in media::parallel_map(media, threads, |file| plan_file(rules, file, variants, options)) {
+    let indexed: Vec<(usize, &MediaFile)> = media.iter().enumerate().collect();
+    let fit = |i: usize| fits.get(i).cloned().unwrap_or_default();
+    for (mut found, planned) in
+        media::parallel_map(&indexed, threads, |(i, file)| plan_file(rules, file, variants, &fit(*i)))
+    {
         problems.append(&mut found);
         files.extend(planned);
     }
@@ -223,7 +227,7 @@ mod tests {
     fn plan(target: Target, text: &str, media: &[MediaFile]) -> TargetPlan {
         let dir = tempfile::tempdir().expect("tempdir");
         let cache = VariantCache::new(dir.path(), 1 << 20);
-        plan_target(&TargetRules::from_profile(profiles::profile(target)), text, media, &cache, &FitOptions::default())
+        plan_target(&TargetRules::from_profile(profiles::profile(target)), text, media, &cache, &[])
     }
 
     fn messages(plan: &TargetPlan) -> Vec<String> {

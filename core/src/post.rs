@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::media::cache::VariantCache;
-use crate::media::{FitOptions, ImageSpec, Limits};
+use crate::media::{FitOptions, Focus, ImageSpec, Limits};
 use crate::model::{Account, DeliveryId, Health, MediaRef, Post, PostId};
 use crate::networks::UploadFile;
 use crate::outbox::Outbox;
@@ -32,13 +32,18 @@ pub fn uploads_for(
         .iter()
         .map(|m| {
             if !m.mime.starts_with("image/") {
-                return Ok(UploadFile { path: m.path.clone(), mime: m.mime.clone(), file_name: m.file_name.clone() });
+                return Ok(UploadFile {
+                    path: m.path.clone(),
+                    mime: m.mime.clone(),
+                    file_name: m.file_name.clone(),
+                    description: m.alt_text.clone(),
+                });
             }
             let spec = spec.ok_or_else(|| format!("{}: this network does not take images", m.file_name))?;
             let bytes = std::fs::read(&m.path)
                 .map_err(|e| format!("media file {} cannot be read from the data folder: {e}", m.file_name))?;
             let variant = variants
-                .prepare(bytes, &m.sha256, spec, &FitOptions::default(), &Limits::default())
+                .prepare(bytes, &m.sha256, spec, &fit_for(m.focus), &Limits::default())
                 .map_err(|e| format!("{}: {e}", m.file_name))?;
             let stem =
                 Path::new(&m.file_name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -46,9 +51,14 @@ pub fn uploads_for(
                 path: variant.path,
                 mime: variant.format.mime().to_owned(),
                 file_name: format!("{stem}.{}", variant.format.extension()),
+                description: m.alt_text.clone(),
             })
         })
         .collect()
+}
+
+fn fit_for(focus: Option<Focus>) -> FitOptions {
+    FitOptions { focus: focus.unwrap_or(Focus::CENTRE), ..FitOptions::default() }
 }
 
 /// What the user asked to share.
@@ -56,9 +66,35 @@ pub fn uploads_for(
 pub struct Draft {
     pub text: String,
     pub media: Vec<PathBuf>,
+    /// Per file of `media`, in order (missing: none set).
+    pub media_details: Vec<MediaDetail>,
     /// Account names or ids.
     pub targets: Vec<String>,
+    /// A target's own text in place of `text`: (account name or id, text).
+    pub texts: Vec<(String, String)>,
     pub scheduled_at: Option<Timestamp>,
+}
+
+/// What the user set for one file in the composer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaDetail {
+    pub alt_text: Option<String>,
+    pub focus: Option<Focus>,
+}
+
+impl Draft {
+    fn detail(&self, index: usize) -> MediaDetail {
+        self.media_details.get(index).cloned().unwrap_or_default()
+    }
+
+    /// The text `account` gets: its own (by id or name) where one was written.
+    pub fn text_for(&self, account: &Account) -> &str {
+        let id = account.id.to_string();
+        self.texts
+            .iter()
+            .find(|(r, _)| *r == id || *r == account.name)
+            .map_or(self.text.as_str(), |(_, text)| text.as_str())
+    }
 }
 
 /// A media file as found on disk, before it is copied.
@@ -222,7 +258,7 @@ pub fn review(
             ));
         }
     }
-    if draft.text.trim().is_empty() && draft.media.is_empty() {
+    if draft.text.trim().is_empty() && draft.texts.iter().all(|(_, t)| t.trim().is_empty()) && draft.media.is_empty() {
         problems.push("the post is empty: give it some text or at least one --media file".into());
     }
     let mut media = Vec::new();
@@ -241,7 +277,8 @@ pub fn review(
     let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {
         let rules = rules_for(registry, account, cached.as_ref());
-        let plan = plan::plan_target(&rules, &draft.text, &media, variants, &FitOptions::default());
+        let fits: Vec<FitOptions> = (0..media.len()).map(|i| fit_for(draft.detail(i).focus)).collect();
+        let plan = plan::plan_target(&rules, draft.text_for(account), &media, variants, &fits);
         planned.push((account.clone(), plan));
     }
     Ok(Review { problems, media, plans: planned })
@@ -284,7 +321,15 @@ pub fn store_media(file: &MediaFile, media_dir: &Path) -> Result<MediaRef> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("media.{}", file.kind.extension()));
-    Ok(MediaRef { sha256, path: dest, mime: file.mime.to_owned(), bytes: total, file_name })
+    Ok(MediaRef {
+        sha256,
+        path: dest,
+        mime: file.mime.to_owned(),
+        bytes: total,
+        file_name,
+        alt_text: None,
+        focus: None,
+    })
 }
 
 fn tempfile_in(dir: &Path) -> Result<(std::fs::File, PathBuf)> {
@@ -304,13 +349,29 @@ pub fn enqueue(
     now: Timestamp,
 ) -> Result<(PostId, Vec<(DeliveryId, Account)>)> {
     let Checked { targets, media, .. } = check(outbox, registry, variants, draft, now)?;
-    let media = media.iter().map(|f| store_media(f, media_dir)).collect::<Result<Vec<_>>>()?;
+    let mut stored = Vec::with_capacity(media.len());
+    for (index, file) in media.iter().enumerate() {
+        let detail = draft.detail(index);
+        stored.push(MediaRef {
+            alt_text: detail.alt_text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
+            focus: detail.focus,
+            ..store_media(file, media_dir)?
+        });
+    }
+    let texts = targets
+        .iter()
+        .filter_map(|a| {
+            let own = draft.text_for(a);
+            (own != draft.text).then(|| (a.id, own.trim_end().to_owned()))
+        })
+        .collect();
     let post = Post {
         id: PostId::new(),
         text: draft.text.trim_end().to_owned(),
-        media,
+        media: stored,
         created_at: now,
         scheduled_at: draft.scheduled_at,
+        texts,
     };
     let ids: Vec<_> = targets.iter().map(|a| a.id).collect();
     let deliveries = outbox.enqueue(&post, &ids, now)?;

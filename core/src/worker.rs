@@ -200,8 +200,10 @@ impl Worker {
         let (account, post) = inner.outbox.store().read(|tx| {
             let account = accounts::get(tx, delivery.account_id)?
                 .ok_or_else(|| Error::invalid(format!("delivery {} has no account", delivery.id)))?;
-            let post = posts::get(tx, delivery.post_id)?
+            let mut post = posts::get(tx, delivery.post_id)?
                 .ok_or_else(|| Error::invalid(format!("delivery {} has no post", delivery.id)))?;
+            // A network sees only the text this account gets.
+            post.text = post.text_for(account.id).to_owned();
             Ok((account, post))
         })?;
         let key = account.secret_key();

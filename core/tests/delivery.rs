@@ -115,7 +115,7 @@ impl Env {
             text: text.into(),
             media,
             targets: to.iter().map(|a| a.name.clone()).collect(),
-            scheduled_at: None,
+            ..Draft::default()
         };
         let (_, deliveries) = post::enqueue(
             &self.outbox(),
@@ -160,6 +160,49 @@ impl Env {
     fn requests(&self, route: &str) -> Vec<fanout_sandbox::RequestRecord> {
         self.sandbox.requests().into_iter().filter(|r| r.route == route).collect()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_target_gets_its_own_text_and_the_photo_carries_its_alt_text() {
+    let env = env("{}").await;
+    let m = env.mastodon("m", "token-m").await;
+    let d = env.discord("d", 111, "hook-d").await;
+    let draft = Draft {
+        text: "The long version, for Mastodon".into(),
+        media: vec![env.photo()],
+        media_details: vec![post::MediaDetail {
+            alt_text: Some("  A green hill under a yellow sun  ".into()),
+            focus: fanout_core::media::Focus::new(0.2, 0.8),
+        }],
+        targets: vec![m.name.clone(), d.name.clone()],
+        texts: vec![(d.id.to_string(), "Short, for the team".into())],
+        ..Draft::default()
+    };
+    let (_, deliveries) = post::enqueue(
+        &env.outbox(),
+        &Registry::default(),
+        &env.variants(),
+        &env.dir.path().join("media"),
+        &draft,
+        env.clock.now(),
+    )
+    .expect("enqueue");
+    let ids: Vec<DeliveryId> = deliveries.iter().map(|(id, _)| *id).collect();
+    env.deliver(&ids).await;
+    let state = env.sandbox.state();
+    assert_eq!(state.mastodon_statuses[0].text, "The long version, for Mastodon", "Mastodon gets the post's text");
+    assert_eq!(state.discord_messages[0].content, "Short, for the team", "Discord gets its own text");
+    assert_eq!(
+        state.mastodon_media[0].description.as_deref(),
+        Some("A green hill under a yellow sun"),
+        "the alt text goes with the upload, trimmed"
+    );
+    let post_id = env.delivery(ids[0]).post_id;
+    let kept =
+        env.outbox().store().read(|tx| fanout_core::store::posts::get(tx, post_id)).expect("read").expect("post");
+    assert_eq!(kept.media[0].focus, fanout_core::media::Focus::new(0.2, 0.8), "the focus point is kept with the post");
+    assert_eq!(kept.text_for(m.id), "The long version, for Mastodon");
+    assert_eq!(kept.text_for(d.id), "Short, for the team", "a restart still knows each target's text");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -57,7 +57,7 @@ fn add_account(store: &Store, name: &str, enabled: bool) -> AccountId {
 }
 
 fn post(text: &str, scheduled_at: Option<Timestamp>) -> Post {
-    Post { id: PostId::new(), text: text.into(), media: vec![], created_at: T0, scheduled_at }
+    Post { id: PostId::new(), text: text.into(), media: vec![], created_at: T0, scheduled_at, texts: vec![] }
 }
 
 fn state_of(f: &Fixture, id: fanout_core::model::DeliveryId) -> fanout_core::model::Delivery {
@@ -79,8 +79,12 @@ fn migrations_run_from_an_empty_file_and_from_every_earlier_version() {
         let old = Store::open_at_version(&path, version).expect("old schema");
         let id = add_account(&old, "kept", true);
         old.write(|tx| {
+            // Written with the SQL of the old schema, as an old release would have.
             let p = post("written under an old schema", None);
-            fanout_core::store::posts::insert(tx, &p)?;
+            tx.execute(
+                "INSERT INTO posts (id, text, created_at, scheduled_at) VALUES (?1, ?2, 0, NULL)",
+                [p.id.to_string(), p.text.clone()],
+            )?;
             tx.execute(
                 "INSERT INTO deliveries (id, post_id, account_id, state, next_attempt_at, created_at, updated_at)
                  VALUES ('d1', ?1, ?2, 'queued', 0, 0, 0)",
@@ -98,6 +102,14 @@ fn migrations_run_from_an_empty_file_and_from_every_earlier_version() {
         let count: i64 =
             upgraded.read(|tx| Ok(tx.query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))?)).expect("count");
         assert_eq!(count, 1, "an upgrade keeps the deliveries of v{version}");
+        let post_id: String =
+            upgraded.read(|tx| Ok(tx.query_row("SELECT post_id FROM deliveries", [], |r| r.get(0))?)).expect("post");
+        let kept = upgraded
+            .read(|tx| fanout_core::store::posts::get(tx, post_id.parse().expect("id")))
+            .expect("read")
+            .expect("the post is there");
+        assert_eq!(kept.text, "written under an old schema", "an upgrade keeps the posts of v{version}");
+        assert!(kept.texts.is_empty(), "an old post has no per-target texts");
     }
 }
 
@@ -362,4 +374,28 @@ fn two_connections_claiming_at_once_never_share_a_delivery() {
         "each in exactly one attempt"
     );
     let _ = ManualClock::new(T0).now();
+}
+
+#[test]
+fn a_scheduled_post_moves_until_it_starts_and_never_into_the_past() {
+    let f = fixture();
+    let a = add_account(&f.store, "a", true);
+    let b = add_account(&f.store, "b", true);
+    let later = Timestamp(T0.0 + 3_600_000);
+    let p = post("for later", Some(later));
+    let ids = f.outbox.enqueue(&p, &[a, b], T0).expect("enqueue");
+    let moved_to = Timestamp(T0.0 + 7_200_000);
+    assert_eq!(f.outbox.reschedule(p.id, moved_to, T0).expect("reschedule"), 2, "both deliveries move");
+    for id in &ids {
+        assert_eq!(state_of(&f, *id).next_attempt_at, moved_to, "a moved delivery is due at the new time");
+    }
+    let rows = f.outbox.list(&Default::default()).expect("list");
+    assert!(rows.iter().all(|r| r.scheduled_at == Some(moved_to)), "the post shows its new time");
+    let past = f.outbox.reschedule(p.id, Timestamp(T0.0 - 3_600_000), T0).expect_err("the past is refused");
+    assert!(past.to_string().contains("is in the past"), "{past}");
+
+    let claimed = f.outbox.claim_due("w", moved_to, LEASE, 1).expect("claim");
+    assert_eq!(claimed.len(), 1, "one delivery starts");
+    let started = f.outbox.reschedule(p.id, Timestamp(moved_to.0 + 1000), moved_to).expect_err("started");
+    assert!(started.to_string().contains("no longer waiting"), "{started}");
 }

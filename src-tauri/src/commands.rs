@@ -4,10 +4,11 @@
 use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::attachments::Attachment;
 use fanout_core::clock::Timestamp;
+use fanout_core::media::Focus;
 use fanout_core::model::DeliveryState;
 use fanout_core::outbox::Resolution;
 use fanout_core::plan::PlannedFile;
-use fanout_core::post::{self, Draft};
+use fanout_core::post::{self, Draft, MediaDetail};
 use fanout_core::secrets::Secret;
 use fanout_core::store::deliveries::Filter;
 use tauri::{AppHandle, Manager, State};
@@ -26,10 +27,24 @@ fn media_view(a: &Attachment) -> MediaView {
 }
 
 fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
+    let ids: Vec<String> = input.media.iter().map(|m| m.id.clone()).collect();
+    let media_details = input
+        .media
+        .iter()
+        .map(|m| MediaDetail {
+            alt_text: m.alt_text.clone(),
+            focus: match (m.focus_x, m.focus_y) {
+                (Some(x), Some(y)) => Focus::new(x, y),
+                _ => None,
+            },
+        })
+        .collect();
     Ok(Draft {
         text: input.text.clone(),
-        media: state.attachments.paths(&input.media)?,
+        media: state.attachments.paths(&ids)?,
+        media_details,
         targets: input.targets.clone(),
+        texts: input.texts.iter().map(|t| (t.account_id.clone(), t.text.clone())).collect(),
         scheduled_at: input.scheduled_at.map(|ms| Timestamp(ms as i64)),
     })
 }
@@ -37,6 +52,13 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
 #[tauri::command]
 #[specta::specta]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    // The first window's first call: the UI is up and can be used.
+    static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+    ANNOUNCED.call_once(|| {
+        if let Some(started) = crate::STARTED.get() {
+            log::info!("interactive after {} ms", started.elapsed().as_millis());
+        }
+    });
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         data_dir: state.cx.data_dir.display().to_string(),
@@ -195,8 +217,8 @@ pub async fn share(app: AppHandle, draft_input: DraftInput) -> Result<ShareResul
             &draft,
             state.cx.clock.now(),
         )?;
-        for id in &draft_input.media {
-            state.attachments.remove(id);
+        for media in &draft_input.media {
+            state.attachments.remove(&media.id);
         }
         Ok(ShareResult {
             post_id: post_id.to_string(),
@@ -229,6 +251,15 @@ pub fn history(state: State<'_, AppState>, query: HistoryQuery) -> Result<Vec<De
         ..Filter::default()
     };
     Ok(state.cx.outbox(&state.tuning).list(&filter)?.iter().map(DeliveryView::from).collect())
+}
+
+/// Moves a scheduled post that has not started to a new time (the calendar's drag).
+#[tauri::command]
+#[specta::specta]
+pub fn reschedule_post(state: State<'_, AppState>, post_id: String, at: f64) -> Result<()> {
+    let post = post_id.parse().map_err(|_| AppError::new("invalid_input", format!("'{post_id}' is not a post id")))?;
+    state.cx.outbox(&state.tuning).reschedule(post, Timestamp(at as i64), state.cx.clock.now())?;
+    Ok(())
 }
 
 #[tauri::command]

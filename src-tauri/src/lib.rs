@@ -48,6 +48,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::share,
             commands::list_outbox,
             commands::history,
+            commands::reschedule_post,
             commands::retry_delivery,
             commands::retry_all_failures,
             commands::cancel_delivery,
@@ -140,7 +141,11 @@ fn register_shortcut(app: &AppHandle, accelerator: &str) -> Result<()> {
     })
 }
 
+/// When this process started, for the "interactive after" line bench/app.sh reads.
+pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     let builder = specta_builder();
     let app = tauri::Builder::default()
         // First, so a second launch hands over its files before anything else starts.

@@ -124,12 +124,32 @@ impl From<&fanout_core::attachments::Attachment> for MediaView {
 #[serde(rename_all = "camelCase")]
 pub struct DraftInput {
     pub text: String,
-    /// Media ids from `attach_*`, in order.
-    pub media: Vec<String>,
+    /// The attachments, in order.
+    pub media: Vec<DraftMedia>,
     /// Account ids.
     pub targets: Vec<String>,
+    /// Targets with their own text instead of `text`.
+    pub texts: Vec<TargetText>,
     /// When to send; none: now.
     pub scheduled_at: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftMedia {
+    /// From `pick_media`, `attach_bytes` or a drop.
+    pub id: String,
+    pub alt_text: Option<String>,
+    /// The point to keep in view when cropping, 0..1 from the left and from the top.
+    pub focus_x: Option<f64>,
+    pub focus_y: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetText {
+    pub account_id: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]

@@ -98,7 +98,17 @@ fn classify(
 
 impl Discord {
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
-        let payload = json!({ "content": job.post.text, "allowed_mentions": { "parse": [] } });
+        let mut payload = json!({ "content": job.post.text, "allowed_mentions": { "parse": [] } });
+        if !job.media.is_empty() {
+            // Discord's attachment descriptions are its alt text.
+            let attachments: Vec<Value> = job
+                .media
+                .iter()
+                .enumerate()
+                .map(|(id, m)| json!({ "id": id, "filename": m.file_name, "description": m.description }))
+                .collect();
+            payload["attachments"] = Value::Array(attachments);
+        }
         let url = format!("{}?wait=true", webhook_url(job.account, job.secret));
         let request = if job.media.is_empty() {
             job.http.post(url).json(&payload)

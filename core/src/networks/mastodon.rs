@@ -140,7 +140,10 @@ impl Mastodon {
                     .file_name(media.file_name.clone())
                     .mime_str(&media.mime)
                     .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))?;
-                let form = reqwest::multipart::Form::new().part("file", part);
+                let mut form = reqwest::multipart::Form::new().part("file", part);
+                if let Some(alt) = &media.description {
+                    form = form.text("description", alt.clone());
+                }
                 let request =
                     job.http.post(api(job.account, "/api/v2/media")).bearer_auth(job.secret.expose()).multipart(form);
                 let step = format!("uploading {}", media.file_name);

@@ -94,6 +94,8 @@ pub struct UploadFile {
     pub path: std::path::PathBuf,
     pub mime: String,
     pub file_name: String,
+    /// Alt text, for networks that take one.
+    pub description: Option<String>,
 }
 
 /// One delivery in the hands of a network: what to send, and the way to record progress.

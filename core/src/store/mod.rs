@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v1.sql")).comment("accounts, posts, media, deliveries"),
     M::up(include_str!("sql/v2.sql")).comment("delivery events, network cache"),
+    M::up(include_str!("sql/v3.sql")).comment("alt text and focus per file, text per target"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

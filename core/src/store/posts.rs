@@ -14,8 +14,8 @@ pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
         params![post.id.to_string(), post.text, post.created_at.0, post.scheduled_at.map(|t| t.0)],
     )?;
     let mut stmt = conn.prepare(
-        "INSERT INTO post_media (post_id, position, sha256, path, mime, bytes, file_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO post_media (post_id, position, sha256, path, mime, bytes, file_name, alt_text, focus_x, focus_y)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for (position, media) in post.media.iter().enumerate() {
         stmt.execute(params![
@@ -26,9 +26,37 @@ pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
             media.mime,
             i64::try_from(media.bytes).unwrap_or(i64::MAX),
             media.file_name,
+            media.alt_text,
+            media.focus.map(|f| f.x),
+            media.focus.map(|f| f.y),
         ])?;
     }
+    let mut stmt = conn.prepare("INSERT INTO post_texts (post_id, account_id, text) VALUES (?1, ?2, ?3)")?;
+    for (account, text) in &post.texts {
+        stmt.execute(params![post.id.to_string(), account.to_string(), text])?;
+    }
     Ok(())
+}
+
+/// Moves a scheduled post and its waiting deliveries to `at`; only while every delivery is still
+/// queued (none started). Returns how many deliveries moved; 0 when the post cannot be moved.
+pub fn reschedule(conn: &Connection, id: PostId, at: Timestamp, now: Timestamp) -> Result<usize> {
+    let started: i64 = conn.query_row(
+        "SELECT count(*) FROM deliveries WHERE post_id = ?1 AND state NOT IN ('queued', 'cancelled')",
+        [id.to_string()],
+        |r| r.get(0),
+    )?;
+    if started > 0 {
+        return Ok(0);
+    }
+    let moved = conn.execute(
+        "UPDATE deliveries SET next_attempt_at = ?2, updated_at = ?3 WHERE post_id = ?1 AND state = 'queued'",
+        params![id.to_string(), at.0, now.0],
+    )?;
+    if moved > 0 {
+        conn.execute("UPDATE posts SET scheduled_at = ?2 WHERE id = ?1", params![id.to_string(), at.0])?;
+    }
+    Ok(moved)
 }
 
 pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
@@ -40,8 +68,10 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
     let Some((text, created_at, scheduled_at)) = head else {
         return Ok(None);
     };
-    let mut stmt = conn
-        .prepare("SELECT sha256, path, mime, bytes, file_name FROM post_media WHERE post_id = ?1 ORDER BY position")?;
+    let mut stmt = conn.prepare(
+        "SELECT sha256, path, mime, bytes, file_name, alt_text, focus_x, focus_y FROM post_media
+                  WHERE post_id = ?1 ORDER BY position",
+    )?;
     let media = stmt
         .query_map([id.to_string()], |r| {
             Ok(MediaRef {
@@ -50,8 +80,27 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
                 mime: r.get(2)?,
                 bytes: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
                 file_name: r.get(4)?,
+                alt_text: r.get(5)?,
+                focus: match (r.get::<_, Option<f64>>(6)?, r.get::<_, Option<f64>>(7)?) {
+                    (Some(x), Some(y)) => crate::media::Focus::new(x, y),
+                    _ => None,
+                },
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(Post { id, text, media, created_at: Timestamp(created_at), scheduled_at: scheduled_at.map(Timestamp) }))
+    let mut stmt = conn.prepare("SELECT account_id, text FROM post_texts WHERE post_id = ?1")?;
+    let texts = stmt
+        .query_map([id.to_string()], |r| {
+            let account: String = r.get(0)?;
+            Ok((account.parse().map_err(|e| super::accounts::conversion(0, e))?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(Post {
+        id,
+        text,
+        media,
+        created_at: Timestamp(created_at),
+        scheduled_at: scheduled_at.map(Timestamp),
+        texts,
+    }))
 }

@@ -17,7 +17,13 @@ describe('tauriBackend over IPC', () => {
       return null;
     });
     expect(await tauriBackend.listAccounts()).toEqual([{ id: 'a1', name: 'Demo Mastodon' }]);
-    const draft = { text: 'hi', media: ['m1'], targets: ['a1'], scheduledAt: null };
+    const draft = {
+      text: 'hi',
+      media: [{ id: 'm1', altText: 'a hill', focusX: 0.2, focusY: 0.8 }],
+      targets: ['a1'],
+      texts: [{ accountId: 'a1', text: 'own' }],
+      scheduledAt: null,
+    };
     expect(await tauriBackend.share(draft)).toEqual({ postId: 'p1', deliveries: ['d1'] });
     await tauriBackend.resolveDelivery('d1', true);
     expect(seen.map(([c]) => c)).toEqual(['list_accounts', 'share', 'resolve_delivery']);

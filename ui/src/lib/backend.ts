@@ -10,6 +10,7 @@ import {
   type AppInfo,
   type DeliveryView,
   type DraftInput,
+  type DraftMedia,
   type HistoryQuery,
   type LinkRequest,
   type MediaReceived,
@@ -24,6 +25,7 @@ export type {
   AppInfo,
   DeliveryView,
   DraftInput,
+  DraftMedia,
   HistoryQuery,
   LinkRequest,
   MediaReceived,
@@ -61,6 +63,7 @@ export interface Backend {
   share(draft: DraftInput): Promise<ShareResult>;
   listOutbox(limit: number): Promise<DeliveryView[]>;
   history(query: HistoryQuery): Promise<DeliveryView[]>;
+  reschedulePost(postId: string, at: number): Promise<void>;
   retryDelivery(id: string): Promise<void>;
   retryAllFailures(): Promise<number>;
   cancelDelivery(id: string): Promise<void>;
@@ -102,6 +105,9 @@ export const tauriBackend: Backend = {
   share: async (draft) => unwrap(await commands.share(draft)),
   listOutbox: async (limit) => unwrap(await commands.listOutbox(limit)),
   history: async (query) => unwrap(await commands.history(query)),
+  reschedulePost: async (postId, at) => {
+    unwrap(await commands.reschedulePost(postId, at));
+  },
   retryDelivery: async (id) => {
     unwrap(await commands.retryDelivery(id));
   },

@@ -136,6 +136,17 @@ async history(query: HistoryQuery) : Promise<Result<DeliveryView[], AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Moves a scheduled post that has not started to a new time (the calendar's drag).
+ */
+async reschedulePost(postId: string, at: number) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("reschedule_post", { postId, at }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async retryDelivery(id: string) : Promise<Result<null, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("retry_delivery", { id }) };
@@ -290,17 +301,30 @@ state: string; attempts: number; nextAttemptAt: number;
 errorKind: string | null; error: string | null; remoteUrl: string | null; postText: string; mediaCount: number; scheduledAt: number | null; createdAt: number; updatedAt: number }
 export type DraftInput = { text: string; 
 /**
- * Media ids from `attach_*`, in order.
+ * The attachments, in order.
  */
-media: string[]; 
+media: DraftMedia[]; 
 /**
  * Account ids.
  */
 targets: string[]; 
 /**
+ * Targets with their own text instead of `text`.
+ */
+texts: TargetText[]; 
+/**
  * When to send; none: now.
  */
 scheduledAt: number | null }
+export type DraftMedia = { 
+/**
+ * From `pick_media`, `attach_bytes` or a drop.
+ */
+id: string; altText: string | null; 
+/**
+ * The point to keep in view when cropping, 0..1 from the left and from the top.
+ */
+focusX: number | null; focusY: number | null }
 export type HistoryQuery = { search: string | null; accountId: string | null; limit: number | null }
 /**
  * What the user links: each network's own form.
@@ -380,6 +404,7 @@ export type TargetPlanView = { account: AccountView; textLength: number;
  * 0: no limit.
  */
 textLimit: number; textUnit: string; problems: ProblemView[]; files: PlannedFileView[] }
+export type TargetText = { accountId: string; text: string }
 
 /** tauri-specta globals **/
 

@@ -1,6 +1,13 @@
 // The composer's draft, kept in localStorage as the user types, so a closed window or a restart
 // loses nothing. Attachments are not kept: they are files the app holds only while it runs.
-export type StoredDraft = { text: string; targets: string[]; when: 'now' | 'later'; at: string };
+export type StoredDraft = {
+  text: string;
+  targets: string[];
+  /** Account id → that target's own text. */
+  texts: Record<string, string>;
+  when: 'now' | 'later';
+  at: string;
+};
 
 const KEY = 'fanout.draft';
 
@@ -12,6 +19,10 @@ export function loadDraft(): StoredDraft {
       return {
         text: typeof d.text === 'string' ? d.text : '',
         targets: Array.isArray(d.targets) ? d.targets.filter((x) => typeof x === 'string') : [],
+        texts:
+          d.texts && typeof d.texts === 'object'
+            ? Object.fromEntries(Object.entries(d.texts).filter(([, v]) => typeof v === 'string'))
+            : {},
         when: d.when === 'later' ? 'later' : 'now',
         at: typeof d.at === 'string' ? d.at : '',
       };
@@ -19,7 +30,7 @@ export function loadDraft(): StoredDraft {
   } catch {
     // A damaged draft is dropped, never fatal.
   }
-  return { text: '', targets: [], when: 'now', at: '' };
+  return { text: '', targets: [], texts: {}, when: 'now', at: '' };
 }
 
 export function saveDraft(draft: StoredDraft): void {

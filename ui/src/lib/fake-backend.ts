@@ -178,11 +178,12 @@ export class FakeBackend implements Backend {
   }
   async reviewDraft(draft: DraftInput): Promise<PlanView> {
     this.record('reviewDraft', draft);
-    const length = [...draft.text].length;
+    const textFor = (id: string) => draft.texts.find((t) => t.accountId === id)?.text ?? draft.text;
     const problems: string[] = [];
     if (!draft.text.trim() && draft.media.length === 0) problems.push('the post is empty');
     const targets = draft.targets.map((id) => {
       const a = this.accounts.find((x) => x.id === id) ?? account({ id });
+      const length = [...textFor(id)].length;
       const over = length > this.textLimit;
       return {
         account: a,
@@ -192,7 +193,7 @@ export class FakeBackend implements Backend {
         problems: over
           ? [{ message: `text is ${length}/${this.textLimit} characters for ${a.name}`, fix: `shorten it by ${length - this.textLimit}` }]
           : [],
-        files: draft.media.map((m) => ({ mediaId: m, mime: 'image/jpeg', width: 1080, height: 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m}` })),
+        files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
       };
     });
     return { problems, targets, ready: problems.length === 0 && targets.every((t) => t.problems.length === 0) };
@@ -211,6 +212,12 @@ export class FakeBackend implements Backend {
   async listOutbox(limit: number) {
     this.record('listOutbox', limit);
     return this.outbox.slice(0, limit).map((d) => ({ ...d }));
+  }
+  async reschedulePost(postId: string, at: number) {
+    this.record('reschedulePost', postId, at);
+    const moved = this.outbox.filter((d) => d.postId === postId);
+    moved.forEach((d) => (d.scheduledAt = at));
+    this.emitOutbox(moved.map((d) => ({ ...d })));
   }
   async history(query: Parameters<Backend['history']>[0]) {
     this.record('history', query);

@@ -87,4 +87,54 @@ describe('Compose', () => {
     await user.type(screen.getByLabelText('Post text'), '<img src=x onerror=alert(1)>');
     expect(document.querySelector('img[src="x"]')).toBeNull();
   });
+
+  it('gives a target its own text, counted and sent for that target only', async () => {
+    const backend = setup();
+    backend.textLimit = 20;
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'A long common text for everyone');
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await waitFor(() => expect(screen.getByTestId('counter-Demo Discord')).toHaveTextContent('(11 over)'));
+    await user.click(screen.getByTestId('own-Demo Discord'));
+    const own = screen.getByLabelText('Text for Demo Discord only');
+    expect(own).toHaveValue('A long common text for everyone');
+    await user.clear(own);
+    await user.type(own, 'Short one');
+    await waitFor(() => expect(screen.getByTestId('counter-Demo Discord')).toHaveTextContent('9 of 20 characters'));
+    expect(screen.getByTestId('counter-Demo Mastodon')).toHaveTextContent('(11 over)');
+    await user.click(screen.getByTestId('own-Demo Mastodon'));
+    const mine = screen.getByLabelText('Text for Demo Mastodon only');
+    await user.clear(mine);
+    await user.type(mine, 'Also short');
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    const [draft] = backend.called('share')[0] as [{ texts: Array<{ accountId: string; text: string }> }];
+    expect(draft.texts).toEqual([
+      { accountId: 'acc-demo-mastodon', text: 'Also short' },
+      { accountId: 'acc-demo-discord', text: 'Short one' },
+    ]);
+  });
+
+  it('keeps alt text and a focus point moved by keyboard with each photo', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Photo');
+    await user.click(screen.getByTestId('attach'));
+    await user.type(await screen.findByLabelText('Alt text for beach.jpg'), 'Waves on a sandy beach');
+    const focus = screen.getByRole('slider', { name: /Focus point of beach.jpg/ });
+    focus.focus();
+    await user.keyboard('{ArrowLeft}{ArrowLeft}{ArrowUp}');
+    expect(focus).toHaveAttribute('aria-valuetext', '40% from the left, 45% from the top');
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await waitFor(() =>
+      expect(document.querySelector('figure img')?.getAttribute('src')).toMatch(/-0\.4-0\.45$/),
+    );
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    const [draft] = backend.called('share')[0] as [{ media: Array<Record<string, unknown>> }];
+    expect(draft.media[0]).toMatchObject({ altText: 'Waves on a sandy beach', focusX: 0.4, focusY: 0.45 });
+  });
 });

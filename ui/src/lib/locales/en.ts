@@ -55,6 +55,13 @@ export default {
     pickTarget: 'Choose at least one account to share to.',
     empty: 'Write something or add a photo.',
     story: 'Story (9:16)',
+    focus: 'Focus point of {{name}}: click or drag on the image, or use the arrow keys',
+    focusAt: '{{x}}% from the left, {{y}}% from the top',
+    alt: 'Alt text for {{name}}',
+    altPlaceholder: 'Describe it for people who cannot see it',
+    ownText: 'Own text for {{account}}',
+    ownTextLabel: 'Text for {{account}} only',
+    useCommon: 'Use the common text',
   },
   outbox: {
     title: 'Outbox',
@@ -106,6 +113,9 @@ export default {
     empty: 'Nothing on this day',
     dragHint: 'Drag a scheduled share to another day to move it.',
     moved: 'Moved to {{time}}.',
+    reschedule: 'Reschedule…',
+    moveTo: 'New date and time',
+    move: 'Move',
   },
   history: {
     title: 'History',

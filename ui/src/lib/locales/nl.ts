@@ -57,6 +57,13 @@ const nl: typeof en = {
     pickTarget: 'Kies minstens één account om mee te delen.',
     empty: 'Schrijf iets of voeg een foto toe.',
     story: 'Verhaal (9:16)',
+    focus: 'Focuspunt van {{name}}: klik of sleep op de afbeelding, of gebruik de pijltjestoetsen',
+    focusAt: '{{x}}% van links, {{y}}% van boven',
+    alt: 'Alt-tekst voor {{name}}',
+    altPlaceholder: 'Beschrijf het voor wie het niet kan zien',
+    ownText: 'Eigen tekst voor {{account}}',
+    ownTextLabel: 'Tekst alleen voor {{account}}',
+    useCommon: 'De gewone tekst gebruiken',
   },
   outbox: {
     title: 'Postvak uit',
@@ -108,6 +115,9 @@ const nl: typeof en = {
     empty: 'Niets op deze dag',
     dragHint: 'Sleep een ingeplande deling naar een andere dag om hem te verplaatsen.',
     moved: 'Verplaatst naar {{time}}.',
+    reschedule: 'Verzetten…',
+    moveTo: 'Nieuwe datum en tijd',
+    move: 'Verplaatsen',
   },
   history: {
     title: 'Geschiedenis',
