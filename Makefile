@@ -20,7 +20,7 @@ ui: deps node_modules/.fanout-installed
 
 ## The desktop app (debug), with the UI embedded.
 app: ui
-	$(CARGO) build -p fanout-app
+	$(CARGO) build -p fanout-app -p fanout-cli
 
 ## Build and open Fanout in demo mode: demo accounts served by the sandbox inside the app.
 run: app

@@ -23,6 +23,7 @@ fn main() {
         "resolve_delivery",
         "set_paused",
         "open_link",
+        "open_data_folder",
         "show_quick_share",
         "show_main",
         "clipboard_text",

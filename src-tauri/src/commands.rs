@@ -316,6 +316,14 @@ pub fn open_link(url: String) -> Result<()> {
         .map_err(|e| AppError::new("app", format!("cannot open the browser: {e}")))
 }
 
+/// Opens the data folder in the file manager.
+#[tauri::command]
+#[specta::specta]
+pub fn open_data_folder(state: State<'_, AppState>) -> Result<()> {
+    tauri_plugin_opener::open_path(&state.cx.data_dir, None::<&str>)
+        .map_err(|e| AppError::new("app", format!("cannot open {}: {e}", state.cx.data_dir.display())))
+}
+
 /// Shows the quick-share window (from the tray, the shortcut or the main window).
 #[tauri::command]
 #[specta::specta]

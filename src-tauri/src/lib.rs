@@ -55,6 +55,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::resolve_delivery,
             commands::set_paused,
             commands::open_link,
+            commands::open_data_folder,
             commands::show_quick_share,
             commands::show_main,
             commands::clipboard_text,

@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const { app, driverPort, demoPort } = inject('e2e');
+const { app, driverPort, demoPort, dataDir } = inject('e2e');
+const cli = resolve(import.meta.dirname, '../../target/debug/fanout');
 const shots = resolve(import.meta.dirname, '../../docs/screenshots');
 let browser: WebdriverIO.Browser;
 
@@ -191,6 +192,15 @@ describe('Fanout, the built app', () => {
       internals.invoke('list_accounts').then((r) => done(JSON.stringify(r)), (e) => done(`refused: ${String(e)}`));
     });
     expect(own).toContain('Demo Mastodon');
+  });
+
+  it('delivers and shows a post the CLI queued in the same data folder', async () => {
+    execFileSync(cli, ['--data-dir', dataDir, '--secret-store', 'file', 'post', 'Queued from the command line', '--to', 'Demo Discord'], {
+      stdio: 'pipe',
+    });
+    await view('outbox');
+    await browser.$('p=Queued from the command line').waitForDisplayed({ timeout: 15_000 });
+    await waitForState('Demo Discord', 'Sent');
   });
 
   it('shows the calendar, history, accounts and settings', async () => {

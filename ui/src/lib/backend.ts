@@ -70,6 +70,7 @@ export interface Backend {
   resolveDelivery(id: string, sent: boolean): Promise<void>;
   setPaused(paused: boolean): Promise<boolean>;
   openLink(url: string): Promise<void>;
+  openDataFolder(): Promise<void>;
   showQuickShare(): Promise<void>;
   showMain(view: string | null): Promise<void>;
   clipboardText(): Promise<string | null>;
@@ -121,6 +122,9 @@ export const tauriBackend: Backend = {
   setPaused: (paused) => commands.setPaused(paused),
   openLink: async (url) => {
     unwrap(await commands.openLink(url));
+  },
+  openDataFolder: async () => {
+    unwrap(await commands.openDataFolder());
   },
   showQuickShare: async () => {
     unwrap(await commands.showQuickShare());

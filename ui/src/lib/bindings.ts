@@ -200,6 +200,17 @@ async openLink(url: string) : Promise<Result<null, AppError>> {
 }
 },
 /**
+ * Opens the data folder in the file manager.
+ */
+async openDataFolder() : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_data_folder") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Shows the quick-share window (from the tray, the shortcut or the main window).
  */
 async showQuickShare() : Promise<Result<null, AppError>> {

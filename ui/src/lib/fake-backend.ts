@@ -261,6 +261,9 @@ export class FakeBackend implements Backend {
   async openLink(url: string) {
     this.record('openLink', url);
   }
+  async openDataFolder() {
+    this.record('openDataFolder');
+  }
   async showQuickShare() {
     this.record('showQuickShare');
   }

@@ -161,6 +161,7 @@ export default {
     title: 'Settings',
     general: 'General',
     dataFolder: 'Data folder',
+    openFolder: 'Open',
     secrets: 'Sign-ins are kept in',
     startAtLogin: 'Start Fanout when I log in',
     shortcut: 'Quick-share shortcut',

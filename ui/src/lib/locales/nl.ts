@@ -163,6 +163,7 @@ const nl: typeof en = {
     title: 'Instellingen',
     general: 'Algemeen',
     dataFolder: 'Gegevensmap',
+    openFolder: 'Openen',
     secrets: 'Aanmeldingen worden bewaard in',
     startAtLogin: 'Fanout starten als ik inlog',
     shortcut: 'Sneltoets voor snel delen',
