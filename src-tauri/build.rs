@@ -12,6 +12,7 @@ fn main() {
         "pick_media",
         "attach_bytes",
         "detach_media",
+        "take_received_media",
         "review_draft",
         "share",
         "list_outbox",

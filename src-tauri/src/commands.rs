@@ -16,8 +16,8 @@ use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, Result};
 use crate::models::{
-    AccountView, AppInfo, DeliveryView, DraftInput, HistoryQuery, LinkRequest, MediaView, PlanView, PlannedFileView,
-    Settings, ShareResult, TargetPlanView,
+    AccountView, AppInfo, DeliveryView, DraftInput, HistoryQuery, LinkRequest, MediaReceived, MediaView, PlanView,
+    PlannedFileView, Settings, ShareResult, TargetPlanView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -161,6 +161,13 @@ pub async fn attach_bytes(state: State<'_, AppState>, name: String, data: Vec<u8
 #[specta::specta]
 pub fn detach_media(state: State<'_, AppState>, id: String) {
     state.attachments.remove(&id);
+}
+
+/// The files dropped on or handed to the calling window since it last asked.
+#[tauri::command]
+#[specta::specta]
+pub fn take_received_media(window: tauri::WebviewWindow, state: State<'_, AppState>) -> MediaReceived {
+    lock(&state.received).remove(window.label()).unwrap_or_default()
 }
 
 /// The composer's live check: per target, the text count, the problems and the files it will get.

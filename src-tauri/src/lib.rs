@@ -44,6 +44,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::pick_media,
             commands::attach_bytes,
             commands::detach_media,
+            commands::take_received_media,
             commands::review_draft,
             commands::share,
             commands::list_outbox,
@@ -62,7 +63,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         ])
         .events(tauri_specta::collect_events![
             models::OutboxChanged,
-            models::MediaReceived,
+            models::MediaWaiting,
             models::DeliveryPaused,
             models::Navigate,
             models::QuickShareText

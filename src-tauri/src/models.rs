@@ -278,8 +278,14 @@ pub struct OutboxChanged {
     pub deliveries: Vec<DeliveryView>,
 }
 
-/// Files were dropped on a window or handed over by a second launch: the composer attaches them.
+/// Files were dropped on this window or handed over by a second launch: the window takes them
+/// with `take_received_media` (also when it opens, so none is lost to a window still loading).
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaWaiting {}
+
+/// Files received for a window: attached, and the problems of those that could not be.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MediaReceived {
     pub media: Vec<MediaView>,

@@ -26,6 +26,8 @@ pub struct AppState {
     /// The in-process sandbox serving the demo accounts.
     pub demo: tokio::sync::Mutex<Option<fanout_sandbox::Sandbox>>,
     pub demo_url: Mutex<Option<String>>,
+    /// Files handed to a window (by label) and not yet taken by it.
+    pub received: Mutex<std::collections::HashMap<String, crate::models::MediaReceived>>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             delivery: DeliveryRun::default(),
             demo: tokio::sync::Mutex::new(None),
             demo_url: Mutex::new(None),
+            received: Mutex::new(std::collections::HashMap::new()),
         }
     }
 

@@ -5,7 +5,7 @@ use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 use tauri_specta::Event;
 
 use crate::error::Result;
-use crate::models::{MediaReceived, Navigate, QuickShareText};
+use crate::models::{MediaWaiting, Navigate, QuickShareText};
 
 pub const MAIN: &str = "main";
 pub const QUICK_SHARE: &str = "quick-share";
@@ -27,7 +27,7 @@ pub fn show_quick_share(app: &AppHandle, text: Option<String>) -> Result<()> {
     let window = match app.get_webview_window(QUICK_SHARE) {
         Some(window) => window,
         None => WebviewWindowBuilder::new(app, QUICK_SHARE, WebviewUrl::App("index.html?window=quick".into()))
-            .title("Fanout — Quick share")
+            .title("Fanout: Quick share")
             .inner_size(460.0, 560.0)
             .min_inner_size(380.0, 420.0)
             .resizable(true)
@@ -47,14 +47,17 @@ pub fn show_quick_share(app: &AppHandle, text: Option<String>) -> Result<()> {
 /// them to the window's composer.
 pub fn receive_files(app: &AppHandle, window: &str, paths: &[std::path::PathBuf]) {
     let state = app.state::<crate::state::AppState>();
-    let mut received = MediaReceived { media: Vec::new(), problems: Vec::new() };
-    for path in paths {
-        match state.attachments.add_path(path) {
-            Ok(a) => received.media.push(crate::models::MediaView::from(&a)),
-            Err(e) => received.problems.push(e.to_string()),
+    {
+        let mut waiting = crate::state::lock(&state.received);
+        let received = waiting.entry(window.to_owned()).or_default();
+        for path in paths {
+            match state.attachments.add_path(path) {
+                Ok(a) => received.media.push(crate::models::MediaView::from(&a)),
+                Err(e) => received.problems.push(e.to_string()),
+            }
         }
     }
-    if let Err(e) = received.emit_to(app, window) {
-        log::warn!("cannot hand files to the {window} window: {e}");
+    if let Err(e) = (MediaWaiting {}).emit_to(app, window) {
+        log::warn!("cannot tell the {window} window about its files: {e}");
     }
 }

@@ -5,7 +5,7 @@
 // Screenshots of each main view go to docs/screenshots/.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { remote } from 'webdriverio';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -19,10 +19,17 @@ function log(step: string) {
 }
 
 /** The app's window as the X server shows it (WebKit's own screenshot is slow under Xvfb). */
-async function screenshot(name: string) {
+async function screenshot(name: string, title = '^Fanout$') {
   mkdirSync(shots, { recursive: true });
   await browser.pause(400); // let WebKit paint the last change
-  const id = execFileSync('xdotool', ['search', '--name', '^Fanout$'], { encoding: 'utf8' }).trim().split('\n')[0];
+  let id: string;
+  try {
+    id = execFileSync('xdotool', ['search', '--name', title], { encoding: 'utf8' }).trim().split('\n')[0];
+  } catch (e) {
+    const all = execFileSync('xdotool', ['search', '--name', '.'], { encoding: 'utf8' }).trim().split('\n');
+    const names = all.map((w) => { try { return execFileSync('xdotool', ['getwindowname', w], { encoding: 'utf8' }).trim(); } catch { return '?'; } });
+    throw new Error(`no window named ${title}; windows: ${JSON.stringify(names)}`);
+  }
   execFileSync('/usr/bin/import', ['-window', id, join(shots, `${name}.png`)]);
   log(`screenshot ${name}`);
 }
@@ -201,6 +208,30 @@ describe('Fanout, the built app', () => {
     await view('outbox');
     await browser.$('p=Queued from the command line').waitForDisplayed({ timeout: 15_000 });
     await waitForState('Demo Discord', 'Sent');
+  });
+
+  it('hands the files of a second launch to the running app’s quick share', async () => {
+    const main = await browser.getWindowHandle();
+    const photo = resolve(import.meta.dirname, '../../cli/assets/demo-photo.png');
+    const second = spawn(app, [photo], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((done) => second.on('exit', done));
+    let quick: string | undefined;
+    await browser.waitUntil(
+      async () => {
+        quick = (await browser.getWindowHandles()).find((h) => h !== main);
+        return quick !== undefined;
+      },
+      { timeout: 20_000, timeoutMsg: 'no quick-share window appeared' },
+    );
+    expect(await exited, 'the second launch hands over and exits').toBe(0);
+    await browser.switchToWindow(quick!);
+    try {
+      await browser.$('h1=Quick share').waitForDisplayed({ timeout: 15_000 });
+      await browser.$('img[alt="demo-photo.png"]').waitForDisplayed({ timeout: 15_000 });
+      await screenshot('quick-share', 'Quick share$');
+    } finally {
+      await browser.switchToWindow(main);
+    }
   });
 
   it('shows the calendar, history, accounts and settings', async () => {

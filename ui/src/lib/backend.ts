@@ -134,7 +134,17 @@ export const tauriBackend: Backend = {
   },
   clipboardText: () => commands.clipboardText(),
   onOutboxChanged: (handler) => events.outboxChanged.listen((e) => handler(e.payload.deliveries)),
-  onMediaReceived: (handler) => events.mediaReceived.listen((e) => handler(e.payload)),
+  // Files wait in Rust until this window takes them: once now (they may have come while the
+  // window loaded) and at every notice after.
+  onMediaReceived: async (handler) => {
+    const take = async () => {
+      const received = await commands.takeReceivedMedia();
+      if (received.media.length > 0 || received.problems.length > 0) handler(received);
+    };
+    const unlisten = await events.mediaWaiting.listen(() => void take());
+    await take();
+    return unlisten;
+  },
   onDeliveryPaused: (handler) => events.deliveryPaused.listen((e) => handler(e.payload.paused)),
   onNavigate: (handler) => events.navigate.listen((e) => handler(e.payload.view)),
   onQuickShareText: (handler) => events.quickShareText.listen((e) => handler(e.payload.text)),

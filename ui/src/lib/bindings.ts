@@ -96,6 +96,12 @@ async detachMedia(id: string) : Promise<void> {
     await TAURI_INVOKE("detach_media", { id });
 },
 /**
+ * The files dropped on or handed to the calling window since it last asked.
+ */
+async takeReceivedMedia() : Promise<MediaReceived> {
+    return await TAURI_INVOKE("take_received_media");
+},
+/**
  * The composer's live check: per target, the text count, the problems and the files it will get.
  */
 async reviewDraft(draftInput: DraftInput) : Promise<Result<PlanView, AppError>> {
@@ -245,13 +251,13 @@ async clipboardText() : Promise<string | null> {
 
 export const events = __makeEvents__<{
 deliveryPaused: DeliveryPaused,
-mediaReceived: MediaReceived,
+mediaWaiting: MediaWaiting,
 navigate: Navigate,
 outboxChanged: OutboxChanged,
 quickShareText: QuickShareText
 }>({
 deliveryPaused: "delivery-paused",
-mediaReceived: "media-received",
+mediaWaiting: "media-waiting",
 navigate: "navigate",
 outboxChanged: "outbox-changed",
 quickShareText: "quick-share-text"
@@ -342,7 +348,7 @@ export type HistoryQuery = { search: string | null; accountId: string | null; li
  */
 export type LinkRequest = { network: "mastodon"; server: string; token: string; name: string | null } | { network: "discord"; webhookUrl: string; name: string | null }
 /**
- * Files were dropped on a window or handed over by a second launch: the composer attaches them.
+ * Files received for a window: attached, and the problems of those that could not be.
  */
 export type MediaReceived = { media: MediaView[]; 
 /**
@@ -357,6 +363,11 @@ export type MediaView = { id: string; name: string; mime: string; bytes: number;
  * `fanout-media:` URL of a small preview (images only).
  */
 thumbnail: string | null }
+/**
+ * Files were dropped on this window or handed over by a second launch: the window takes them
+ * with `take_received_media` (also when it opens, so none is lost to a window still loading).
+ */
+export type MediaWaiting = Record<string, never>
 /**
  * Which view a window should show (the tray's "latest failures" opens the outbox).
  */
