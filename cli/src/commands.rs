@@ -8,7 +8,7 @@ use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::clock::Timestamp;
 use fanout_core::error::{Error, Result};
 use fanout_core::model::{Account, DeliveryId, DeliveryState};
-use fanout_core::outbox::Resolution;
+use fanout_core::outbox::{Resolution, Step};
 use fanout_core::post::{self, Draft};
 use fanout_core::secrets::Secret;
 use fanout_core::store::deliveries::Filter;
@@ -272,7 +272,9 @@ pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[Deliver
                         if let Some(name) = names.get(&e.delivery_id)
                             && !json
                         {
-                            println!("  {:<40} {:<16} {}", name, e.state.as_str(), e.detail.unwrap_or_default());
+                            let detail = e.detail.unwrap_or_default();
+                            let detail = Step::parse(&detail).map_or(detail, Step::describe);
+                            println!("  {:<40} {:<16} {}", name, e.state.as_str(), detail);
                         }
                     }
                 }

@@ -64,6 +64,44 @@ pub struct Outbox {
     policy: RetryPolicy,
 }
 
+/// A step of a running delivery, kept in its event log as a machine-readable detail
+/// (`step:upload:1:3`, `step:publish`) that each front end words in its own language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Uploading file `n` of `total`.
+    Upload {
+        n: usize,
+        total: usize,
+    },
+    Publish,
+}
+
+impl Step {
+    pub fn to_detail(self) -> String {
+        match self {
+            Self::Upload { n, total } => format!("step:upload:{n}:{total}"),
+            Self::Publish => "step:publish".into(),
+        }
+    }
+
+    pub fn parse(detail: &str) -> Option<Step> {
+        let mut parts = detail.strip_prefix("step:")?.split(':');
+        match parts.next()? {
+            "upload" => Some(Step::Upload { n: parts.next()?.parse().ok()?, total: parts.next()?.parse().ok()? }),
+            "publish" => Some(Step::Publish),
+            _ => None,
+        }
+    }
+
+    /// English, for the CLI.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Upload { n, total } => format!("uploading file {n} of {total}"),
+            Self::Publish => "publishing".into(),
+        }
+    }
+}
+
 /// The user's answer for an unconfirmed delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
@@ -346,6 +384,11 @@ impl Outbox {
             }
             Ok(moved)
         })
+    }
+
+    /// Records how far a running delivery got (`Step`), for progress in the app and the CLI.
+    pub fn progress(&self, id: DeliveryId, now: Timestamp, step: Step) -> Result<()> {
+        self.store.write(|tx| events::record(tx, id, now, DeliveryState::Running, Some(&step.to_detail())))
     }
 
     /// Every failed or needs-attention delivery queued again with a fresh budget; how many.

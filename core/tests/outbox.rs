@@ -399,3 +399,23 @@ fn a_scheduled_post_moves_until_it_starts_and_never_into_the_past() {
     let started = f.outbox.reschedule(p.id, Timestamp(moved_to.0 + 1000), moved_to).expect_err("started");
     assert!(started.to_string().contains("no longer waiting"), "{started}");
 }
+
+#[test]
+fn a_running_delivery_reports_its_steps_in_the_event_log() {
+    use fanout_core::outbox::Step;
+    let f = fixture();
+    let a = add_account(&f.store, "a", true);
+    let ids = f.outbox.enqueue(&post("with two photos", None), &[a], T0).expect("enqueue");
+    f.outbox.progress(ids[0], T0, Step::Upload { n: 1, total: 2 }).expect("progress");
+    f.outbox.progress(ids[0], T0, Step::Publish).expect("progress");
+    let details: Vec<Option<Step>> = f
+        .store
+        .read(|tx| fanout_core::store::events::since(tx, 0))
+        .expect("events")
+        .into_iter()
+        .map(|e| e.detail.as_deref().and_then(Step::parse))
+        .collect();
+    assert_eq!(details, vec![None, Some(Step::Upload { n: 1, total: 2 }), Some(Step::Publish)]);
+    assert_eq!(Step::Upload { n: 1, total: 2 }.describe(), "uploading file 1 of 2");
+    assert_eq!(Step::parse("scheduled for 2030-01-01"), None, "other details are not steps");
+}

@@ -239,6 +239,10 @@ pub struct DeliveryView {
     pub error_kind: Option<String>,
     pub error: Option<String>,
     pub remote_url: Option<String>,
+    /// While running: the step it is at — `upload` (with `progressN` of `progressTotal`) or `publish`.
+    pub progress: Option<String>,
+    pub progress_n: Option<u32>,
+    pub progress_total: Option<u32>,
     pub post_text: String,
     pub media_count: u32,
     pub scheduled_at: Option<f64>,
@@ -262,12 +266,35 @@ impl From<&OutboxRow> for DeliveryView {
             error_kind: d.last_error.as_ref().map(|e| e.kind.as_str().to_owned()),
             error: d.last_error.as_ref().map(|e| e.message.clone()),
             remote_url: d.remote_url.clone(),
+            progress: None,
+            progress_n: None,
+            progress_total: None,
             post_text: r.post_text.clone(),
             media_count: r.media_count,
             scheduled_at: r.scheduled_at.map(|t| t.0 as f64),
             created_at: d.created_at.0 as f64,
             updated_at: d.updated_at.0 as f64,
         }
+    }
+}
+
+impl DeliveryView {
+    /// With the step a running delivery reached, from its event log.
+    pub fn with_step(mut self, step: Option<fanout_core::outbox::Step>) -> Self {
+        use fanout_core::outbox::Step;
+        if self.state != "running" {
+            return self;
+        }
+        match step {
+            Some(Step::Upload { n, total }) => {
+                self.progress = Some("upload".into());
+                self.progress_n = u32::try_from(n).ok();
+                self.progress_total = u32::try_from(total).ok();
+            }
+            Some(Step::Publish) => self.progress = Some("publish".into()),
+            None => {}
+        }
+        self
     }
 }
 

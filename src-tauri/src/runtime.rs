@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use fanout_core::model::{DeliveryId, DeliveryState};
+use fanout_core::outbox::Step;
 use fanout_core::store::deliveries::Filter;
 use fanout_core::store::events;
 use tauri::{AppHandle, Manager};
@@ -55,7 +56,15 @@ pub fn watch_outbox(app: AppHandle) {
             };
             let outbox = state.cx.outbox(&state.tuning);
             let Ok(rows) = outbox.list(&Filter { ids, ..Filter::default() }) else { continue };
-            let views: Vec<DeliveryView> = rows.iter().map(DeliveryView::from).collect();
+            // The newest step each delivery reported in this batch.
+            let mut steps: HashMap<DeliveryId, Step> = HashMap::new();
+            for e in &new {
+                if let Some(step) = e.detail.as_deref().and_then(Step::parse) {
+                    steps.insert(e.delivery_id, step);
+                }
+            }
+            let views: Vec<DeliveryView> =
+                rows.iter().map(|r| DeliveryView::from(r).with_step(steps.get(&r.delivery.id).copied())).collect();
             notify(&app, &state, &views, &mut announced);
             let _ = OutboxChanged { deliveries: views }.emit(&app);
         }

@@ -129,6 +129,7 @@ impl Mastodon {
                 if job.stopping() {
                     return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
                 }
+                job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
                 let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
                     Failure::rejected(format!(
                         "media file {} ({}) cannot be read from the data folder: {e}",

@@ -133,12 +133,20 @@ impl Job<'_> {
         Ok(())
     }
 
+    /// Tells the user how far the delivery got; best effort, never fails the delivery.
+    pub fn progress(&self, step: crate::outbox::Step) {
+        if let Err(e) = self.outbox.progress(self.delivery.id, self.clock.now(), step) {
+            tracing::warn!(delivery = %self.delivery.id, error = %e, "progress not recorded");
+        }
+    }
+
     /// Commits "publish request about to be sent"; call right before sending it.
     pub async fn publish_starting(&mut self) -> Result<(), StepError> {
         if self.cancel.is_cancelled() {
             return Err(StepError::Abort(Error::Conflict("the worker is stopping".into())));
         }
         self.outbox.publish_starting(self.delivery.id, self.owner, self.clock.now())?;
+        self.progress(crate::outbox::Step::Publish);
         self.moment(Moment::BeforePublish).await;
         Ok(())
     }

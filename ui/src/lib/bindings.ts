@@ -315,7 +315,11 @@ state: string; attempts: number; nextAttemptAt: number;
  * The last failure: its kind (`transient`, `rate_limited`, `unauthorized`, `rejected`,
  * `outcome_unknown`) and what the platform said.
  */
-errorKind: string | null; error: string | null; remoteUrl: string | null; postText: string; mediaCount: number; scheduledAt: number | null; createdAt: number; updatedAt: number }
+errorKind: string | null; error: string | null; remoteUrl: string | null; 
+/**
+ * While running: the step it is at — `upload` (with `progressN` of `progressTotal`) or `publish`.
+ */
+progress: string | null; progressN: number | null; progressTotal: number | null; postText: string; mediaCount: number; scheduledAt: number | null; createdAt: number; updatedAt: number }
 export type DraftInput = { text: string; 
 /**
  * The attachments, in order.

@@ -16,8 +16,11 @@ describe('Outbox', () => {
     const backend = setup();
     const row = await screen.findByTestId('delivery-Demo Mastodon');
     expect(within(row).getByTestId('state')).toHaveTextContent('Queued');
-    backend.emitOutbox([delivery({ state: 'running' })]);
-    await waitFor(() => expect(within(row).getByTestId('state')).toHaveTextContent('Sending…'));
+    backend.emitOutbox([delivery({ state: 'running', progress: 'upload', progressN: 1, progressTotal: 2 })]);
+    await waitFor(() => expect(within(row).getByTestId('state')).toHaveTextContent('Sending… uploading file 1 of 2'));
+    expect(within(row).getByRole('progressbar')).toHaveAttribute('value', '1');
+    backend.emitOutbox([delivery({ state: 'running', progress: 'publish' })]);
+    await waitFor(() => expect(within(row).getByTestId('state')).toHaveTextContent('Sending… publishing'));
     backend.emitOutbox([delivery({ state: 'sent', remoteUrl: 'http://127.0.0.1:9/@demo/1' })]);
     await waitFor(() => expect(within(row).getByTestId('state')).toHaveTextContent('Sent'));
     await userEvent.setup().click(within(row).getByTestId('permalink'));

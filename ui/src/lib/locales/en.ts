@@ -67,6 +67,8 @@ export default {
     title: 'Outbox',
     empty: 'Nothing in the outbox yet. Shares you send show here with each account’s progress.',
     retry: 'Retry',
+    uploading: 'Sending… uploading file {{n}} of {{total}}',
+    publishing: 'Sending… publishing',
     retryAll: 'Retry all failures',
     retriedAll_one: '{{count}} delivery queued again.',
     retriedAll_other: '{{count}} deliveries queued again.',

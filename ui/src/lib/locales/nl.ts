@@ -69,6 +69,8 @@ const nl: typeof en = {
     title: 'Postvak uit',
     empty: 'Postvak uit is nog leeg. Wat je deelt verschijnt hier, met de voortgang per account.',
     retry: 'Opnieuw proberen',
+    uploading: 'Bezig… bestand {{n}} van {{total}} uploaden',
+    publishing: 'Bezig… publiceren',
     retryAll: 'Alle mislukte opnieuw',
     retriedAll_one: '{{count}} bezorging staat weer in de wachtrij.',
     retriedAll_other: '{{count}} bezorgingen staan weer in de wachtrij.',
