@@ -44,7 +44,10 @@ test-rust: ui
 test-ui: ui
 	npx vitest run
 
-test-e2e: app
+# The binaries the e2e tests drive (the app, the CLI) are built as `cargo test` builds them — the
+# same features, so nothing is compiled a second time after test-rust.
+test-e2e: ui
+	$(CARGO) test --workspace --all-targets --no-run
 	bash scripts/e2e.sh
 
 ## Criterion benchmarks and the comparison scripts (the README's figures come from here).

@@ -146,8 +146,26 @@ fn register_shortcut(app: &AppHandle, accelerator: &str) -> Result<()> {
 /// When this process started, for the "interactive after" line bench/app.sh reads.
 pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// On Linux and the BSDs a window needs an X11 or Wayland display; say so instead of letting GTK
+/// panic deep inside the window system's start-up.
+fn check_display() -> std::result::Result<(), String> {
+    if cfg!(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd")) {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return Err("Fanout's window needs a graphical desktop, and neither DISPLAY nor WAYLAND_DISPLAY is \
+                        set. Start it from your desktop session, or use the `fanout` command line here."
+                .into());
+        }
+    }
+    Ok(())
+}
+
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
+    if let Err(message) = check_display() {
+        eprintln!("{message}");
+        std::process::exit(1);
+    }
     let builder = specta_builder();
     let app = tauri::Builder::default()
         // First, so a second launch hands over its files before anything else starts.
