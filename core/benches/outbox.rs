@@ -68,6 +68,7 @@ fn post() -> Post {
         created_at: NOW,
         scheduled_at: None,
         texts: vec![],
+        story: false,
     }
 }
 

@@ -178,6 +178,8 @@ pub struct Post {
     pub scheduled_at: Option<Timestamp>,
     /// Targets that get their own text instead of `text`.
     pub texts: Vec<(AccountId, String)>,
+    /// Images go out as full-screen 9:16 stories: padded, never cropped.
+    pub story: bool,
 }
 
 impl Post {

@@ -72,6 +72,8 @@ pub struct Draft {
     pub targets: Vec<String>,
     /// A target's own text in place of `text`: (account name or id, text).
     pub texts: Vec<(String, String)>,
+    /// Share the images as full-screen 9:16 stories (padded, never cropped).
+    pub story: bool,
     pub scheduled_at: Option<Timestamp>,
 }
 
@@ -276,7 +278,10 @@ pub fn review(
     }
     let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {
-        let rules = rules_for(registry, account, cached.as_ref());
+        let mut rules = rules_for(registry, account, cached.as_ref());
+        if draft.story {
+            rules.image = rules.image.as_ref().map(ImageSpec::as_story);
+        }
         let fits: Vec<FitOptions> = (0..media.len()).map(|i| fit_for(draft.detail(i).focus)).collect();
         let plan = plan::plan_target(&rules, draft.text_for(account), &media, variants, &fits);
         planned.push((account.clone(), plan));
@@ -372,6 +377,7 @@ pub fn enqueue(
         created_at: now,
         scheduled_at: draft.scheduled_at,
         texts,
+        story: draft.story,
     };
     let ids: Vec<_> = targets.iter().map(|a| a.id).collect();
     let deliveries = outbox.enqueue(&post, &ids, now)?;

@@ -206,6 +206,44 @@ async fn each_target_gets_its_own_text_and_the_photo_carries_its_alt_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_post_pads_every_photo_to_nine_by_sixteen_and_is_sent_that_way() {
+    let env = env("{}").await;
+    let m = env.mastodon("m", "token-m").await;
+    let draft = Draft {
+        text: "Story time".into(),
+        media: vec![env.photo()],
+        targets: vec![m.name.clone()],
+        story: true,
+        ..Draft::default()
+    };
+    let review =
+        post::review(&env.outbox(), &Registry::default(), &env.variants(), &draft, env.clock.now()).expect("review");
+    let Some(fanout_core::plan::PlannedFile::Image { variant, .. }) = review.plans[0].1.files.first() else {
+        panic!("the photo is planned as an image: {:?}", review.plans[0].1);
+    };
+    let off = (f64::from(variant.width) / f64::from(variant.height) - 9.0 / 16.0).abs();
+    assert!(off < 0.002, "{}×{} is 9:16 to the pixel", variant.width, variant.height);
+    let (_, deliveries) = post::enqueue(
+        &env.outbox(),
+        &Registry::default(),
+        &env.variants(),
+        &env.dir.path().join("media"),
+        &draft,
+        env.clock.now(),
+    )
+    .expect("enqueue");
+    let ids: Vec<DeliveryId> = deliveries.iter().map(|(id, _)| *id).collect();
+    env.deliver(&ids).await;
+    assert_eq!(env.delivery(ids[0]).state, DeliveryState::Sent);
+    let post_id = env.delivery(ids[0]).post_id;
+    let kept =
+        env.outbox().store().read(|tx| fanout_core::store::posts::get(tx, post_id)).expect("read").expect("post");
+    assert!(kept.story, "the worker knows it is a story after a restart");
+    let sent = env.requests("POST /api/v2/media");
+    assert_eq!(sent.len(), 1, "one upload");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_with_a_photo_reaches_mastodon_and_discord_once_each() {
     let env = env("{}").await;
     let m = env.mastodon("m", "token-m").await;

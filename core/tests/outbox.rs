@@ -57,7 +57,15 @@ fn add_account(store: &Store, name: &str, enabled: bool) -> AccountId {
 }
 
 fn post(text: &str, scheduled_at: Option<Timestamp>) -> Post {
-    Post { id: PostId::new(), text: text.into(), media: vec![], created_at: T0, scheduled_at, texts: vec![] }
+    Post {
+        id: PostId::new(),
+        text: text.into(),
+        media: vec![],
+        created_at: T0,
+        scheduled_at,
+        texts: vec![],
+        story: false,
+    }
 }
 
 fn state_of(f: &Fixture, id: fanout_core::model::DeliveryId) -> fanout_core::model::Delivery {

@@ -45,6 +45,7 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
         media_details,
         targets: input.targets.clone(),
         texts: input.texts.iter().map(|t| (t.account_id.clone(), t.text.clone())).collect(),
+        story: input.story,
         scheduled_at: input.scheduled_at.map(|ms| Timestamp(ms as i64)),
     })
 }

@@ -130,6 +130,8 @@ pub struct DraftInput {
     pub targets: Vec<String>,
     /// Targets with their own text instead of `text`.
     pub texts: Vec<TargetText>,
+    /// Images as full-screen 9:16 stories.
+    pub story: bool,
     /// When to send; none: now.
     pub scheduled_at: Option<f64>,
 }

@@ -275,6 +275,16 @@ impl ImageSpec {
         }
     }
 
+    /// This spec for a full-screen story: 9:16, padded rather than cropped, at most 1080 wide.
+    pub fn as_story(&self) -> ImageSpec {
+        ImageSpec {
+            story: true,
+            aspect: Some((9.0 / 16.0, 9.0 / 16.0)),
+            target_width: self.target_width.min(1080),
+            ..self.clone()
+        }
+    }
+
     /// The pipeline's view of a target's image rules.
     pub fn from_rules(rules: &crate::profiles::ImageRules) -> ImageSpec {
         use crate::profiles::ImageFormat;

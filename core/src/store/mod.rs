@@ -26,6 +26,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v1.sql")).comment("accounts, posts, media, deliveries"),
     M::up(include_str!("sql/v2.sql")).comment("delivery events, network cache"),
     M::up(include_str!("sql/v3.sql")).comment("alt text and focus per file, text per target"),
+    M::up(include_str!("sql/v4.sql")).comment("story posts"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -10,8 +10,8 @@ use crate::model::{MediaRef, Post, PostId};
 
 pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
     conn.execute(
-        "INSERT INTO posts (id, text, created_at, scheduled_at) VALUES (?1, ?2, ?3, ?4)",
-        params![post.id.to_string(), post.text, post.created_at.0, post.scheduled_at.map(|t| t.0)],
+        "INSERT INTO posts (id, text, created_at, scheduled_at, story) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![post.id.to_string(), post.text, post.created_at.0, post.scheduled_at.map(|t| t.0), post.story],
     )?;
     let mut stmt = conn.prepare(
         "INSERT INTO post_media (post_id, position, sha256, path, mime, bytes, file_name, alt_text, focus_x, focus_y)
@@ -61,11 +61,11 @@ pub fn reschedule(conn: &Connection, id: PostId, at: Timestamp, now: Timestamp) 
 
 pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
     let head = conn
-        .query_row("SELECT text, created_at, scheduled_at FROM posts WHERE id = ?1", [id.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
+        .query_row("SELECT text, created_at, scheduled_at, story FROM posts WHERE id = ?1", [id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, bool>(3)?))
         })
         .optional()?;
-    let Some((text, created_at, scheduled_at)) = head else {
+    let Some((text, created_at, scheduled_at, story)) = head else {
         return Ok(None);
     };
     let mut stmt = conn.prepare(
@@ -102,5 +102,6 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
         created_at: Timestamp(created_at),
         scheduled_at: scheduled_at.map(Timestamp),
         texts,
+        story,
     }))
 }

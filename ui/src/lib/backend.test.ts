@@ -22,6 +22,7 @@ describe('tauriBackend over IPC', () => {
       media: [{ id: 'm1', altText: 'a hill', focusX: 0.2, focusY: 0.8 }],
       targets: ['a1'],
       texts: [{ accountId: 'a1', text: 'own' }],
+      story: false,
       scheduledAt: null,
     };
     expect(await tauriBackend.share(draft)).toEqual({ postId: 'p1', deliveries: ['d1'] });

@@ -334,6 +334,10 @@ targets: string[];
  */
 texts: TargetText[]; 
 /**
+ * Images as full-screen 9:16 stories.
+ */
+story: boolean; 
+/**
  * When to send; none: now.
  */
 scheduledAt: number | null }

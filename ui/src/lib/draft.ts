@@ -5,6 +5,8 @@ export type StoredDraft = {
   targets: string[];
   /** Account id → that target's own text. */
   texts: Record<string, string>;
+  /** Images as full-screen 9:16 stories. */
+  story: boolean;
   when: 'now' | 'later';
   at: string;
 };
@@ -23,6 +25,7 @@ export function loadDraft(): StoredDraft {
           d.texts && typeof d.texts === 'object'
             ? Object.fromEntries(Object.entries(d.texts).filter(([, v]) => typeof v === 'string'))
             : {},
+        story: d.story === true,
         when: d.when === 'later' ? 'later' : 'now',
         at: typeof d.at === 'string' ? d.at : '',
       };
@@ -30,7 +33,7 @@ export function loadDraft(): StoredDraft {
   } catch {
     // A damaged draft is dropped, never fatal.
   }
-  return { text: '', targets: [], texts: {}, when: 'now', at: '' };
+  return { text: '', targets: [], texts: {}, story: false, when: 'now', at: '' };
 }
 
 export function saveDraft(draft: StoredDraft): void {

@@ -196,7 +196,7 @@ export class FakeBackend implements Backend {
         problems: over
           ? [{ message: `text is ${length}/${this.textLimit} characters for ${a.name}`, fix: `shorten it by ${length - this.textLimit}` }]
           : [],
-        files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
+        files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: draft.story ? 1920 : 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
       };
     });
     return { problems, targets, ready: problems.length === 0 && targets.every((t) => t.problems.length === 0) };

@@ -137,4 +137,18 @@ describe('Compose', () => {
     const [draft] = backend.called('share')[0] as [{ media: Array<Record<string, unknown>> }];
     expect(draft.media[0]).toMatchObject({ altText: 'Waves on a sandy beach', focusX: 0.4, focusY: 0.45 });
   });
+
+  it('sends photos as 9:16 stories when Story is on, and shows the 9:16 result', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Story');
+    await user.click(screen.getByTestId('attach'));
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByLabelText('Story (9:16)'));
+    await waitFor(() => expect(screen.getByText(/1080×1920/)).toBeInTheDocument());
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    expect(backend.called('share')[0][0]).toMatchObject({ story: true });
+  });
 });

@@ -55,6 +55,7 @@ export default {
     pickTarget: 'Choose at least one account to share to.',
     empty: 'Write something or add a photo.',
     story: 'Story (9:16)',
+    storyHint: 'Send photos as full-screen 9:16 images, padded so nothing is cut off',
     focus: 'Focus point of {{name}}: click or drag on the image, or use the arrow keys',
     focusAt: '{{x}}% from the left, {{y}}% from the top',
     alt: 'Alt text for {{name}}',

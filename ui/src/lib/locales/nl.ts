@@ -57,6 +57,7 @@ const nl: typeof en = {
     pickTarget: 'Kies minstens één account om mee te delen.',
     empty: 'Schrijf iets of voeg een foto toe.',
     story: 'Verhaal (9:16)',
+    storyHint: 'Foto’s als schermvullende 9:16-afbeeldingen versturen, aangevuld zodat er niets wegvalt',
     focus: 'Focuspunt van {{name}}: klik of sleep op de afbeelding, of gebruik de pijltjestoetsen',
     focusAt: '{{x}}% van links, {{y}}% van boven',
     alt: 'Alt-tekst voor {{name}}',
