@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The desktop app's cold start (process start → the window's UI makes its first call) and its
-# idle memory (the app plus its WebKit processes, after 20 s idle with demo accounts), over RUNS
+# idle memory (PSS of the app plus its WebKit processes, after 20 s idle in demo mode), over RUNS
 # launches under Xvfb. Usage: bench/app.sh [path/to/fanout-app] — default: the release build,
 # made with `cargo build --release -p fanout-app` after `npm run build`.
 set -euo pipefail
@@ -22,12 +22,14 @@ run_once() {
     sleep 0.05
   done
   sleep 20
-  # The app and every process it started (WebKit's web and network processes).
-  rss_kib=$(ps -o rss= --pid "$pid" --ppid "$pid" | awk '{s+=$1} END {print s}')
-  local children
-  children=$(pgrep -P "$pid" || true)
-  for c in $children; do
-    rss_kib=$((rss_kib + $(ps -o rss= --ppid "$c" | awk '{s+=$1} END {print s+0}')))
+  # The app and every process under it (WebKit's web and network processes), as proportional set
+  # size: shared libraries are counted once across them, not once per process.
+  local pids
+  pids="$pid $(pgrep -P "$pid" | tr '\n' ' ')"
+  for c in $(pgrep -P "$pid"); do pids="$pids $(pgrep -P "$c" | tr '\n' ' ')"; done
+  rss_kib=0
+  for p in $pids; do
+    rss_kib=$((rss_kib + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
   done
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -47,5 +49,5 @@ starts = [int(a) for a, _ in rows if a != "NA"]
 mem = [int(b) / 1024 for _, b in rows]
 print(f"runs: {len(rows)}")
 print(f"cold start to interactive: median {statistics.median(starts):.0f} ms (min {min(starts)}, max {max(starts)})")
-print(f"idle memory, app + WebKit processes: median {statistics.median(mem):.0f} MiB (min {min(mem):.0f}, max {max(mem):.0f})")
+print(f"idle memory (PSS), app + WebKit processes: median {statistics.median(mem):.0f} MiB (min {min(mem):.0f}, max {max(mem):.0f})")
 '
