@@ -25,6 +25,7 @@ fn main() {
         "set_paused",
         "open_link",
         "open_data_folder",
+        "open_account_page",
         "show_quick_share",
         "show_main",
         "clipboard_text",

@@ -334,6 +334,13 @@ impl Accounts {
     }
 
     /// The cached facts (limits) of an account's network, if any.
+    /// The web page where `reference`'s posts can be seen, where the network has one.
+    pub fn page_url(&self, reference: &str) -> Result<Option<String>> {
+        let account = self.find(reference)?;
+        let facts = self.cached_facts(&account)?;
+        Ok(self.registry.get(account.network).page_url(&account, facts.as_ref()))
+    }
+
     pub fn cached_facts(&self, account: &Account) -> Result<Option<serde_json::Value>> {
         let Some(scope) = self.registry.get(account.network).cache_scope(account) else {
             return Ok(None);

@@ -274,6 +274,12 @@ async fn a_post_with_a_photo_reaches_mastodon_and_discord_once_each() {
     assert!(!env.requests("GET /api/v1/media/{id}").is_empty(), "the 202 upload is polled until processed");
     let sent = env.delivery(ids[0]);
     assert!(sent.remote_url.as_deref().is_some_and(|u| u.starts_with("http://127.0.0.1")), "the permalink is kept");
+    // Where a person checks by eye: the account's page and the channel show the post.
+    for account in [&m, &d] {
+        let page = env.accounts().page_url(&account.name).expect("page").expect("each network has a page");
+        let html = reqwest::get(&page).await.expect("get").text().await.expect("text");
+        assert!(html.contains("Hello from the test"), "{page} shows the post: {html}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

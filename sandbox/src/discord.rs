@@ -60,7 +60,7 @@ impl DiscordState {
 }
 
 /// Ids Discord derives from the webhook; stable so repeated runs see the same channel.
-fn channel_and_guild(webhook_id: &str) -> (String, String) {
+pub(crate) fn channel_and_guild(webhook_id: &str) -> (String, String) {
     let hash = stable_hash(webhook_id);
     (
         (1_000_000_000_000_000_000 + hash % 100_000_000_000_000_000).to_string(),

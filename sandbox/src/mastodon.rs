@@ -76,7 +76,7 @@ pub(crate) struct MastodonState {
     statuses: Vec<Status>,
     media: Vec<Media>,
     /// account id → username, for every token seen.
-    accounts: HashMap<String, String>,
+    pub(crate) accounts: HashMap<String, String>,
     /// (account id, key) → (status id, when the key was stored).
     idempotency: HashMap<(String, String), (String, Instant)>,
     last_id: u64,

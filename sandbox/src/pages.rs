@@ -15,7 +15,9 @@ use crate::{Shared, lock};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
+        .route("/@{user}", get(mastodon_account))
         .route("/@{user}/{id}", get(mastodon_status))
+        .route("/channels/{guild}/{channel}", get(discord_channel))
         .route("/channels/{guild}/{channel}/{message}", get(discord_message))
 }
 
@@ -29,6 +31,30 @@ async fn mastodon_status(State(shared): State<Arc<Shared>>, Path((user, id)): Pa
         ),
         None => not_found(),
     }
+}
+
+async fn mastodon_account(State(shared): State<Arc<Shared>>, Path(user): Path<String>) -> Response {
+    let state = lock(&shared.mastodon);
+    let ids: Vec<String> = state.accounts.iter().filter(|(_, name)| **name == user).map(|(id, _)| id.clone()).collect();
+    let (statuses, _) = state.snapshot();
+    drop(state);
+    let texts: Vec<String> =
+        statuses.into_iter().rev().filter(|s| ids.contains(&s.account_id)).map(|s| s.text).collect();
+    page(&format!("@{user} on the sandbox's Mastodon"), &texts.join("\n\n———\n\n"), &format!("{} post(s)", texts.len()))
+}
+
+async fn discord_channel(
+    State(shared): State<Arc<Shared>>,
+    Path((_guild, channel)): Path<(String, String)>,
+) -> Response {
+    let texts: Vec<String> = lock(&shared.discord)
+        .snapshot()
+        .into_iter()
+        .rev()
+        .filter(|m| crate::discord::channel_and_guild(&m.webhook_id).0 == channel)
+        .map(|m| m.content)
+        .collect();
+    page("A channel in the sandbox's Discord", &texts.join("\n\n———\n\n"), &format!("{} message(s)", texts.len()))
 }
 
 async fn discord_message(

@@ -324,6 +324,16 @@ pub fn open_link(url: String) -> Result<()> {
         .map_err(|e| AppError::new("app", format!("cannot open the browser: {e}")))
 }
 
+/// Opens the web page of an account's posts, to check by eye whether an unconfirmed post is there.
+#[tauri::command]
+#[specta::specta]
+pub fn open_account_page(state: State<'_, AppState>, id: String) -> Result<()> {
+    let url = state.cx.accounts().page_url(&id)?.ok_or_else(|| {
+        AppError::new("invalid_input", "Fanout does not know this account's page; check the account in its own app")
+    })?;
+    open_link(url)
+}
+
 /// Opens the data folder in the file manager.
 #[tauri::command]
 #[specta::specta]

@@ -57,6 +57,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::set_paused,
             commands::open_link,
             commands::open_data_folder,
+            commands::open_account_page,
             commands::show_quick_share,
             commands::show_main,
             commands::clipboard_text,

@@ -180,6 +180,14 @@ impl Network for Discord {
         }
     }
 
+    /// The channel the webhook posts to, on the webhook's own host.
+    fn page_url(&self, account: &Account, facts: Option<&Value>) -> Option<String> {
+        let origin = url::Url::parse(&account.endpoint).ok()?.origin().ascii_serialization();
+        let guild = facts?.get("guild_id")?.as_str()?;
+        let channel = facts?.get("channel_id")?.as_str()?;
+        Some(format!("{origin}/channels/{guild}/{channel}"))
+    }
+
     /// The webhook's server and channel, for permalinks.
     fn cache_scope(&self, account: &Account) -> Option<String> {
         Some(format!("discord:webhook:{}", account.id))

@@ -337,6 +337,12 @@ impl Network for Mastodon {
         }
     }
 
+    /// `{server}/@{user}` from the remote identity `@user@domain`.
+    fn page_url(&self, account: &Account, _facts: Option<&Value>) -> Option<String> {
+        let user = account.remote_id.as_deref()?.trim_start_matches('@').split('@').next()?;
+        (!user.is_empty()).then(|| format!("{}/@{user}", account.endpoint.trim_end_matches('/')))
+    }
+
     fn cache_scope(&self, account: &Account) -> Option<String> {
         Some(format!("mastodon:instance:{}", account.endpoint))
     }

@@ -201,6 +201,12 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     /// The target kind whose media rules apply (see `crate::profiles`).
     fn target(&self) -> crate::profiles::Target;
 
+    /// The web page where the account's posts can be seen, for checking by eye whether a post
+    /// whose outcome was lost is there.
+    fn page_url(&self, _account: &Account, _facts: Option<&serde_json::Value>) -> Option<String> {
+        None
+    }
+
     /// How images are fitted for this network, with the account's cached facts applied.
     fn image_spec(&self, _cached: Option<&serde_json::Value>) -> Option<crate::media::ImageSpec> {
         crate::profiles::profile(self.target()).image.as_ref().map(crate::media::ImageSpec::from_rules)

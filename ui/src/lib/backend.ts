@@ -71,6 +71,7 @@ export interface Backend {
   setPaused(paused: boolean): Promise<boolean>;
   openLink(url: string): Promise<void>;
   openDataFolder(): Promise<void>;
+  openAccountPage(accountId: string): Promise<void>;
   showQuickShare(): Promise<void>;
   showMain(view: string | null): Promise<void>;
   clipboardText(): Promise<string | null>;
@@ -122,6 +123,9 @@ export const tauriBackend: Backend = {
   setPaused: (paused) => commands.setPaused(paused),
   openLink: async (url) => {
     unwrap(await commands.openLink(url));
+  },
+  openAccountPage: async (accountId) => {
+    unwrap(await commands.openAccountPage(accountId));
   },
   openDataFolder: async () => {
     unwrap(await commands.openDataFolder());

@@ -217,6 +217,17 @@ async openDataFolder() : Promise<Result<null, AppError>> {
 }
 },
 /**
+ * Opens the web page of an account's posts, to check by eye whether an unconfirmed post is there.
+ */
+async openAccountPage(id: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_account_page", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Shows the quick-share window (from the tray, the shortcut or the main window).
  */
 async showQuickShare() : Promise<Result<null, AppError>> {

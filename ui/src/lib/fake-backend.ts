@@ -264,6 +264,9 @@ export class FakeBackend implements Backend {
   async openLink(url: string) {
     this.record('openLink', url);
   }
+  async openAccountPage(accountId: string) {
+    this.record('openAccountPage', accountId);
+  }
   async openDataFolder() {
     this.record('openDataFolder');
   }

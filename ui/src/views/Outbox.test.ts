@@ -42,7 +42,9 @@ describe('Outbox', () => {
   it('asks the user about an unconfirmed delivery: mark sent or send again', async () => {
     const backend = setup([delivery({ state: 'unconfirmed', errorKind: 'outcome_unknown', error: 'the connection closed' })]);
     const user = userEvent.setup();
-    await user.click(await screen.findByRole('button', { name: 'It is there — mark sent' }));
+    await user.click(await screen.findByRole('button', { name: 'Check Demo Mastodon' }));
+    expect(backend.called('openAccountPage')).toEqual([['acc-demo-mastodon']]);
+    await user.click(screen.getByRole('button', { name: 'It is there — mark sent' }));
     expect(backend.called('resolveDelivery')).toEqual([['d1', true]]);
   });
 
