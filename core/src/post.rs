@@ -165,11 +165,63 @@ pub struct Checked {
     pub plans: Vec<(Account, TargetPlan)>,
 }
 
+/// A problem of the whole draft, not of one target. Each front end words it (the CLI in terms of
+/// its flags, the app in the user's language), so it is kept as data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DraftProblem {
+    NoTargets,
+    UnknownAccount(String),
+    Disabled(String),
+    NeedsReconnect {
+        account: String,
+        detail: Option<String>,
+    },
+    Empty,
+    /// A file that cannot be used; the message names it and why.
+    Media(String),
+    PastSchedule(Timestamp),
+}
+
+impl DraftProblem {
+    /// A stable code for front ends that word problems themselves.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoTargets => "no_targets",
+            Self::UnknownAccount(_) => "unknown_account",
+            Self::Disabled(_) => "disabled",
+            Self::NeedsReconnect { .. } => "needs_reconnect",
+            Self::Empty => "empty",
+            Self::Media(_) => "media",
+            Self::PastSchedule(_) => "past_schedule",
+        }
+    }
+
+    /// The command line's wording, with the commands that fix it.
+    pub fn cli_message(&self) -> String {
+        match self {
+            Self::NoTargets => "name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into(),
+            Self::UnknownAccount(r) => format!("no account named '{r}' (see `fanout accounts list`)"),
+            Self::Disabled(name) => {
+                format!("account '{name}' is disabled; enable it with `fanout accounts enable {name}`")
+            }
+            Self::NeedsReconnect { account, detail } => format!(
+                "account '{account}' needs reconnecting ({}); fix its credentials, then `fanout accounts verify {account}`",
+                detail.as_deref().unwrap_or("its credentials were refused")
+            ),
+            Self::Empty => "the post is empty: give it some text or at least one --media file".into(),
+            Self::Media(message) => message.clone(),
+            Self::PastSchedule(at) => {
+                format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
+            }
+        }
+    }
+}
+
 /// A draft looked over as the composer shows it: the problems that concern the whole post, and
 /// what each target would get with its own problems. Nothing in it is an error yet.
 #[derive(Debug, Clone)]
 pub struct Review {
-    pub problems: Vec<String>,
+    pub problems: Vec<DraftProblem>,
     pub media: Vec<MediaFile>,
     pub plans: Vec<(Account, TargetPlan)>,
 }
@@ -190,7 +242,7 @@ pub fn check(
     now: Timestamp,
 ) -> Result<Checked> {
     let review = review(outbox, registry, variants, draft, now)?;
-    let mut problems = review.problems;
+    let mut problems: Vec<String> = review.problems.iter().map(DraftProblem::cli_message).collect();
     for (_, plan) in &review.plans {
         problems.extend(plan.problems.iter().map(ToString::to_string));
     }
@@ -217,9 +269,9 @@ pub fn review(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<Review> {
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<DraftProblem> = Vec::new();
     if draft.targets.is_empty() {
-        problems.push("name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into());
+        problems.push(DraftProblem::NoTargets);
     }
     let mut targets: Vec<Account> = Vec::new();
     let mut facts = Vec::new();
@@ -237,7 +289,7 @@ pub fn review(
                     targets.push(account);
                 }
                 Err(Error::UnknownAccount(r)) => {
-                    problems.push(format!("no account named '{r}' (see `fanout accounts list`)"));
+                    problems.push(DraftProblem::UnknownAccount(r));
                 }
                 Err(e) => return Err(e),
             }
@@ -246,35 +298,29 @@ pub fn review(
     })?;
     for account in &targets {
         if !account.enabled {
-            problems.push(format!(
-                "account '{}' is disabled; enable it with `fanout accounts enable {}`",
-                account.name, account.name
-            ));
+            problems.push(DraftProblem::Disabled(account.name.clone()));
         }
         if account.health == Health::NeedsReconnect {
-            problems.push(format!(
-                "account '{}' needs reconnecting ({}); fix its credentials, then `fanout accounts verify {}`",
-                account.name,
-                account.health_detail.as_deref().unwrap_or("its credentials were refused"),
-                account.name
-            ));
+            problems.push(DraftProblem::NeedsReconnect {
+                account: account.name.clone(),
+                detail: account.health_detail.clone(),
+            });
         }
     }
     if draft.text.trim().is_empty() && draft.texts.iter().all(|(_, t)| t.trim().is_empty()) && draft.media.is_empty() {
-        problems.push("the post is empty: give it some text or at least one --media file".into());
+        problems.push(DraftProblem::Empty);
     }
     let mut media = Vec::new();
     for path in &draft.media {
         match inspect_media(path) {
             Ok(file) => media.push(file),
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => problems.push(DraftProblem::Media(e.to_string())),
         }
     }
     if let Some(at) = draft.scheduled_at
         && at.0 < now.0 - 60_000
     {
-        problems
-            .push(format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339()));
+        problems.push(DraftProblem::PastSchedule(at));
     }
     let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {

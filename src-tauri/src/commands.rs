@@ -16,8 +16,8 @@ use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, Result};
 use crate::models::{
-    AccountView, AppInfo, DeliveryView, DraftInput, HistoryQuery, LinkRequest, MediaReceived, MediaView, PlanView,
-    PlannedFileView, Settings, ShareResult, TargetPlanView,
+    AccountView, AppInfo, DeliveryView, DraftInput, DraftProblemView, HistoryQuery, LinkRequest, MediaReceived,
+    MediaView, PlanView, PlannedFileView, Settings, ShareResult, TargetPlanView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -203,7 +203,7 @@ pub async fn review_draft(app: AppHandle, draft_input: DraftInput) -> Result<Pla
         Ok(PlanView {
             ready: review.is_ready(),
             targets: review.plans.iter().map(|(account, plan)| TargetPlanView::new(account, plan, file_view)).collect(),
-            problems: review.problems,
+            problems: review.problems.iter().map(DraftProblemView::from).collect(),
         })
     })
     .await?

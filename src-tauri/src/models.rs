@@ -188,11 +188,36 @@ pub struct TargetPlanView {
     pub files: Vec<PlannedFileView>,
 }
 
+/// A problem of the whole post, for the UI to word: `code` is `no_targets`, `unknown_account`,
+/// `disabled`, `needs_reconnect`, `empty`, `media` (with `detail` naming the file and why) or
+/// `past_schedule`.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftProblemView {
+    pub code: String,
+    pub account: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl From<&fanout_core::post::DraftProblem> for DraftProblemView {
+    fn from(p: &fanout_core::post::DraftProblem) -> Self {
+        use fanout_core::post::DraftProblem as P;
+        let (account, detail) = match p {
+            P::UnknownAccount(a) | P::Disabled(a) => (Some(a.clone()), None),
+            P::NeedsReconnect { account, detail } => (Some(account.clone()), detail.clone()),
+            P::Media(message) => (None, Some(message.clone())),
+            P::PastSchedule(at) => (None, Some(at.to_rfc3339())),
+            P::NoTargets | P::Empty => (None, None),
+        };
+        Self { code: p.code().to_owned(), account, detail }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanView {
     /// Problems of the whole post (empty, no target, a time in the past…).
-    pub problems: Vec<String>,
+    pub problems: Vec<DraftProblemView>,
     pub targets: Vec<TargetPlanView>,
     /// Nothing blocks sending.
     pub ready: bool,

@@ -361,6 +361,12 @@ id: string; altText: string | null;
  * The point to keep in view when cropping, 0..1 from the left and from the top.
  */
 focusX: number | null; focusY: number | null }
+/**
+ * A problem of the whole post, for the UI to word: `code` is `no_targets`, `unknown_account`,
+ * `disabled`, `needs_reconnect`, `empty`, `media` (with `detail` naming the file and why) or
+ * `past_schedule`.
+ */
+export type DraftProblemView = { code: string; account: string | null; detail: string | null }
 export type HistoryQuery = { search: string | null; accountId: string | null; limit: number | null }
 /**
  * What the user links: each network's own form.
@@ -399,7 +405,7 @@ export type PlanView = {
 /**
  * Problems of the whole post (empty, no target, a time in the past…).
  */
-problems: string[]; targets: TargetPlanView[]; 
+problems: DraftProblemView[]; targets: TargetPlanView[]; 
 /**
  * Nothing blocks sending.
  */

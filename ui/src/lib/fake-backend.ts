@@ -182,8 +182,8 @@ export class FakeBackend implements Backend {
   async reviewDraft(draft: DraftInput): Promise<PlanView> {
     this.record('reviewDraft', draft);
     const textFor = (id: string) => draft.texts.find((t) => t.accountId === id)?.text ?? draft.text;
-    const problems: string[] = [];
-    if (!draft.text.trim() && draft.media.length === 0) problems.push('the post is empty');
+    const problems: PlanView['problems'] = [];
+    if (!draft.text.trim() && draft.media.length === 0) problems.push({ code: 'empty', account: null, detail: null });
     const targets = draft.targets.map((id) => {
       const a = this.accounts.find((x) => x.id === id) ?? account({ id });
       const length = [...textFor(id)].length;

@@ -4,6 +4,7 @@ import userEvent from '@testing-library/user-event';
 import Compose from './Compose.svelte';
 import { FakeBackend, account } from '../lib/fake-backend';
 import { renderView } from '../lib/test-render';
+import { setLocale } from '../lib/i18n.svelte';
 
 function setup(init: ConstructorParameters<typeof FakeBackend>[0] = {}) {
   const backend = new FakeBackend({
@@ -150,5 +151,16 @@ describe('Compose', () => {
     await user.click(screen.getByTestId('send'));
     await waitFor(() => expect(backend.called('share')).toHaveLength(1));
     expect(backend.called('share')[0][0]).toMatchObject({ story: true });
+  });
+
+  it('words a problem of the whole post in the user’s language', async () => {
+    setup();
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    expect(await screen.findByTestId('draft-problem')).toHaveTextContent('The post is empty: write something or add a photo.');
+    expect(screen.getByTestId('send')).toBeDisabled();
+    await setLocale('nl');
+    expect(await screen.findByText('Het bericht is leeg: schrijf iets of voeg een foto toe.')).toBeInTheDocument();
+    await setLocale('en');
   });
 });
