@@ -60,9 +60,15 @@ impl TargetRules {
     }
 }
 
-/// A reason the draft cannot go to a target as it is.
+/// A reason the draft cannot go to a target as it is: the command line's English `message` and
+/// `fix`, and a stable `code` with its `values` for front ends that word it themselves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
+    /// `text_too_long` (count, limit, unit, over), `text_required`, `text_only`, `too_few_media`
+    /// (min), `too_many_media` (max, count), `video_alone`, `too_many_bytes` (total_mb, limit_mb),
+    /// `no_videos` (file), `no_images` (file), `file` (file, reason — English).
+    pub code: &'static str,
+    pub values: Vec<(&'static str, String)>,
     pub message: String,
     pub fix: Option<String>,
 }
@@ -76,8 +82,18 @@ impl std::fmt::Display for Problem {
     }
 }
 
-fn problem(message: impl Into<String>, fix: Option<&str>) -> Problem {
-    Problem { message: message.into(), fix: fix.map(str::to_owned) }
+fn problem(
+    code: &'static str,
+    values: &[(&'static str, String)],
+    message: impl Into<String>,
+    fix: Option<&str>,
+) -> Problem {
+    Problem { code, values: values.to_vec(), message: message.into(), fix: fix.map(str::to_owned) }
+}
+
+/// The file's own name, for messages a person reads in the app.
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// One media file as it will be sent.
@@ -112,30 +128,36 @@ fn plan_file(
 ) -> (Vec<Problem>, Option<PlannedFile>) {
     let who = &rules.label;
     let name = file.path.display();
+    let short = file_name(&file.path);
+    let file_problem = |reason: String, message: String| {
+        problem("file", &[("file", short.clone()), ("reason", reason)], message, None)
+    };
     if file.mime.starts_with("video/") {
         let Some(video) = &rules.video else {
-            return (vec![problem(format!("{name}: {who} does not take videos"), None)], None);
+            let message = format!("{name}: {who} does not take videos");
+            return (vec![problem("no_videos", &[("file", short.clone())], message, None)], None);
         };
         return match media::video::probe_file(&file.path) {
             Ok(info) => (
                 media::check_video(&info, video)
                     .into_iter()
-                    .map(|p| problem(format!("{name}: {p} (for {who})"), None))
+                    .map(|p| file_problem(p.clone(), format!("{name}: {p} (for {who})")))
                     .collect(),
                 Some(PlannedFile::Video { source: file.path.clone(), bytes: info.bytes }),
             ),
-            Err(e) => (vec![problem(format!("{name}: {e}"), None)], None),
+            Err(e) => (vec![file_problem(e.to_string(), format!("{name}: {e}"))], None),
         };
     }
     let Some(spec) = &rules.image else {
-        return (vec![problem(format!("{name}: {who} does not take images"), None)], None);
+        let message = format!("{name}: {who} does not take images");
+        return (vec![problem("no_images", &[("file", short.clone())], message, None)], None);
     };
     let prepared = sha256_file(&file.path).map_err(|e| format!("cannot be read: {e}")).and_then(|(bytes, hash)| {
         variants.prepare(bytes, &hash, spec, options, &Limits::default()).map_err(|e| e.to_string())
     });
     match prepared {
         Ok(variant) => (Vec::new(), Some(PlannedFile::Image { source: file.path.clone(), variant })),
-        Err(reason) => (vec![problem(format!("{name}: {reason} (for {who})"), None)], None),
+        Err(reason) => (vec![file_problem(reason.clone(), format!("{name}: {reason} (for {who})"))], None),
     }
 }
 
@@ -152,32 +174,59 @@ pub fn plan_target(
     let limit = if media.is_empty() { rules.text_limit } else { rules.caption_limit.unwrap_or(rules.text_limit) };
     let length = text::count(text, rules.counting);
     if rules.text_limit > 0 && length > limit {
+        let values = [
+            ("count", length.to_string()),
+            ("limit", limit.to_string()),
+            ("unit", rules.counting.unit().to_owned()),
+            ("over", (length - limit).to_string()),
+        ];
         problems.push(problem(
+            "text_too_long",
+            &values,
             format!("text is {length}/{limit} {} for {who} ({})", rules.counting.unit(), rules.source),
             Some(&format!("shorten it by {}", length - limit)),
         ));
     }
     if rules.text_required && text.trim().is_empty() {
-        problems.push(problem(format!("{who} needs text"), Some("write something to go with the media")));
+        problems.push(problem(
+            "text_required",
+            &[],
+            format!("{who} needs text"),
+            Some("write something to go with the media"),
+        ));
     }
     if rules.max_media == 0 && !media.is_empty() {
-        problems.push(problem(format!("{who} takes text only, no media"), Some("leave the files out for this target")));
+        problems.push(problem(
+            "text_only",
+            &[],
+            format!("{who} takes text only, no media"),
+            Some("leave the files out for this target"),
+        ));
     } else if media.len() < rules.min_media {
         let what = if rules.min_media == 1 {
             "at least one image".to_owned()
         } else {
             format!("at least {} images", rules.min_media)
         };
-        problems.push(problem(format!("{who} needs {what}"), Some("add a photo")));
+        let values = [("min", rules.min_media.to_string())];
+        problems.push(problem("too_few_media", &values, format!("{who} needs {what}"), Some("add a photo")));
     } else if media.len() > rules.max_media {
+        let values = [("max", rules.max_media.to_string()), ("count", media.len().to_string())];
         problems.push(problem(
+            "too_many_media",
+            &values,
             format!("{who} takes at most {} media files; this post has {}", rules.max_media, media.len()),
             Some("remove some, or post them separately"),
         ));
     }
     let videos = media.iter().filter(|m| m.mime.starts_with("video/")).count();
     if rules.video_alone && videos > 0 && media.len() > 1 {
-        problems.push(problem(format!("{who} takes a video only on its own"), Some("post the video separately")));
+        problems.push(problem(
+            "video_alone",
+            &[],
+            format!("{who} takes a video only on its own"),
+            Some("post the video separately"),
+        ));
     }
     // Photos of a carousel are fitted in parallel, a bounded number at a time.
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -199,7 +248,13 @@ pub fn plan_target(
             })
             .sum();
         if total > limit {
+            let values = [
+                ("total_mb", format!("{:.1}", total as f64 / 1e6)),
+                ("limit_mb", format!("{:.1}", limit as f64 / 1e6)),
+            ];
             problems.push(problem(
+                "too_many_bytes",
+                &values,
                 format!(
                     "the files come to {:.1} MB, more than the {:.1} MB {who} takes in one post",
                     total as f64 / 1e6,

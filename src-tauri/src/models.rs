@@ -154,9 +154,13 @@ pub struct TargetText {
     pub text: String,
 }
 
+/// A target's problem: `code` and `values` for the UI to word (see `fanout_core::plan::Problem`),
+/// and the English `message` and `fix` where it has no words of its own.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ProblemView {
+    pub code: String,
+    pub values: std::collections::BTreeMap<String, String>,
     pub message: String,
     pub fix: Option<String>,
 }
@@ -233,7 +237,12 @@ impl TargetPlanView {
             problems: plan
                 .problems
                 .iter()
-                .map(|p| ProblemView { message: p.message.clone(), fix: p.fix.clone() })
+                .map(|p| ProblemView {
+                    code: p.code.to_owned(),
+                    values: p.values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+                    message: p.message.clone(),
+                    fix: p.fix.clone(),
+                })
                 .collect(),
             files: plan.files.iter().map(file_view).collect(),
         }

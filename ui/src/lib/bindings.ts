@@ -423,7 +423,11 @@ changes: string[];
  * `fanout-media:` URL of exactly what this target will get (images).
  */
 preview: string | null }
-export type ProblemView = { message: string; fix: string | null }
+/**
+ * A target's problem: `code` and `values` for the UI to word (see `fanout_core::plan::Problem`),
+ * and the English `message` and `fix` where it has no words of its own.
+ */
+export type ProblemView = { code: string; values: Partial<{ [key in string]: string }>; message: string; fix: string | null }
 /**
  * Text for the quick-share window (the tray's "Share clipboard").
  */

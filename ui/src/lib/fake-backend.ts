@@ -194,7 +194,14 @@ export class FakeBackend implements Backend {
         textLimit: this.textLimit,
         textUnit: 'characters',
         problems: over
-          ? [{ message: `text is ${length}/${this.textLimit} characters for ${a.name}`, fix: `shorten it by ${length - this.textLimit}` }]
+          ? [
+              {
+                code: 'text_too_long',
+                values: { count: String(length), limit: String(this.textLimit), unit: 'characters', over: String(length - this.textLimit) },
+                message: `text is ${length}/${this.textLimit} characters for ${a.name}`,
+                fix: `shorten it by ${length - this.textLimit}`,
+              },
+            ]
           : [],
         files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: draft.story ? 1920 : 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
       };

@@ -43,6 +43,12 @@ export function t(key: string, options?: Record<string, unknown>): string {
   return i18next.t(key, options) as string;
 }
 
+/** `key` if this language has it, else `fallback` (a message from core in English). */
+export function tOr(key: string, fallback: string, options?: Record<string, unknown>): string {
+  void current.version;
+  return i18next.exists(key) ? (i18next.t(key, options) as string) : fallback;
+}
+
 export function formatDateTime(ms: number, style: 'short' | 'medium' = 'short'): string {
   return new Intl.DateTimeFormat(current.locale, { dateStyle: style, timeStyle: 'short' }).format(new Date(ms));
 }
