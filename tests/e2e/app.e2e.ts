@@ -13,6 +13,18 @@ const { app, driverPort, demoPort, dataDir } = inject('e2e');
 const cli = resolve(import.meta.dirname, '../../target/debug/fanout');
 const shots = resolve(import.meta.dirname, '../../docs/screenshots');
 let browser: WebdriverIO.Browser;
+// Desktop notifications are D-Bus calls to org.freedesktop.Notifications on the session bus;
+// dbus-monitor sees each one, whether or not a notification daemon shows it.
+let notifications = '';
+const monitor = spawn('dbus-monitor', ['--session', "interface='org.freedesktop.Notifications',member='Notify'"]);
+monitor.stdout.on('data', (chunk: Buffer) => (notifications += chunk.toString()));
+
+async function notified(text: string) {
+  await browser.waitUntil(async () => notifications.includes(text), {
+    timeout: 15_000,
+    timeoutMsg: `no desktop notification with "${text}"; seen: ${notifications.slice(-2000)}`,
+  });
+}
 
 function log(step: string) {
   console.log(`${new Date().toISOString()} ${step}`);
@@ -116,6 +128,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  monitor.kill();
   await browser?.deleteSession();
 });
 
@@ -154,6 +167,7 @@ describe('Fanout, the built app', () => {
     expect(state.mastodon_media.length).toBe(1);
     expect(state.discord_messages.length).toBe(2);
     await screenshot('outbox');
+    await notified('Shared to 3 places');
   });
 
   it('shows a target needing attention with its fix, and a retry sends it', async () => {
@@ -170,6 +184,7 @@ describe('Fanout, the built app', () => {
     const row = await (await browser.$('[data-testid="post"]')).$('[data-testid="delivery-Demo Mastodon"]');
     expect(await (await row.$('[data-testid="fix"]')).getText()).toContain('The platform refused this post');
     await screenshot('outbox-needs-attention');
+    await notified('Not shared to Demo Mastodon');
     await (await row.$('[data-testid="retry"]')).click();
     await waitForState('Demo Mastodon', 'Sent');
   });
@@ -209,6 +224,15 @@ describe('Fanout, the built app', () => {
     await view('outbox');
     await browser.$('p=Queued from the command line').waitForDisplayed({ timeout: 15_000 });
     await waitForState('Demo Discord', 'Sent');
+  });
+
+  it('opens quick share with the global shortcut', async () => {
+    const main = await browser.getWindowHandle();
+    execFileSync('xdotool', ['key', 'ctrl+shift+space']);
+    await browser.waitUntil(async () => (await browser.getWindowHandles()).some((h) => h !== main), {
+      timeout: 15_000,
+      timeoutMsg: 'Ctrl+Shift+Space opened no quick-share window',
+    });
   });
 
   it('hands the files of a second launch to the running app’s quick share', async () => {
