@@ -111,18 +111,21 @@ impl Env {
     }
 
     fn post(&self, text: &str, media: Vec<PathBuf>, to: &[&Account]) -> Vec<DeliveryId> {
-        let draft = Draft {
+        self.enqueue(&Draft {
             text: text.into(),
             media,
             targets: to.iter().map(|a| a.name.clone()).collect(),
             ..Draft::default()
-        };
+        })
+    }
+
+    fn enqueue(&self, draft: &Draft) -> Vec<DeliveryId> {
         let (_, deliveries) = post::enqueue(
             &self.outbox(),
             &Registry::default(),
             &self.variants(),
             &self.dir.path().join("media"),
-            &draft,
+            draft,
             self.clock.now(),
         )
         .expect("enqueue");
@@ -178,16 +181,7 @@ async fn each_target_gets_its_own_text_and_the_photo_carries_its_alt_text() {
         texts: vec![(d.id.to_string(), "Short, for the team".into())],
         ..Draft::default()
     };
-    let (_, deliveries) = post::enqueue(
-        &env.outbox(),
-        &Registry::default(),
-        &env.variants(),
-        &env.dir.path().join("media"),
-        &draft,
-        env.clock.now(),
-    )
-    .expect("enqueue");
-    let ids: Vec<DeliveryId> = deliveries.iter().map(|(id, _)| *id).collect();
+    let ids = env.enqueue(&draft);
     env.deliver(&ids).await;
     let state = env.sandbox.state();
     assert_eq!(state.mastodon_statuses[0].text, "The long version, for Mastodon", "Mastodon gets the post's text");
@@ -223,16 +217,7 @@ async fn a_story_post_pads_every_photo_to_nine_by_sixteen_and_is_sent_that_way()
     };
     let off = (f64::from(variant.width) / f64::from(variant.height) - 9.0 / 16.0).abs();
     assert!(off < 0.002, "{}×{} is 9:16 to the pixel", variant.width, variant.height);
-    let (_, deliveries) = post::enqueue(
-        &env.outbox(),
-        &Registry::default(),
-        &env.variants(),
-        &env.dir.path().join("media"),
-        &draft,
-        env.clock.now(),
-    )
-    .expect("enqueue");
-    let ids: Vec<DeliveryId> = deliveries.iter().map(|(id, _)| *id).collect();
+    let ids = env.enqueue(&draft);
     env.deliver(&ids).await;
     assert_eq!(env.delivery(ids[0]).state, DeliveryState::Sent);
     let post_id = env.delivery(ids[0]).post_id;
