@@ -3,6 +3,7 @@ fn main() {
     let commands = &[
         "app_info",
         "save_settings",
+        "set_shell_strings",
         "list_accounts",
         "link_account",
         "set_account_enabled",

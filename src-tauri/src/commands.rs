@@ -80,6 +80,14 @@ pub fn save_settings(app: AppHandle, state: State<'_, AppState>, settings: Setti
     Ok(app_info(state))
 }
 
+/// The tray's and notifications' texts in the user's language, from the UI's i18n layer.
+#[tauri::command]
+#[specta::specta]
+pub fn set_shell_strings(app: AppHandle, state: State<'_, AppState>, strings: crate::strings::ShellStrings) {
+    *lock(&state.shell_strings) = strings;
+    crate::tray::refresh(&app);
+}
+
 #[tauri::command]
 #[specta::specta]
 pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>> {

@@ -35,6 +35,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             commands::app_info,
             commands::save_settings,
+            commands::set_shell_strings,
             commands::list_accounts,
             commands::link_account,
             commands::set_account_enabled,

@@ -16,7 +16,6 @@ use tauri_specta::Event;
 
 use crate::models::{DeliveryPaused, DeliveryView, OutboxChanged};
 use crate::state::AppState;
-use crate::strings::Strings;
 
 /// Starts (or restarts) this process's worker.
 pub fn start_worker(app: &AppHandle) {
@@ -75,7 +74,7 @@ pub fn watch_outbox(app: AppHandle) {
 /// delivery was sent.
 fn notify(app: &AppHandle, state: &AppState, changed: &[DeliveryView], announced: &mut HashSet<String>) {
     let settings = state.settings();
-    let strings = Strings::for_locale(&settings.locale);
+    let strings = state.shell_strings();
     if settings.notify_failures {
         for d in changed.iter().filter(|d| {
             matches!(d.state.as_str(), "needs_attention" | "failed" | "unconfirmed") && announced.insert(d.id.clone())

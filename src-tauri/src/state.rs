@@ -26,6 +26,8 @@ pub struct AppState {
     /// The in-process sandbox serving the demo accounts.
     pub demo: tokio::sync::Mutex<Option<fanout_sandbox::Sandbox>>,
     pub demo_url: Mutex<Option<String>>,
+    /// The tray's and notifications' texts, in the user's language (sent by the main window).
+    pub shell_strings: Mutex<crate::strings::ShellStrings>,
     /// Files handed to a window (by label) and not yet taken by it.
     pub received: Mutex<std::collections::HashMap<String, crate::models::MediaReceived>>,
 }
@@ -45,6 +47,7 @@ impl AppState {
             demo: tokio::sync::Mutex::new(None),
             demo_url: Mutex::new(None),
             received: Mutex::new(std::collections::HashMap::new()),
+            shell_strings: Mutex::new(crate::strings::ShellStrings::default()),
         }
     }
 
@@ -54,6 +57,10 @@ impl AppState {
 
     pub fn variants_dir(&self) -> PathBuf {
         self.cx.data_dir.join("variants")
+    }
+
+    pub fn shell_strings(&self) -> crate::strings::ShellStrings {
+        lock(&self.shell_strings).clone()
     }
 
     pub fn demo_url(&self) -> Option<String> {

@@ -1,87 +1,63 @@
-//! The few strings the Rust side shows by itself — the tray menu and desktop notifications — in
-//! each language the UI has (the UI's own strings live in `ui/src/lib/i18n/`). The language is the
-//! user's setting, else the OS's.
+//! The few strings the Rust side shows by itself — the tray menu and desktop notifications. They
+//! come from the UI's i18n layer (i18next, `ui/src/lib/locales/`): the main window sends them in
+//! the user's language when it loads and whenever the language changes. Until then, English.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strings {
-    En,
-    Nl,
+use serde::{Deserialize, Serialize};
+
+/// Texts with `{count}` or `{account}` where a value goes; `_one` and `_other` are the plural
+/// forms both of Fanout's languages use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ShellStrings {
+    pub quick_share: String,
+    pub share_clipboard: String,
+    pub open: String,
+    pub pause: String,
+    pub resume: String,
+    pub no_failures: String,
+    pub failures_one: String,
+    pub failures_other: String,
+    pub quit: String,
+    pub not_shared: String,
+    pub shared_one: String,
+    pub shared_other: String,
 }
 
-impl Strings {
-    /// `locale` is a setting (`system`, `en`, `nl-BE`…); `system` asks the OS.
-    pub fn for_locale(locale: &str) -> Strings {
-        let tag = if locale == "system" { std::env::var("LANG").unwrap_or_default() } else { locale.to_owned() };
-        if tag.to_ascii_lowercase().starts_with("nl") { Strings::Nl } else { Strings::En }
+impl Default for ShellStrings {
+    fn default() -> Self {
+        Self {
+            quick_share: "Quick share…".into(),
+            share_clipboard: "Share clipboard".into(),
+            open: "Open Fanout".into(),
+            pause: "Pause delivery".into(),
+            resume: "Resume delivery".into(),
+            no_failures: "No failures".into(),
+            failures_one: "{count} share needs attention…".into(),
+            failures_other: "{count} shares need attention…".into(),
+            quit: "Quit Fanout".into(),
+            not_shared: "Not shared to {account}".into(),
+            shared_one: "Shared to {count} place".into(),
+            shared_other: "Shared to {count} places".into(),
+        }
     }
+}
 
-    pub fn quick_share(self) -> &'static str {
-        match self {
-            Self::En => "Quick share…",
-            Self::Nl => "Snel delen…",
+impl ShellStrings {
+    pub fn failures(&self, count: usize) -> String {
+        match count {
+            0 => self.no_failures.clone(),
+            1 => self.failures_one.replace("{count}", "1"),
+            n => self.failures_other.replace("{count}", &n.to_string()),
         }
     }
 
-    pub fn share_clipboard(self) -> &'static str {
-        match self {
-            Self::En => "Share clipboard",
-            Self::Nl => "Klembord delen",
-        }
+    pub fn not_shared(&self, account: &str) -> String {
+        self.not_shared.replace("{account}", account)
     }
 
-    pub fn open(self) -> &'static str {
-        match self {
-            Self::En => "Open Fanout",
-            Self::Nl => "Fanout openen",
-        }
-    }
-
-    pub fn pause(self) -> &'static str {
-        match self {
-            Self::En => "Pause delivery",
-            Self::Nl => "Bezorging pauzeren",
-        }
-    }
-
-    pub fn resume(self) -> &'static str {
-        match self {
-            Self::En => "Resume delivery",
-            Self::Nl => "Bezorging hervatten",
-        }
-    }
-
-    pub fn failures(self, count: usize) -> String {
-        match (self, count) {
-            (Self::En, 0) => "No failures".into(),
-            (Self::En, 1) => "1 share needs attention…".into(),
-            (Self::En, n) => format!("{n} shares need attention…"),
-            (Self::Nl, 0) => "Geen problemen".into(),
-            (Self::Nl, 1) => "1 deling vraagt aandacht…".into(),
-            (Self::Nl, n) => format!("{n} delingen vragen aandacht…"),
-        }
-    }
-
-    pub fn quit(self) -> &'static str {
-        match self {
-            Self::En => "Quit Fanout",
-            Self::Nl => "Fanout afsluiten",
-        }
-    }
-
-    pub fn not_shared(self, account: &str) -> String {
-        match self {
-            Self::En => format!("Not shared to {account}"),
-            Self::Nl => format!("Niet gedeeld met {account}"),
-        }
-    }
-
-    pub fn shared(self, count: usize) -> String {
-        match (self, count) {
-            (Self::En, 1) => "Shared to 1 place".into(),
-            (Self::En, n) => format!("Shared to {n} places"),
-            (Self::Nl, 1) => "Gedeeld op 1 plek".into(),
-            (Self::Nl, n) => format!("Gedeeld op {n} plekken"),
-        }
+    pub fn shared(&self, count: usize) -> String {
+        let form = if count == 1 { &self.shared_one } else { &self.shared_other };
+        form.replace("{count}", &count.to_string())
     }
 }
 
@@ -90,10 +66,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dutch_is_chosen_for_any_dutch_locale_and_english_otherwise() {
-        assert_eq!(Strings::for_locale("nl-BE"), Strings::Nl);
-        assert_eq!(Strings::for_locale("en"), Strings::En);
-        assert_eq!(Strings::for_locale("fr"), Strings::En, "a language without strings falls back to English");
-        assert_eq!(Strings::Nl.shared(3), "Gedeeld op 3 plekken");
+    fn counts_and_names_go_into_the_texts_the_ui_sent() {
+        let dutch = ShellStrings {
+            shared_one: "Gedeeld op {count} plek".into(),
+            shared_other: "Gedeeld op {count} plekken".into(),
+            not_shared: "Niet gedeeld met {account}".into(),
+            ..ShellStrings::default()
+        };
+        assert_eq!(dutch.shared(3), "Gedeeld op 3 plekken");
+        assert_eq!(dutch.shared(1), "Gedeeld op 1 plek");
+        assert_eq!(dutch.not_shared("Werk"), "Niet gedeeld met Werk");
+        assert_eq!(ShellStrings::default().failures(2), "2 shares need attention…");
+        assert_eq!(ShellStrings::default().failures(0), "No failures");
     }
 }

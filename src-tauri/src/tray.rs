@@ -9,7 +9,6 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent}
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::state::AppState;
-use crate::strings::Strings;
 use crate::{runtime, windows};
 
 const TRAY_ID: &str = "fanout";
@@ -55,20 +54,20 @@ fn failures(state: &AppState) -> usize {
 
 fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let state = app.state::<AppState>();
-    let s = Strings::for_locale(&state.settings().locale);
+    let s = state.shell_strings();
     let failed = failures(&state);
-    let pause_label = if state.delivery.is_paused() { s.resume() } else { s.pause() };
+    let pause_label = if state.delivery.is_paused() { &s.resume } else { &s.pause };
     Menu::with_items(
         app,
         &[
-            &MenuItem::with_id(app, "quick-share", s.quick_share(), true, None::<&str>)?,
-            &MenuItem::with_id(app, "share-clipboard", s.share_clipboard(), true, None::<&str>)?,
-            &MenuItem::with_id(app, "open", s.open(), true, None::<&str>)?,
+            &MenuItem::with_id(app, "quick-share", &s.quick_share, true, None::<&str>)?,
+            &MenuItem::with_id(app, "share-clipboard", &s.share_clipboard, true, None::<&str>)?,
+            &MenuItem::with_id(app, "open", &s.open, true, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "pause", pause_label, true, None::<&str>)?,
             &MenuItem::with_id(app, "failures", s.failures(failed), failed > 0, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, "quit", s.quit(), true, None::<&str>)?,
+            &MenuItem::with_id(app, "quit", &s.quit, true, None::<&str>)?,
         ],
     )
 }

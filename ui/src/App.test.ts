@@ -3,6 +3,7 @@ import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import { FakeBackend, account, defaultSettings } from './lib/fake-backend';
+import { setLocale } from './lib/i18n.svelte';
 
 describe('App', () => {
   it('welcomes a first launch, and the demo leads to the composer with three demo accounts', async () => {
@@ -25,6 +26,14 @@ describe('App', () => {
     expect(outbox).toHaveAttribute('aria-current', 'page');
     backend.emitNavigate('accounts');
     expect(await screen.findByRole('heading', { name: 'Accounts' })).toBeInTheDocument();
+  });
+
+  it('gives the tray and notifications their texts in the UI’s language', async () => {
+    const backend = new FakeBackend({ accounts: [account()], settings: { ...defaultSettings, locale: 'nl' } });
+    render(App, { props: { backend } });
+    await waitFor(() => expect(backend.shellStrings?.sharedOther).toBe('Gedeeld op {count} plekken'));
+    expect(backend.shellStrings?.quit).toBe('Fanout afsluiten');
+    await setLocale('en');
   });
 
   it('shows a paused outbox and resumes it', async () => {

@@ -18,6 +18,7 @@ import {
   type PlanView,
   type Settings,
   type ShareResult,
+  type ShellStrings,
 } from './bindings';
 
 export type {
@@ -33,6 +34,7 @@ export type {
   PlanView,
   Settings,
   ShareResult,
+  ShellStrings,
 };
 export type { TargetPlanView, PlannedFileView, ProblemView } from './bindings';
 
@@ -50,6 +52,7 @@ export type Unlisten = () => void;
 export interface Backend {
   appInfo(): Promise<AppInfo>;
   saveSettings(settings: Settings): Promise<AppInfo>;
+  setShellStrings(strings: ShellStrings): Promise<void>;
   listAccounts(): Promise<AccountView[]>;
   linkAccount(request: LinkRequest): Promise<AccountView>;
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
@@ -92,6 +95,7 @@ function unwrap<T>(result: Result<T>): T {
 export const tauriBackend: Backend = {
   appInfo: () => commands.appInfo(),
   saveSettings: async (settings) => unwrap(await commands.saveSettings(settings)),
+  setShellStrings: (strings) => commands.setShellStrings(strings),
   listAccounts: async () => unwrap(await commands.listAccounts()),
   linkAccount: async (request) => unwrap(await commands.linkAccount(request)),
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),

@@ -18,6 +18,12 @@ async saveSettings(settings: Settings) : Promise<Result<AppInfo, AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The tray's and notifications' texts in the user's language, from the UI's i18n layer.
+ */
+async setShellStrings(strings: ShellStrings) : Promise<void> {
+    await TAURI_INVOKE("set_shell_strings", { strings });
+},
 async listAccounts() : Promise<Result<AccountView[], AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_accounts") };
@@ -450,6 +456,11 @@ shortcut: string; notifyFailures: boolean; notifySent: boolean;
  */
 onboarded: boolean }
 export type ShareResult = { postId: string; deliveries: string[] }
+/**
+ * Texts with `{count}` or `{account}` where a value goes; `_one` and `_other` are the plural
+ * forms both of Fanout's languages use.
+ */
+export type ShellStrings = { quickShare: string; shareClipboard: string; open: string; pause: string; resume: string; noFailures: string; failuresOne: string; failuresOther: string; quit: string; notShared: string; sharedOne: string; sharedOther: string }
 export type TargetPlanView = { account: AccountView; textLength: number; 
 /**
  * 0: no limit.

@@ -120,6 +120,11 @@ export class FakeBackend implements Backend {
     this.settings = { ...settings };
     return this.appInfo();
   }
+  shellStrings: Record<string, string> | null = null;
+  async setShellStrings(strings: Parameters<Backend['setShellStrings']>[0]) {
+    this.record('setShellStrings', strings);
+    this.shellStrings = { ...strings };
+  }
   async listAccounts() {
     this.record('listAccounts');
     return this.accounts.map((a) => ({ ...a }));
