@@ -256,7 +256,7 @@ pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[Deliver
         let rows = cx.outbox(&tuning.to_core()).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
         rows.iter().map(|r| (r.delivery.id, format!("{} ({})", r.account_name, r.network.display_name()))).collect()
     };
-    let start_seq = cx.store.read(|tx| Ok(events::since(tx, 0)?.last().map_or(0, |e| e.seq)))?;
+    let start_seq = cx.store.read(|tx| events::last_seq(tx))?;
     let done = CancellationToken::new();
     let printer = {
         let store = cx.store.clone();

@@ -427,3 +427,19 @@ fn a_running_delivery_reports_its_steps_in_the_event_log() {
     assert_eq!(Step::Upload { n: 1, total: 2 }.describe(), "uploading file 1 of 2");
     assert_eq!(Step::parse("scheduled for 2030-01-01"), None, "other details are not steps");
 }
+
+#[test]
+fn a_follower_starts_at_the_newest_event() {
+    let f = fixture();
+    assert_eq!(
+        f.store.read(|tx| fanout_core::store::events::last_seq(tx)).expect("seq"),
+        0,
+        "an empty log starts at 0"
+    );
+    let a = add_account(&f.store, "a", true);
+    f.outbox.enqueue(&post("one", None), &[a], T0).expect("enqueue");
+    f.outbox.enqueue(&post("two", None), &[a], T0).expect("enqueue");
+    let all = f.store.read(|tx| fanout_core::store::events::since(tx, 0)).expect("events");
+    let last = f.store.read(|tx| fanout_core::store::events::last_seq(tx)).expect("seq");
+    assert_eq!(Some(last), all.last().map(|e| e.seq), "the newest event, without reading the whole log");
+}

@@ -2,7 +2,6 @@
 //! the app's runtime), and maps the result to transport types. No SQL, HTTP or image code here.
 
 use fanout_core::accounts::{Credentials, NewAccount};
-use fanout_core::attachments::Attachment;
 use fanout_core::clock::Timestamp;
 use fanout_core::media::Focus;
 use fanout_core::model::DeliveryState;
@@ -21,10 +20,6 @@ use crate::models::{
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
-
-fn media_view(a: &Attachment) -> MediaView {
-    MediaView::from(a)
-}
 
 fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
     let ids: Vec<String> = input.media.iter().map(|m| m.id.clone()).collect();
@@ -156,14 +151,14 @@ pub async fn pick_media(app: AppHandle, state: State<'_, AppState>) -> Result<Ve
             picked.unwrap_or_default().into_iter().filter_map(|p| p.into_path().ok()).collect()
         }
     };
-    paths.iter().map(|p| Ok(media_view(&state.attachments.add_path(p)?))).collect()
+    paths.iter().map(|p| Ok(MediaView::from(&state.attachments.add_path(p)?))).collect()
 }
 
 /// Attaches a pasted or dropped file from its bytes.
 #[tauri::command]
 #[specta::specta]
 pub async fn attach_bytes(state: State<'_, AppState>, name: String, data: Vec<u8>) -> Result<MediaView> {
-    Ok(media_view(&state.attachments.add_bytes(&name, &data)?))
+    Ok(MediaView::from(&state.attachments.add_bytes(&name, &data)?))
 }
 
 #[tauri::command]

@@ -42,7 +42,7 @@ pub fn watch_outbox(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let store = state.cx.store.clone();
-        let mut seq = store.read(|tx| Ok(events::since(tx, 0)?.last().map_or(0, |e| e.seq))).unwrap_or(0);
+        let mut seq = store.read(|tx| events::last_seq(tx)).unwrap_or(0);
         let mut announced: HashSet<String> = HashSet::new();
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -28,6 +28,11 @@ pub fn record(
     Ok(())
 }
 
+/// The newest event's sequence number (0 when there is none): where a follower starts.
+pub fn last_seq(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM delivery_events", [], |r| r.get(0))?)
+}
+
 /// Events after `after_seq`, oldest first, for progress display.
 pub fn since(conn: &Connection, after_seq: i64) -> Result<Vec<DeliveryEvent>> {
     let mut stmt =
