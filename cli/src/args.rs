@@ -120,6 +120,20 @@ pub enum AddCommand {
         #[command(flatten)]
         common: AddCommon,
     },
+    /// A Facebook Page: its id, and a Page access token (or a user token that manages the Page)
+    /// read from standard input.
+    Facebook {
+        /// The Page's id (a number: the Page's About → Page transparency).
+        #[arg(long, value_name = "ID")]
+        page_id: String,
+        /// The Graph API's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        graph: Option<String>,
+        #[arg(long, required = true)]
+        token_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -146,6 +146,14 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                 AddCommand::Discord { common, .. } => {
                     (Credentials::Discord { webhook_url: read_secret_line("webhook URL")? }, common)
                 }
+                AddCommand::Facebook { page_id, graph, common, .. } => (
+                    Credentials::Facebook {
+                        graph: graph.clone(),
+                        page_id: page_id.clone(),
+                        token: read_secret_line("access token")?,
+                    },
+                    common,
+                ),
             };
             let account = accounts
                 .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })

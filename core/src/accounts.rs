@@ -25,6 +25,14 @@ pub enum Credentials {
     Discord {
         webhook_url: Secret,
     },
+    /// A Facebook Page: its id and a Page token, or a user token that manages the Page (the
+    /// Page's own token is then read and kept instead).
+    Facebook {
+        /// The Graph API root, `https://graph.facebook.com` unless testing.
+        graph: Option<String>,
+        page_id: String,
+        token: Secret,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +107,29 @@ pub fn mastodon_endpoint(server: &str) -> Result<String> {
     Ok(origin(&url))
 }
 
+/// The Graph API root with its version (`https://graph.facebook.com/v26.0`); a root given without
+/// a version gets the one Fanout speaks.
+pub fn graph_endpoint(root: Option<&str>) -> Result<String> {
+    let url = parse_base("the Graph API address", root.unwrap_or(crate::networks::graph::FACEBOOK_ROOT))?;
+    let path = url.path().trim_end_matches('/');
+    let versioned = path.rsplit('/').next().is_some_and(|last| {
+        last.strip_prefix('v').is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    });
+    let path = if versioned { path.to_owned() } else { format!("{path}/{}", crate::networks::graph::VERSION) };
+    Ok(format!("{}{path}", origin(&url)))
+}
+
+/// A Facebook Page id: digits only (the number in the Page's About → Page transparency).
+pub fn page_id(input: &str) -> Result<String> {
+    let id = input.trim();
+    if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::invalid(format!(
+            "'{id}' is not a Facebook Page id: it is a number, shown under the Page's About → Page transparency"
+        )));
+    }
+    Ok(id.to_owned())
+}
+
 /// Splits a webhook URL into the endpoint kept in the database and the token kept as a secret.
 /// Never puts the URL itself into an error: it is a credential.
 pub fn discord_endpoint(webhook: &Secret) -> Result<(String, Secret)> {
@@ -152,6 +183,17 @@ impl Accounts {
                 let (endpoint, token) = discord_endpoint(webhook_url)?;
                 (NetworkKind::Discord, endpoint, token)
             }
+            Credentials::Facebook { graph, page_id: page, token } => {
+                if token.expose().trim().is_empty() {
+                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
+                }
+                page_id(page)?;
+                (NetworkKind::Facebook, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
+            }
+        };
+        let given_remote = match &new.credentials {
+            Credentials::Facebook { page_id: page, .. } => Some(page.trim().to_owned()),
+            _ => None,
         };
         let now = self.clock.now();
         let mut account = Account {
@@ -159,7 +201,7 @@ impl Accounts {
             network,
             name: String::new(),
             endpoint,
-            remote_id: None,
+            remote_id: given_remote,
             enabled: new.enabled,
             demo: new.demo,
             health: Health::Ok,
@@ -174,8 +216,9 @@ impl Accounts {
         account.remote_id = Some(verified.remote_id.clone());
         account.name = match new.name {
             Some(name) => validate_name(&name)?,
-            None => self.free_name(&default_name(network, &verified.remote_id))?,
+            None => self.free_name(&default_name(network, &verified))?,
         };
+        let secret = verified.secret.clone().unwrap_or(secret);
         let key = account.secret_key();
         let secrets = self.secrets.clone();
         blocking(move || secrets.set(&key, &secret)).await?;
@@ -287,6 +330,11 @@ impl Accounts {
         let now = self.clock.now();
         match net.verify(&self.http, &account, &secret, now).await {
             Ok(verified) => {
+                if let Some(better) = verified.secret.clone() {
+                    let key = account.secret_key();
+                    let secrets = self.secrets.clone();
+                    blocking(move || secrets.set(&key, &better)).await?;
+                }
                 let scope = net.cache_scope(&account);
                 self.store.write(|tx| {
                     accounts::set_health(tx, account.id, Health::Ok, None)?;
@@ -360,12 +408,17 @@ fn validate_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn default_name(network: NetworkKind, remote_id: &str) -> String {
+fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> String {
+    let remote_id = verified.remote_id.as_str();
     match network {
         NetworkKind::Mastodon => remote_id.to_owned(),
         NetworkKind::Discord => {
             let tail: String = remote_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
             format!("discord-{tail}")
+        }
+        NetworkKind::Facebook => {
+            let name: String = verified.display_name.chars().filter(|c| !c.is_control()).take(48).collect();
+            if name.trim().is_empty() { format!("facebook-{remote_id}") } else { format!("Facebook: {}", name.trim()) }
         }
     }
 }

@@ -61,15 +61,18 @@ id_type!(
 pub enum NetworkKind {
     Mastodon,
     Discord,
+    /// A Facebook Page, through the Graph API.
+    Facebook,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 2] = [NetworkKind::Mastodon, NetworkKind::Discord];
+    pub const ALL: [NetworkKind; 3] = [NetworkKind::Mastodon, NetworkKind::Discord, NetworkKind::Facebook];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Mastodon => "mastodon",
             Self::Discord => "discord",
+            Self::Facebook => "facebook",
         }
     }
 
@@ -77,6 +80,7 @@ impl NetworkKind {
         match self {
             Self::Mastodon => "Mastodon",
             Self::Discord => "Discord webhook",
+            Self::Facebook => "Facebook Page",
         }
     }
 }
@@ -93,7 +97,7 @@ impl FromStr for NetworkKind {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| Error::invalid(format!("unknown network '{s}' (known: mastodon, discord)")))
+            .ok_or_else(|| Error::invalid(format!("unknown network '{s}' (known: mastodon, discord, facebook)")))
     }
 }
 

@@ -391,6 +391,12 @@ impl Outbox {
         self.store.write(|tx| events::record(tx, id, now, DeliveryState::Running, Some(&step.to_detail())))
     }
 
+    /// Holds back the account's deliveries until `until`: the platform's usage headers said its
+    /// budget is (nearly) spent.
+    pub fn pause_account(&self, account: AccountId, until: Timestamp) -> Result<()> {
+        self.store.write(|tx| accounts::pause_until(tx, account, until))
+    }
+
     /// Every failed or needs-attention delivery queued again with a fresh budget; how many.
     pub fn retry_all_failures(&self, now: Timestamp) -> Result<usize> {
         self.store.write(|tx| {

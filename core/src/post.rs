@@ -140,17 +140,25 @@ pub fn rules_for(
     registry: &crate::networks::Registry,
     account: &Account,
     cached: Option<&serde_json::Value>,
+    story: bool,
 ) -> TargetRules {
     let network = registry.get(account.network);
+    let label = format!("{} account '{}'", account.network.display_name(), account.name);
+    let image = crate::networks::image_spec_for(network.as_ref(), cached, story);
+    let video = crate::networks::video_rules_for(network.as_ref(), cached, story);
+    if story && let Some(target) = network.story_target() {
+        // The network's own story kind: its limits, text included (a story carries none).
+        return TargetRules { label, image, video, ..TargetRules::from_profile(profiles::profile(target)) };
+    }
     let table = profiles::profile(network.target());
     let own = network.profile(cached);
     TargetRules {
-        label: format!("{} account '{}'", account.network.display_name(), account.name),
+        label,
         text_limit: own.text_limit,
         counting: own.counting,
         max_media: own.max_media,
-        image: network.image_spec(cached),
-        video: network.video_rules(cached),
+        image,
+        video,
         source: own.source,
         ..TargetRules::from_profile(table)
     }
@@ -324,10 +332,7 @@ pub fn review(
     }
     let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {
-        let mut rules = rules_for(registry, account, cached.as_ref());
-        if draft.story {
-            rules.image = rules.image.as_ref().map(ImageSpec::as_story);
-        }
+        let rules = rules_for(registry, account, cached.as_ref(), draft.story);
         let fits: Vec<FitOptions> = (0..media.len()).map(|i| fit_for(draft.detail(i).focus)).collect();
         let plan = plan::plan_target(&rules, draft.text_for(account), &media, variants, &fits);
         planned.push((account.clone(), plan));

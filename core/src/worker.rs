@@ -228,7 +228,7 @@ impl Worker {
             Some(scope) => inner.outbox.store().read(|tx| crate::store::cache::get(tx, &scope))?.map(|(v, _)| v),
             None => None,
         };
-        let spec = network.image_spec(cached.as_ref()).map(|s| if post.story { s.as_story() } else { s });
+        let spec = crate::networks::image_spec_for(network.as_ref(), cached.as_ref(), post.story);
         let media = post.media.clone();
         let variants = inner.config.variants.clone();
         let uploads = tokio::task::spawn_blocking(move || crate::post::uploads_for(&media, spec.as_ref(), &variants))

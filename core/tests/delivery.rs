@@ -19,6 +19,9 @@ use fanout_core::worker::{StopWhen, Worker, WorkerConfig};
 use fanout_sandbox::{FaultPlan, Sandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
+#[path = "delivery/facebook.rs"]
+mod facebook;
+
 const PHOTO: &[u8] = include_bytes!("../../cli/assets/demo-photo.png");
 const STATUSES: &str = "POST /api/v1/statuses";
 const WEBHOOK: &str = "POST /api/webhooks/{id}/{token}";
@@ -134,9 +137,14 @@ impl Env {
 
     /// Runs a worker until `ids` settle (or 30 s pass, which fails the test).
     async fn deliver(&self, ids: &[DeliveryId]) {
+        self.run_worker(StopWhen::Settled(ids.to_vec())).await;
+    }
+
+    /// Runs a worker until `stop_when` (or 30 s pass, which fails the test).
+    async fn run_worker(&self, stop_when: StopWhen) {
         let config = WorkerConfig {
             lease: Duration::from_secs(10),
-            stop_when: StopWhen::Settled(ids.to_vec()),
+            stop_when,
             pacing: Some(Duration::ZERO),
             poll: Duration::from_millis(50),
             variants: self.variants(),

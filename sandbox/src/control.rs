@@ -21,6 +21,37 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/state", get(state))
         .route("/_sandbox/revoke", post(revoke))
+        .route("/_sandbox/graph/expire", post(expire_graph_token))
+        .route("/_sandbox/graph/usage", post(graph_usage))
+}
+
+async fn expire_graph_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Revoke>(&body) {
+        Ok(Revoke { token }) if !token.is_empty() => {
+            lock(&shared.graph).expire(&token);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(_) => bad_request("token must not be empty".to_owned()),
+        Err(error) => bad_request(format!("expected {{\"token\": \"...\"}}: {error}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    page_id: String,
+    percent: u32,
+    #[serde(default)]
+    regain_minutes: u32,
+}
+
+async fn graph_usage(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Usage>(&body) {
+        Ok(usage) => {
+            lock(&shared.graph).set_usage(&usage.page_id, usage.percent, usage.regain_minutes);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(error) => bad_request(format!("expected {{\"page_id\", \"percent\", \"regain_minutes\"}}: {error}")),
+    }
 }
 
 fn bad_request(message: String) -> Response {

@@ -64,9 +64,15 @@ pub struct Fault {
     /// Answer this status, shaped like the network's real error, without touching state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// Seconds, sent as `Retry-After` (and in Discord's 429 body).
+    /// Seconds, sent as `Retry-After` (and in Discord's 429 body; for the Graph API, as the
+    /// usage headers' `estimated_time_to_regain_access`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<f64>,
+    /// Graph API only: the error `code` (and `error_subcode`) of the answer, with `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcode: Option<i64>,
     /// Never answer (until shutdown).
     #[serde(default, skip_serializing_if = "is_false")]
     pub hang: bool,
@@ -95,7 +101,17 @@ pub enum CloseWhen {
 
 impl Default for Fault {
     fn default() -> Self {
-        Fault { status: None, retry_after: None, hang: false, close: None, truncate: false, malformed: false, times: 1 }
+        Fault {
+            status: None,
+            retry_after: None,
+            code: None,
+            subcode: None,
+            hang: false,
+            close: None,
+            truncate: false,
+            malformed: false,
+            times: 1,
+        }
     }
 }
 
@@ -121,6 +137,10 @@ impl Fault {
     pub fn retry_after(self, seconds: f64) -> Fault {
         Fault { retry_after: Some(seconds), ..self }
     }
+    /// A Graph API error: `status` with this error `code` (and `subcode`).
+    pub fn graph(status: u16, code: i64, subcode: Option<i64>) -> Fault {
+        Fault { status: Some(status), code: Some(code), subcode, ..Fault::default() }
+    }
 
     /// What this fault does. A hand-built fault with several kinds set resolves to the most
     /// disruptive one; `from_json` rejects such faults.
@@ -134,7 +154,10 @@ impl Fault {
         } else if self.malformed {
             Some(FaultKind::Malformed)
         } else {
-            self.status.map(|status| FaultKind::Status { status, retry_after: self.retry_after })
+            self.status.map(|status| FaultKind::Status {
+                status,
+                error: ErrorShape { retry_after: self.retry_after, code: self.code, subcode: self.subcode },
+            })
         }
     }
 
@@ -177,6 +200,12 @@ pub(crate) fn validate(plan: &FaultPlan) -> Result<(), SandboxError> {
             {
                 return invalid(format!("{at}: {status} is not an HTTP status"));
             }
+            if (fault.code.is_some() || fault.subcode.is_some()) && fault.status.is_none() {
+                return invalid(format!("{at}: code and subcode need a status"));
+            }
+            if fault.subcode.is_some() && fault.code.is_none() {
+                return invalid(format!("{at}: a subcode needs a code"));
+            }
             if let Some(seconds) = fault.retry_after {
                 if fault.status.is_none() {
                     return invalid(format!("{at}: retry_after needs a status"));
@@ -190,9 +219,17 @@ pub(crate) fn validate(plan: &FaultPlan) -> Result<(), SandboxError> {
     Ok(())
 }
 
+/// What an injected error answer carries besides its status.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct ErrorShape {
+    pub(crate) retry_after: Option<f64>,
+    pub(crate) code: Option<i64>,
+    pub(crate) subcode: Option<i64>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum FaultKind {
-    Status { status: u16, retry_after: Option<f64> },
+    Status { status: u16, error: ErrorShape },
     Hang,
     Close(CloseWhen),
     Truncate,
@@ -275,7 +312,7 @@ pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Reques
     let network = Network::of_path(parts.uri.path());
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         // Over the limit or the client stopped sending: nothing worth logging was received.
-        return network.error_response(413, None);
+        return network.error_response(413, ErrorShape::default());
     };
     let template = parts.extensions.get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str);
     let route = format!("{} {template}", parts.method);
@@ -308,8 +345,8 @@ pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Reques
             answered(Some(response.status()));
             response
         }
-        Some(FaultKind::Status { status, retry_after }) => {
-            let response = network.error_response(status, retry_after);
+        Some(FaultKind::Status { status, error }) => {
+            let response = network.error_response(status, error);
             answered(Some(response.status()));
             response
         }

@@ -10,6 +10,7 @@ mod control;
 mod discord;
 mod error;
 mod faults;
+mod graph;
 mod log;
 mod mastodon;
 mod pages;
@@ -33,6 +34,7 @@ use tower::ServiceExt;
 pub use discord::DiscordMessageRecord;
 pub use error::{Result, SandboxError};
 pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
+pub use graph::{GraphObjectRecord, SANDBOX_PAGES, SANDBOX_USER_TOKEN, page_token};
 pub use log::RequestRecord;
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
 
@@ -70,6 +72,9 @@ pub struct SandboxState {
     pub mastodon_statuses: Vec<MastodonStatusRecord>,
     pub mastodon_media: Vec<MastodonMediaRecord>,
     pub discord_messages: Vec<DiscordMessageRecord>,
+    /// Everything made through the Graph API (posts, photos, videos, stories), in order.
+    #[serde(default)]
+    pub graph_objects: Vec<GraphObjectRecord>,
 }
 
 /// A running sandbox server. Dropping it or calling [`Sandbox::shutdown`] stops it.
@@ -131,6 +136,17 @@ impl Sandbox {
         self.shared.revoke(token);
     }
 
+    /// Makes a Graph API token expire now: from then on it answers error 190/463.
+    pub fn expire_graph_token(&self, token: &str) {
+        lock(&self.shared.graph).expire(token);
+    }
+
+    /// Sets how much of a Page's Graph API budget is used (percent), and at 100 % how many
+    /// minutes until it is back; every answer for the Page carries it in its usage headers.
+    pub fn set_graph_usage(&self, page_id: &str, percent: u32, regain_minutes: u32) {
+        lock(&self.shared.graph).set_usage(page_id, percent, regain_minutes);
+    }
+
     /// Stops accepting, drops every open connection (hung requests included) and waits for that.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -174,6 +190,7 @@ pub(crate) struct Shared {
     pub(crate) log: Mutex<log::RequestLog>,
     pub(crate) mastodon: Mutex<mastodon::MastodonState>,
     pub(crate) discord: Mutex<discord::DiscordState>,
+    pub(crate) graph: Mutex<graph::GraphState>,
     revoked: Mutex<HashSet<String>>,
 }
 
@@ -190,6 +207,7 @@ impl Shared {
             log: Mutex::new(log::RequestLog::default()),
             mastodon: Mutex::new(mastodon::MastodonState::default()),
             discord: Mutex::new(discord::DiscordState::default()),
+            graph: Mutex::new(graph::GraphState::default()),
             revoked: Mutex::new(HashSet::new()),
         }
     }
@@ -200,7 +218,12 @@ impl Shared {
 
     pub(crate) fn state(&self) -> SandboxState {
         let (mastodon_statuses, mastodon_media) = lock(&self.mastodon).snapshot();
-        SandboxState { mastodon_statuses, mastodon_media, discord_messages: lock(&self.discord).snapshot() }
+        SandboxState {
+            mastodon_statuses,
+            mastodon_media,
+            discord_messages: lock(&self.discord).snapshot(),
+            graph_objects: lock(&self.graph).snapshot(),
+        }
     }
 
     pub(crate) fn revoke(&self, token: &str) {
@@ -227,38 +250,47 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) enum Network {
     Mastodon,
     Discord,
+    Graph,
 }
 
 impl Network {
     pub(crate) fn of_path(path: &str) -> Network {
-        if path.starts_with("/api/webhooks/") { Network::Discord } else { Network::Mastodon }
+        if path.starts_with("/api/webhooks/") {
+            Network::Discord
+        } else if path.starts_with("/graph/") || path.starts_with("/rupload/") {
+            Network::Graph
+        } else {
+            Network::Mastodon
+        }
     }
 
     /// The error this network answers with `status`, for faults and for requests no route matched.
-    pub(crate) fn error_response(self, status: u16, retry_after: Option<f64>) -> Response {
+    pub(crate) fn error_response(self, status: u16, error: faults::ErrorShape) -> Response {
         match self {
-            Network::Mastodon => mastodon::error_for_status(status, retry_after),
-            Network::Discord => discord::error_for_status(status, retry_after),
+            Network::Mastodon => mastodon::error_for_status(status, error.retry_after),
+            Network::Discord => discord::error_for_status(status, error.retry_after),
+            Network::Graph => graph::error_for_status(status, error),
         }
     }
 }
 
 /// Every route template the sandbox serves, as used in fault plans and request records.
 pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
-    mastodon::ROUTES.iter().chain(discord::ROUTES).copied()
+    mastodon::ROUTES.iter().chain(discord::ROUTES).chain(graph::ROUTES).copied()
 }
 
 fn router(shared: Arc<Shared>) -> Router {
     let networks = Router::new()
         .merge(mastodon::routes())
         .merge(discord::routes())
+        .merge(graph::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)
 }
 
 async fn unknown_route(request: axum::extract::Request) -> Response {
-    Network::of_path(request.uri().path()).error_response(404, None)
+    Network::of_path(request.uri().path()).error_response(404, faults::ErrorShape::default())
 }
 
 /// Lets a handler drop the TCP connection its request came on, without answering.

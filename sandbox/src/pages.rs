@@ -19,6 +19,36 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/@{user}/{id}", get(mastodon_status))
         .route("/channels/{guild}/{channel}", get(discord_channel))
         .route("/channels/{guild}/{channel}/{message}", get(discord_message))
+        .route("/facebook/{id}", get(facebook_object))
+}
+
+/// A Page (its posts, newest first) or one thing made on it.
+async fn facebook_object(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let objects = lock(&shared.graph).snapshot();
+    if let Some((page, name)) = crate::graph::SANDBOX_PAGES.iter().find(|(page, _)| *page == id) {
+        let texts: Vec<String> = objects
+            .iter()
+            .rev()
+            .filter(|o| o.page_id == *page && o.kind == "post" && !o.deleted)
+            .map(|o| o.message.clone())
+            .collect();
+        return self::page(
+            &format!("{name} on the sandbox's Facebook"),
+            &texts.join("\n\n———\n\n"),
+            &format!("{} post(s)", texts.len()),
+        );
+    }
+    match objects.iter().find(|o| o.id == id && !o.deleted) {
+        Some(o) => {
+            let name = crate::graph::SANDBOX_PAGES.iter().find(|(p, _)| *p == o.page_id).map_or("A Page", |(_, n)| n);
+            self::page(
+                &format!("A {} by {name} on the sandbox's Facebook", o.kind),
+                &o.message,
+                &format!("{} photo(s) or video(s)", o.media.len()),
+            )
+        }
+        None => not_found(),
+    }
 }
 
 async fn mastodon_status(State(shared): State<Arc<Shared>>, Path((user, id)): Path<(String, String)>) -> Response {

@@ -134,8 +134,12 @@ impl VariantCache {
     }
 }
 
+/// Writes through a temporary file of its own (process and write), so two threads preparing the
+/// same image at once (a post with the same photo twice) never rename each other's file away.
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
@@ -180,6 +184,19 @@ mod tests {
         let pad = FitOptions { fit: crate::media::Fit::Pad, ..options };
         assert_ne!(a, VariantCache::key("abc", &spec(1000), &pad), "another fit");
         assert_eq!(a, VariantCache::key("abc", &spec(1000), &options), "stable");
+    }
+
+    #[test]
+    fn the_same_variant_written_by_many_threads_at_once_is_written_by_each() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = VariantCache::new(dir.path(), 1 << 20);
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..8).map(|_| scope.spawn(|| cache.put("same", &variant(5000)))).collect();
+            for writer in writers {
+                writer.join().expect("no panic").expect("every write succeeds");
+            }
+        });
+        assert_eq!(cache.get("same").expect("cached").bytes, 5000);
     }
 
     #[test]

@@ -13,7 +13,9 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Job, Network, Profile, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
+use super::{
+    Job, Network, Profile, StepError, Verified, excerpt, media_part, publish_transport_failure, transport_failure,
+};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
@@ -115,18 +117,7 @@ impl Discord {
         } else {
             let mut form = reqwest::multipart::Form::new().text("payload_json", payload.to_string());
             for (index, media) in job.media.iter().enumerate() {
-                let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
-                    Failure::rejected(format!(
-                        "media file {} ({}) cannot be read from the data folder: {e}",
-                        media.file_name,
-                        media.path.display()
-                    ))
-                })?;
-                let part = reqwest::multipart::Part::bytes(bytes)
-                    .file_name(media.file_name.clone())
-                    .mime_str(&media.mime)
-                    .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))?;
-                form = form.part(format!("files[{index}]"), part);
+                form = form.part(format!("files[{index}]"), media_part(media).await?);
             }
             job.http.post(url).multipart(form)
         };
@@ -225,7 +216,12 @@ impl Network for Discord {
             let name = value.get("name").and_then(Value::as_str).unwrap_or("Discord webhook").to_owned();
             let channel = value.get("channel_id").and_then(Value::as_str).unwrap_or("?");
             let facts = json!({"guild_id": value.get("guild_id"), "channel_id": value.get("channel_id")});
-            Ok(Verified { remote_id: id, display_name: format!("{name} (channel {channel})"), cache: Some(facts) })
+            Ok(Verified {
+                remote_id: id,
+                display_name: format!("{name} (channel {channel})"),
+                cache: Some(facts),
+                secret: None,
+            })
         }
         .boxed()
     }

@@ -12,7 +12,9 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Job, Network, Profile, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
+use super::{
+    Job, Network, Profile, StepError, Verified, excerpt, media_part, publish_transport_failure, transport_failure,
+};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
@@ -130,17 +132,7 @@ impl Mastodon {
                     return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
                 }
                 job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
-                let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
-                    Failure::rejected(format!(
-                        "media file {} ({}) cannot be read from the data folder: {e}",
-                        media.file_name,
-                        media.path.display()
-                    ))
-                })?;
-                let part = reqwest::multipart::Part::bytes(bytes)
-                    .file_name(media.file_name.clone())
-                    .mime_str(&media.mime)
-                    .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))?;
+                let part = media_part(media).await?;
                 let mut form = reqwest::multipart::Form::new().part("file", part);
                 if let Some(alt) = &media.description {
                     form = form.text("description", alt.clone());
@@ -407,7 +399,7 @@ impl Network for Mastodon {
             };
             let display_name =
                 me.get("display_name").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(username).to_owned();
-            Ok(Verified { remote_id, display_name, cache: Some(instance) })
+            Ok(Verified { remote_id, display_name, cache: Some(instance), secret: None })
         }
         .boxed()
     }

@@ -6,6 +6,8 @@
 //! request about to be sent" before the request leaves. Every base URL comes from the account.
 
 pub mod discord;
+pub mod facebook;
+pub mod graph;
 pub mod mastodon;
 
 use std::sync::Arc;
@@ -40,6 +42,9 @@ pub struct Verified {
     pub display_name: String,
     /// Limits or facts to cache, under `Network::cache_scope`.
     pub cache: Option<serde_json::Value>,
+    /// The credential to keep instead of the one given, when the platform handed out a better
+    /// one (a Facebook Page's own token read with a user token).
+    pub secret: Option<Secret>,
 }
 
 /// Why a step stopped: a classified platform failure, or a local reason to abort (the lease was
@@ -140,6 +145,15 @@ impl Job<'_> {
         }
     }
 
+    /// Holds this account's next deliveries back for `wait` (a platform's usage nearing its
+    /// limit); best effort, never fails the delivery.
+    pub fn slow_down(&self, wait: Duration) {
+        let until = self.clock.now().plus(wait);
+        if let Err(e) = self.outbox.pause_account(self.account.id, until) {
+            tracing::warn!(account = %self.account.id, error = %e, "pause not recorded");
+        }
+    }
+
     /// Commits "publish request about to be sent"; call right before sending it.
     pub async fn publish_starting(&mut self) -> Result<(), StepError> {
         if self.cancel.is_cancelled() {
@@ -201,6 +215,12 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     /// The target kind whose media rules apply (see `crate::profiles`).
     fn target(&self) -> crate::profiles::Target;
 
+    /// The target whose rules apply in Story mode, where the network has a story of its own;
+    /// otherwise a story is the usual target's image padded to 9:16.
+    fn story_target(&self) -> Option<crate::profiles::Target> {
+        None
+    }
+
     /// The web page where the account's posts can be seen, for checking by eye whether a post
     /// whose outcome was lost is there.
     fn page_url(&self, _account: &Account, _facts: Option<&serde_json::Value>) -> Option<String> {
@@ -236,16 +256,48 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>>;
 }
 
+/// How images are fitted for a post to this network, in Story mode or not.
+pub fn image_spec_for(
+    network: &dyn Network,
+    cached: Option<&serde_json::Value>,
+    story: bool,
+) -> Option<crate::media::ImageSpec> {
+    match (story, network.story_target()) {
+        (true, Some(target)) => {
+            crate::profiles::profile(target).image.as_ref().map(crate::media::ImageSpec::from_rules)
+        }
+        (true, None) => network.image_spec(cached).map(|s| s.as_story()),
+        (false, _) => network.image_spec(cached),
+    }
+}
+
+/// What videos a post to this network may carry, in Story mode or not.
+pub fn video_rules_for(
+    network: &dyn Network,
+    cached: Option<&serde_json::Value>,
+    story: bool,
+) -> Option<crate::profiles::VideoRules> {
+    match (story, network.story_target()) {
+        (true, Some(target)) => crate::profiles::profile(target).video.clone(),
+        _ => network.video_rules(cached),
+    }
+}
+
 /// Every network Fanout delivers to, by kind.
 #[derive(Debug, Clone)]
 pub struct Registry {
     mastodon: Arc<dyn Network>,
     discord: Arc<dyn Network>,
+    facebook: Arc<dyn Network>,
 }
 
 impl Default for Registry {
     fn default() -> Self {
-        Self { mastodon: Arc::new(mastodon::Mastodon), discord: Arc::new(discord::Discord) }
+        Self {
+            mastodon: Arc::new(mastodon::Mastodon),
+            discord: Arc::new(discord::Discord),
+            facebook: Arc::new(facebook::Facebook),
+        }
     }
 }
 
@@ -254,8 +306,24 @@ impl Registry {
         match kind {
             NetworkKind::Mastodon => &self.mastodon,
             NetworkKind::Discord => &self.discord,
+            NetworkKind::Facebook => &self.facebook,
         }
     }
+}
+
+/// A media file as a multipart part; a file gone from the data folder is the user's to fix.
+pub(crate) async fn media_part(media: &UploadFile) -> Result<reqwest::multipart::Part, Failure> {
+    let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
+        Failure::rejected(format!(
+            "media file {} ({}) cannot be read from the data folder: {e}",
+            media.file_name,
+            media.path.display()
+        ))
+    })?;
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(media.file_name.clone())
+        .mime_str(&media.mime)
+        .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))
 }
 
 /// A transport error in a step that publishes nothing: always safe to retry.
