@@ -134,6 +134,23 @@ pub enum AddCommand {
         #[command(flatten)]
         common: AddCommon,
     },
+    /// An Instagram professional account and the Facebook Page it is linked to (the Page stages
+    /// the media Instagram fetches); the Page's token, or a user token managing it, on stdin.
+    Instagram {
+        /// The Instagram account's id (the Page's instagram_business_account).
+        #[arg(long, value_name = "ID")]
+        user_id: String,
+        /// The linked Facebook Page's id.
+        #[arg(long, value_name = "ID")]
+        page_id: String,
+        /// The Graph API's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        graph: Option<String>,
+        #[arg(long, required = true)]
+        token_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -146,6 +146,15 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                 AddCommand::Discord { common, .. } => {
                     (Credentials::Discord { webhook_url: read_secret_line("webhook URL")? }, common)
                 }
+                AddCommand::Instagram { user_id, page_id, graph, common, .. } => (
+                    Credentials::Instagram {
+                        graph: graph.clone(),
+                        user_id: user_id.clone(),
+                        page_id: page_id.clone(),
+                        token: read_secret_line("access token")?,
+                    },
+                    common,
+                ),
                 AddCommand::Facebook { page_id, graph, common, .. } => (
                     Credentials::Facebook {
                         graph: graph.clone(),

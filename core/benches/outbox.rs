@@ -36,6 +36,7 @@ fn fanout_outbox(dir: &std::path::Path, accounts_n: usize) -> (Outbox, Vec<Accou
                 health_detail: None,
                 paused_until: None,
                 created_at: NOW,
+                options: Default::default(),
             };
             store.write(|tx| accounts::insert(tx, &account)).expect("account");
             account.id

@@ -33,6 +33,14 @@ pub enum Credentials {
         page_id: String,
         token: Secret,
     },
+    /// An Instagram professional account and the Facebook Page it is linked to, whose token
+    /// publishes for both; the Page also stages the media Instagram fetches.
+    Instagram {
+        graph: Option<String>,
+        user_id: String,
+        page_id: String,
+        token: Secret,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -190,10 +198,29 @@ impl Accounts {
                 page_id(page)?;
                 (NetworkKind::Facebook, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
             }
+            Credentials::Instagram { graph, user_id, page_id: page, token } => {
+                if token.expose().trim().is_empty() {
+                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
+                }
+                page_id(page)?;
+                if user_id.trim().is_empty() || !user_id.trim().chars().all(|c| c.is_ascii_digit()) {
+                    return Err(Error::invalid(format!(
+                        "'{}' is not an Instagram user id: it is a number (the Page's instagram_business_account)",
+                        user_id.trim()
+                    )));
+                }
+                (NetworkKind::Instagram, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
+            }
         };
-        let given_remote = match &new.credentials {
-            Credentials::Facebook { page_id: page, .. } => Some(page.trim().to_owned()),
-            _ => None,
+        let (given_remote, options) = match &new.credentials {
+            Credentials::Facebook { page_id: page, .. } => (Some(page.trim().to_owned()), Default::default()),
+            Credentials::Instagram { user_id, page_id: page, .. } => (
+                Some(user_id.trim().to_owned()),
+                crate::model::AccountOptions {
+                    media_host: Some(crate::model::MediaHost::FacebookPage { page_id: page.trim().to_owned() }),
+                },
+            ),
+            _ => (None, Default::default()),
         };
         let now = self.clock.now();
         let mut account = Account {
@@ -208,6 +235,7 @@ impl Accounts {
             health_detail: None,
             paused_until: None,
             created_at: now,
+            options,
         };
         let net = self.registry.get(network);
         let verified = net.verify(&self.http, &account, &secret, now).await.map_err(|f| {
@@ -420,6 +448,7 @@ fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> S
             let name: String = verified.display_name.chars().filter(|c| !c.is_control()).take(48).collect();
             if name.trim().is_empty() { format!("facebook-{remote_id}") } else { format!("Facebook: {}", name.trim()) }
         }
+        NetworkKind::Instagram => format!("Instagram: {}", verified.display_name),
     }
 }
 

@@ -63,16 +63,20 @@ pub enum NetworkKind {
     Discord,
     /// A Facebook Page, through the Graph API.
     Facebook,
+    /// An Instagram professional account, through the Graph API's container flow.
+    Instagram,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 3] = [NetworkKind::Mastodon, NetworkKind::Discord, NetworkKind::Facebook];
+    pub const ALL: [NetworkKind; 4] =
+        [NetworkKind::Mastodon, NetworkKind::Discord, NetworkKind::Facebook, NetworkKind::Instagram];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Mastodon => "mastodon",
             Self::Discord => "discord",
             Self::Facebook => "facebook",
+            Self::Instagram => "instagram",
         }
     }
 
@@ -81,6 +85,7 @@ impl NetworkKind {
             Self::Mastodon => "Mastodon",
             Self::Discord => "Discord webhook",
             Self::Facebook => "Facebook Page",
+            Self::Instagram => "Instagram",
         }
     }
 }
@@ -94,10 +99,9 @@ impl fmt::Display for NetworkKind {
 impl FromStr for NetworkKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| Error::invalid(format!("unknown network '{s}' (known: mastodon, discord, facebook)")))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            Error::invalid(format!("unknown network '{s}' (known: mastodon, discord, facebook, instagram)"))
+        })
     }
 }
 
@@ -145,6 +149,25 @@ pub struct Account {
     pub health_detail: Option<String>,
     pub paused_until: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// What the user chose for this account (not facts from the platform).
+    pub options: AccountOptions,
+}
+
+/// Per-account settings, kept as JSON beside the account.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct AccountOptions {
+    /// Instagram and Threads fetch media from a public URL: where Fanout puts it first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_host: Option<MediaHost>,
+}
+
+/// Where media goes to be fetched by a platform that only takes public URLs. Nothing stays
+/// there: each file is removed once the post is published.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MediaHost {
+    /// An unpublished photo (or video) on the linked Facebook Page, by its CDN address.
+    FacebookPage { page_id: String },
 }
 
 impl Account {

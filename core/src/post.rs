@@ -157,6 +157,7 @@ pub fn rules_for(
         text_limit: own.text_limit,
         counting: own.counting,
         max_media: own.max_media,
+        min_media: own.min_media,
         image,
         video,
         source: own.source,

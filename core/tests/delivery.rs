@@ -2,6 +2,7 @@
 //! fault kind, and the promise that nothing is lost and nothing is published twice.
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 #[path = "delivery/facebook.rs"]
 mod facebook;
+#[path = "delivery/instagram.rs"]
+mod instagram;
 
 const PHOTO: &[u8] = include_bytes!("../../cli/assets/demo-photo.png");
 const STATUSES: &str = "POST /api/v1/statuses";
@@ -110,6 +113,21 @@ impl Env {
     fn photo(&self) -> PathBuf {
         let path = self.dir.path().join("photo.png");
         std::fs::write(&path, PHOTO).expect("write photo");
+        path
+    }
+
+    /// A 4-second 540×960 H.264/AAC MP4, made by ffmpeg (installed by `make test`).
+    fn video(&self) -> PathBuf {
+        let path = self.dir.path().join("clip.mp4");
+        let ffmpeg = fanout_core::media::transcode::ffmpeg().expect("ffmpeg is missing: run `make test`");
+        let out = Command::new(ffmpeg)
+            .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=540x960:rate=25"])
+            .args(["-f", "lavfi", "-i", "sine=frequency=440", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast"])
+            .args(["-pix_fmt", "yuv420p", "-c:a", "aac"])
+            .arg(&path)
+            .output()
+            .expect("run ffmpeg");
+        assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
         path
     }
 

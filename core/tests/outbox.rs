@@ -51,6 +51,7 @@ fn add_account(store: &Store, name: &str, enabled: bool) -> AccountId {
         health_detail: None,
         paused_until: None,
         created_at: T0,
+        options: Default::default(),
     };
     store.write(|tx| accounts::insert(tx, &account)).expect("insert account");
     account.id
@@ -85,9 +86,15 @@ fn migrations_run_from_an_empty_file_and_from_every_earlier_version() {
     for version in 1..newest {
         let path = dir.path().join(format!("from-v{version}.db"));
         let old = Store::open_at_version(&path, version).expect("old schema");
-        let id = add_account(&old, "kept", true);
+        let id = AccountId::new();
         old.write(|tx| {
             // Written with the SQL of the old schema, as an old release would have.
+            tx.execute(
+                "INSERT INTO accounts (id, network, name, endpoint, remote_id, enabled, demo, health, \
+                 health_detail, paused_until, created_at) \
+                 VALUES (?1, 'mastodon', 'kept', 'http://127.0.0.1:9', NULL, 1, 0, 'ok', NULL, NULL, 0)",
+                [id.to_string()],
+            )?;
             let p = post("written under an old schema", None);
             tx.execute(
                 "INSERT INTO posts (id, text, created_at, scheduled_at) VALUES (?1, ?2, 0, NULL)",

@@ -223,7 +223,7 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// The text (status text or message content) a request carries, and a one-line summary of its
+/// The text (status text, message content, a Graph message or caption) a request carries, and a one-line summary of its
 /// body for the request log.
 pub(crate) fn describe(headers: &HeaderMap, body: &Bytes) -> (Option<String>, String) {
     if body.is_empty() {
@@ -236,7 +236,10 @@ pub(crate) fn describe(headers: &HeaderMap, body: &Bytes) -> (Option<String>, St
         },
         BodyKind::Form => {
             let pairs = parse_urlencoded(body);
-            let text = pairs.iter().find(|(k, _)| k == "status" || k == "content").map(|(_, v)| v.clone());
+            let text = pairs
+                .iter()
+                .find(|(k, _)| matches!(k.as_str(), "status" | "content" | "message" | "caption"))
+                .map(|(_, v)| v.clone());
             (text, format!("form: {}", summarize_pairs(&pairs)))
         }
         BodyKind::Multipart => match parse_multipart(headers, body) {
@@ -252,12 +255,14 @@ pub(crate) fn describe(headers: &HeaderMap, body: &Bytes) -> (Option<String>, St
 }
 
 fn json_text(value: &serde_json::Value) -> Option<String> {
-    ["status", "content"].iter().find_map(|key| value.get(key).and_then(|v| v.as_str()).map(str::to_owned))
+    ["status", "content", "message", "caption"]
+        .iter()
+        .find_map(|key| value.get(key).and_then(|v| v.as_str()).map(str::to_owned))
 }
 
 fn multipart_text(parts: &[Part]) -> Option<String> {
     parts.iter().find_map(|part| match part.name.as_str() {
-        "status" | "content" if part.filename.is_none() => Some(part.text()),
+        "status" | "content" | "message" | "caption" if part.filename.is_none() => Some(part.text()),
         "payload_json" => serde_json::from_slice::<serde_json::Value>(&part.data).ok().and_then(|v| json_text(&v)),
         _ => None,
     })

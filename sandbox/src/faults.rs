@@ -57,7 +57,7 @@ pub struct RouteFaults {
     pub faults: Vec<Fault>,
 }
 
-/// One fault. Exactly one of `status`, `hang`, `close`, `truncate`, `malformed` is set.
+/// One fault. Exactly one of `status`, `hang`, `close`, `truncate`, `malformed`, `pass` is set.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -85,6 +85,9 @@ pub struct Fault {
     /// Handle the request, then answer 200 with a body that is not JSON.
     #[serde(default, skip_serializing_if = "is_false")]
     pub malformed: bool,
+    /// Let the request through untouched (so a later fault hits, say, the third upload).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pass: bool,
     /// How many requests this fault applies to before the next one takes over.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub times: u32,
@@ -110,6 +113,7 @@ impl Default for Fault {
             close: None,
             truncate: false,
             malformed: false,
+            pass: false,
             times: 1,
         }
     }
@@ -130,6 +134,9 @@ impl Fault {
     }
     pub fn malformed() -> Fault {
         Fault { malformed: true, ..Fault::default() }
+    }
+    pub fn pass() -> Fault {
+        Fault { pass: true, ..Fault::default() }
     }
     pub fn times(self, times: u32) -> Fault {
         Fault { times, ..self }
@@ -153,6 +160,8 @@ impl Fault {
             Some(FaultKind::Truncate)
         } else if self.malformed {
             Some(FaultKind::Malformed)
+        } else if self.pass {
+            None
         } else {
             self.status.map(|status| FaultKind::Status {
                 status,
@@ -167,6 +176,7 @@ impl Fault {
             + usize::from(self.close.is_some())
             + usize::from(self.truncate)
             + usize::from(self.malformed)
+            + usize::from(self.pass)
     }
 }
 
@@ -193,7 +203,7 @@ pub(crate) fn validate(plan: &FaultPlan) -> Result<(), SandboxError> {
         for (index, fault) in route_faults.faults.iter().enumerate() {
             let at = format!("{route} fault {index}");
             if fault.kinds_set() != 1 {
-                return invalid(format!("{at}: set exactly one of status, hang, close, truncate, malformed"));
+                return invalid(format!("{at}: set exactly one of status, hang, close, truncate, malformed, pass"));
             }
             if let Some(status) = fault.status
                 && StatusCode::from_u16(status).is_err()

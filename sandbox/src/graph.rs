@@ -41,6 +41,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "POST /graph/{version}/{id}/photo_stories",
     "POST /graph/{version}/{id}/video_stories",
     "POST /rupload/video-upload/{version}/{id}",
+    "GET /cdn/{id}",
 ];
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -55,6 +56,20 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/graph/{version}/{id}/photo_stories", post(post_photo_story))
         .route("/graph/{version}/{id}/video_stories", post(post_video_story))
         .route("/rupload/video-upload/{version}/{id}", post(upload_video_bytes))
+        .route("/cdn/{id}", get(cdn))
+}
+
+/// A photo's or video's bytes at the address Meta's CDN would give it (what Instagram fetches
+/// when a Page stages media for it).
+async fn cdn(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let state = lock(&shared.graph);
+    let live = state.find(&id).is_some();
+    match state.blobs.get(&id) {
+        Some((content_type, bytes)) if live => {
+            ([(axum::http::header::CONTENT_TYPE, content_type.clone())], bytes.clone()).into_response()
+        }
+        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
 }
 
 /// The user's long-lived token in the sandbox's Meta world.
@@ -104,6 +119,8 @@ pub(crate) struct GraphState {
     used: HashSet<String>,
     /// Page tokens handed out after the first one expired: token → Page.
     minted: HashMap<String, String>,
+    /// Photos' and videos' bytes, served at `/cdn/{id}` while the object exists.
+    pub(crate) blobs: HashMap<String, (String, Bytes)>,
     last_id: u64,
 }
 
@@ -131,12 +148,12 @@ impl GraphState {
         token
     }
 
-    fn next_id(&mut self) -> String {
+    pub(crate) fn next_id(&mut self) -> String {
         self.last_id = self.last_id.saturating_add(1).max(now_ms() * 10);
         self.last_id.to_string()
     }
 
-    fn find(&self, id: &str) -> Option<&GraphObjectRecord> {
+    pub(crate) fn find(&self, id: &str) -> Option<&GraphObjectRecord> {
         self.objects.iter().find(|o| o.id == id && !o.deleted)
     }
 
@@ -148,13 +165,13 @@ impl GraphState {
 
 /// Who a token stands for.
 #[derive(Clone, Debug, PartialEq)]
-enum Principal {
+pub(crate) enum Principal {
     User,
     Page(String),
 }
 
 /// A Graph error answer; small so handlers can pass it around with `?`.
-struct GraphFail(Box<Response>);
+pub(crate) struct GraphFail(pub(crate) Box<Response>);
 
 impl IntoResponse for GraphFail {
     fn into_response(self) -> Response {
@@ -162,7 +179,7 @@ impl IntoResponse for GraphFail {
     }
 }
 
-fn graph_error(status: StatusCode, code: i64, subcode: Option<i64>, kind: &str, message: &str) -> GraphFail {
+pub(crate) fn graph_error(status: StatusCode, code: i64, subcode: Option<i64>, kind: &str, message: &str) -> GraphFail {
     let mut error = json!({
         "message": message,
         "type": kind,
@@ -176,7 +193,7 @@ fn graph_error(status: StatusCode, code: i64, subcode: Option<i64>, kind: &str, 
     GraphFail(Box::new((status, axum::Json(json!({ "error": error }))).into_response()))
 }
 
-fn invalid(message: &str) -> GraphFail {
+pub(crate) fn invalid(message: &str) -> GraphFail {
     graph_error(StatusCode::BAD_REQUEST, 100, None, "OAuthException", message)
 }
 
@@ -218,13 +235,13 @@ pub(crate) fn error_for_status(status: u16, shape: ErrorShape) -> Response {
 }
 
 /// The request's parameters: query string, then the form or multipart text fields (files aside).
-struct Params {
+pub(crate) struct Params {
     pairs: Vec<(String, String)>,
     files: Vec<crate::body::Part>,
 }
 
 impl Params {
-    fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, GraphFail> {
+    pub(crate) fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, GraphFail> {
         let mut pairs = parse_urlencoded(query.unwrap_or("").as_bytes());
         let mut files = Vec::new();
         match crate::body::kind(headers) {
@@ -253,11 +270,11 @@ impl Params {
         Ok(Params { pairs, files })
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn flag(&self, key: &str, default: bool) -> bool {
+    pub(crate) fn flag(&self, key: &str, default: bool) -> bool {
         self.get(key).map_or(default, |v| !matches!(v, "false" | "0"))
     }
 
@@ -265,7 +282,7 @@ impl Params {
         self.files.iter().find(|p| p.name == name)
     }
 
-    fn token(&self, headers: &HeaderMap) -> Option<String> {
+    pub(crate) fn token(&self, headers: &HeaderMap) -> Option<String> {
         let header = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -275,7 +292,7 @@ impl Params {
 }
 
 /// Resolves the token to who it stands for, answering as Meta does when it cannot.
-fn principal(shared: &Shared, token: Option<String>) -> Result<Principal, GraphFail> {
+pub(crate) fn principal(shared: &Shared, token: Option<String>) -> Result<Principal, GraphFail> {
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(graph_error(
             StatusCode::BAD_REQUEST,
@@ -330,7 +347,7 @@ fn usage_of(shared: &Shared, page: &str) -> (u32, u32) {
     lock(&shared.graph).usage.get(page).copied().unwrap_or((3, 0))
 }
 
-fn with_usage(mut response: Response, page: Option<&str>, usage: (u32, u32)) -> Response {
+pub(crate) fn with_usage(mut response: Response, page: Option<&str>, usage: (u32, u32)) -> Response {
     let (percent, minutes) = usage;
     let app = json!({ "call_count": 1, "total_cputime": 1, "total_time": 1 });
     if let Ok(value) = HeaderValue::from_str(&app.to_string()) {
@@ -417,7 +434,7 @@ fn page_call(
     on_page(shared, page, params.token(headers), write, || run(&params))
 }
 
-fn graph_time(ms: u64) -> String {
+pub(crate) fn graph_time(ms: u64) -> String {
     // Graph writes `+0000` where RFC 3339 writes `Z`, and no milliseconds.
     let full = crate::rfc3339(ms);
     format!("{}+0000", &full[..19])
@@ -430,6 +447,12 @@ fn permalink(shared: &Shared, id: &str) -> String {
 fn object_json(shared: &Shared, o: &GraphObjectRecord) -> Value {
     let mut value =
         json!({ "id": o.id, "created_time": graph_time(o.created_at_ms), "permalink_url": permalink(shared, &o.id) });
+    let cdn = format!("{}/cdn/{}", shared.base_url, o.id);
+    match o.kind.as_str() {
+        "photo" => value["images"] = json!([{ "source": cdn }]),
+        "video" => value["source"] = json!(cdn),
+        _ => {}
+    }
     let field = if o.kind == "video" { "description" } else { "message" };
     if !o.message.is_empty() {
         value[field] = json!(o.message);
@@ -437,7 +460,7 @@ fn object_json(shared: &Shared, o: &GraphObjectRecord) -> Value {
     value
 }
 
-fn limit(params: &Params) -> usize {
+pub(crate) fn limit(params: &Params) -> usize {
     params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(25).clamp(1, 100)
 }
 
@@ -461,6 +484,9 @@ async fn read_node(
         (Principal::Page(page), "me") => page.clone(),
         _ => id.clone(),
     };
+    if let Some(answer) = crate::instagram::read_node(&shared, &node, &who) {
+        return answer;
+    }
     if node == USER_ID {
         return with_usage(axum::Json(json!({ "id": USER_ID, "name": USER_NAME })).into_response(), None, (0, 0));
     }
@@ -471,6 +497,9 @@ async fn read_node(
                 json!({ "id": node_owned, "name": name, "link": format!("{}/facebook/{node_owned}", shared.base_url) });
             if who == Principal::User {
                 value["access_token"] = json!(lock(&shared.graph).fresh_page_token(&node_owned));
+            }
+            if let Some(ig) = crate::instagram::SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == node_owned) {
+                value["instagram_business_account"] = json!({ "id": ig.0 });
             }
             Ok(value)
         });
@@ -605,7 +634,7 @@ async fn list_stories(
     })
 }
 
-fn sniff_image(data: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff_image(data: &[u8]) -> Option<&'static str> {
     if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some("image/jpeg")
     } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -617,7 +646,7 @@ fn sniff_image(data: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn is_video(data: &[u8]) -> bool {
+pub(crate) fn is_video(data: &[u8]) -> bool {
     data.get(4..8) == Some(b"ftyp")
 }
 
@@ -742,6 +771,7 @@ async fn post_photo(
         photo.content_type = Some(content_type.to_owned());
         photo.bytes = file.data.len() as u64;
         let photo = state.add(photo);
+        state.blobs.insert(photo.id.clone(), (content_type.to_owned(), file.data.clone()));
         if !published {
             return Ok(json!({ "id": photo.id }));
         }
@@ -776,7 +806,9 @@ async fn post_video(
         let mut video = new_record(&mut state, "video", &page, &description);
         video.content_type = Some("video/mp4".into());
         video.bytes = file.data.len() as u64;
+        video.published = params.flag("published", true);
         let video = state.add(video);
+        state.blobs.insert(video.id.clone(), ("video/mp4".to_owned(), file.data.clone()));
         Ok(json!({ "id": video.id }))
     })
 }

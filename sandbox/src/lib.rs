@@ -11,6 +11,7 @@ mod discord;
 mod error;
 mod faults;
 mod graph;
+mod instagram;
 mod log;
 mod mastodon;
 mod pages;
@@ -35,6 +36,7 @@ pub use discord::DiscordMessageRecord;
 pub use error::{Result, SandboxError};
 pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
 pub use graph::{GraphObjectRecord, SANDBOX_PAGES, SANDBOX_USER_TOKEN, page_token};
+pub use instagram::{InstagramContainerRecord, InstagramMediaRecord, SANDBOX_INSTAGRAM};
 pub use log::RequestRecord;
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
 
@@ -52,6 +54,8 @@ pub struct SandboxConfig {
     /// How long Mastodon remembers an `Idempotency-Key`.
     pub idempotency_ttl: Duration,
     pub mastodon_max_characters: usize,
+    /// How many status polls an Instagram video or carousel container answers IN_PROGRESS.
+    pub instagram_processing_polls: u32,
 }
 
 impl Default for SandboxConfig {
@@ -62,6 +66,7 @@ impl Default for SandboxConfig {
             media_processing: Duration::from_millis(150),
             idempotency_ttl: Duration::from_secs(3600),
             mastodon_max_characters: 500,
+            instagram_processing_polls: 2,
         }
     }
 }
@@ -75,6 +80,10 @@ pub struct SandboxState {
     /// Everything made through the Graph API (posts, photos, videos, stories), in order.
     #[serde(default)]
     pub graph_objects: Vec<GraphObjectRecord>,
+    #[serde(default)]
+    pub instagram_containers: Vec<InstagramContainerRecord>,
+    #[serde(default)]
+    pub instagram_media: Vec<InstagramMediaRecord>,
 }
 
 /// A running sandbox server. Dropping it or calling [`Sandbox::shutdown`] stops it.
@@ -147,6 +156,11 @@ impl Sandbox {
         lock(&self.shared.graph).set_usage(page_id, percent, regain_minutes);
     }
 
+    /// Sets an Instagram account's publishing quota for 24 hours (Meta's default is 100).
+    pub fn set_instagram_quota(&self, user_id: &str, total: u32) {
+        lock(&self.shared.instagram).quota.insert(user_id.to_owned(), total);
+    }
+
     /// Stops accepting, drops every open connection (hung requests included) and waits for that.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -191,6 +205,8 @@ pub(crate) struct Shared {
     pub(crate) mastodon: Mutex<mastodon::MastodonState>,
     pub(crate) discord: Mutex<discord::DiscordState>,
     pub(crate) graph: Mutex<graph::GraphState>,
+    pub(crate) instagram: Mutex<instagram::InstagramState>,
+    pub(crate) instagram_processing_polls: u32,
     revoked: Mutex<HashSet<String>>,
 }
 
@@ -208,6 +224,8 @@ impl Shared {
             mastodon: Mutex::new(mastodon::MastodonState::default()),
             discord: Mutex::new(discord::DiscordState::default()),
             graph: Mutex::new(graph::GraphState::default()),
+            instagram: Mutex::new(instagram::InstagramState::default()),
+            instagram_processing_polls: config.instagram_processing_polls,
             revoked: Mutex::new(HashSet::new()),
         }
     }
@@ -218,11 +236,17 @@ impl Shared {
 
     pub(crate) fn state(&self) -> SandboxState {
         let (mastodon_statuses, mastodon_media) = lock(&self.mastodon).snapshot();
+        let (instagram_containers, instagram_media) = {
+            let instagram = lock(&self.instagram);
+            (instagram.containers.clone(), instagram.media.clone())
+        };
         SandboxState {
             mastodon_statuses,
             mastodon_media,
             discord_messages: lock(&self.discord).snapshot(),
             graph_objects: lock(&self.graph).snapshot(),
+            instagram_containers,
+            instagram_media,
         }
     }
 
@@ -257,7 +281,7 @@ impl Network {
     pub(crate) fn of_path(path: &str) -> Network {
         if path.starts_with("/api/webhooks/") {
             Network::Discord
-        } else if path.starts_with("/graph/") || path.starts_with("/rupload/") {
+        } else if path.starts_with("/graph/") || path.starts_with("/rupload/") || path.starts_with("/cdn/") {
             Network::Graph
         } else {
             Network::Mastodon
@@ -276,7 +300,7 @@ impl Network {
 
 /// Every route template the sandbox serves, as used in fault plans and request records.
 pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
-    mastodon::ROUTES.iter().chain(discord::ROUTES).chain(graph::ROUTES).copied()
+    mastodon::ROUTES.iter().chain(discord::ROUTES).chain(graph::ROUTES).chain(instagram::ROUTES).copied()
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -284,6 +308,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(mastodon::routes())
         .merge(discord::routes())
         .merge(graph::routes())
+        .merge(instagram::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)

@@ -20,6 +20,33 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/channels/{guild}/{channel}", get(discord_channel))
         .route("/channels/{guild}/{channel}/{message}", get(discord_message))
         .route("/facebook/{id}", get(facebook_object))
+        .route("/instagram/{username}", get(instagram_profile))
+        .route("/instagram/p/{code}", get(instagram_post))
+}
+
+async fn instagram_profile(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> Response {
+    let Some(user) = crate::instagram::SANDBOX_INSTAGRAM.iter().find(|ig| ig.1 == username) else {
+        return not_found();
+    };
+    let captions: Vec<String> =
+        lock(&shared.instagram).media.iter().rev().filter(|m| m.user_id == user.0).map(|m| m.caption.clone()).collect();
+    self::page(
+        &format!("@{username} on the sandbox's Instagram"),
+        &captions.join("\n\n———\n\n"),
+        &format!("{} post(s)", captions.len()),
+    )
+}
+
+async fn instagram_post(State(shared): State<Arc<Shared>>, Path(code): Path<String>) -> Response {
+    let media = lock(&shared.instagram).media.clone();
+    match media.iter().find(|m| crate::instagram::permalink(&shared, &m.id).ends_with(&format!("/p/{code}"))) {
+        Some(m) => self::page(
+            &format!("A {} on the sandbox's Instagram", m.media_type.to_lowercase()),
+            &m.caption,
+            &format!("{} item(s)", m.children.max(1)),
+        ),
+        None => not_found(),
+    }
 }
 
 /// A Page (its posts, newest first) or one thing made on it.

@@ -106,6 +106,54 @@ impl Harness {
         run
     }
 
+    /// Links a sandbox Facebook Page with its own token, enabled.
+    pub fn add_facebook(&self, name: &str, page_id: &str) -> Run {
+        let graph = format!("{}/graph", self.sandbox.url());
+        let run = self.run_with_stdin(
+            &[
+                "accounts",
+                "add",
+                "facebook",
+                "--page-id",
+                page_id,
+                "--graph",
+                &graph,
+                "--token-stdin",
+                "--name",
+                name,
+                "--enable",
+            ],
+            &format!("{}\n", fanout_sandbox::page_token(page_id)),
+        );
+        assert_eq!(run.code, 0, "linking {name}:\n{}", run.all());
+        run
+    }
+
+    /// Links a sandbox Instagram account through its Page with the user's token, enabled.
+    pub fn add_instagram(&self, name: &str, user_id: &str, page_id: &str) -> Run {
+        let graph = format!("{}/graph", self.sandbox.url());
+        let run = self.run_with_stdin(
+            &[
+                "accounts",
+                "add",
+                "instagram",
+                "--user-id",
+                user_id,
+                "--page-id",
+                page_id,
+                "--graph",
+                &graph,
+                "--token-stdin",
+                "--name",
+                name,
+                "--enable",
+            ],
+            &format!("{}\n", fanout_sandbox::SANDBOX_USER_TOKEN),
+        );
+        assert_eq!(run.code, 0, "linking {name}:\n{}", run.all());
+        run
+    }
+
     pub fn outbox(&self) -> Vec<Value> {
         let run = self.ok(&["outbox", "--json", "--limit", "100000"]);
         serde_json::from_str::<Value>(&run.stdout)

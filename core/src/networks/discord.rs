@@ -167,6 +167,7 @@ impl Network for Discord {
             text_limit: TEXT_LIMIT,
             counting: TextCounting::Chars,
             max_media: MAX_FILES,
+            min_media: 0,
             source: "Discord's limit".into(),
         }
     }

@@ -92,12 +92,6 @@ fn saved_photo(job: &Job<'_>, index: usize) -> Option<String> {
     job.checkpoint().get("photos").and_then(|p| p.get(index)).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn with(checkpoint: &Value, key: &str, value: Value) -> Value {
-    let mut next = if checkpoint.is_object() { checkpoint.clone() } else { json!({}) };
-    next[key] = value;
-    next
-}
-
 /// A relative permalink (`/123/videos/456/`) made absolute on facebook.com; a full one kept.
 fn absolute(permalink: &str, graph_root: &str) -> String {
     if permalink.starts_with("http://") || permalink.starts_with("https://") {
@@ -132,7 +126,7 @@ impl Facebook {
         let mut photos = job.checkpoint().get("photos").and_then(Value::as_array).cloned().unwrap_or_default();
         photos.resize(photos.len().max(index + 1), Value::Null);
         photos[index] = Value::String(id.clone());
-        let next = with(job.checkpoint(), "photos", Value::Array(photos));
+        let next = graph::with(job.checkpoint(), "photos", Value::Array(photos));
         job.save_checkpoint(next)?;
         Ok(id)
     }
@@ -263,7 +257,8 @@ impl Facebook {
                     .and_then(Value::as_str)
                     .ok_or_else(|| Failure::transient(format!("{step}: no upload address came back")))?
                     .to_owned();
-                let next = with(&with(job.checkpoint(), "video_id", json!(video)), "upload_url", json!(url));
+                let next =
+                    graph::with(&graph::with(job.checkpoint(), "video_id", json!(video)), "upload_url", json!(url));
                 job.save_checkpoint(next)?;
                 (video, url)
             }
@@ -285,7 +280,7 @@ impl Facebook {
             .header("file_size", bytes.len().to_string())
             .body(bytes);
         g.call(step, request).await?;
-        let next = with(job.checkpoint(), "uploaded", json!(true));
+        let next = graph::with(job.checkpoint(), "uploaded", json!(true));
         job.save_checkpoint(next)?;
         Ok(video)
     }
@@ -409,6 +404,7 @@ impl Network for Facebook {
             text_limit: table.text_limit,
             counting: TextCounting::Chars,
             max_media: table.max_media,
+            min_media: 0,
             source: "Facebook's limit".into(),
         }
     }

@@ -175,6 +175,11 @@ pub fn classify(
             ),
         ),
         (_, Some(2_207_051 | 2_207_052)) if publishing => unclear(what),
+        (_, Some(2_207_042)) => Failure::new(
+            FailureKind::RateLimited,
+            format!("{step}: Instagram's daily publishing limit is reached ({what}); the post waits"),
+        )
+        .with_retry_after(Some(Duration::from_secs(3600))),
         (_, Some(2_207_001)) => Failure::rejected(format!(
             "{step}: Instagram flagged this as spam ({what}); change the post before trying again"
         )),
@@ -306,6 +311,13 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
         _ => text.to_owned(),
     };
     Timestamp::parse_rfc3339(&fixed)
+}
+
+/// The checkpoint with `key` set to `value`.
+pub fn with(checkpoint: &Value, key: &str, value: Value) -> Value {
+    let mut next = if checkpoint.is_object() { checkpoint.clone() } else { serde_json::json!({}) };
+    next[key] = value;
+    next
 }
 
 /// Whitespace-insensitive text, for finding a post by its message.

@@ -325,6 +325,7 @@ impl Network for Mastodon {
                 url_weight: usize::try_from(number("statuses", "characters_reserved_per_url", 23)).unwrap_or(23),
             },
             max_media: usize::try_from(number("statuses", "max_media_attachments", 4)).unwrap_or(4),
+            min_media: 0,
             source: if cached.is_some() { "the server's limit".into() } else { "Mastodon's usual limit".into() },
         }
     }

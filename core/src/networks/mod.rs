@@ -8,6 +8,7 @@
 pub mod discord;
 pub mod facebook;
 pub mod graph;
+pub mod instagram;
 pub mod mastodon;
 
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct Profile {
     pub text_limit: usize,
     pub counting: TextCounting,
     pub max_media: usize,
+    /// The fewest files a post to it may carry (Instagram needs one).
+    pub min_media: usize,
     /// Where this limit comes from, for messages ("server limit", "Discord's limit").
     pub source: String,
 }
@@ -289,6 +292,7 @@ pub struct Registry {
     mastodon: Arc<dyn Network>,
     discord: Arc<dyn Network>,
     facebook: Arc<dyn Network>,
+    instagram: Arc<dyn Network>,
 }
 
 impl Default for Registry {
@@ -297,6 +301,7 @@ impl Default for Registry {
             mastodon: Arc::new(mastodon::Mastodon),
             discord: Arc::new(discord::Discord),
             facebook: Arc::new(facebook::Facebook),
+            instagram: Arc::new(instagram::Instagram),
         }
     }
 }
@@ -307,6 +312,7 @@ impl Registry {
             NetworkKind::Mastodon => &self.mastodon,
             NetworkKind::Discord => &self.discord,
             NetworkKind::Facebook => &self.facebook,
+            NetworkKind::Instagram => &self.instagram,
         }
     }
 }

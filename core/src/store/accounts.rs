@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::model::{Account, AccountId, Health};
 
 const COLUMNS: &str = "id, network, name, endpoint, remote_id, enabled, demo, health, health_detail, \
-                       paused_until, created_at";
+                       paused_until, created_at, options";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let id: String = row.get(0)?;
@@ -25,6 +25,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         health_detail: row.get(8)?,
         paused_until: row.get::<_, Option<i64>>(9)?.map(Timestamp),
         created_at: Timestamp(row.get(10)?),
+        options: serde_json::from_str(&row.get::<_, String>(11)?).map_err(|e| conversion(11, e))?,
     })
 }
 
@@ -46,7 +47,7 @@ pub fn insert(conn: &Connection, account: &Account) -> Result<()> {
     }
     conn.execute(
         "INSERT INTO accounts (id, network, name, endpoint, remote_id, enabled, demo, health, \
-         health_detail, paused_until, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         health_detail, paused_until, created_at, options) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             account.id.to_string(),
             account.network.as_str(),
@@ -59,6 +60,7 @@ pub fn insert(conn: &Connection, account: &Account) -> Result<()> {
             account.health_detail,
             account.paused_until.map(|t| t.0),
             account.created_at.0,
+            serde_json::to_string(&account.options).map_err(|e| Error::invalid(format!("account options: {e}")))?,
         ],
     )?;
     Ok(())

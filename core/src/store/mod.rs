@@ -27,6 +27,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v2.sql")).comment("delivery events, network cache"),
     M::up(include_str!("sql/v3.sql")).comment("alt text and focus per file, text per target"),
     M::up(include_str!("sql/v4.sql")).comment("story posts"),
+    M::up(include_str!("sql/v5.sql")).comment("account options"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -2,8 +2,6 @@
 //! with a user token, unclear publishes reconciled, an expired token in the middle of a batch,
 //! and throttling that pauses only the throttled Page.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use fanout_core::accounts::{Credentials, NewAccount};
@@ -44,21 +42,6 @@ impl Env {
                 demo: true,
             })
             .await
-    }
-
-    /// A 4-second 540×960 H.264/AAC MP4, made by ffmpeg (installed by `make test`).
-    fn video(&self) -> PathBuf {
-        let path = self.dir.path().join("clip.mp4");
-        let ffmpeg = fanout_core::media::transcode::ffmpeg().expect("ffmpeg is missing: run `make test`");
-        let out = Command::new(ffmpeg)
-            .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=540x960:rate=25"])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast"])
-            .args(["-pix_fmt", "yuv420p", "-c:a", "aac"])
-            .arg(&path)
-            .output()
-            .expect("run ffmpeg");
-        assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
-        path
     }
 
     /// Runs a worker until nothing is due (a paused account's deliveries are not).

@@ -1,0 +1,464 @@
+//! Instagram professional accounts through the Graph API's container flow:
+//!
+//! 1. every file is put where Instagram can fetch it (the account's `MediaHost`: an unpublished
+//!    photo or video on the linked Facebook Page, by its CDN address);
+//! 2. a container per file (`POST /{ig-user}/media` with `image_url` or `video_url`; carousel
+//!    items with `is_carousel_item`), then for a carousel one more with `children`;
+//! 3. each container polled (`GET /{container}?fields=status_code`) until FINISHED;
+//! 4. the day's quota read (`content_publishing_limit`) so a full quota waits instead of failing;
+//! 5. `POST /{ig-user}/media_publish` with the container — the only step that publishes;
+//! 6. the staged files removed.
+//!
+//! Every id (staged file, container) is checkpointed before the next step, so a crash or a retry
+//! resumes where it stopped. A publish whose answer was lost is settled by the container's status:
+//! PUBLISHED means done, anything else means publishing it is still safe (a container can be
+//! published only once).
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::graph::{self, Graph};
+use super::{Job, Network, Profile, StepError, Verified, media_part, publish_transport_failure};
+use crate::clock::Timestamp;
+use crate::model::{Account, Failure, FailureKind, MediaHost, NetworkKind, Published, Reconciled};
+use crate::profiles::Target;
+use crate::secrets::Secret;
+use crate::text::TextCounting;
+
+const NAME: &str = "Instagram";
+/// The longest a container may stay IN_PROGRESS before this attempt gives up (the next resumes).
+const PROCESSING_LIMIT: Duration = Duration::from_secs(10 * 60);
+const RECENT: usize = 25;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Instagram;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Image,
+    Reel,
+    Carousel,
+    Story,
+}
+
+fn is_video(mime: &str) -> bool {
+    mime.starts_with("video/")
+}
+
+fn shape(job: &Job<'_>) -> Result<Shape, Failure> {
+    let n = job.media.len();
+    match (job.post.story, n) {
+        (_, 0) => Err(Failure::rejected("Instagram posts need a photo or a video; add one or leave Instagram out")),
+        (true, 1) => Ok(Shape::Story),
+        (true, _) => {
+            Err(Failure::rejected(format!("an Instagram story is one photo or one video, and this post has {n} files")))
+        }
+        (false, 1) if is_video(&job.media[0].mime) => Ok(Shape::Reel),
+        (false, 1) => Ok(Shape::Image),
+        (false, 2..=10) => Ok(Shape::Carousel),
+        (false, _) => Err(Failure::rejected(format!("an Instagram carousel takes at most 10 files, not {n}"))),
+    }
+}
+
+fn user_id(account: &Account) -> Result<&str, Failure> {
+    account
+        .remote_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| Failure::rejected("the account has no Instagram user id; link it again"))
+}
+
+fn host_of(account: &Account) -> Result<&MediaHost, Failure> {
+    account.options.media_host.as_ref().ok_or_else(|| {
+        Failure::rejected("Instagram fetches media from a public address and this account has no media host; link it again through its Facebook Page")
+    })
+}
+
+fn entry<'v>(checkpoint: &'v Value, list: &str, index: usize) -> Option<&'v Value> {
+    checkpoint.get(list).and_then(|l| l.get(index)).filter(|v| !v.is_null())
+}
+
+fn with_entry(checkpoint: &Value, list: &str, index: usize, value: Value) -> Value {
+    let mut next = if checkpoint.is_object() { checkpoint.clone() } else { json!({}) };
+    let mut items = next.get(list).and_then(Value::as_array).cloned().unwrap_or_default();
+    items.resize(items.len().max(index + 1), Value::Null);
+    items[index] = value;
+    next[list] = Value::Array(items);
+    next
+}
+
+fn without(checkpoint: &Value, keys: &[&str]) -> Value {
+    let mut next = checkpoint.clone();
+    if let Some(map) = next.as_object_mut() {
+        for key in keys {
+            map.remove(*key);
+        }
+    }
+    next
+}
+
+fn stopping(job: &Job<'_>) -> Result<(), StepError> {
+    if job.stopping() {
+        return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
+    }
+    Ok(())
+}
+
+impl Instagram {
+    /// Puts file `index` where Instagram can fetch it; returns its public address.
+    async fn host(&self, job: &mut Job<'_>, g: &Graph<'_>, index: usize) -> Result<String, StepError> {
+        if let Some(url) = entry(job.checkpoint(), "hosted", index).and_then(|h| h.get("url")).and_then(Value::as_str) {
+            return Ok(url.to_owned());
+        }
+        stopping(job)?;
+        let media = &job.media[index];
+        job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
+        let MediaHost::FacebookPage { page_id } = host_of(job.account)?;
+        let step = format!("staging {} on the Facebook Page", media.file_name);
+        let (edge, field) = if is_video(&media.mime) { ("videos", "source") } else { ("photos", "images") };
+        let form = reqwest::multipart::Form::new().part("source", media_part(media).await?).text("published", "false");
+        let answer = g.call(&step, g.post(&format!("{page_id}/{edge}")).multipart(form)).await?;
+        let id = graph::id_of(&answer, "id").ok_or_else(|| Failure::transient(format!("{step}: no id came back")))?;
+        let node = g.call(&step, g.get(&format!("{id}?fields={field}"))).await?;
+        let url = match field {
+            "images" => node.get("images").and_then(|i| i.get(0)).and_then(|i| i.get("source")),
+            _ => node.get("source"),
+        }
+        .and_then(Value::as_str)
+        .ok_or_else(|| Failure::transient(format!("{step}: Facebook gave no address for it")))?
+        .to_owned();
+        let next = with_entry(job.checkpoint(), "hosted", index, json!({ "id": id, "url": url }));
+        job.save_checkpoint(next)?;
+        Ok(url)
+    }
+
+    /// Removes the staged files; best effort, the post is live either way.
+    async fn clean_up(&self, job: &Job<'_>, g: &Graph<'_>) {
+        let hosted = job.checkpoint().get("hosted").and_then(Value::as_array).cloned().unwrap_or_default();
+        for id in hosted.iter().filter_map(|h| graph::id_of(h, "id")) {
+            if let Err(e) = g.call("removing a staged file", g.delete(&id)).await {
+                tracing::warn!(account = %job.account.id, error = %e, "a staged file stays on the Page");
+            }
+        }
+    }
+
+    /// The container for file `index` (a carousel item, or the post itself).
+    async fn item(
+        &self,
+        job: &mut Job<'_>,
+        g: &Graph<'_>,
+        shape: Shape,
+        index: usize,
+        url: &str,
+    ) -> Result<String, StepError> {
+        if let Some(id) = entry(job.checkpoint(), "items", index).and_then(Value::as_str) {
+            return Ok(id.to_owned());
+        }
+        stopping(job)?;
+        let user = user_id(job.account)?.to_owned();
+        let media = &job.media[index];
+        let video = is_video(&media.mime);
+        let mut form: Vec<(&str, String)> = vec![(if video { "video_url" } else { "image_url" }, url.to_owned())];
+        match shape {
+            Shape::Carousel => {
+                form.push(("is_carousel_item", "true".into()));
+                if video {
+                    form.push(("media_type", "VIDEO".into()));
+                }
+            }
+            Shape::Story => form.push(("media_type", "STORIES".into())),
+            Shape::Reel => {
+                form.push(("media_type", "REELS".into()));
+                form.push(("caption", job.post.text.clone()));
+            }
+            Shape::Image => form.push(("caption", job.post.text.clone())),
+        }
+        let step = match shape {
+            Shape::Carousel => format!("preparing item {} of {} ({})", index + 1, job.media.len(), media.file_name),
+            _ => format!("preparing {}", media.file_name),
+        };
+        let answer = g.call(&step, g.post(&format!("{user}/media")).form(&form)).await?;
+        let id = graph::id_of(&answer, "id")
+            .ok_or_else(|| Failure::transient(format!("{step}: no container id came back")))?;
+        let next = with_entry(job.checkpoint(), "items", index, json!(id));
+        job.save_checkpoint(next)?;
+        Ok(id)
+    }
+
+    /// Polls a container until Instagram has processed it.
+    async fn wait_finished(&self, job: &mut Job<'_>, g: &Graph<'_>, id: &str, what: &str) -> Result<(), StepError> {
+        let started = job.now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let answer = g.call(what, g.get(&format!("{id}?fields=status_code,status"))).await?;
+            let status = answer.get("status_code").and_then(Value::as_str).unwrap_or("IN_PROGRESS");
+            match status {
+                "FINISHED" | "PUBLISHED" => return Ok(()),
+                "ERROR" | "EXPIRED" => {
+                    // That container is spent: the next attempt makes new ones.
+                    let next = without(job.checkpoint(), &["items", "container"]);
+                    job.save_checkpoint(next)?;
+                    let detail = answer.get("status").and_then(Value::as_str).unwrap_or(status);
+                    return Err(if status == "EXPIRED" {
+                        Failure::transient(format!("{what}: Instagram let the container expire; it is made again"))
+                    } else {
+                        Failure::rejected(format!("{what}: Instagram could not process it ({detail})"))
+                    }
+                    .into());
+                }
+                _ => {}
+            }
+            if started.until(job.now()) > PROCESSING_LIMIT {
+                return Err(Failure::transient(format!(
+                    "{what}: Instagram is still processing after {} minutes",
+                    PROCESSING_LIMIT.as_secs() / 60
+                ))
+                .into());
+            }
+            stopping(job)?;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(3));
+        }
+    }
+
+    /// Builds (or finds, from the checkpoint) the container to publish, processed.
+    async fn container(&self, job: &mut Job<'_>, g: &Graph<'_>, shape: Shape) -> Result<String, StepError> {
+        let mut urls = Vec::with_capacity(job.media.len());
+        for index in 0..job.media.len() {
+            urls.push(self.host(job, g, index).await?);
+        }
+        if let Some(id) = graph::id_of(job.checkpoint(), "container") {
+            self.wait_finished(job, g, &id, "processing the post").await?;
+            return Ok(id);
+        }
+        let id = if shape == Shape::Carousel {
+            let mut children = Vec::with_capacity(urls.len());
+            for (index, url) in urls.iter().enumerate() {
+                children.push(self.item(job, g, shape, index, url).await?);
+            }
+            for (index, child) in children.iter().enumerate() {
+                let what = format!("processing item {} of {}", index + 1, children.len());
+                self.wait_finished(job, g, child, &what).await?;
+            }
+            let user = user_id(job.account)?.to_owned();
+            let form = [
+                ("media_type", "CAROUSEL".to_owned()),
+                ("children", children.join(",")),
+                ("caption", job.post.text.clone()),
+            ];
+            let answer = g.call("preparing the carousel", g.post(&format!("{user}/media")).form(&form)).await?;
+            graph::id_of(&answer, "id")
+                .ok_or_else(|| Failure::transient("preparing the carousel: no container id came back"))?
+        } else {
+            self.item(job, g, shape, 0, &urls[0]).await?
+        };
+        let next = graph::with(job.checkpoint(), "container", json!(id));
+        job.save_checkpoint(next)?;
+        self.wait_finished(job, g, &id, "processing the post").await?;
+        Ok(id)
+    }
+
+    /// Reads the day's publishing quota; a full one waits instead of being refused.
+    async fn check_quota(&self, job: &Job<'_>, g: &Graph<'_>) -> Result<(), StepError> {
+        let user = user_id(job.account)?;
+        let answer = g
+            .call(
+                "reading the publishing quota",
+                g.get(&format!("{user}/content_publishing_limit?fields=quota_usage,config")),
+            )
+            .await?;
+        let data = answer.get("data").and_then(|d| d.get(0));
+        let used = data.and_then(|d| d.get("quota_usage")).and_then(Value::as_u64);
+        let total = data.and_then(|d| d.get("config")).and_then(|c| c.get("quota_total")).and_then(Value::as_u64);
+        if let (Some(used), Some(total)) = (used, total)
+            && used >= total
+        {
+            return Err(Failure::new(
+                FailureKind::RateLimited,
+                format!(
+                    "Instagram's publishing limit is reached ({used} of {total} posts in 24 hours); the post waits"
+                ),
+            )
+            .with_retry_after(Some(Duration::from_secs(3600)))
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
+        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
+        let result = self.publish_with(job, &g).await;
+        if let Some(wait) = g.pause() {
+            job.slow_down(wait);
+        }
+        result
+    }
+
+    async fn publish_with(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<Published, StepError> {
+        let shape = shape(job)?;
+        let container = self.container(job, g, shape).await?;
+        self.check_quota(job, g).await?;
+        let user = user_id(job.account)?.to_owned();
+        job.publish_starting().await?;
+        let request = g.post(&format!("{user}/media_publish")).form(&[("creation_id", container.as_str())]);
+        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
+        let answer = job.read_publish(response).await;
+        let value = g.read_publish("publishing", answer)?;
+        let id = graph::id_of(&value, "id").ok_or_else(|| {
+            Failure::new(
+                FailureKind::OutcomeUnknown,
+                "Instagram answered the publish without a media id — the post may or may not be live",
+            )
+        })?;
+        let url = self.permalink(job, g, &id).await;
+        self.clean_up(job, g).await;
+        Ok(Published { remote_id: id, url })
+    }
+
+    async fn permalink(&self, job: &Job<'_>, g: &Graph<'_>, id: &str) -> Option<String> {
+        match g.call("reading the permalink", g.get(&format!("{id}?fields=permalink"))).await {
+            Ok(value) => value.get("permalink").and_then(Value::as_str).map(str::to_owned),
+            Err(e) => {
+                tracing::debug!(error = %e, "no permalink");
+                self.page_url(job.account, job.facts)
+            }
+        }
+    }
+
+    /// Settles a publish whose answer was lost, by the container's status.
+    async fn settle(&self, job: &mut Job<'_>, started: Timestamp) -> Result<Reconciled, StepError> {
+        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
+        let Some(container) = graph::id_of(job.checkpoint(), "container") else {
+            return Ok(Reconciled::NotPublished);
+        };
+        let answer = g.call("checking the post's status", g.get(&format!("{container}?fields=status_code"))).await?;
+        match answer.get("status_code").and_then(Value::as_str).unwrap_or("") {
+            "PUBLISHED" => {}
+            "ERROR" | "EXPIRED" => {
+                let next = without(job.checkpoint(), &["items", "container"]);
+                job.save_checkpoint(next)?;
+                return Ok(Reconciled::NotPublished);
+            }
+            _ => return Ok(Reconciled::NotPublished),
+        }
+        // Published: find its media id and permalink among the recent posts, by caption.
+        let found = if job.post.story {
+            None
+        } else {
+            let user = user_id(job.account)?;
+            let path = format!("{user}/media?fields=id,caption,timestamp,permalink&limit={RECENT}");
+            let list = g.call("reading recent posts", g.get(&path)).await?;
+            let wanted = graph::normalise(&job.post.text);
+            list.get("data").and_then(Value::as_array).into_iter().flatten().find_map(|m| {
+                let fresh = m
+                    .get("timestamp")
+                    .and_then(Value::as_str)
+                    .and_then(graph::parse_time)
+                    .is_none_or(|t| t.0 >= started.0 - 60_000);
+                let same = m.get("caption").and_then(Value::as_str).map(graph::normalise).unwrap_or_default() == wanted;
+                (fresh && same)
+                    .then(|| (graph::id_of(m, "id"), m.get("permalink").and_then(Value::as_str).map(str::to_owned)))
+            })
+        };
+        self.clean_up(job, &g).await;
+        Ok(match found {
+            Some((Some(id), url)) => Reconciled::Published { remote_id: id, url },
+            _ => Reconciled::Published { remote_id: container, url: self.page_url(job.account, job.facts) },
+        })
+    }
+}
+
+impl Network for Instagram {
+    fn kind(&self) -> NetworkKind {
+        NetworkKind::Instagram
+    }
+
+    fn profile(&self, _cached: Option<&Value>) -> Profile {
+        let table = crate::profiles::profile(Target::InstagramCarousel);
+        Profile {
+            network: NetworkKind::Instagram,
+            text_limit: table.text_limit,
+            counting: TextCounting::Chars,
+            max_media: table.max_media,
+            // One photo, one video (a reel) or a carousel of 2 to 10.
+            min_media: 1,
+            source: "Instagram's limit".into(),
+        }
+    }
+
+    fn cache_scope(&self, account: &Account) -> Option<String> {
+        Some(format!("instagram:user:{}", account.remote_id.as_deref().unwrap_or_default()))
+    }
+
+    fn target(&self) -> Target {
+        Target::InstagramCarousel
+    }
+
+    fn story_target(&self) -> Option<Target> {
+        Some(Target::InstagramStory)
+    }
+
+    /// A single video is a reel, whose rules are wider than a carousel item's.
+    fn video_rules(&self, _cached: Option<&Value>) -> Option<crate::profiles::VideoRules> {
+        crate::profiles::profile(Target::InstagramReel).video.clone()
+    }
+
+    fn page_url(&self, account: &Account, facts: Option<&Value>) -> Option<String> {
+        let username = facts.and_then(|f| f.get("username")).and_then(Value::as_str)?;
+        if account.endpoint.starts_with(graph::FACEBOOK_ROOT) {
+            Some(format!("https://www.instagram.com/{username}/"))
+        } else {
+            let origin = url::Url::parse(&account.endpoint).ok()?.origin().ascii_serialization();
+            Some(format!("{origin}/instagram/{username}"))
+        }
+    }
+
+    fn pacing(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, Result<Verified, Failure>> {
+        async move {
+            let g = Graph::new(NAME, http, &account.endpoint, secret);
+            let user = user_id(account)?;
+            let me = g.call("reading the Instagram account", g.get(&format!("{user}?fields=id,username,name"))).await?;
+            let username = me.get("username").and_then(Value::as_str).unwrap_or(user).to_owned();
+            let MediaHost::FacebookPage { page_id } = host_of(account)?;
+            let step = "reading the linked Facebook Page";
+            let page = g.call(step, g.get(&format!("{page_id}?fields=id,name,access_token,instagram_business_account"))).await?;
+            let linked = page.get("instagram_business_account").and_then(|i| graph::id_of(i, "id"));
+            if linked.as_deref() != Some(user) {
+                return Err(Failure::rejected(format!(
+                    "the Facebook Page {page_id} is not linked to the Instagram account @{username}; link them in the Page's settings (Linked accounts) first"
+                )));
+            }
+            let page_token = page.get("access_token").and_then(Value::as_str).map(Secret::new);
+            let facts = json!({ "username": username, "page_id": page_id, "page_name": page.get("name") });
+            Ok(Verified { remote_id: user.to_owned(), display_name: format!("@{username}"), cache: Some(facts), secret: page_token })
+        }
+        .boxed()
+    }
+
+    fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>> {
+        self.publish(job).boxed()
+    }
+
+    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        async move {
+            let Some(started) = job.delivery.publish_started_at else {
+                return Ok(Reconciled::NotPublished);
+            };
+            self.settle(job, started).await
+        }
+        .boxed()
+    }
+}
