@@ -181,6 +181,10 @@ pub struct PostArgs {
     /// Deliver now and show progress per target until each is settled.
     #[arg(long)]
     pub wait: bool,
+    /// Share it as a story (Facebook Page and Instagram stories; elsewhere the photo padded to
+    /// 9:16): one photo or video, no text shown.
+    #[arg(long)]
+    pub story: bool,
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

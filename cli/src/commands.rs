@@ -236,6 +236,7 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
         media: args.media.clone(),
         targets: args.to.clone(),
         scheduled_at,
+        story: args.story,
         ..Draft::default()
     };
     let outbox = cx.outbox(&args.tuning.to_core());
