@@ -44,7 +44,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "Fanout needs the Rust toolchain (cargo, rustc 1.88 or newer): https://rustup.rs" >&2
+  echo "Fanout needs the Rust toolchain (cargo, rustc 1.89 or newer): https://rustup.rs" >&2
   exit 1
 fi
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
@@ -53,4 +53,13 @@ fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "Fanout's desktop UI needs Node.js 20.19 or newer with npm: https://nodejs.org" >&2
   exit 1
+fi
+# The media-host tests run moto's S3 server, an S3-compatible stand-in, from PyPI.
+if ! python3 -c "import moto.server, flask, werkzeug" >/dev/null 2>&1; then
+  if ! command -v pip3 >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "Fanout's tests need Python 3 with pip (for moto's S3 server): install python3-pip" >&2
+    exit 1
+  fi
+  echo "Installing moto's S3 server (tests only)…"
+  python3 -m pip install --quiet 'moto[server]==5.2.1'
 fi

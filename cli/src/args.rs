@@ -149,8 +149,31 @@ pub enum AddCommand {
         #[arg(long, required = true)]
         token_stdin: bool,
         #[command(flatten)]
+        bucket: BucketArgs,
+        #[command(flatten)]
         common: AddCommon,
     },
+}
+
+/// An S3-compatible bucket for the media Instagram fetches, instead of the Facebook Page. Its
+/// secret key is read from standard input, on the line after the access token.
+#[derive(Debug, Args)]
+pub struct BucketArgs {
+    /// The bucket's name.
+    #[arg(long, value_name = "NAME", requires = "bucket_endpoint")]
+    pub bucket: Option<String>,
+    /// The S3 endpoint, e.g. https://s3.eu-central-1.amazonaws.com.
+    #[arg(long, value_name = "URL", requires = "bucket")]
+    pub bucket_endpoint: Option<String>,
+    /// The bucket's region.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub bucket_region: String,
+    /// The access key id (its secret key comes on standard input, after the token).
+    #[arg(long, value_name = "ID", requires = "bucket")]
+    pub bucket_key_id: Option<String>,
+    /// Address objects as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted servers).
+    #[arg(long)]
+    pub bucket_path_style: bool,
 }
 
 #[derive(Debug, Args)]

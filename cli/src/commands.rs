@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::accounts::{BucketHost, Credentials, NewAccount};
 use fanout_core::clock::Timestamp;
 use fanout_core::error::{Error, Result};
 use fanout_core::model::{Account, DeliveryId, DeliveryState};
@@ -146,15 +146,32 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                 AddCommand::Discord { common, .. } => {
                     (Credentials::Discord { webhook_url: read_secret_line("webhook URL")? }, common)
                 }
-                AddCommand::Instagram { user_id, page_id, graph, common, .. } => (
-                    Credentials::Instagram {
-                        graph: graph.clone(),
-                        user_id: user_id.clone(),
-                        page_id: page_id.clone(),
-                        token: read_secret_line("access token")?,
-                    },
-                    common,
-                ),
+                AddCommand::Instagram { user_id, page_id, graph, bucket, common, .. } => {
+                    let token = read_secret_line("access token")?;
+                    let bucket = match (&bucket.bucket, &bucket.bucket_endpoint) {
+                        (Some(name), Some(endpoint)) => Some(BucketHost {
+                            endpoint: endpoint.clone(),
+                            bucket: name.clone(),
+                            region: bucket.bucket_region.clone(),
+                            access_key_id: bucket.bucket_key_id.clone().ok_or_else(|| {
+                                Error::invalid("--bucket needs --bucket-key-id (the bucket's access key id)")
+                            })?,
+                            secret_access_key: read_secret_line("bucket's secret key (second line)")?,
+                            path_style: bucket.bucket_path_style,
+                        }),
+                        _ => None,
+                    };
+                    (
+                        Credentials::Instagram {
+                            graph: graph.clone(),
+                            user_id: user_id.clone(),
+                            page_id: page_id.clone(),
+                            token,
+                            bucket,
+                        },
+                        common,
+                    )
+                }
                 AddCommand::Facebook { page_id, graph, common, .. } => (
                     Credentials::Facebook {
                         graph: graph.clone(),

@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::model::{Account, AccountId, FailureKind, Health, NetworkKind, secret_key};
+use crate::model::{Account, AccountId, FailureKind, Health, MediaHost, NetworkKind, secret_key};
 use crate::networks::Registry;
 use crate::secrets::{Secret, SecretStore};
 use crate::store::{Store, accounts, cache, deliveries};
@@ -40,7 +40,49 @@ pub enum Credentials {
         user_id: String,
         page_id: String,
         token: Secret,
+        /// Where Instagram fetches media from: the Page (`None`) or a bucket of the user's.
+        bucket: Option<BucketHost>,
     },
+}
+
+/// An S3-compatible bucket (AWS, MinIO, Cloudflare R2, Backblaze B2…) for media a platform
+/// fetches by address. The bucket can stay private: Fanout hands out presigned addresses.
+#[derive(Debug, Clone)]
+pub struct BucketHost {
+    /// The S3 endpoint, e.g. `https://s3.eu-central-1.amazonaws.com`.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// `endpoint/bucket/key` rather than `bucket.endpoint/key` (MinIO and most self-hosted).
+    pub path_style: bool,
+}
+
+impl BucketHost {
+    fn media_host(&self) -> Result<MediaHost> {
+        let endpoint = parse_base("the bucket's endpoint", &self.endpoint)?;
+        let name = self.bucket.trim();
+        if name.len() < 3
+            || name.len() > 63
+            || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            return Err(Error::invalid(format!(
+                "'{name}' is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)"
+            )));
+        }
+        if self.access_key_id.trim().is_empty() || self.secret_access_key.expose().trim().is_empty() {
+            return Err(Error::invalid("the bucket needs an access key id and its secret key"));
+        }
+        let region = if self.region.trim().is_empty() { "us-east-1" } else { self.region.trim() };
+        Ok(MediaHost::S3 {
+            endpoint: endpoint.as_str().trim_end_matches('/').to_owned(),
+            bucket: name.to_owned(),
+            region: region.to_owned(),
+            access_key_id: self.access_key_id.trim().to_owned(),
+            path_style: self.path_style,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -198,7 +240,7 @@ impl Accounts {
                 page_id(page)?;
                 (NetworkKind::Facebook, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
             }
-            Credentials::Instagram { graph, user_id, page_id: page, token } => {
+            Credentials::Instagram { graph, user_id, page_id: page, token, .. } => {
                 if token.expose().trim().is_empty() {
                     return Err(Error::invalid("the access token is empty; paste it on standard input"));
                 }
@@ -214,10 +256,14 @@ impl Accounts {
         };
         let (given_remote, options) = match &new.credentials {
             Credentials::Facebook { page_id: page, .. } => (Some(page.trim().to_owned()), Default::default()),
-            Credentials::Instagram { user_id, page_id: page, .. } => (
+            Credentials::Instagram { user_id, page_id: page, bucket, .. } => (
                 Some(user_id.trim().to_owned()),
                 crate::model::AccountOptions {
-                    media_host: Some(crate::model::MediaHost::FacebookPage { page_id: page.trim().to_owned() }),
+                    media_host: Some(match bucket {
+                        Some(bucket) => bucket.media_host()?,
+                        None => MediaHost::FacebookPage { page_id: page.trim().to_owned() },
+                    }),
+                    page_id: Some(page.trim().to_owned()),
                 },
             ),
             _ => (None, Default::default()),
@@ -237,6 +283,15 @@ impl Accounts {
             created_at: now,
             options,
         };
+        let host_secret = match &new.credentials {
+            Credentials::Instagram { bucket: Some(bucket), .. } => Some(bucket.secret_access_key.clone()),
+            _ => None,
+        };
+        if let Some(host) = &account.options.media_host {
+            crate::networks::hosting::check(host, &self.http, host_secret.as_ref(), now)
+                .await
+                .map_err(|f| Error::Network(format!("the media host does not work: {}", f.message)))?;
+        }
         let net = self.registry.get(network);
         let verified = net.verify(&self.http, &account, &secret, now).await.map_err(|f| {
             Error::Network(format!("could not link the {} account: {}", network.display_name(), f.message))
@@ -250,6 +305,11 @@ impl Accounts {
         let key = account.secret_key();
         let secrets = self.secrets.clone();
         blocking(move || secrets.set(&key, &secret)).await?;
+        if let Some(host_secret) = host_secret {
+            let key = crate::model::media_host_secret_key(account.id);
+            let secrets = self.secrets.clone();
+            blocking(move || secrets.set(&key, &host_secret)).await?;
+        }
         let scope = net.cache_scope(&account);
         let stored = self.store.write(|tx| {
             accounts::insert(tx, &account)?;
@@ -259,10 +319,11 @@ impl Accounts {
             Ok(())
         });
         if let Err(e) = stored {
-            let key = account.secret_key();
-            let secrets = self.secrets.clone();
             // The account was not saved: leave no orphaned secret behind.
-            let _ = blocking(move || secrets.delete(&key)).await;
+            for key in [account.secret_key(), crate::model::media_host_secret_key(account.id)] {
+                let secrets = self.secrets.clone();
+                let _ = blocking(move || secrets.delete(&key)).await;
+            }
             return Err(e);
         }
         Ok(account)
@@ -318,6 +379,11 @@ impl Accounts {
         let key = account.secret_key();
         let secrets = self.secrets.clone();
         blocking(move || secrets.delete(&key)).await?;
+        if account.options.media_host.is_some() {
+            let key = crate::model::media_host_secret_key(account.id);
+            let secrets = self.secrets.clone();
+            blocking(move || secrets.delete(&key)).await?;
+        }
         Ok((account, cancelled))
     }
 

@@ -159,6 +159,9 @@ pub struct AccountOptions {
     /// Instagram and Threads fetch media from a public URL: where Fanout puts it first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_host: Option<MediaHost>,
+    /// The Facebook Page an Instagram account is published through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<String>,
 }
 
 /// Where media goes to be fetched by a platform that only takes public URLs. Nothing stays
@@ -168,6 +171,9 @@ pub struct AccountOptions {
 pub enum MediaHost {
     /// An unpublished photo (or video) on the linked Facebook Page, by its CDN address.
     FacebookPage { page_id: String },
+    /// An S3-compatible bucket, by presigned addresses; the secret key is in the secret store
+    /// under `media_host_secret_key`.
+    S3 { endpoint: String, bucket: String, region: String, access_key_id: String, path_style: bool },
 }
 
 impl Account {
@@ -179,6 +185,11 @@ impl Account {
 
 pub fn secret_key(id: AccountId) -> String {
     format!("account:{id}")
+}
+
+/// The key of the secret of the account's media host (an S3 secret key), if it has one.
+pub fn media_host_secret_key(id: AccountId) -> String {
+    format!("account:{id}:media-host")
 }
 
 /// A media file copied into the app's data folder, named by its content hash.

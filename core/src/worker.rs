@@ -223,6 +223,13 @@ impl Worker {
                 return Ok(Ended::State(state));
             }
         };
+        let host_secret = if matches!(account.options.media_host, Some(crate::model::MediaHost::S3 { .. })) {
+            let key = crate::model::media_host_secret_key(account.id);
+            let secrets = inner.secrets.clone();
+            blocking(move || secrets.get(&key)).await?
+        } else {
+            None
+        };
         let network = inner.registry.get(account.network).clone();
         let cached = match network.cache_scope(&account) {
             Some(scope) => inner.outbox.store().read(|tx| crate::store::cache::get(tx, &scope))?.map(|(v, _)| v),
@@ -248,6 +255,7 @@ impl Worker {
         let mut job = Job {
             account: &account,
             secret: &secret,
+            host_secret: host_secret.as_ref(),
             post: &post,
             media: &uploads,
             delivery,

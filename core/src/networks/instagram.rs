@@ -21,7 +21,8 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::{Job, Network, Profile, StepError, Verified, media_part, publish_transport_failure};
+use super::hosting::{self, HostAccess};
+use super::{Job, Network, Profile, StepError, Verified, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, FailureKind, MediaHost, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
@@ -114,33 +115,25 @@ impl Instagram {
             return Ok(url.to_owned());
         }
         stopping(job)?;
-        let media = &job.media[index];
+        let host = host_of(job.account)?.clone();
+        let media = job.media[index].clone();
         job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
-        let MediaHost::FacebookPage { page_id } = host_of(job.account)?;
-        let step = format!("staging {} on the Facebook Page", media.file_name);
-        let (edge, field) = if is_video(&media.mime) { ("videos", "source") } else { ("photos", "images") };
-        let form = reqwest::multipart::Form::new().part("source", media_part(media).await?).text("published", "false");
-        let answer = g.call(&step, g.post(&format!("{page_id}/{edge}")).multipart(form)).await?;
-        let id = graph::id_of(&answer, "id").ok_or_else(|| Failure::transient(format!("{step}: no id came back")))?;
-        let node = g.call(&step, g.get(&format!("{id}?fields={field}"))).await?;
-        let url = match field {
-            "images" => node.get("images").and_then(|i| i.get(0)).and_then(|i| i.get("source")),
-            _ => node.get("source"),
-        }
-        .and_then(Value::as_str)
-        .ok_or_else(|| Failure::transient(format!("{step}: Facebook gave no address for it")))?
-        .to_owned();
-        let next = with_entry(job.checkpoint(), "hosted", index, json!({ "id": id, "url": url }));
+        let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
+        let key = format!("fanout/{}/{}-{}", job.delivery.id, index + 1, media.file_name);
+        let staged = hosting::stage(&host, &access, &media, &key).await?;
+        let next = with_entry(job.checkpoint(), "hosted", index, json!({ "id": staged.id, "url": staged.url }));
         job.save_checkpoint(next)?;
-        Ok(url)
+        Ok(staged.url)
     }
 
     /// Removes the staged files; best effort, the post is live either way.
     async fn clean_up(&self, job: &Job<'_>, g: &Graph<'_>) {
+        let Ok(host) = host_of(job.account) else { return };
+        let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
         let hosted = job.checkpoint().get("hosted").and_then(Value::as_array).cloned().unwrap_or_default();
         for id in hosted.iter().filter_map(|h| graph::id_of(h, "id")) {
-            if let Err(e) = g.call("removing a staged file", g.delete(&id)).await {
-                tracing::warn!(account = %job.account.id, error = %e, "a staged file stays on the Page");
+            if let Err(e) = hosting::remove(host, &access, &id).await {
+                tracing::warn!(account = %job.account.id, error = %e, "a staged file stays where it was put");
             }
         }
     }
@@ -432,7 +425,9 @@ impl Network for Instagram {
             let user = user_id(account)?;
             let me = g.call("reading the Instagram account", g.get(&format!("{user}?fields=id,username,name"))).await?;
             let username = me.get("username").and_then(Value::as_str).unwrap_or(user).to_owned();
-            let MediaHost::FacebookPage { page_id } = host_of(account)?;
+            let page_id = account.options.page_id.as_deref().ok_or_else(|| {
+                Failure::rejected("the account has no linked Facebook Page; link it again through its Page")
+            })?;
             let step = "reading the linked Facebook Page";
             let page = g.call(step, g.get(&format!("{page_id}?fields=id,name,access_token,instagram_business_account"))).await?;
             let linked = page.get("instagram_business_account").and_then(|i| graph::id_of(i, "id"));

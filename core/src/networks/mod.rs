@@ -8,6 +8,7 @@
 pub mod discord;
 pub mod facebook;
 pub mod graph;
+pub mod hosting;
 pub mod instagram;
 pub mod mastodon;
 
@@ -110,6 +111,8 @@ pub struct UploadFile {
 pub struct Job<'a> {
     pub account: &'a Account,
     pub secret: &'a Secret,
+    /// The secret of the account's media host (an S3 secret key), where it has one.
+    pub host_secret: Option<&'a Secret>,
     pub post: &'a Post,
     /// The post's media, fitted to this target, in order.
     pub media: &'a [UploadFile],
