@@ -98,6 +98,35 @@ pub enum AccountsCommand {
     Remove { account: String },
     /// Check an account's credentials with one API call.
     Verify { account: String },
+    /// Log in to a platform in the browser and link every account the login reaches.
+    #[command(subcommand)]
+    Link(LinkCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkCommand {
+    /// Facebook Login with your own Meta app: links every Page you manage and the Instagram
+    /// accounts linked to them (each starts disabled unless --enable).
+    Meta {
+        /// Your Meta app's id (developers.facebook.com → your app); its secret is read from
+        /// standard input. Saved in the secret store; later logins need neither.
+        #[arg(long, value_name = "ID")]
+        app_id: Option<String>,
+        /// Print the login address instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the browser to come back, in minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+        wait_minutes: u64,
+        /// The Graph API's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        graph: Option<String>,
+        /// Facebook Login's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        dialog: Option<String>,
+        #[command(flatten)]
+        common: AddCommon,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,7 +16,7 @@ use fanout_core::store::events;
 use fanout_core::worker::{RunSummary, StopWhen};
 use tokio_util::sync::CancellationToken;
 
-use crate::args::{AccountsCommand, AddCommand, Cli, Command, PostArgs, WorkerTuning};
+use crate::args::{AccountsCommand, AddCommand, AddCommon, Cli, Command, LinkCommand, PostArgs, WorkerTuning};
 use crate::context::Context;
 use crate::exit;
 use crate::output;
@@ -230,12 +230,80 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
             );
             Ok(0)
         }
+        AccountsCommand::Link(LinkCommand::Meta { app_id, no_browser, wait_minutes, graph, dialog, common }) => {
+            link_meta(cx, app_id.as_deref(), *no_browser, *wait_minutes, graph.as_deref(), dialog.as_deref(), common)
+                .await
+        }
         AccountsCommand::Verify { account } => {
             let a = accounts.verify(account).await?;
             println!("Account '{}' works: {}.", a.name, a.remote_id.as_deref().unwrap_or("?"));
             Ok(0)
         }
     }
+}
+
+async fn link_meta(
+    cx: &Context,
+    app_id: Option<&str>,
+    no_browser: bool,
+    wait_minutes: u64,
+    graph: Option<&str>,
+    dialog: Option<&str>,
+    common: &AddCommon,
+) -> Result<u8> {
+    use fanout_core::meta_login::{DIALOG_ROOT, LoopbackLogin, MetaApp, PERMISSIONS};
+    let accounts = cx.accounts();
+    let app = match (app_id, accounts.meta_app().await?) {
+        (Some(id), _) => {
+            let app = MetaApp::new(id, read_secret_line("Meta app secret")?)?;
+            accounts.save_meta_app(&app).await?;
+            app
+        }
+        (None, Some(app)) => app,
+        (None, None) => {
+            let permissions: Vec<&str> = PERMISSIONS.iter().map(|(p, _)| *p).collect();
+            return Err(Error::invalid(format!(
+                "no Meta app yet: create one at developers.facebook.com (type Business, add Facebook Login \
+                 with http://127.0.0.1 as a valid redirect, and ask for {}), then run this again with \
+                 --app-id ID and its secret on standard input",
+                permissions.join(", ")
+            )));
+        }
+    };
+    let graph = fanout_core::accounts::graph_endpoint(graph)?;
+    let login = LoopbackLogin::start(&app, dialog.unwrap_or(DIALOG_ROOT), &graph).await?;
+    let url = login.authorize_url().to_owned();
+    let opened = !no_browser && opener::open(&url).is_ok();
+    if opened {
+        println!("Log in to Facebook in the browser window that opened. If none did, open:\n{url}");
+    } else {
+        println!("Open this address in a browser and log in to Facebook:\n{url}");
+    }
+    let _ = std::io::stdout().flush();
+    let code = login.wait_for_code(std::time::Duration::from_secs(wait_minutes.max(1) * 60)).await?;
+    let found = login.finish(&cx.http, &app, &graph, &code).await?;
+    if found.assets.is_empty() {
+        println!(
+            "Logged in as {}, but the login reached no Page: give the app access to your Pages and try again.",
+            found.user_name
+        );
+        return Ok(1);
+    }
+    let (linked, skipped) = accounts.link_assets(&graph, &found.assets, common.enable, false).await?;
+    if common.json {
+        let list: Vec<serde_json::Value> = linked.iter().map(output::account_json).collect();
+        println!("{}", serde_json::json!({ "linked": list, "skipped": skipped }));
+    } else {
+        println!("Logged in as {}; linked {} account(s):", found.user_name, linked.len());
+        for account in &linked {
+            let state = if account.enabled { "enabled" } else { "disabled until you enable it" };
+            println!("  {} ({}), {state}", account.name, account.remote_id.as_deref().unwrap_or("?"));
+        }
+        for why in &skipped {
+            println!("  skipped {why}");
+        }
+    }
+    Ok(0)
 }
 
 pub fn parse_at(text: &str) -> Result<Timestamp> {

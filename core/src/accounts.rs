@@ -329,6 +329,64 @@ impl Accounts {
         Ok(account)
     }
 
+    /// Keeps the user's Meta app (id and secret) in the secret store for later logins.
+    pub async fn save_meta_app(&self, app: &crate::meta_login::MetaApp) -> Result<()> {
+        let secrets = self.secrets.clone();
+        let secret = app.to_secret();
+        blocking(move || secrets.set(crate::meta_login::APP_SECRET_KEY, &secret)).await
+    }
+
+    /// The Meta app saved by an earlier login, if any.
+    pub async fn meta_app(&self) -> Result<Option<crate::meta_login::MetaApp>> {
+        let secrets = self.secrets.clone();
+        let stored = blocking(move || secrets.get(crate::meta_login::APP_SECRET_KEY)).await?;
+        stored.as_ref().map(crate::meta_login::MetaApp::from_secret).transpose()
+    }
+
+    /// Links every asset a login reached, each with its own token (already linked ones are
+    /// skipped, not doubled). Returns what was linked and what was skipped, with why.
+    pub async fn link_assets(
+        &self,
+        graph_endpoint: &str,
+        assets: &[crate::meta_login::Asset],
+        enabled: bool,
+        demo: bool,
+    ) -> Result<(Vec<Account>, Vec<String>)> {
+        use crate::meta_login::Asset;
+        let existing = self.list()?;
+        let (mut linked, mut skipped) = (Vec::new(), Vec::new());
+        for asset in assets {
+            let (network, remote) = match asset {
+                Asset::FacebookPage { page_id, .. } => (NetworkKind::Facebook, page_id),
+                Asset::Instagram { user_id, .. } => (NetworkKind::Instagram, user_id),
+            };
+            if let Some(known) = existing.iter().find(|a| a.network == network && a.remote_id.as_ref() == Some(remote))
+            {
+                skipped.push(format!("{}: already linked as '{}'", asset.describe(), known.name));
+                continue;
+            }
+            let credentials = match asset {
+                Asset::FacebookPage { page_id, token, .. } => Credentials::Facebook {
+                    graph: Some(graph_endpoint.to_owned()),
+                    page_id: page_id.clone(),
+                    token: token.clone(),
+                },
+                Asset::Instagram { user_id, page_id, token, .. } => Credentials::Instagram {
+                    graph: Some(graph_endpoint.to_owned()),
+                    user_id: user_id.clone(),
+                    page_id: page_id.clone(),
+                    token: token.clone(),
+                    bucket: None,
+                },
+            };
+            match self.add(NewAccount { name: None, credentials, enabled, demo }).await {
+                Ok(account) => linked.push(account),
+                Err(e) => skipped.push(format!("{}: {e}", asset.describe())),
+            }
+        }
+        Ok((linked, skipped))
+    }
+
     fn free_name(&self, wanted: &str) -> Result<String> {
         let taken: Vec<String> = self.list()?.into_iter().map(|a| a.name).collect();
         let mut name = wanted.to_owned();

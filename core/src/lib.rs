@@ -14,6 +14,7 @@ pub mod error;
 pub mod handoff;
 pub mod http;
 pub mod media;
+pub mod meta_login;
 pub mod model;
 pub mod networks;
 pub mod outbox;

@@ -119,6 +119,10 @@ pub(crate) struct GraphState {
     used: HashSet<String>,
     /// Page tokens handed out after the first one expired: token → Page.
     minted: HashMap<String, String>,
+    /// User tokens handed out by the login flow: token → when it expires (ms).
+    pub(crate) user_tokens: HashMap<String, u64>,
+    /// Login codes not yet exchanged: code → (redirect_uri, PKCE challenge).
+    pub(crate) codes: HashMap<String, (String, Option<String>)>,
     /// Photos' and videos' bytes, served at `/cdn/{id}` while the object exists.
     pub(crate) blobs: HashMap<String, (String, Bytes)>,
     last_id: u64,
@@ -302,14 +306,18 @@ pub(crate) fn principal(shared: &Shared, token: Option<String>) -> Result<Princi
             "An access token is required to request this resource.",
         ));
     };
-    if lock(&shared.graph).expired.contains(&token) {
-        return Err(graph_error(
+    let expired = || {
+        graph_error(
             StatusCode::BAD_REQUEST,
             190,
             Some(463),
             "OAuthException",
             "Error validating access token: Session has expired.",
-        ));
+        )
+    };
+    let user_token_expiry = lock(&shared.graph).user_tokens.get(&token).copied();
+    if lock(&shared.graph).expired.contains(&token) || user_token_expiry.is_some_and(|at| at <= now_ms()) {
+        return Err(expired());
     }
     if shared.is_revoked(&token) {
         return Err(graph_error(
@@ -321,6 +329,9 @@ pub(crate) fn principal(shared: &Shared, token: Option<String>) -> Result<Princi
         ));
     }
     if token == SANDBOX_USER_TOKEN {
+        return Ok(Principal::User);
+    }
+    if user_token_expiry.is_some() {
         return Ok(Principal::User);
     }
     if let Some(page) = SANDBOX_PAGES.iter().find(|(id, _)| page_token(id) == token) {
@@ -562,8 +573,12 @@ async fn accounts(
             let data: Vec<Value> = SANDBOX_PAGES
                 .iter()
                 .map(|(page, name)| {
-                    json!({ "id": page, "name": name, "access_token": lock(&shared.graph).fresh_page_token(page),
-                            "category": "Local business", "tasks": ["MANAGE", "CREATE_CONTENT", "MODERATE"] })
+                    let mut value = json!({ "id": page, "name": name, "access_token": lock(&shared.graph).fresh_page_token(page),
+                            "category": "Local business", "tasks": ["MANAGE", "CREATE_CONTENT", "MODERATE"] });
+                    if let Some(ig) = crate::instagram::SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == *page) {
+                        value["instagram_business_account"] = json!({ "id": ig.0, "username": ig.1 });
+                    }
+                    value
                 })
                 .collect();
             axum::Json(json!({ "data": data })).into_response()

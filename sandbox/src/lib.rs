@@ -13,6 +13,7 @@ mod faults;
 mod graph;
 mod instagram;
 mod log;
+mod login;
 mod mastodon;
 mod pages;
 
@@ -38,6 +39,7 @@ pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
 pub use graph::{GraphObjectRecord, SANDBOX_PAGES, SANDBOX_USER_TOKEN, page_token};
 pub use instagram::{InstagramContainerRecord, InstagramMediaRecord, SANDBOX_INSTAGRAM};
 pub use log::RequestRecord;
+pub use login::{SANDBOX_APP_ID, SANDBOX_APP_SECRET};
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
 
 /// Uploads of up to 100 MB must reach the handlers, so the limit sits a little above that.
@@ -281,7 +283,7 @@ impl Network {
     pub(crate) fn of_path(path: &str) -> Network {
         if path.starts_with("/api/webhooks/") {
             Network::Discord
-        } else if path.starts_with("/graph/") || path.starts_with("/rupload/") || path.starts_with("/cdn/") {
+        } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/"].iter().any(|p| path.starts_with(p)) {
             Network::Graph
         } else {
             Network::Mastodon
@@ -300,7 +302,13 @@ impl Network {
 
 /// Every route template the sandbox serves, as used in fault plans and request records.
 pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
-    mastodon::ROUTES.iter().chain(discord::ROUTES).chain(graph::ROUTES).chain(instagram::ROUTES).copied()
+    mastodon::ROUTES
+        .iter()
+        .chain(discord::ROUTES)
+        .chain(graph::ROUTES)
+        .chain(instagram::ROUTES)
+        .chain(login::ROUTES)
+        .copied()
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -309,6 +317,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(discord::routes())
         .merge(graph::routes())
         .merge(instagram::routes())
+        .merge(login::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)

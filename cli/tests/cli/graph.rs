@@ -46,3 +46,107 @@ fn a_story_to_a_facebook_page_and_instagram_is_delivered_and_no_token_is_shown()
         assert!(!db.windows(token.len()).any(|w| w == token.as_bytes()), "a token is in the database");
     }
 }
+
+/// Runs `fanout accounts link meta ARGS` with `stdin`, plays the user in the sandbox's login
+/// dialog (following its "Continue" link, or "Cancel"), and returns the run.
+fn log_in(h: &Harness, args: &[&str], stdin: &str, choice: &str) -> crate::harness::Run {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let graph = format!("{}/graph", h.sandbox.url());
+    let dialog = format!("{}/facebook-login", h.sandbox.url());
+    let mut all = vec!["accounts", "link", "meta", "--no-browser", "--graph", &graph, "--dialog", &dialog];
+    all.extend(args);
+    let mut child = h
+        .command(&all)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn fanout");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    let mut url = None;
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap_or(0) > 0 {
+        printed.push_str(&line);
+        if line.starts_with("http") {
+            url = Some(line.trim().to_owned());
+            break;
+        }
+        line.clear();
+    }
+    if let Some(url) = url {
+        h.block_on(async {
+            let http = reqwest::Client::new();
+            let page = http.get(&url).send().await.expect("the dialog opens").text().await.expect("html");
+            let marker = format!("id=\"{choice}\" href=\"");
+            let start = page.find(&marker).expect("the dialog offers the choice") + marker.len();
+            let link = page[start..].split('"').next().expect("a link").replace("&amp;", "&");
+            let back = http.get(&link).send().await.expect("the app's loopback answers").text().await.expect("html");
+            assert!(back.contains("Fanout"), "the browser lands on Fanout's page: {back}");
+        });
+    }
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("read stdout");
+    printed.push_str(&rest);
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
+    let status = child.wait().expect("fanout finishes");
+    crate::harness::Run { code: status.code().unwrap_or(-1), stdout: printed, stderr }
+}
+
+#[test]
+fn the_meta_login_discovers_every_page_and_instagram_account_and_links_them_in_one_step() {
+    let h = Harness::new("{}");
+    let secret = format!("{}\n", fanout_sandbox::SANDBOX_APP_SECRET);
+    let run = log_in(&h, &["--app-id", fanout_sandbox::SANDBOX_APP_ID, "--enable"], &secret, "continue");
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("Logged in as Sandbox User; linked 4 account(s)"), "{}", run.stdout);
+    let listed = h.ok(&["accounts", "list", "--json"]);
+    let accounts: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).expect("json");
+    let networks: Vec<&str> = accounts.iter().filter_map(|a| a["network"].as_str()).collect();
+    assert_eq!(networks, ["facebook", "instagram", "facebook", "instagram"], "{}", listed.stdout);
+    assert!(accounts.iter().all(|a| a["enabled"] == true));
+
+    let photo = h.photo();
+    let post = h.ok(&[
+        "post",
+        "Linked by login",
+        "--media",
+        photo.to_str().unwrap_or_default(),
+        "--to",
+        "Instagram: @fanout.books",
+        "--wait",
+    ]);
+    assert_eq!(h.sandbox.state().instagram_media.len(), 1, "the linked account publishes: {}", post.all());
+
+    // The app is remembered: a second login needs no id or secret, and doubles nothing.
+    let again = log_in(&h, &[], "", "continue");
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        again.stdout.contains("linked 0 account(s)") && again.stdout.contains("already linked"),
+        "{}",
+        again.stdout
+    );
+
+    let cancelled = log_in(&h, &[], "", "cancel");
+    assert_ne!(cancelled.code, 0);
+    assert!(cancelled.stderr.contains("not completed"), "says the login was not completed: {}", cancelled.all());
+
+    let wrong = Harness::new("{}");
+    let refused = log_in(&wrong, &["--app-id", fanout_sandbox::SANDBOX_APP_ID], "not-the-secret\n", "continue");
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("check the app id and secret"), "{}", refused.all());
+
+    let db = std::fs::read(h.data_dir().join("fanout.db")).expect("database");
+    let everything = format!("{}{}{}{}", run.all(), listed.all(), again.all(), post.all());
+    for secret in [
+        "sandbox-short-user-token",
+        "sandbox-long-user-token",
+        "sandbox-page-token",
+        fanout_sandbox::SANDBOX_APP_SECRET,
+    ] {
+        assert!(!everything.contains(secret), "{secret} was printed");
+        assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} is in the database");
+    }
+}

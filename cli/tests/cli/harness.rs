@@ -14,7 +14,7 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     pub sandbox: Sandbox,
     // Keeps the sandbox's server tasks running while the test drives processes synchronously.
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
 }
 
 #[derive(Debug)]
@@ -40,7 +40,12 @@ impl Harness {
             ..SandboxConfig::default()
         };
         let sandbox = runtime.block_on(Sandbox::start(config)).expect("sandbox");
-        Harness { dir: tempfile::tempdir().expect("tempdir"), sandbox, _runtime: runtime }
+        Harness { dir: tempfile::tempdir().expect("tempdir"), sandbox, runtime }
+    }
+
+    /// Runs async work (an HTTP client, say) on the harness's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
     }
 
     pub fn data_dir(&self) -> std::path::PathBuf {
