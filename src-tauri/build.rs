@@ -6,6 +6,8 @@ fn main() {
         "set_shell_strings",
         "list_accounts",
         "link_account",
+        "meta_app_status",
+        "link_meta",
         "set_account_enabled",
         "remove_account",
         "verify_account",

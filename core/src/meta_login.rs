@@ -30,6 +30,11 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("instagram_basic", "read your Instagram account's name and posts"),
     ("instagram_content_publish", "publish to Instagram"),
 ];
+/// The Graph API root the login's accounts use (`graph_endpoint` adds the version).
+pub fn graph_root() -> String {
+    graph::FACEBOOK_ROOT.to_owned()
+}
+
 /// The key of the user's Meta app in the secret store.
 pub const APP_SECRET_KEY: &str = "meta-app";
 

@@ -16,7 +16,7 @@ use tauri_plugin_dialog::DialogExt;
 use crate::error::{AppError, Result};
 use crate::models::{
     AccountView, AppInfo, DeliveryView, DraftInput, DraftProblemView, HistoryQuery, LinkRequest, MediaReceived,
-    MediaView, PlanView, PlannedFileView, Settings, ShareResult, TargetPlanView,
+    MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, Settings, ShareResult, TargetPlanView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -99,10 +99,75 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Discord { webhook_url, name } => {
             (name, Credentials::Discord { webhook_url: Secret::new(webhook_url.trim()) })
         }
+        LinkRequest::Facebook { page_id, token, name } => {
+            (name, Credentials::Facebook { graph: None, page_id, token: Secret::new(token.trim()) })
+        }
+        LinkRequest::Instagram { user_id, page_id, token, name } => (
+            name,
+            Credentials::Instagram { graph: None, user_id, page_id, token: Secret::new(token.trim()), bucket: None },
+        ),
     };
     let name = name.filter(|n| !n.trim().is_empty());
     let account = state.cx.accounts().add(NewAccount { name, credentials, enabled: false, demo: false }).await?;
     Ok(AccountView::from(&account))
+}
+
+/// Whether a Meta app is saved (then a login needs no id or secret), and the permissions the
+/// app must ask for, for the walkthrough.
+#[tauri::command]
+#[specta::specta]
+pub async fn meta_app_status(state: State<'_, AppState>) -> Result<(bool, Vec<MetaPermission>)> {
+    let saved = state.cx.accounts().meta_app().await?.is_some();
+    let permissions = fanout_core::meta_login::PERMISSIONS
+        .iter()
+        .map(|(name, why)| MetaPermission { name: (*name).into(), why: (*why).into() })
+        .collect();
+    Ok((saved, permissions))
+}
+
+/// Facebook Login in the system browser: links every Page the login reaches and the Instagram
+/// account linked to each, disabled until the user enables them. With `demo`, the demo sandbox
+/// plays Facebook (its own app; the accounts are demo accounts).
+#[tauri::command]
+#[specta::specta]
+pub async fn link_meta(
+    state: State<'_, AppState>,
+    app_id: Option<String>,
+    app_secret: Option<String>,
+    demo: bool,
+) -> Result<MetaLinked> {
+    use fanout_core::meta_login::{DIALOG_ROOT, LoopbackLogin, MetaApp};
+    let accounts = state.cx.accounts();
+    let (app, graph, dialog) = if demo {
+        let url = crate::demo::ensure_sandbox(&state).await?;
+        let app = MetaApp::new(fanout_sandbox::SANDBOX_APP_ID, Secret::new(fanout_sandbox::SANDBOX_APP_SECRET))?;
+        (app, format!("{url}/graph"), format!("{url}/facebook-login"))
+    } else {
+        let app = match (app_id.filter(|id| !id.trim().is_empty()), app_secret) {
+            (Some(id), Some(secret)) => {
+                let app = MetaApp::new(&id, Secret::new(secret))?;
+                accounts.save_meta_app(&app).await?;
+                app
+            }
+            (Some(_), None) => return Err(AppError::new("invalid_input", "enter the Meta app's secret too")),
+            (None, _) => accounts.meta_app().await?.ok_or_else(|| {
+                AppError::new("invalid_input", "enter your Meta app's id and secret first (see how to make one)")
+            })?,
+        };
+        (app, fanout_core::meta_login::graph_root(), DIALOG_ROOT.to_owned())
+    };
+    let graph = fanout_core::accounts::graph_endpoint(Some(&graph))?;
+    let login = LoopbackLogin::start(&app, &dialog, &graph).await?;
+    // Tests read the address from a file instead of a browser opening it.
+    match std::env::var_os("FANOUT_OPEN_URL_FILE") {
+        Some(file) => std::fs::write(file, login.authorize_url())
+            .map_err(|e| AppError::new("app", format!("cannot write the login address: {e}")))?,
+        None => open_link(login.authorize_url().to_owned())?,
+    }
+    let code = login.wait_for_code(std::time::Duration::from_secs(10 * 60)).await?;
+    let found = login.finish(&state.cx.http, &app, &graph, &code).await?;
+    let (linked, skipped) = accounts.link_assets(&graph, &found.assets, false, demo).await?;
+    Ok(MetaLinked { user_name: found.user_name, linked: linked.iter().map(AccountView::from).collect(), skipped })
 }
 
 #[tauri::command]

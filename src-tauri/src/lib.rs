@@ -38,6 +38,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::set_shell_strings,
             commands::list_accounts,
             commands::link_account,
+            commands::meta_app_status,
+            commands::link_meta,
             commands::set_account_enabled,
             commands::remove_account,
             commands::verify_account,

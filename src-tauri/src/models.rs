@@ -94,6 +94,30 @@ pub enum LinkRequest {
     Mastodon { server: String, token: String, name: Option<String> },
     #[serde(rename_all = "camelCase")]
     Discord { webhook_url: String, name: Option<String> },
+    /// A Facebook Page by its id and a Page token (or a user token that manages it).
+    #[serde(rename_all = "camelCase")]
+    Facebook { page_id: String, token: String, name: Option<String> },
+    /// An Instagram professional account, through the Facebook Page it is linked to.
+    #[serde(rename_all = "camelCase")]
+    Instagram { user_id: String, page_id: String, token: String, name: Option<String> },
+}
+
+/// What a Meta login linked: each account (disabled until the user enables it) and what was
+/// skipped, with why.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MetaLinked {
+    pub user_name: String,
+    pub linked: Vec<AccountView>,
+    pub skipped: Vec<String>,
+}
+
+/// One permission the Meta app must ask for, and why Fanout needs it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MetaPermission {
+    pub name: String,
+    pub why: String,
 }
 
 /// A file attached in the composer, known to the UI only by its opaque id.

@@ -53,6 +53,8 @@ export default async function setup(project: TestProject) {
       FANOUT_SECRET_STORE: 'file',
       FANOUT_DEMO_PORT: String(demoPort),
       FANOUT_PICK_FILES: photo,
+      // The Meta login's address goes to this file instead of a browser; the test plays the user.
+      FANOUT_OPEN_URL_FILE: join(dataDir, 'login-url.txt'),
       LANG: 'en_US.UTF-8',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

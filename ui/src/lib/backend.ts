@@ -15,6 +15,8 @@ import {
   type LinkRequest,
   type MediaReceived,
   type MediaView,
+  type MetaLinked,
+  type MetaPermission,
   type PlanView,
   type Settings,
   type ShareResult,
@@ -31,6 +33,8 @@ export type {
   LinkRequest,
   MediaReceived,
   MediaView,
+  MetaLinked,
+  MetaPermission,
   PlanView,
   Settings,
   ShareResult,
@@ -55,6 +59,10 @@ export interface Backend {
   setShellStrings(strings: ShellStrings): Promise<void>;
   listAccounts(): Promise<AccountView[]>;
   linkAccount(request: LinkRequest): Promise<AccountView>;
+  /** Whether a Meta app is saved, and the permissions it must ask for. */
+  metaAppStatus(): Promise<{ saved: boolean; permissions: MetaPermission[] }>;
+  /** Facebook Login in the browser; links every Page reached and its Instagram account. */
+  linkMeta(appId: string | null, appSecret: string | null, demo: boolean): Promise<MetaLinked>;
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
   removeAccount(id: string): Promise<number>;
   verifyAccount(id: string): Promise<AccountView>;
@@ -98,6 +106,11 @@ export const tauriBackend: Backend = {
   setShellStrings: (strings) => commands.setShellStrings(strings),
   listAccounts: async () => unwrap(await commands.listAccounts()),
   linkAccount: async (request) => unwrap(await commands.linkAccount(request)),
+  metaAppStatus: async () => {
+    const [saved, permissions] = unwrap(await commands.metaAppStatus());
+    return { saved, permissions };
+  },
+  linkMeta: async (appId, appSecret, demo) => unwrap(await commands.linkMeta(appId, appSecret, demo)),
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),

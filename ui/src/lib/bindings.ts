@@ -40,6 +40,31 @@ async linkAccount(request: LinkRequest) : Promise<Result<AccountView, AppError>>
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Whether a Meta app is saved (then a login needs no id or secret), and the permissions the
+ * app must ask for, for the walkthrough.
+ */
+async metaAppStatus() : Promise<Result<[boolean, MetaPermission[]], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("meta_app_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Facebook Login in the system browser: links every Page the login reaches and the Instagram
+ * account linked to each, disabled until the user enables them. With `demo`, the demo sandbox
+ * plays Facebook (its own app; the accounts are demo accounts).
+ */
+async linkMeta(appId: string | null, appSecret: string | null, demo: boolean) : Promise<Result<MetaLinked, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("link_meta", { appId, appSecret, demo }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async setAccountEnabled(id: string, enabled: boolean) : Promise<Result<AccountView, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_account_enabled", { id, enabled }) };
@@ -377,7 +402,15 @@ export type HistoryQuery = { search: string | null; accountId: string | null; li
 /**
  * What the user links: each network's own form.
  */
-export type LinkRequest = { network: "mastodon"; server: string; token: string; name: string | null } | { network: "discord"; webhookUrl: string; name: string | null }
+export type LinkRequest = { network: "mastodon"; server: string; token: string; name: string | null } | { network: "discord"; webhookUrl: string; name: string | null } | 
+/**
+ * A Facebook Page by its id and a Page token (or a user token that manages it).
+ */
+{ network: "facebook"; pageId: string; token: string; name: string | null } | 
+/**
+ * An Instagram professional account, through the Facebook Page it is linked to.
+ */
+{ network: "instagram"; userId: string; pageId: string; token: string; name: string | null }
 /**
  * Files received for a window: attached, and the problems of those that could not be.
  */
@@ -399,6 +432,15 @@ thumbnail: string | null }
  * with `take_received_media` (also when it opens, so none is lost to a window still loading).
  */
 export type MediaWaiting = Record<string, never>
+/**
+ * What a Meta login linked: each account (disabled until the user enables it) and what was
+ * skipped, with why.
+ */
+export type MetaLinked = { userName: string; linked: AccountView[]; skipped: string[] }
+/**
+ * One permission the Meta app must ask for, and why Fanout needs it.
+ */
+export type MetaPermission = { name: string; why: string }
 /**
  * Which view a window should show (the tray's "latest failures" opens the outbox).
  */

@@ -133,13 +133,37 @@ export class FakeBackend implements Backend {
     this.record('linkAccount', request);
     const a = account({
       id: `acc-${this.nextId++}`,
-      name: request.name ?? (request.network === 'mastodon' ? '@me@example.social' : 'Webhook'),
+      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me' } as const)[request.network],
       network: request.network,
       enabled: false,
       demo: false,
     });
     this.accounts.push(a);
     return a;
+  }
+  metaAppSaved = false;
+  async metaAppStatus() {
+    this.record('metaAppStatus');
+    return {
+      saved: this.metaAppSaved,
+      permissions: [
+        { name: 'pages_manage_posts', why: 'publish posts, photos and videos on your Pages' },
+        { name: 'instagram_content_publish', why: 'publish to Instagram' },
+      ],
+    };
+  }
+  async linkMeta(appId: string | null, appSecret: string | null, demo: boolean) {
+    this.record('linkMeta', appId, appSecret, demo);
+    if (!demo && !this.metaAppSaved && !(appId && appSecret)) {
+      throw new BackendError({ code: 'invalid_input', message: 'enter your Meta app’s id and secret first' });
+    }
+    if (appId && appSecret) this.metaAppSaved = true;
+    const linked = [
+      account({ id: `acc-${this.nextId++}`, name: 'Facebook: Fanout Bakery', network: 'facebook', networkName: 'Facebook Page', enabled: false, demo }),
+      account({ id: `acc-${this.nextId++}`, name: 'Instagram: @fanout.bakery', network: 'instagram', networkName: 'Instagram', enabled: false, demo }),
+    ];
+    this.accounts.push(...linked);
+    return { userName: 'Sandbox User', linked, skipped: [] };
   }
   async setAccountEnabled(id: string, enabled: boolean) {
     this.record('setAccountEnabled', id, enabled);

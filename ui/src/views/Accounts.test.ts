@@ -29,6 +29,45 @@ describe('Accounts', () => {
     await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'discord', webhookUrl: 'https://discord.com/api/webhooks/1/x', name: null }]));
   });
 
+  it('links a Facebook Page and an Instagram account with a pasted token', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'instagram');
+    await user.type(screen.getByLabelText(/Instagram account id/), '17841400000000001');
+    await user.type(screen.getByLabelText(/^Page id/), '102030405060');
+    await user.type(screen.getByLabelText(/Page access token/), 'page-token');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() =>
+      expect(backend.called('linkAccount')[0]).toEqual([
+        { network: 'instagram', userId: '17841400000000001', pageId: '102030405060', token: 'page-token', name: null },
+      ]),
+    );
+    expect(screen.getByLabelText(/Page access token/)).toHaveValue('');
+  });
+
+  it('logs in with Facebook using the app id and secret once, lists the permissions, and forgets the secret', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    expect(await screen.findByText('pages_manage_posts')).toBeInTheDocument();
+    await user.type(screen.getByLabelText('Meta app id'), '1234567890');
+    await user.type(screen.getByLabelText('Meta app secret'), 'app-secret');
+    await user.click(screen.getByRole('button', { name: 'Log in with Facebook…' }));
+    await waitFor(() => expect(backend.called('linkMeta')).toEqual([['1234567890', 'app-secret', false]]));
+    expect(await screen.findByText(/Logged in as Sandbox User: linked 2 accounts/)).toBeInTheDocument();
+    expect(await screen.findByText(/Your Meta app is saved/)).toBeInTheDocument();
+    expect(screen.queryByLabelText('Meta app secret')).toBeNull();
+  });
+
+  it('says what is missing when logging in without a Meta app', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Log in with Facebook…' }));
+    expect(await screen.findByText(/enter your Meta app’s id and secret first/)).toBeInTheDocument();
+  });
+
   it('shows health, turns an account on, and removes only after confirming', async () => {
     const broken = account({ name: 'Work', demo: false, enabled: false, health: 'needs_reconnect', healthDetail: 'token revoked' });
     const backend = new FakeBackend({ accounts: [broken] });
