@@ -100,39 +100,11 @@ pub async fn handoff(args: &HandoffArgs) -> Result<u8> {
         Error::invalid(format!("unknown app '{}'; known: {}", args.to, known.join(", ")))
     })?;
     let shared = handoff::intent(intent, &args.text, args.link.as_deref(), args.media.len())?;
-    let mut prepared = Vec::new();
-    if !args.media.is_empty() {
-        let target = match intent {
-            Intent::WhatsApp => Target::WhatsApp,
-            Intent::Telegram => Target::Telegram,
-            Intent::Threads => Target::Threads,
-            Intent::Bluesky => Target::Bluesky,
-            Intent::Messenger | Intent::Facebook => Target::FacebookFeed,
-            // No profile of their own: fitted as for Mastodon (any shape, metadata removed).
-            Intent::X | Intent::Email => Target::Mastodon,
-        };
-        let out =
-            args.out.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("fanout-handoff-{}", intent.id())));
-        std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
-        let files = args.media.clone();
-        let results = tokio::task::spawn_blocking(move || {
-            media::prepare_files(&files, profiles::profile(target), &FitOptions::default(), &Limits::default(), 2)
-        })
+    let out = args.out.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("fanout-handoff-{}", intent.id())));
+    let files = args.media.clone();
+    let prepared = tokio::task::spawn_blocking(move || handoff::prepare_media(intent, &files, &out))
         .await
-        .map_err(|e| Error::invalid(format!("preparation stopped: {e}")))?;
-        for (file, result) in args.media.iter().zip(results) {
-            match result {
-                Ok(Prepared::Image(variant)) => {
-                    let path = out.join(output_name(file, target, variant.format.extension()));
-                    std::fs::write(&path, &variant.bytes)
-                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-                    prepared.push(path);
-                }
-                Ok(Prepared::Video { .. }) => prepared.push(file.clone()),
-                Err(e) => return Err(Error::invalid(e.to_string())),
-            }
-        }
-    }
+        .map_err(|e| Error::invalid(format!("preparation stopped: {e}")))??;
     if args.json {
         println!("{}", json!({"app": intent.id(), "url": shared.url, "notes": shared.notes, "files": prepared}));
     } else {

@@ -153,6 +153,54 @@ pub fn intent(target: Intent, text: &str, link: Option<&str>, media_count: usize
     Ok(Handoff { url, notes })
 }
 
+impl Intent {
+    /// The target whose media rules the app takes (X and email have none: fitted as for
+    /// Mastodon, any shape, metadata removed).
+    pub fn media_target(self) -> crate::profiles::Target {
+        use crate::profiles::Target;
+        match self {
+            Intent::WhatsApp => Target::WhatsApp,
+            Intent::Telegram => Target::Telegram,
+            Intent::Threads => Target::Threads,
+            Intent::Bluesky => Target::Bluesky,
+            Intent::Messenger | Intent::Facebook => Target::FacebookFeed,
+            Intent::X | Intent::Email => Target::Mastodon,
+        }
+    }
+}
+
+/// Prepares `files` for `intent`'s app into `out` (fitted, metadata removed) so the user can
+/// attach them by hand; videos are handed over as they are. Returns the files to attach.
+pub fn prepare_media(
+    intent: Intent,
+    files: &[std::path::PathBuf],
+    out: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>> {
+    use crate::media::{self, FitOptions, Limits, Prepared};
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    let target = intent.media_target();
+    let results =
+        media::prepare_files(files, crate::profiles::profile(target), &FitOptions::default(), &Limits::default(), 2);
+    let mut prepared = Vec::with_capacity(files.len());
+    for (file, result) in files.iter().zip(results) {
+        match result {
+            Ok(Prepared::Image(variant)) => {
+                let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "media".into());
+                let path = out.join(format!("{stem}.{}.{}", target.id(), variant.format.extension()));
+                std::fs::write(&path, &variant.bytes)
+                    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                prepared.push(path);
+            }
+            Ok(Prepared::Video { .. }) => prepared.push(file.clone()),
+            Err(e) => return Err(Error::invalid(format!("{}: {e}", file.display()))),
+        }
+    }
+    Ok(prepared)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,8 +15,9 @@ use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, Result};
 use crate::models::{
-    AccountView, AppInfo, DeliveryView, DraftInput, DraftProblemView, HistoryQuery, LinkRequest, MediaReceived,
-    MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, Settings, ShareResult, TargetPlanView,
+    AccountView, AppInfo, DeliveryView, DraftInput, DraftProblemView, HandoffView, HistoryQuery, LinkRequest,
+    MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, Settings, ShareResult,
+    TargetPlanView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -158,12 +159,7 @@ pub async fn link_meta(
     };
     let graph = fanout_core::accounts::graph_endpoint(Some(&graph))?;
     let login = LoopbackLogin::start(&app, &dialog, &graph).await?;
-    // Tests read the address from a file instead of a browser opening it.
-    match std::env::var_os("FANOUT_OPEN_URL_FILE") {
-        Some(file) => std::fs::write(file, login.authorize_url())
-            .map_err(|e| AppError::new("app", format!("cannot write the login address: {e}")))?,
-        None => open_link(login.authorize_url().to_owned())?,
-    }
+    open_external(login.authorize_url())?;
     let code = login.wait_for_code(std::time::Duration::from_secs(10 * 60)).await?;
     let found = login.finish(&state.cx.http, &app, &graph, &code).await?;
     let (linked, skipped) = accounts.link_assets(&graph, &found.assets, false, demo).await?;
@@ -390,6 +386,62 @@ pub fn open_link(url: String) -> Result<()> {
     }
     tauri_plugin_opener::open_url(&url, None::<&str>)
         .map_err(|e| AppError::new("app", format!("cannot open the browser: {e}")))
+}
+
+/// Opens a URL in the system's handler; tests read it from `FANOUT_OPEN_URL_FILE` instead.
+fn open_external(url: &str) -> Result<()> {
+    match std::env::var_os("FANOUT_OPEN_URL_FILE") {
+        Some(file) => {
+            std::fs::write(file, url).map_err(|e| AppError::new("app", format!("cannot write the address: {e}")))
+        }
+        None => tauri_plugin_opener::open_url(url, None::<&str>)
+            .map_err(|e| AppError::new("app", format!("cannot open {url}: {e}"))),
+    }
+}
+
+/// Hands the post to an app no API reaches (WhatsApp chats and Status, Messenger, Facebook's
+/// share dialog, Telegram…): its share page opens with the text filled in, the text is also on
+/// the clipboard, and the photos, prepared for that app, are shown in the file manager to attach.
+#[tauri::command]
+#[specta::specta]
+pub async fn hand_off(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    to: String,
+    text: String,
+    media: Vec<String>,
+) -> Result<HandoffView> {
+    use fanout_core::handoff::{self, Intent};
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let intent = Intent::parse(&to).ok_or_else(|| AppError::new("invalid_input", format!("no hand-off to '{to}'")))?;
+    let files = state.attachments.paths(&media)?;
+    let shared = handoff::intent(intent, &text, None, files.len())?;
+    let out = state.cx.data_dir.join("handoff").join(intent.id());
+    let prepared = tauri::async_runtime::spawn_blocking(move || {
+        // Last time's files are not this post's.
+        let _ = std::fs::remove_dir_all(&out);
+        handoff::prepare_media(intent, &files, &out)
+    })
+    .await
+    .map_err(|e| AppError::new("app", format!("preparation stopped: {e}")))??;
+    let mut notes = shared.notes;
+    if !text.trim().is_empty()
+        && let Err(e) = app.clipboard().write_text(text.trim().to_owned())
+    {
+        tracing::warn!(error = %e, "the hand-off text was not copied");
+        notes.push("the text could not be put on the clipboard; copy it from the composer".into());
+    }
+    if let Some(first) = prepared.first()
+        && std::env::var_os("FANOUT_OPEN_URL_FILE").is_none()
+    {
+        let _ = tauri_plugin_opener::reveal_item_in_dir(first);
+    }
+    open_external(&shared.url)?;
+    Ok(HandoffView {
+        app: intent.display_name().into(),
+        notes,
+        files: u32::try_from(prepared.len()).unwrap_or(u32::MAX),
+    })
 }
 
 /// Opens the web page of an account's posts, to check by eye whether an unconfirmed post is there.

@@ -112,6 +112,15 @@ pub struct MetaLinked {
     pub skipped: Vec<String>,
 }
 
+/// A hand-off done: which app opened, what the user should know, how many files to attach.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffView {
+    pub app: String,
+    pub notes: Vec<String>,
+    pub files: u32,
+}
+
 /// One permission the Meta app must ask for, and why Fanout needs it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]

@@ -318,6 +318,32 @@ describe('Fanout, the built app', () => {
     expect(state.instagram_media.filter((m: { media_type: string }) => m.media_type === 'STORIES')).toHaveLength(1);
   });
 
+  it('hands a post with a photo to WhatsApp: its share page with the text, the photo prepared to attach', async () => {
+    await view('compose');
+    for (const box of await browser.$$('input[data-testid^="target-"]')) {
+      if (await box.isSelected()) await box.click();
+    }
+    const story = await browser.$('[data-testid="story"]');
+    if (await story.isSelected()) await story.click();
+    const text = 'Fresh bread at six & rolls at seven';
+    const box = await browser.$('[data-testid="post-text"]');
+    await box.clearValue();
+    await box.setValue(text);
+    if (!(await browser.$('img[alt="demo-photo.png"]').isExisting())) {
+      await (await browser.$('[data-testid="attach"]')).click();
+      await browser.$('img[alt="demo-photo.png"]').waitForDisplayed({ timeout: 15_000 });
+    }
+    await (await browser.$('[data-testid="handoff"] summary')).click();
+    await (await browser.$('[data-testid="handoff-whatsapp"]')).click();
+    await browser.$('span*=WhatsApp is open with the text').waitForDisplayed({ timeout: 15_000 });
+    const urlFile = join(dataDir, 'login-url.txt');
+    expect(readFileSync(urlFile, 'utf8')).toBe(`https://wa.me/?text=${encodeURIComponent(text)}`);
+    const folder = join(dataDir, 'handoff', 'whatsapp');
+    const prepared = ['demo-photo.whatsapp.png', 'demo-photo.whatsapp.jpg'].filter((f) => existsSync(join(folder, f)));
+    expect(prepared, 'the photo is prepared for WhatsApp').toHaveLength(1);
+    await screenshot('compose-handoff');
+  });
+
   it('shows the calendar, history, accounts and settings', async () => {
     await view('calendar');
     await screenshot('calendar');

@@ -14,6 +14,7 @@ import {
   type HistoryQuery,
   type LinkRequest,
   type MediaReceived,
+  type HandoffView,
   type MediaView,
   type MetaLinked,
   type MetaPermission,
@@ -32,6 +33,7 @@ export type {
   HistoryQuery,
   LinkRequest,
   MediaReceived,
+  HandoffView,
   MediaView,
   MetaLinked,
   MetaPermission,
@@ -61,6 +63,8 @@ export interface Backend {
   linkAccount(request: LinkRequest): Promise<AccountView>;
   /** Whether a Meta app is saved, and the permissions it must ask for. */
   metaAppStatus(): Promise<{ saved: boolean; permissions: MetaPermission[] }>;
+  /** Opens an app's share page with the text (also copied); prepared photos shown to attach. */
+  handOff(to: string, text: string, media: string[]): Promise<HandoffView>;
   /** Facebook Login in the browser; links every Page reached and its Instagram account. */
   linkMeta(appId: string | null, appSecret: string | null, demo: boolean): Promise<MetaLinked>;
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
@@ -111,6 +115,7 @@ export const tauriBackend: Backend = {
     return { saved, permissions };
   },
   linkMeta: async (appId, appSecret, demo) => unwrap(await commands.linkMeta(appId, appSecret, demo)),
+  handOff: async (to, text, media) => unwrap(await commands.handOff(to, text, media)),
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),

@@ -65,6 +65,19 @@ async linkMeta(appId: string | null, appSecret: string | null, demo: boolean) : 
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Hands the post to an app no API reaches (WhatsApp chats and Status, Messenger, Facebook's
+ * share dialog, Telegram…): its share page opens with the text filled in, the text is also on
+ * the clipboard, and the photos, prepared for that app, are shown in the file manager to attach.
+ */
+async handOff(to: string, text: string, media: string[]) : Promise<Result<HandoffView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("hand_off", { to, text, media }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async setAccountEnabled(id: string, enabled: boolean) : Promise<Result<AccountView, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_account_enabled", { id, enabled }) };
@@ -398,6 +411,10 @@ focusX: number | null; focusY: number | null }
  * `past_schedule`.
  */
 export type DraftProblemView = { code: string; account: string | null; detail: string | null }
+/**
+ * A hand-off done: which app opened, what the user should know, how many files to attach.
+ */
+export type HandoffView = { app: string; notes: string[]; files: number }
 export type HistoryQuery = { search: string | null; accountId: string | null; limit: number | null }
 /**
  * What the user links: each network's own form.

@@ -141,6 +141,12 @@ export class FakeBackend implements Backend {
     this.accounts.push(a);
     return a;
   }
+  async handOff(to: string, text: string, media: string[]) {
+    this.record('handOff', to, text, media);
+    if (!text.trim()) throw new BackendError({ code: 'invalid_input', message: 'nothing to share: give some text or a link' });
+    const notes = media.length > 0 ? ['a share link cannot carry files: attach the prepared photo yourself'] : [];
+    return { app: to === 'whatsapp' ? 'WhatsApp' : to, notes, files: media.length };
+  }
   metaAppSaved = false;
   async metaAppStatus() {
     this.record('metaAppStatus');

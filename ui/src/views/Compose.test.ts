@@ -50,6 +50,20 @@ describe('Compose', () => {
     expect(localStorage.getItem('fanout.draft')).toContain('"text":""');
   });
 
+  it('hands the post to WhatsApp with its text and photo, and says what to attach', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Fresh bread at six');
+    await user.click(screen.getByTestId('attach'));
+    await screen.findByAltText('beach.jpg');
+    await user.click(screen.getByText('Hand off to an app'));
+    await user.click(screen.getByTestId('handoff-whatsapp'));
+    await waitFor(() => expect(backend.called('handOff')).toHaveLength(1));
+    const [to, text, media] = backend.called('handOff')[0] as [string, string, string[]];
+    expect([to, text, media.length]).toEqual(['whatsapp', 'Fresh bread at six', 1]);
+    expect(await screen.findByText(/WhatsApp is open with the text; 1 prepared file\(s\) to attach.*attach the prepared photo yourself/)).toBeInTheDocument();
+  });
+
   it('keeps the draft across a reopen and never offers a disabled account', async () => {
     localStorage.setItem('fanout.draft', JSON.stringify({ text: 'kept', targets: ['acc-demo-discord'], when: 'now', at: '' }));
     setup();

@@ -19,6 +19,12 @@ export default {
     demoNote: 'Demo accounts are labelled “Demo” everywhere and can be removed at any time.',
   },
   compose: {
+    handoff: {
+      title: 'Hand off to an app',
+      intro: 'For what no account reaches — a WhatsApp chat or Status, Messenger, a Facebook share, a Telegram chat: the app opens with the text filled in (it is on the clipboard too), and prepared photos are shown in your file manager to attach.',
+      email: 'Email',
+      opened: '{{app}} is open with the text; {{count}} prepared file(s) to attach.',
+    },
     title: 'Compose',
     text: 'Post text',
     placeholder: 'What do you want to share?',

@@ -21,6 +21,12 @@ const nl: typeof en = {
     demoNote: 'Demo-accounts heten overal “Demo” en zijn altijd te verwijderen.',
   },
   compose: {
+    handoff: {
+      title: 'Doorgeven aan een app',
+      intro: 'Voor wat geen account bereikt — een WhatsApp-chat of -status, Messenger, delen op Facebook, een Telegram-chat: de app opent met de tekst ingevuld (die staat ook op het klembord), en voorbereide foto’s worden in je bestandsbeheer getoond om toe te voegen.',
+      email: 'E-mail',
+      opened: '{{app}} is geopend met de tekst; {{count}} voorbereid(e) bestand(en) om toe te voegen.',
+    },
     title: 'Opstellen',
     text: 'Tekst van het bericht',
     placeholder: 'Wat wil je delen?',
