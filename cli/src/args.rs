@@ -163,6 +163,8 @@ pub enum AddCommand {
         #[command(flatten)]
         common: AddCommon,
     },
+    /// A Threads profile (its access token on standard input); photos and videos need --bucket.
+    Threads(ThreadsArgs),
     /// An Instagram professional account and the Facebook Page it is linked to (the Page stages
     /// the media Instagram fetches); the Page's token, or a user token managing it, on stdin.
     Instagram {
@@ -182,6 +184,21 @@ pub enum AddCommand {
         #[command(flatten)]
         common: AddCommon,
     },
+}
+
+/// Threads: the profile's access token on standard input (and, with --bucket, the bucket's secret
+/// key on the next line: Threads fetches photos and videos by address).
+#[derive(Debug, Args)]
+pub struct ThreadsArgs {
+    /// The Threads API's address, for testing against a stand-in.
+    #[arg(long, value_name = "URL", hide = true)]
+    pub api: Option<String>,
+    #[arg(long, required = true)]
+    pub token_stdin: bool,
+    #[command(flatten)]
+    pub bucket: BucketArgs,
+    #[command(flatten)]
+    pub common: AddCommon,
 }
 
 /// An S3-compatible bucket for the media Instagram fetches, instead of the Facebook Page. Its

@@ -146,21 +146,14 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                 AddCommand::Discord { common, .. } => {
                     (Credentials::Discord { webhook_url: read_secret_line("webhook URL")? }, common)
                 }
+                AddCommand::Threads(args) => {
+                    let token = read_secret_line("access token")?;
+                    let bucket = bucket_host(&args.bucket)?;
+                    (Credentials::Threads { api: args.api.clone(), token, bucket }, &args.common)
+                }
                 AddCommand::Instagram { user_id, page_id, graph, bucket, common, .. } => {
                     let token = read_secret_line("access token")?;
-                    let bucket = match (&bucket.bucket, &bucket.bucket_endpoint) {
-                        (Some(name), Some(endpoint)) => Some(BucketHost {
-                            endpoint: endpoint.clone(),
-                            bucket: name.clone(),
-                            region: bucket.bucket_region.clone(),
-                            access_key_id: bucket.bucket_key_id.clone().ok_or_else(|| {
-                                Error::invalid("--bucket needs --bucket-key-id (the bucket's access key id)")
-                            })?,
-                            secret_access_key: read_secret_line("bucket's secret key (second line)")?,
-                            path_style: bucket.bucket_path_style,
-                        }),
-                        _ => None,
-                    };
+                    let bucket = bucket_host(bucket)?;
                     (
                         Credentials::Instagram {
                             graph: graph.clone(),
@@ -240,6 +233,24 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The bucket given with --bucket…, its secret key read from the next line of standard input.
+fn bucket_host(args: &crate::args::BucketArgs) -> Result<Option<BucketHost>> {
+    let (Some(name), Some(endpoint)) = (&args.bucket, &args.bucket_endpoint) else {
+        return Ok(None);
+    };
+    Ok(Some(BucketHost {
+        endpoint: endpoint.clone(),
+        bucket: name.clone(),
+        region: args.bucket_region.clone(),
+        access_key_id: args
+            .bucket_key_id
+            .clone()
+            .ok_or_else(|| Error::invalid("--bucket needs --bucket-key-id (the bucket's access key id)"))?,
+        secret_access_key: read_secret_line("bucket's secret key (second line)")?,
+        path_style: args.bucket_path_style,
+    }))
 }
 
 async fn link_meta(

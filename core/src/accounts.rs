@@ -43,6 +43,14 @@ pub enum Credentials {
         /// Where Instagram fetches media from: the Page (`None`) or a bucket of the user's.
         bucket: Option<BucketHost>,
     },
+    /// A Threads profile's access token; photos and videos need a bucket (Threads fetches them
+    /// by address), text needs none.
+    Threads {
+        /// The Threads API root, `https://graph.threads.net` unless testing.
+        api: Option<String>,
+        token: Secret,
+        bucket: Option<BucketHost>,
+    },
 }
 
 /// An S3-compatible bucket (AWS, MinIO, Cloudflare R2, Backblaze B2…) for media a platform
@@ -240,6 +248,20 @@ impl Accounts {
                 page_id(page)?;
                 (NetworkKind::Facebook, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
             }
+            Credentials::Threads { api, token, .. } => {
+                if token.expose().trim().is_empty() {
+                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
+                }
+                let root = api.as_deref().unwrap_or(crate::networks::threads::ROOT);
+                let url = parse_base("the Threads API address", root)?;
+                let path = url.path().trim_end_matches('/');
+                let endpoint = if path.ends_with(crate::networks::threads::VERSION) {
+                    format!("{}{path}", origin(&url))
+                } else {
+                    format!("{}{path}/{}", origin(&url), crate::networks::threads::VERSION)
+                };
+                (NetworkKind::Threads, endpoint, Secret::new(token.expose().trim()))
+            }
             Credentials::Instagram { graph, user_id, page_id: page, token, .. } => {
                 if token.expose().trim().is_empty() {
                     return Err(Error::invalid("the access token is empty; paste it on standard input"));
@@ -255,6 +277,13 @@ impl Accounts {
             }
         };
         let (given_remote, options) = match &new.credentials {
+            Credentials::Threads { bucket, .. } => (
+                None,
+                crate::model::AccountOptions {
+                    media_host: bucket.as_ref().map(BucketHost::media_host).transpose()?,
+                    page_id: None,
+                },
+            ),
             Credentials::Facebook { page_id: page, .. } => (Some(page.trim().to_owned()), Default::default()),
             Credentials::Instagram { user_id, page_id: page, bucket, .. } => (
                 Some(user_id.trim().to_owned()),
@@ -284,7 +313,9 @@ impl Accounts {
             options,
         };
         let host_secret = match &new.credentials {
-            Credentials::Instagram { bucket: Some(bucket), .. } => Some(bucket.secret_access_key.clone()),
+            Credentials::Instagram { bucket: Some(bucket), .. } | Credentials::Threads { bucket: Some(bucket), .. } => {
+                Some(bucket.secret_access_key.clone())
+            }
             _ => None,
         };
         if let Some(host) = &account.options.media_host {
@@ -573,6 +604,7 @@ fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> S
             if name.trim().is_empty() { format!("facebook-{remote_id}") } else { format!("Facebook: {}", name.trim()) }
         }
         NetworkKind::Instagram => format!("Instagram: {}", verified.display_name),
+        NetworkKind::Threads => format!("Threads: {}", verified.display_name),
     }
 }
 

@@ -65,11 +65,18 @@ pub enum NetworkKind {
     Facebook,
     /// An Instagram professional account, through the Graph API's container flow.
     Instagram,
+    /// A Threads profile, through its own Graph API.
+    Threads,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 4] =
-        [NetworkKind::Mastodon, NetworkKind::Discord, NetworkKind::Facebook, NetworkKind::Instagram];
+    pub const ALL: [NetworkKind; 5] = [
+        NetworkKind::Mastodon,
+        NetworkKind::Discord,
+        NetworkKind::Facebook,
+        NetworkKind::Instagram,
+        NetworkKind::Threads,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,6 +84,7 @@ impl NetworkKind {
             Self::Discord => "discord",
             Self::Facebook => "facebook",
             Self::Instagram => "instagram",
+            Self::Threads => "threads",
         }
     }
 
@@ -86,6 +94,7 @@ impl NetworkKind {
             Self::Discord => "Discord webhook",
             Self::Facebook => "Facebook Page",
             Self::Instagram => "Instagram",
+            Self::Threads => "Threads",
         }
     }
 }
@@ -100,7 +109,7 @@ impl FromStr for NetworkKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            Error::invalid(format!("unknown network '{s}' (known: mastodon, discord, facebook, instagram)"))
+            Error::invalid(format!("unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads)"))
         })
     }
 }

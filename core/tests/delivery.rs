@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 mod facebook;
 #[path = "delivery/instagram.rs"]
 mod instagram;
+#[path = "delivery/threads.rs"]
+mod threads;
 
 const PHOTO: &[u8] = include_bytes!("../../cli/assets/demo-photo.png");
 const STATUSES: &str = "POST /api/v1/statuses";

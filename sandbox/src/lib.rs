@@ -16,6 +16,7 @@ mod log;
 mod login;
 mod mastodon;
 mod pages;
+mod threads;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ pub use instagram::{InstagramContainerRecord, InstagramMediaRecord, SANDBOX_INST
 pub use log::RequestRecord;
 pub use login::{SANDBOX_APP_ID, SANDBOX_APP_SECRET};
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
+pub use threads::{SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, ThreadsPostRecord};
 
 /// Uploads of up to 100 MB must reach the handlers, so the limit sits a little above that.
 pub(crate) const BODY_LIMIT: usize = 110 * 1024 * 1024;
@@ -86,6 +88,8 @@ pub struct SandboxState {
     pub instagram_containers: Vec<InstagramContainerRecord>,
     #[serde(default)]
     pub instagram_media: Vec<InstagramMediaRecord>,
+    #[serde(default)]
+    pub threads_posts: Vec<ThreadsPostRecord>,
 }
 
 /// A running sandbox server. Dropping it or calling [`Sandbox::shutdown`] stops it.
@@ -158,6 +162,11 @@ impl Sandbox {
         lock(&self.shared.graph).set_usage(page_id, percent, regain_minutes);
     }
 
+    /// Sets the Threads user's publishing quota for 24 hours (Meta's is 250).
+    pub fn set_threads_quota(&self, total: u32) {
+        lock(&self.shared.threads).quota = Some(total);
+    }
+
     /// Sets an Instagram account's publishing quota for 24 hours (Meta's default is 100).
     pub fn set_instagram_quota(&self, user_id: &str, total: u32) {
         lock(&self.shared.instagram).quota.insert(user_id.to_owned(), total);
@@ -208,6 +217,7 @@ pub(crate) struct Shared {
     pub(crate) discord: Mutex<discord::DiscordState>,
     pub(crate) graph: Mutex<graph::GraphState>,
     pub(crate) instagram: Mutex<instagram::InstagramState>,
+    pub(crate) threads: Mutex<threads::ThreadsState>,
     pub(crate) instagram_processing_polls: u32,
     revoked: Mutex<HashSet<String>>,
 }
@@ -227,6 +237,7 @@ impl Shared {
             discord: Mutex::new(discord::DiscordState::default()),
             graph: Mutex::new(graph::GraphState::default()),
             instagram: Mutex::new(instagram::InstagramState::default()),
+            threads: Mutex::new(threads::ThreadsState::default()),
             instagram_processing_polls: config.instagram_processing_polls,
             revoked: Mutex::new(HashSet::new()),
         }
@@ -249,6 +260,7 @@ impl Shared {
             graph_objects: lock(&self.graph).snapshot(),
             instagram_containers,
             instagram_media,
+            threads_posts: lock(&self.threads).posts.clone(),
         }
     }
 
@@ -283,7 +295,8 @@ impl Network {
     pub(crate) fn of_path(path: &str) -> Network {
         if path.starts_with("/api/webhooks/") {
             Network::Discord
-        } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/"].iter().any(|p| path.starts_with(p)) {
+        } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/", "/threads/"].iter().any(|p| path.starts_with(p))
+        {
             Network::Graph
         } else {
             Network::Mastodon
@@ -308,6 +321,7 @@ pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
         .chain(graph::ROUTES)
         .chain(instagram::ROUTES)
         .chain(login::ROUTES)
+        .chain(threads::ROUTES)
         .copied()
 }
 
@@ -318,6 +332,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(graph::routes())
         .merge(instagram::routes())
         .merge(login::routes())
+        .merge(threads::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)

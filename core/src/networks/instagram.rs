@@ -21,17 +21,16 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::hosting::{self, HostAccess};
-use super::{Job, Network, Profile, StepError, Verified, publish_transport_failure};
+use super::{Job, Network, Profile, StepError, Verified, containers, publish_transport_failure};
 use crate::clock::Timestamp;
-use crate::model::{Account, Failure, FailureKind, MediaHost, NetworkKind, Published, Reconciled};
+use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
 use crate::text::TextCounting;
 
 const NAME: &str = "Instagram";
 /// The longest a container may stay IN_PROGRESS before this attempt gives up (the next resumes).
-const PROCESSING_LIMIT: Duration = Duration::from_secs(10 * 60);
+const NO_HOST: &str = "Instagram fetches media from a public address and this account has no media host; link it again through its Facebook Page";
 const RECENT: usize = 25;
 
 #[derive(Debug, Clone, Copy)]
@@ -72,25 +71,6 @@ fn user_id(account: &Account) -> Result<&str, Failure> {
         .ok_or_else(|| Failure::rejected("the account has no Instagram user id; link it again"))
 }
 
-fn host_of(account: &Account) -> Result<&MediaHost, Failure> {
-    account.options.media_host.as_ref().ok_or_else(|| {
-        Failure::rejected("Instagram fetches media from a public address and this account has no media host; link it again through its Facebook Page")
-    })
-}
-
-fn entry<'v>(checkpoint: &'v Value, list: &str, index: usize) -> Option<&'v Value> {
-    checkpoint.get(list).and_then(|l| l.get(index)).filter(|v| !v.is_null())
-}
-
-fn with_entry(checkpoint: &Value, list: &str, index: usize, value: Value) -> Value {
-    let mut next = if checkpoint.is_object() { checkpoint.clone() } else { json!({}) };
-    let mut items = next.get(list).and_then(Value::as_array).cloned().unwrap_or_default();
-    items.resize(items.len().max(index + 1), Value::Null);
-    items[index] = value;
-    next[list] = Value::Array(items);
-    next
-}
-
 fn without(checkpoint: &Value, keys: &[&str]) -> Value {
     let mut next = checkpoint.clone();
     if let Some(map) = next.as_object_mut() {
@@ -101,43 +81,7 @@ fn without(checkpoint: &Value, keys: &[&str]) -> Value {
     next
 }
 
-fn stopping(job: &Job<'_>) -> Result<(), StepError> {
-    if job.stopping() {
-        return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
-    }
-    Ok(())
-}
-
 impl Instagram {
-    /// Puts file `index` where Instagram can fetch it; returns its public address.
-    async fn host(&self, job: &mut Job<'_>, g: &Graph<'_>, index: usize) -> Result<String, StepError> {
-        if let Some(url) = entry(job.checkpoint(), "hosted", index).and_then(|h| h.get("url")).and_then(Value::as_str) {
-            return Ok(url.to_owned());
-        }
-        stopping(job)?;
-        let host = host_of(job.account)?.clone();
-        let media = job.media[index].clone();
-        job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
-        let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
-        let key = format!("fanout/{}/{}-{}", job.delivery.id, index + 1, media.file_name);
-        let staged = hosting::stage(&host, &access, &media, &key).await?;
-        let next = with_entry(job.checkpoint(), "hosted", index, json!({ "id": staged.id, "url": staged.url }));
-        job.save_checkpoint(next)?;
-        Ok(staged.url)
-    }
-
-    /// Removes the staged files; best effort, the post is live either way.
-    async fn clean_up(&self, job: &Job<'_>, g: &Graph<'_>) {
-        let Ok(host) = host_of(job.account) else { return };
-        let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
-        let hosted = job.checkpoint().get("hosted").and_then(Value::as_array).cloned().unwrap_or_default();
-        for id in hosted.iter().filter_map(|h| graph::id_of(h, "id")) {
-            if let Err(e) = hosting::remove(host, &access, &id).await {
-                tracing::warn!(account = %job.account.id, error = %e, "a staged file stays where it was put");
-            }
-        }
-    }
-
     /// The container for file `index` (a carousel item, or the post itself).
     async fn item(
         &self,
@@ -147,10 +91,10 @@ impl Instagram {
         index: usize,
         url: &str,
     ) -> Result<String, StepError> {
-        if let Some(id) = entry(job.checkpoint(), "items", index).and_then(Value::as_str) {
+        if let Some(id) = containers::entry(job.checkpoint(), "items", index).and_then(Value::as_str) {
             return Ok(id.to_owned());
         }
-        stopping(job)?;
+        containers::stopping(job)?;
         let user = user_id(job.account)?.to_owned();
         let media = &job.media[index];
         let video = is_video(&media.mime);
@@ -176,55 +120,19 @@ impl Instagram {
         let answer = g.call(&step, g.post(&format!("{user}/media")).form(&form)).await?;
         let id = graph::id_of(&answer, "id")
             .ok_or_else(|| Failure::transient(format!("{step}: no container id came back")))?;
-        let next = with_entry(job.checkpoint(), "items", index, json!(id));
+        let next = containers::with_entry(job.checkpoint(), "items", index, json!(id));
         job.save_checkpoint(next)?;
         Ok(id)
-    }
-
-    /// Polls a container until Instagram has processed it.
-    async fn wait_finished(&self, job: &mut Job<'_>, g: &Graph<'_>, id: &str, what: &str) -> Result<(), StepError> {
-        let started = job.now();
-        let mut pause = Duration::from_millis(100);
-        loop {
-            let answer = g.call(what, g.get(&format!("{id}?fields=status_code,status"))).await?;
-            let status = answer.get("status_code").and_then(Value::as_str).unwrap_or("IN_PROGRESS");
-            match status {
-                "FINISHED" | "PUBLISHED" => return Ok(()),
-                "ERROR" | "EXPIRED" => {
-                    // That container is spent: the next attempt makes new ones.
-                    let next = without(job.checkpoint(), &["items", "container"]);
-                    job.save_checkpoint(next)?;
-                    let detail = answer.get("status").and_then(Value::as_str).unwrap_or(status);
-                    return Err(if status == "EXPIRED" {
-                        Failure::transient(format!("{what}: Instagram let the container expire; it is made again"))
-                    } else {
-                        Failure::rejected(format!("{what}: Instagram could not process it ({detail})"))
-                    }
-                    .into());
-                }
-                _ => {}
-            }
-            if started.until(job.now()) > PROCESSING_LIMIT {
-                return Err(Failure::transient(format!(
-                    "{what}: Instagram is still processing after {} minutes",
-                    PROCESSING_LIMIT.as_secs() / 60
-                ))
-                .into());
-            }
-            stopping(job)?;
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(3));
-        }
     }
 
     /// Builds (or finds, from the checkpoint) the container to publish, processed.
     async fn container(&self, job: &mut Job<'_>, g: &Graph<'_>, shape: Shape) -> Result<String, StepError> {
         let mut urls = Vec::with_capacity(job.media.len());
         for index in 0..job.media.len() {
-            urls.push(self.host(job, g, index).await?);
+            urls.push(containers::stage(job, g, index, NO_HOST).await?);
         }
         if let Some(id) = graph::id_of(job.checkpoint(), "container") {
-            self.wait_finished(job, g, &id, "processing the post").await?;
+            containers::wait_finished(job, g, &id, "processing the post", "status_code").await?;
             return Ok(id);
         }
         let id = if shape == Shape::Carousel {
@@ -234,7 +142,7 @@ impl Instagram {
             }
             for (index, child) in children.iter().enumerate() {
                 let what = format!("processing item {} of {}", index + 1, children.len());
-                self.wait_finished(job, g, child, &what).await?;
+                containers::wait_finished(job, g, child, &what, "status_code").await?;
             }
             let user = user_id(job.account)?.to_owned();
             let form = [
@@ -250,35 +158,8 @@ impl Instagram {
         };
         let next = graph::with(job.checkpoint(), "container", json!(id));
         job.save_checkpoint(next)?;
-        self.wait_finished(job, g, &id, "processing the post").await?;
+        containers::wait_finished(job, g, &id, "processing the post", "status_code").await?;
         Ok(id)
-    }
-
-    /// Reads the day's publishing quota; a full one waits instead of being refused.
-    async fn check_quota(&self, job: &Job<'_>, g: &Graph<'_>) -> Result<(), StepError> {
-        let user = user_id(job.account)?;
-        let answer = g
-            .call(
-                "reading the publishing quota",
-                g.get(&format!("{user}/content_publishing_limit?fields=quota_usage,config")),
-            )
-            .await?;
-        let data = answer.get("data").and_then(|d| d.get(0));
-        let used = data.and_then(|d| d.get("quota_usage")).and_then(Value::as_u64);
-        let total = data.and_then(|d| d.get("config")).and_then(|c| c.get("quota_total")).and_then(Value::as_u64);
-        if let (Some(used), Some(total)) = (used, total)
-            && used >= total
-        {
-            return Err(Failure::new(
-                FailureKind::RateLimited,
-                format!(
-                    "Instagram's publishing limit is reached ({used} of {total} posts in 24 hours); the post waits"
-                ),
-            )
-            .with_retry_after(Some(Duration::from_secs(3600)))
-            .into());
-        }
-        Ok(())
     }
 
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
@@ -293,21 +174,17 @@ impl Instagram {
     async fn publish_with(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<Published, StepError> {
         let shape = shape(job)?;
         let container = self.container(job, g, shape).await?;
-        self.check_quota(job, g).await?;
+        let user = user_id(job.account)?.to_owned();
+        containers::check_quota(g, &format!("{user}/content_publishing_limit?fields=quota_usage,config")).await?;
         let user = user_id(job.account)?.to_owned();
         job.publish_starting().await?;
         let request = g.post(&format!("{user}/media_publish")).form(&[("creation_id", container.as_str())]);
         let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
         let answer = job.read_publish(response).await;
         let value = g.read_publish("publishing", answer)?;
-        let id = graph::id_of(&value, "id").ok_or_else(|| {
-            Failure::new(
-                FailureKind::OutcomeUnknown,
-                "Instagram answered the publish without a media id — the post may or may not be live",
-            )
-        })?;
+        let id = containers::published_id(g, &value)?;
         let url = self.permalink(job, g, &id).await;
-        self.clean_up(job, g).await;
+        containers::remove_staged(job, g).await;
         Ok(Published { remote_id: id, url })
     }
 
@@ -356,7 +233,7 @@ impl Instagram {
                     .then(|| (graph::id_of(m, "id"), m.get("permalink").and_then(Value::as_str).map(str::to_owned)))
             })
         };
-        self.clean_up(job, &g).await;
+        containers::remove_staged(job, &g).await;
         Ok(match found {
             Some((Some(id), url)) => Reconciled::Published { remote_id: id, url },
             _ => Reconciled::Published { remote_id: container, url: self.page_url(job.account, job.facts) },

@@ -5,12 +5,14 @@
 //! `Job` it is handed, which checkpoints each step before the next starts and records "publish
 //! request about to be sent" before the request leaves. Every base URL comes from the account.
 
+pub mod containers;
 pub mod discord;
 pub mod facebook;
 pub mod graph;
 pub mod hosting;
 pub mod instagram;
 pub mod mastodon;
+pub mod threads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -296,6 +298,7 @@ pub struct Registry {
     discord: Arc<dyn Network>,
     facebook: Arc<dyn Network>,
     instagram: Arc<dyn Network>,
+    threads: Arc<dyn Network>,
 }
 
 impl Default for Registry {
@@ -305,6 +308,7 @@ impl Default for Registry {
             discord: Arc::new(discord::Discord),
             facebook: Arc::new(facebook::Facebook),
             instagram: Arc::new(instagram::Instagram),
+            threads: Arc::new(threads::Threads),
         }
     }
 }
@@ -316,6 +320,7 @@ impl Registry {
             NetworkKind::Discord => &self.discord,
             NetworkKind::Facebook => &self.facebook,
             NetworkKind::Instagram => &self.instagram,
+            NetworkKind::Threads => &self.threads,
         }
     }
 }

@@ -163,13 +163,13 @@ async fn a_lost_publish_answer_is_settled_by_the_container_status() {
 }
 
 /// moto's S3 server on a free loopback port, for as long as the test holds it.
-struct Moto {
+pub(super) struct Moto {
     child: std::process::Child,
-    url: String,
+    pub(super) url: String,
 }
 
 impl Moto {
-    fn start() -> Moto {
+    pub(super) fn start() -> Moto {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
         let child = std::process::Command::new("python3")
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
@@ -189,7 +189,7 @@ impl Moto {
         Moto { child, url }
     }
 
-    async fn create_bucket(&self, http: &reqwest::Client, name: &str) {
+    pub(super) async fn create_bucket(&self, http: &reqwest::Client, name: &str) {
         let bucket = rusty_s3::Bucket::new(
             self.url.parse().expect("url"),
             rusty_s3::UrlStyle::Path,
@@ -218,7 +218,7 @@ impl Drop for Moto {
     }
 }
 
-fn bucket_host(moto: &Moto, bucket: &str) -> fanout_core::accounts::BucketHost {
+pub(super) fn bucket_host(moto: &Moto, bucket: &str) -> fanout_core::accounts::BucketHost {
     fanout_core::accounts::BucketHost {
         endpoint: moto.url.clone(),
         bucket: bucket.into(),

@@ -1,0 +1,146 @@
+//! The container flow Instagram and Threads share: files staged on the account's media host
+//! (checkpointed under `hosted`), containers polled until processed, the day's quota read before
+//! publishing, the staged files removed afterwards.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::graph::{self, Graph};
+use super::hosting::{self, HostAccess};
+use super::{Job, StepError};
+use crate::model::{Failure, FailureKind};
+
+/// The longest a container may stay IN_PROGRESS before this attempt gives up (the next resumes).
+const PROCESSING_LIMIT: Duration = Duration::from_secs(10 * 60);
+
+/// Entry `index` of the checkpoint's list `list`, if set.
+pub(super) fn entry<'v>(checkpoint: &'v Value, list: &str, index: usize) -> Option<&'v Value> {
+    checkpoint.get(list).and_then(|l| l.get(index)).filter(|v| !v.is_null())
+}
+
+/// The checkpoint with entry `index` of `list` set to `value`.
+pub(super) fn with_entry(checkpoint: &Value, list: &str, index: usize, value: Value) -> Value {
+    let mut items = checkpoint.get(list).and_then(Value::as_array).cloned().unwrap_or_default();
+    items.resize(items.len().max(index + 1), Value::Null);
+    items[index] = value;
+    graph::with(checkpoint, list, Value::Array(items))
+}
+
+pub(super) fn stopping(job: &Job<'_>) -> Result<(), StepError> {
+    if job.stopping() {
+        return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
+    }
+    Ok(())
+}
+
+/// Puts file `index` on the account's media host (once); returns its public address.
+pub(super) async fn stage(job: &mut Job<'_>, g: &Graph<'_>, index: usize, no_host: &str) -> Result<String, StepError> {
+    if let Some(url) = entry(job.checkpoint(), "hosted", index).and_then(|h| h.get("url")).and_then(Value::as_str) {
+        return Ok(url.to_owned());
+    }
+    stopping(job)?;
+    let host = job.account.options.media_host.clone().ok_or_else(|| Failure::rejected(no_host))?;
+    let media = job.media[index].clone();
+    job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
+    let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
+    let key = format!("fanout/{}/{}-{}", job.delivery.id, index + 1, media.file_name);
+    let staged = hosting::stage(&host, &access, &media, &key).await?;
+    let next = with_entry(job.checkpoint(), "hosted", index, json!({ "id": staged.id, "url": staged.url }));
+    job.save_checkpoint(next)?;
+    Ok(staged.url)
+}
+
+/// Removes the staged files; best effort, the post is live either way.
+pub(super) async fn remove_staged(job: &Job<'_>, g: &Graph<'_>) {
+    let Some(host) = &job.account.options.media_host else { return };
+    let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
+    let hosted = job.checkpoint().get("hosted").and_then(Value::as_array).cloned().unwrap_or_default();
+    for id in hosted.iter().filter_map(|h| graph::id_of(h, "id")) {
+        if let Err(e) = hosting::remove(host, &access, &id).await {
+            tracing::warn!(account = %job.account.id, error = %e, "a staged file stays where it was put");
+        }
+    }
+}
+
+/// Polls a container until processed. `status_field` is `status_code` (Instagram) or `status`
+/// (Threads); a spent container (ERROR, EXPIRED) is forgotten so the next attempt makes new ones.
+pub(super) async fn wait_finished(
+    job: &mut Job<'_>,
+    g: &Graph<'_>,
+    id: &str,
+    what: &str,
+    status_field: &str,
+) -> Result<(), StepError> {
+    let started = job.now();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let answer = g.call(what, g.get(&format!("{id}?fields={status_field},status,error_message"))).await?;
+        let status = answer.get(status_field).and_then(Value::as_str).unwrap_or("IN_PROGRESS");
+        match status {
+            "FINISHED" | "PUBLISHED" => return Ok(()),
+            "ERROR" | "EXPIRED" => {
+                let mut next = job.checkpoint().clone();
+                if let Some(map) = next.as_object_mut() {
+                    map.remove("items");
+                    map.remove("container");
+                }
+                job.save_checkpoint(next)?;
+                let detail = ["error_message", "status"]
+                    .iter()
+                    .find_map(|f| answer.get(*f).and_then(Value::as_str).filter(|d| *d != status))
+                    .unwrap_or(status);
+                return Err(if status == "EXPIRED" {
+                    Failure::transient(format!("{what}: {} let the container expire; it is made again", g.network))
+                } else {
+                    Failure::rejected(format!("{what}: {} could not process it ({detail})", g.network))
+                }
+                .into());
+            }
+            _ => {}
+        }
+        if started.until(job.now()) > PROCESSING_LIMIT {
+            return Err(Failure::transient(format!(
+                "{what}: {} is still processing after {} minutes",
+                g.network,
+                PROCESSING_LIMIT.as_secs() / 60
+            ))
+            .into());
+        }
+        stopping(job)?;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(3));
+    }
+}
+
+/// Reads the day's publishing quota at `path`; a spent one waits an hour instead of failing.
+pub(super) async fn check_quota(g: &Graph<'_>, path: &str) -> Result<(), StepError> {
+    let answer = g.call("reading the publishing quota", g.get(path)).await?;
+    let data = answer.get("data").and_then(|d| d.get(0));
+    let used = data.and_then(|d| d.get("quota_usage")).and_then(Value::as_u64);
+    let total = data.and_then(|d| d.get("config")).and_then(|c| c.get("quota_total")).and_then(Value::as_u64);
+    if let (Some(used), Some(total)) = (used, total)
+        && used >= total
+    {
+        return Err(Failure::new(
+            FailureKind::RateLimited,
+            format!(
+                "{}'s publishing limit is reached ({used} of {total} posts in 24 hours); the post waits",
+                g.network
+            ),
+        )
+        .with_retry_after(Some(Duration::from_secs(3600)))
+        .into());
+    }
+    Ok(())
+}
+
+/// The publish answer's id, or an unknown outcome.
+pub(super) fn published_id(g: &Graph<'_>, value: &Value) -> Result<String, Failure> {
+    graph::id_of(value, "id").ok_or_else(|| {
+        Failure::new(
+            FailureKind::OutcomeUnknown,
+            format!("{} answered the publish without an id — the post may or may not be live", g.network),
+        )
+    })
+}

@@ -1,0 +1,250 @@
+//! Threads through its own Graph API (`graph.threads.net/v1.0`), the container flow: a text post
+//! is one TEXT container; photos and videos are first put in the account's S3-compatible bucket
+//! (Threads fetches media by address), then one container per file (carousel items for several),
+//! polled until FINISHED; the day's quota (`threads_publishing_limit`, 250) is read; then
+//! `threads_publish` — the only publishing step. Ids are checkpointed before each next step, and
+//! a lost publish is settled by the container's status (PUBLISHED = done).
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::graph::{self, Graph};
+use super::{Job, Network, Profile, StepError, Verified, containers, publish_transport_failure};
+use crate::clock::Timestamp;
+use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
+use crate::profiles::Target;
+use crate::secrets::Secret;
+use crate::text::TextCounting;
+
+const NAME: &str = "Threads";
+/// Threads' API root and the version Fanout speaks.
+pub const ROOT: &str = "https://graph.threads.net";
+pub const VERSION: &str = "v1.0";
+const NO_HOST: &str = "Threads fetches photos and videos from a public address: link the account again with an S3-compatible bucket, or share text only";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Threads;
+
+fn user(account: &Account) -> Result<&str, Failure> {
+    account
+        .remote_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| Failure::rejected("the account has no Threads user id; link it again"))
+}
+
+impl Threads {
+    async fn create(
+        &self,
+        g: &Graph<'_>,
+        user: &str,
+        step: &str,
+        form: &[(&str, String)],
+    ) -> Result<String, StepError> {
+        let answer = g.call(step, g.post(&format!("{user}/threads")).form(form)).await?;
+        Ok(graph::id_of(&answer, "id")
+            .ok_or_else(|| Failure::transient(format!("{step}: no container id came back")))?)
+    }
+
+    async fn container(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<String, StepError> {
+        let user = user(job.account)?.to_owned();
+        let text = job.post.text.clone();
+        let mut urls = Vec::with_capacity(job.media.len());
+        for index in 0..job.media.len() {
+            urls.push(containers::stage(job, g, index, NO_HOST).await?);
+        }
+        if let Some(id) = graph::id_of(job.checkpoint(), "container") {
+            containers::wait_finished(job, g, &id, "processing the post", "status").await?;
+            return Ok(id);
+        }
+        let kind =
+            |mime: &str| if mime.starts_with("video/") { ("VIDEO", "video_url") } else { ("IMAGE", "image_url") };
+        let id = match urls.len() {
+            0 => self.create(g, &user, "preparing the post", &[("media_type", "TEXT".into()), ("text", text)]).await?,
+            1 => {
+                let (media_type, field) = kind(&job.media[0].mime);
+                let form = [("media_type", media_type.to_owned()), (field, urls[0].clone()), ("text", text)];
+                self.create(g, &user, &format!("preparing {}", job.media[0].file_name), &form).await?
+            }
+            n => {
+                let mut children = Vec::with_capacity(n);
+                for (index, url) in urls.iter().enumerate() {
+                    let child = match containers::entry(job.checkpoint(), "items", index).and_then(Value::as_str) {
+                        Some(id) => id.to_owned(),
+                        None => {
+                            containers::stopping(job)?;
+                            let (media_type, field) = kind(&job.media[index].mime);
+                            let form = [
+                                ("media_type", media_type.to_owned()),
+                                (field, url.clone()),
+                                ("is_carousel_item", "true".into()),
+                            ];
+                            let step = format!("preparing item {} of {n} ({})", index + 1, job.media[index].file_name);
+                            let id = self.create(g, &user, &step, &form).await?;
+                            let next = containers::with_entry(job.checkpoint(), "items", index, json!(id));
+                            job.save_checkpoint(next)?;
+                            id
+                        }
+                    };
+                    children.push(child);
+                }
+                for (index, child) in children.iter().enumerate() {
+                    containers::wait_finished(
+                        job,
+                        g,
+                        child,
+                        &format!("processing item {} of {n}", index + 1),
+                        "status",
+                    )
+                    .await?;
+                }
+                let form = [("media_type", "CAROUSEL".to_owned()), ("children", children.join(",")), ("text", text)];
+                self.create(g, &user, "preparing the carousel", &form).await?
+            }
+        };
+        let next = graph::with(job.checkpoint(), "container", json!(id));
+        job.save_checkpoint(next)?;
+        containers::wait_finished(job, g, &id, "processing the post", "status").await?;
+        Ok(id)
+    }
+
+    async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
+        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
+        let result = self.publish_with(job, &g).await;
+        if let Some(wait) = g.pause() {
+            job.slow_down(wait);
+        }
+        result
+    }
+
+    async fn publish_with(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<Published, StepError> {
+        let container = self.container(job, g).await?;
+        let user = user(job.account)?.to_owned();
+        containers::check_quota(g, &format!("{user}/threads_publishing_limit?fields=quota_usage,config")).await?;
+        job.publish_starting().await?;
+        let request = g.post(&format!("{user}/threads_publish")).form(&[("creation_id", container.as_str())]);
+        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
+        let answer = job.read_publish(response).await;
+        let value = g.read_publish("publishing", answer)?;
+        let id = containers::published_id(g, &value)?;
+        let url = self.permalink(g, &id).await;
+        containers::remove_staged(job, g).await;
+        Ok(Published { remote_id: id, url })
+    }
+
+    async fn permalink(&self, g: &Graph<'_>, id: &str) -> Option<String> {
+        g.call("reading the permalink", g.get(&format!("{id}?fields=permalink")))
+            .await
+            .ok()?
+            .get("permalink")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    async fn settle(&self, job: &mut Job<'_>, started: Timestamp) -> Result<Reconciled, StepError> {
+        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
+        let Some(container) = graph::id_of(job.checkpoint(), "container") else {
+            return Ok(Reconciled::NotPublished);
+        };
+        let status = g.call("checking the post's status", g.get(&format!("{container}?fields=status"))).await?;
+        if status.get("status").and_then(Value::as_str) != Some("PUBLISHED") {
+            return Ok(Reconciled::NotPublished);
+        }
+        let user = user(job.account)?.to_owned();
+        let list = g
+            .call("reading recent posts", g.get(&format!("{user}/threads?fields=id,text,timestamp,permalink&limit=25")))
+            .await?;
+        let wanted = graph::normalise(&job.post.text);
+        let found = list.get("data").and_then(Value::as_array).into_iter().flatten().find(|t| {
+            let fresh = t
+                .get("timestamp")
+                .and_then(Value::as_str)
+                .and_then(graph::parse_time)
+                .is_none_or(|at| at.0 >= started.0 - 60_000);
+            fresh && t.get("text").and_then(Value::as_str).map(graph::normalise).unwrap_or_default() == wanted
+        });
+        containers::remove_staged(job, &g).await;
+        Ok(
+            match found.and_then(|t| {
+                graph::id_of(t, "id").map(|id| (id, t.get("permalink").and_then(Value::as_str).map(str::to_owned)))
+            }) {
+                Some((id, url)) => Reconciled::Published { remote_id: id, url },
+                None => Reconciled::Published { remote_id: container, url: None },
+            },
+        )
+    }
+}
+
+impl Network for Threads {
+    fn kind(&self) -> NetworkKind {
+        NetworkKind::Threads
+    }
+
+    fn profile(&self, _cached: Option<&Value>) -> Profile {
+        let table = crate::profiles::profile(Target::Threads);
+        Profile {
+            network: NetworkKind::Threads,
+            text_limit: table.text_limit,
+            counting: TextCounting::Utf8Bytes,
+            max_media: table.max_media,
+            min_media: 0,
+            source: "Threads' limit".into(),
+        }
+    }
+
+    fn cache_scope(&self, account: &Account) -> Option<String> {
+        Some(format!("threads:user:{}", account.remote_id.as_deref().unwrap_or_default()))
+    }
+
+    fn target(&self) -> Target {
+        Target::Threads
+    }
+
+    fn page_url(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
+        let username = facts.and_then(|f| f.get("username")).and_then(Value::as_str)?;
+        Some(format!("https://www.threads.net/@{username}"))
+    }
+
+    fn pacing(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, Result<Verified, Failure>> {
+        async move {
+            let g = Graph::new(NAME, http, &account.endpoint, secret);
+            let me = g.call("reading the Threads profile", g.get("me?fields=id,username,name")).await?;
+            let id = graph::id_of(&me, "id").ok_or_else(|| Failure::transient("Threads gave no user id"))?;
+            let username = me.get("username").and_then(Value::as_str).unwrap_or(&id).to_owned();
+            Ok(Verified {
+                remote_id: id,
+                display_name: format!("@{username}"),
+                cache: Some(json!({ "username": username })),
+                secret: None,
+            })
+        }
+        .boxed()
+    }
+
+    fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>> {
+        self.publish(job).boxed()
+    }
+
+    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        async move {
+            let Some(started) = job.delivery.publish_started_at else {
+                return Ok(Reconciled::NotPublished);
+            };
+            self.settle(job, started).await
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,365 @@
+//! The Threads API subset Fanout uses, under `/threads/{version}/…` (the real one lives at
+//! `graph.threads.net`): `me`, containers (`POST /{user}/threads` with `media_type` TEXT, IMAGE,
+//! VIDEO or CAROUSEL; media fetched from its URL and checked), their status (`?fields=status`,
+//! IN_PROGRESS for a few polls for videos and carousels), `threads_publish`, the day's quota
+//! (`threads_publishing_limit`, 250) and the user's recent threads. Errors and usage headers as
+//! the Graph API gives them. The user's token is [`SANDBOX_THREADS_TOKEN`].
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::graph::{GraphFail, Params, graph_error, invalid, is_video, sniff_image, with_usage};
+use crate::{Shared, lock, now_ms, stable_hash};
+
+pub(crate) const ROUTES: &[&str] = &[
+    "GET /threads/{version}/{id}",
+    "POST /threads/{version}/{id}/threads",
+    "GET /threads/{version}/{id}/threads",
+    "POST /threads/{version}/{id}/threads_publish",
+    "GET /threads/{version}/{id}/threads_publishing_limit",
+];
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/threads/{version}/{id}", get(read_node))
+        .route("/threads/{version}/{id}/threads", post(create_container).get(list_threads))
+        .route("/threads/{version}/{id}/threads_publish", post(publish))
+        .route("/threads/{version}/{id}/threads_publishing_limit", get(publishing_limit))
+}
+
+/// The sandbox's Threads user: (id, username), and its token.
+pub const SANDBOX_THREADS_USER: (&str, &str) = ("27000000000000001", "fanout.bakery");
+pub const SANDBOX_THREADS_TOKEN: &str = "sandbox-threads-token";
+const TEXT_LIMIT_BYTES: usize = 500;
+const QUOTA: u32 = 250;
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+/// A published thread.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ThreadsPostRecord {
+    pub id: String,
+    pub media_type: String,
+    pub text: String,
+    pub children: usize,
+    pub container_id: String,
+    pub created_at_ms: u64,
+}
+
+struct Container {
+    id: String,
+    media_type: String,
+    text: String,
+    item: bool,
+    children: Vec<String>,
+    status: String,
+    polls_left: u32,
+}
+
+#[derive(Default)]
+pub(crate) struct ThreadsState {
+    containers: Vec<Container>,
+    pub(crate) posts: Vec<ThreadsPostRecord>,
+    pub(crate) quota: Option<u32>,
+    last_id: u64,
+}
+
+impl ThreadsState {
+    fn next_id(&mut self) -> String {
+        self.last_id = self.last_id.saturating_add(1).max(now_ms() * 10 + 2);
+        self.last_id.to_string()
+    }
+
+    fn published_today(&self) -> u32 {
+        let since = now_ms().saturating_sub(DAY_MS);
+        u32::try_from(self.posts.iter().filter(|p| p.created_at_ms >= since).count()).unwrap_or(u32::MAX)
+    }
+}
+
+fn permalink(shared: &Shared, id: &str) -> String {
+    format!(
+        "{}/threads-web/@{}/post/T{:010x}",
+        shared.base_url,
+        SANDBOX_THREADS_USER.1,
+        stable_hash(id) & 0xff_ffff_ffff
+    )
+}
+
+fn authorise(shared: &Shared, params: &Params, headers: &HeaderMap) -> Result<(), GraphFail> {
+    match params.token(headers) {
+        Some(token) if token == SANDBOX_THREADS_TOKEN && !shared.is_revoked(&token) => Ok(()),
+        Some(token) if shared.is_revoked(&token) => Err(graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            Some(460),
+            "OAuthException",
+            "Error validating access token: The session has been invalidated.",
+        )),
+        _ => Err(graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            None,
+            "OAuthException",
+            "Invalid OAuth access token - Cannot parse access token",
+        )),
+    }
+}
+
+fn user_only(user: &str) -> Result<(), GraphFail> {
+    if user == SANDBOX_THREADS_USER.0 || user == "me" {
+        Ok(())
+    } else {
+        Err(graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            Some(33),
+            "THApiException",
+            &format!("Object with ID '{user}' does not exist"),
+        ))
+    }
+}
+
+async fn answer<F>(shared: &Arc<Shared>, query: Option<String>, headers: &HeaderMap, body: &Bytes, run: F) -> Response
+where
+    F: AsyncFnOnce(Params) -> Result<Value, GraphFail>,
+{
+    let result = async {
+        let params = Params::read(query.as_deref(), headers, body)?;
+        authorise(shared, &params, headers)?;
+        run(params).await
+    }
+    .await;
+    let response = match result {
+        Ok(value) => axum::Json(value).into_response(),
+        Err(fail) => fail.into_response(),
+    };
+    with_usage(response, None, (3, 0))
+}
+
+async fn read_node(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let inner = shared.clone();
+    answer(&shared, query, &headers, &Bytes::new(), async move |_| {
+        if id == "me" || id == SANDBOX_THREADS_USER.0 {
+            return Ok(json!({ "id": SANDBOX_THREADS_USER.0, "username": SANDBOX_THREADS_USER.1, "name": "Fanout Bakery" }));
+        }
+        let mut state = lock(&inner.threads);
+        if let Some(c) = state.containers.iter_mut().find(|c| c.id == id) {
+            let status = if c.polls_left > 0 && c.status == "FINISHED" {
+                c.polls_left -= 1;
+                "IN_PROGRESS".to_owned()
+            } else {
+                c.status.clone()
+            };
+            return Ok(json!({ "id": c.id, "status": status }));
+        }
+        match state.posts.iter().find(|p| p.id == id) {
+            Some(p) => Ok(json!({ "id": p.id, "text": p.text, "media_type": p.media_type, "permalink": permalink(&inner, &p.id) })),
+            None => Err(graph_error(StatusCode::BAD_REQUEST, 100, Some(33), "THApiException", &format!("Object with ID '{id}' does not exist"))),
+        }
+    })
+    .await
+}
+
+/// Fetches a media URL as Threads does, and checks what came back.
+async fn fetch_checked(url: &str, video: bool) -> Result<(), GraphFail> {
+    let cannot = |why: String| {
+        graph_error(
+            StatusCode::BAD_REQUEST,
+            9004,
+            Some(2_207_052),
+            "THApiException",
+            &format!("The media could not be fetched from this uri: {why}"),
+        )
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .map_err(|e| cannot(e.to_string()))?;
+    let response = client.get(url).send().await.map_err(|e| cannot(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(cannot(format!("HTTP {}", response.status().as_u16())));
+    }
+    let data = response.bytes().await.map_err(|e| cannot(e.to_string()))?;
+    let ok = if video { is_video(&data) } else { matches!(sniff_image(&data), Some("image/jpeg" | "image/png")) };
+    if !ok {
+        return Err(graph_error(
+            StatusCode::BAD_REQUEST,
+            36_003,
+            Some(2_207_005),
+            "THApiException",
+            "The media format is not supported.",
+        ));
+    }
+    Ok(())
+}
+
+async fn create_container(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, user)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let inner = shared.clone();
+    answer(&shared, query, &headers, &body, async move |params| {
+        user_only(&user)?;
+        let text = params.get("text").unwrap_or("").to_owned();
+        if text.len() > TEXT_LIMIT_BYTES {
+            return Err(invalid("(#100) The text is longer than 500 characters (emoji count as their UTF-8 bytes)"));
+        }
+        let item = params.flag("is_carousel_item", false);
+        let kind = params.get("media_type").unwrap_or("").to_ascii_uppercase();
+        let (children, slow) = match kind.as_str() {
+            "TEXT" if !text.trim().is_empty() => (Vec::new(), false),
+            "TEXT" => return Err(invalid("(#100) A text post needs text")),
+            "IMAGE" => {
+                let url = params.get("image_url").ok_or_else(|| invalid("(#100) image_url is required"))?;
+                fetch_checked(url, false).await?;
+                (Vec::new(), false)
+            }
+            "VIDEO" => {
+                let url = params.get("video_url").ok_or_else(|| invalid("(#100) video_url is required"))?;
+                fetch_checked(url, true).await?;
+                (Vec::new(), true)
+            }
+            "CAROUSEL" => {
+                let children: Vec<String> = params
+                    .get("children")
+                    .unwrap_or("")
+                    .split(',')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                if !(2..=20).contains(&children.len()) {
+                    return Err(invalid("(#100) A carousel takes 2 to 20 children"));
+                }
+                let state = lock(&inner.threads);
+                for child in &children {
+                    if !state
+                        .containers
+                        .iter()
+                        .any(|c| &c.id == child && c.item && c.status == "FINISHED" && c.polls_left == 0)
+                    {
+                        return Err(invalid(&format!("(#100) Child {child} is not a finished carousel item")));
+                    }
+                }
+                (children, true)
+            }
+            _ => return Err(invalid("(#100) media_type must be TEXT, IMAGE, VIDEO or CAROUSEL")),
+        };
+        let mut state = lock(&inner.threads);
+        let id = state.next_id();
+        let polls_left = if slow { inner.instagram_processing_polls } else { 0 };
+        state.containers.push(Container {
+            id: id.clone(),
+            media_type: kind,
+            text,
+            item,
+            children,
+            status: "FINISHED".into(),
+            polls_left,
+        });
+        Ok(json!({ "id": id }))
+    })
+    .await
+}
+
+async fn publish(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, user)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let inner = shared.clone();
+    answer(&shared, query, &headers, &body, async move |params| {
+        user_only(&user)?;
+        let creation = params.get("creation_id").ok_or_else(|| invalid("(#100) creation_id is required"))?.to_owned();
+        let mut state = lock(&inner.threads);
+        if state.published_today() >= state.quota.unwrap_or(QUOTA) {
+            return Err(graph_error(
+                StatusCode::BAD_REQUEST,
+                9,
+                Some(2_207_042),
+                "THApiException",
+                "You reached the maximum number of posts allowed in 24 hours.",
+            ));
+        }
+        let Some(c) = state.containers.iter_mut().find(|c| c.id == creation && !c.item) else {
+            return Err(invalid(&format!("(#100) No container {creation} to publish")));
+        };
+        if c.status != "FINISHED" || c.polls_left > 0 {
+            return Err(graph_error(
+                StatusCode::BAD_REQUEST,
+                9007,
+                Some(2_207_027),
+                "THApiException",
+                "The media is not ready for publishing, please wait for a moment",
+            ));
+        }
+        c.status = "PUBLISHED".into();
+        let record = ThreadsPostRecord {
+            id: String::new(),
+            media_type: c.media_type.clone(),
+            text: c.text.clone(),
+            children: c.children.len(),
+            container_id: c.id.clone(),
+            created_at_ms: now_ms(),
+        };
+        let id = state.next_id();
+        state.posts.push(ThreadsPostRecord { id: id.clone(), ..record });
+        Ok(json!({ "id": id }))
+    })
+    .await
+}
+
+async fn publishing_limit(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, user)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let inner = shared.clone();
+    answer(&shared, query, &headers, &Bytes::new(), async move |_| {
+        user_only(&user)?;
+        let state = lock(&inner.threads);
+        Ok(json!({ "data": [{ "quota_usage": state.published_today(),
+                              "config": { "quota_total": state.quota.unwrap_or(QUOTA), "quota_duration": 86_400 } }] }))
+    })
+    .await
+}
+
+async fn list_threads(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, user)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let inner = shared.clone();
+    answer(&shared, query, &headers, &Bytes::new(), async move |params| {
+        user_only(&user)?;
+        let count = crate::graph::limit(&params);
+        let state = lock(&inner.threads);
+        let data: Vec<Value> = state
+            .posts
+            .iter()
+            .rev()
+            .take(count)
+            .map(|p| json!({ "id": p.id, "text": p.text, "timestamp": crate::graph::graph_time(p.created_at_ms), "permalink": permalink(&inner, &p.id) }))
+            .collect();
+        Ok(json!({ "data": data }))
+    })
+    .await
+}
