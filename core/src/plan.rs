@@ -66,7 +66,7 @@ impl TargetRules {
 pub struct Problem {
     /// `text_too_long` (count, limit, unit, over), `text_required`, `text_only`, `too_few_media`
     /// (min), `too_many_media` (max, count), `video_alone`, `too_many_bytes` (total_mb, limit_mb),
-    /// `no_videos` (file), `no_images` (file), `file` (file, reason — English).
+    /// `no_videos` (file), `no_images` (file), `file` (file, reason — English), `no_media_host`.
     pub code: &'static str,
     pub values: Vec<(&'static str, String)>,
     pub message: String,

@@ -335,7 +335,19 @@ pub fn review(
     for (account, cached) in targets.iter().zip(&facts) {
         let rules = rules_for(registry, account, cached.as_ref(), draft.story);
         let fits: Vec<FitOptions> = (0..media.len()).map(|i| fit_for(draft.detail(i).focus)).collect();
-        let plan = plan::plan_target(&rules, draft.text_for(account), &media, variants, &fits);
+        let mut plan = plan::plan_target(&rules, draft.text_for(account), &media, variants, &fits);
+        let fetched_by_address = profiles::profile(registry.get(account.network).target()).media_by_public_url;
+        if !media.is_empty() && fetched_by_address && account.options.media_host.is_none() {
+            plan.problems.push(plan::Problem {
+                code: "no_media_host",
+                values: vec![],
+                message: format!(
+                    "{} fetches photos and videos from a public address and has nowhere to find them",
+                    rules.label
+                ),
+                fix: Some("link it again with an S3-compatible bucket, or leave the files out for it".into()),
+            });
+        }
         planned.push((account.clone(), plan));
     }
     Ok(Review { problems, media, plans: planned })

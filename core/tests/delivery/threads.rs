@@ -61,11 +61,21 @@ async fn a_text_post_and_a_carousel_through_a_bucket_are_published_once_each() {
 async fn a_photo_without_a_bucket_says_how_to_fix_it_and_a_spent_quota_waits() {
     let env = env("{}").await;
     let threads = env.threads(None).await;
-    let photo = env.post("A loaf", vec![env.photo()], &[&threads]);
-    env.deliver(&photo).await;
-    let d = env.delivery(photo[0]);
-    assert_eq!(d.state, DeliveryState::NeedsAttention);
-    assert!(d.last_error.expect("why").message.contains("bucket"), "says a bucket is needed");
+    let refused = fanout_core::post::enqueue(
+        &env.outbox(),
+        &fanout_core::networks::Registry::default(),
+        &env.variants(),
+        &env.dir.path().join("media"),
+        &fanout_core::post::Draft {
+            text: "A loaf".into(),
+            media: vec![env.photo()],
+            targets: vec![threads.name.clone()],
+            ..Default::default()
+        },
+        env.clock.now(),
+    )
+    .expect_err("refused before anything is queued");
+    assert!(refused.to_string().contains("bucket"), "says a bucket is needed: {refused}");
 
     env.sandbox.set_threads_quota(0);
     let text = env.post("Over the limit", vec![], &[&threads]);

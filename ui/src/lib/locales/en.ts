@@ -72,6 +72,8 @@ export default {
       no_videos: '{{account}} does not take videos ({{file}})',
       no_images: '{{account}} does not take photos ({{file}})',
       file: '{{file}}: {{reason}}',
+      no_media_host: '{{account}} fetches photos and videos from a public address and has no bucket to find them in',
+      no_media_hostFix: 'link it again with an S3-compatible bucket, or leave the files out for it',
     },
     problem: {
       no_targets: 'Choose at least one account to share to.',

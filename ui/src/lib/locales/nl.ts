@@ -74,6 +74,8 @@ const nl: typeof en = {
       no_videos: '{{account}} neemt geen video’s ({{file}})',
       no_images: '{{account}} neemt geen foto’s ({{file}})',
       file: '{{file}}: {{reason}}',
+      no_media_host: '{{account}} haalt foto’s en video’s van een openbaar adres en heeft geen bucket om ze te vinden',
+      no_media_hostFix: 'koppel het opnieuw met een S3-compatibele bucket, of laat de bestanden ervoor weg',
     },
     problem: {
       no_targets: 'Kies minstens één account om mee te delen.',
