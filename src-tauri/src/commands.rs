@@ -103,6 +103,9 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Facebook { page_id, token, name } => {
             (name, Credentials::Facebook { graph: None, page_id, token: Secret::new(token.trim()) })
         }
+        LinkRequest::Threads { token, name } => {
+            (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None })
+        }
         LinkRequest::Instagram { user_id, page_id, token, name } => (
             name,
             Credentials::Instagram { graph: None, user_id, page_id, token: Secret::new(token.trim()), bucket: None },

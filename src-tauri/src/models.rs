@@ -100,6 +100,10 @@ pub enum LinkRequest {
     /// An Instagram professional account, through the Facebook Page it is linked to.
     #[serde(rename_all = "camelCase")]
     Instagram { user_id: String, page_id: String, token: String, name: Option<String> },
+    /// A Threads profile by its access token (text posts; photos need a bucket, linked from the
+    /// command line for now).
+    #[serde(rename_all = "camelCase")]
+    Threads { token: String, name: Option<String> },
 }
 
 /// What a Meta login linked: each account (disabled until the user enables it) and what was

@@ -427,7 +427,12 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
 /**
  * An Instagram professional account, through the Facebook Page it is linked to.
  */
-{ network: "instagram"; userId: string; pageId: string; token: string; name: string | null }
+{ network: "instagram"; userId: string; pageId: string; token: string; name: string | null } | 
+/**
+ * A Threads profile by its access token (text posts; photos need a bucket, linked from the
+ * command line for now).
+ */
+{ network: "threads"; token: string; name: string | null }
 /**
  * Files received for a window: attached, and the problems of those that could not be.
  */

@@ -133,7 +133,7 @@ export class FakeBackend implements Backend {
     this.record('linkAccount', request);
     const a = account({
       id: `acc-${this.nextId++}`,
-      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me' } as const)[request.network],
+      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me', threads: 'Threads: @me' } as const)[request.network],
       network: request.network,
       enabled: false,
       demo: false,

@@ -46,6 +46,17 @@ describe('Accounts', () => {
     expect(screen.getByLabelText(/Page access token/)).toHaveValue('');
   });
 
+  it('links a Threads profile with its token', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'threads');
+    expect(screen.getByText(/photos need a bucket/)).toBeInTheDocument();
+    await user.type(screen.getByLabelText(/Access token/), 'threads-token');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', token: 'threads-token', name: null }]));
+  });
+
   it('logs in with Facebook using the app id and secret once, lists the permissions, and forgets the secret', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);

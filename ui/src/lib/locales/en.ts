@@ -196,6 +196,8 @@ export default {
     pageIdHint: 'A number: the Page’s About → Page transparency.',
     instagramId: 'Instagram account id',
     instagramIdHint: 'The Page’s instagram_business_account id (Graph API Explorer → me/accounts).',
+    threads: 'Threads',
+    threadsHint: 'A Threads access token with threads_basic and threads_content_publish. Text posts work at once; photos need a bucket (fanout accounts add threads --bucket …).',
     pageToken: 'Page access token',
     pageTokenHint: 'A Page token, or a user token that manages the Page; Fanout keeps the Page’s own token.',
     meta: {

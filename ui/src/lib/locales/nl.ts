@@ -198,6 +198,8 @@ const nl: typeof en = {
     pageIdHint: 'Een getal: Info → Paginatransparantie van de pagina.',
     instagramId: 'Instagram-account-id',
     instagramIdHint: 'De instagram_business_account-id van de pagina (Graph API Explorer → me/accounts).',
+    threads: 'Threads',
+    threadsHint: 'Een Threads-toegangstoken met threads_basic en threads_content_publish. Tekstberichten werken meteen; foto’s hebben een bucket nodig (fanout accounts add threads --bucket …).',
     pageToken: 'Toegangstoken van de pagina',
     pageTokenHint: 'Een paginatoken, of een gebruikerstoken dat de pagina beheert; Fanout bewaart het eigen token van de pagina.',
     meta: {
