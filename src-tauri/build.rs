@@ -8,6 +8,7 @@ fn main() {
         "link_account",
         "meta_app_status",
         "link_meta",
+        "cancel_meta_login",
         "hand_off",
         "set_account_enabled",
         "remove_account",

@@ -162,11 +162,29 @@ pub async fn link_meta(
     };
     let graph = fanout_core::accounts::graph_endpoint(Some(&graph))?;
     let login = LoopbackLogin::start(&app, &dialog, &graph).await?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    if let Some(earlier) = lock(&state.meta_login).replace(cancel.clone()) {
+        earlier.cancel();
+    }
     open_external(login.authorize_url())?;
-    let code = login.wait_for_code(std::time::Duration::from_secs(10 * 60)).await?;
+    let code = tokio::select! {
+        code = login.wait_for_code(std::time::Duration::from_secs(10 * 60)) => code,
+        () = cancel.cancelled() => Err(fanout_core::Error::invalid("the Facebook login was cancelled")),
+    };
+    lock(&state.meta_login).take();
+    let code = code?;
     let found = login.finish(&state.cx.http, &app, &graph, &code).await?;
     let (linked, skipped) = accounts.link_assets(&graph, &found.assets, false, demo).await?;
     Ok(MetaLinked { user_name: found.user_name, linked: linked.iter().map(AccountView::from).collect(), skipped })
+}
+
+/// Stops waiting for the browser to come back from Facebook Login.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_meta_login(state: State<'_, AppState>) {
+    if let Some(login) = lock(&state.meta_login).take() {
+        login.cancel();
+    }
 }
 
 #[tauri::command]

@@ -40,6 +40,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::link_account,
             commands::meta_app_status,
             commands::link_meta,
+            commands::cancel_meta_login,
             commands::hand_off,
             commands::set_account_enabled,
             commands::remove_account,

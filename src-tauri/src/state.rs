@@ -30,6 +30,8 @@ pub struct AppState {
     pub shell_strings: Mutex<crate::strings::ShellStrings>,
     /// Files handed to a window (by label) and not yet taken by it.
     pub received: Mutex<std::collections::HashMap<String, crate::models::MediaReceived>>,
+    /// Cancels the Meta login waiting for the browser, if one is.
+    pub meta_login: Mutex<Option<CancellationToken>>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             demo_url: Mutex::new(None),
             received: Mutex::new(std::collections::HashMap::new()),
             shell_strings: Mutex::new(crate::strings::ShellStrings::default()),
+            meta_login: Mutex::new(None),
         }
     }
 

@@ -67,6 +67,8 @@ export interface Backend {
   handOff(to: string, text: string, media: string[]): Promise<HandoffView>;
   /** Facebook Login in the browser; links every Page reached and its Instagram account. */
   linkMeta(appId: string | null, appSecret: string | null, demo: boolean): Promise<MetaLinked>;
+  /** Stops waiting for the browser to come back from Facebook Login. */
+  cancelMetaLogin(): Promise<void>;
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
   removeAccount(id: string): Promise<number>;
   verifyAccount(id: string): Promise<AccountView>;
@@ -116,6 +118,7 @@ export const tauriBackend: Backend = {
   },
   linkMeta: async (appId, appSecret, demo) => unwrap(await commands.linkMeta(appId, appSecret, demo)),
   handOff: async (to, text, media) => unwrap(await commands.handOff(to, text, media)),
+  cancelMetaLogin: () => commands.cancelMetaLogin(),
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),

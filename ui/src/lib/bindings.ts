@@ -66,6 +66,12 @@ async linkMeta(appId: string | null, appSecret: string | null, demo: boolean) : 
 }
 },
 /**
+ * Stops waiting for the browser to come back from Facebook Login.
+ */
+async cancelMetaLogin() : Promise<void> {
+    await TAURI_INVOKE("cancel_meta_login");
+},
+/**
  * Hands the post to an app no API reaches (WhatsApp chats and Status, Messenger, Facebook's
  * share dialog, Telegram…): its share page opens with the text filled in, the text is also on
  * the clipboard, and the photos, prepared for that app, are shown in the file manager to attach.

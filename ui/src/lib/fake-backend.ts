@@ -158,8 +158,20 @@ export class FakeBackend implements Backend {
       ],
     };
   }
+  /** When set, a login waits (as for a browser) until cancelled. */
+  hangMetaLogin = false;
+  private cancelMeta: (() => void) | null = null;
+  async cancelMetaLogin() {
+    this.record('cancelMetaLogin');
+    this.cancelMeta?.();
+  }
   async linkMeta(appId: string | null, appSecret: string | null, demo: boolean) {
     this.record('linkMeta', appId, appSecret, demo);
+    if (this.hangMetaLogin) {
+      return new Promise<never>((_, reject) => {
+        this.cancelMeta = () => reject(new BackendError({ code: 'invalid_input', message: 'the Facebook login was cancelled' }));
+      });
+    }
     if (!demo && !this.metaAppSaved && !(appId && appSecret)) {
       throw new BackendError({ code: 'invalid_input', message: 'enter your Meta app’s id and secret first' });
     }

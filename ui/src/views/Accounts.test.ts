@@ -71,6 +71,21 @@ describe('Accounts', () => {
     expect(screen.queryByLabelText('Meta app secret')).toBeNull();
   });
 
+  it('cancels a login still waiting for the browser', async () => {
+    const backend = new FakeBackend();
+    backend.hangMetaLogin = true;
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Meta app id'), '1234567890');
+    await user.type(screen.getByLabelText('Meta app secret'), 'app-secret');
+    await user.click(screen.getByRole('button', { name: 'Log in with Facebook…' }));
+    expect(await screen.findByRole('button', { name: 'Finish logging in in your browser…' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Cancel the login' }));
+    expect(backend.called('cancelMetaLogin')).toHaveLength(1);
+    expect(await screen.findByText(/the Facebook login was cancelled/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Log in with Facebook…' })).toBeEnabled();
+  });
+
   it('says what is missing when logging in without a Meta app', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);

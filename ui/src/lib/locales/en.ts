@@ -211,6 +211,7 @@ export default {
       login: 'Log in with Facebook…',
       waiting: 'Finish logging in in your browser…',
       demo: 'Try it with the demo Facebook',
+      cancel: 'Cancel the login',
       linked: 'Logged in as {{user}}: linked {{count}} accounts. Turn on the ones to share to.',
       nothing: 'Logged in as {{user}}: every account it reaches is linked already.',
     },

@@ -213,6 +213,7 @@ const nl: typeof en = {
       login: 'Inloggen met Facebook…',
       waiting: 'Rond het inloggen af in je browser…',
       demo: 'Probeer het met de demo-Facebook',
+      cancel: 'Inloggen annuleren',
       linked: 'Ingelogd als {{user}}: {{count}} accounts gekoppeld. Zet aan waarmee je wilt delen.',
       nothing: 'Ingelogd als {{user}}: alles wat deze login bereikt is al gekoppeld.',
     },
