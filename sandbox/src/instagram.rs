@@ -187,14 +187,15 @@ pub(crate) fn read_node(shared: &Shared, id: &str, _who: &Principal) -> Option<R
     Some(with_usage(axum::Json(value).into_response(), None, (3, 0)))
 }
 
-/// Fetches a media URL the way Instagram does: a failure to fetch is error 9004/2207052.
-async fn fetch(url: &str) -> Result<Bytes, GraphFail> {
+/// Fetches a media URL the way Instagram and Threads do: a failure to fetch is error
+/// 9004/2207052 (of `kind`, the API's exception type).
+pub(crate) async fn fetch(url: &str, kind: &str) -> Result<Bytes, GraphFail> {
     let cannot = |why: String| {
         graph_error(
             StatusCode::BAD_REQUEST,
             9004,
             Some(2_207_052),
-            "OAuthException",
+            kind,
             &format!("The media could not be fetched from this uri: {why}"),
         )
     };
@@ -305,7 +306,7 @@ async fn create_container(
                 }
                 (kind, Some(image), None) if matches!(kind, None | Some("IMAGE") | Some("STORIES")) => {
                     let story = kind == Some("STORIES");
-                    let data = fetch(image).await?;
+                    let data = fetch(image, "OAuthException").await?;
                     check_image(&data, story)?;
                     (kind.unwrap_or("IMAGE").to_owned(), Some(image.to_owned()), Vec::new())
                 }
@@ -315,7 +316,7 @@ async fn create_container(
                             "(#100) The VIDEO media type is no longer supported for feed posts; use REELS",
                         ));
                     }
-                    let data = fetch(video).await?;
+                    let data = fetch(video, "OAuthException").await?;
                     if !is_video(&data) {
                         return Err(graph_error(
                             StatusCode::BAD_REQUEST,

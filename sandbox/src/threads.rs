@@ -174,24 +174,7 @@ async fn read_node(
 
 /// Fetches a media URL as Threads does, and checks what came back.
 async fn fetch_checked(url: &str, video: bool) -> Result<(), GraphFail> {
-    let cannot = |why: String| {
-        graph_error(
-            StatusCode::BAD_REQUEST,
-            9004,
-            Some(2_207_052),
-            "THApiException",
-            &format!("The media could not be fetched from this uri: {why}"),
-        )
-    };
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .map_err(|e| cannot(e.to_string()))?;
-    let response = client.get(url).send().await.map_err(|e| cannot(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(cannot(format!("HTTP {}", response.status().as_u16())));
-    }
-    let data = response.bytes().await.map_err(|e| cannot(e.to_string()))?;
+    let data = crate::instagram::fetch(url, "THApiException").await?;
     let ok = if video { is_video(&data) } else { matches!(sniff_image(&data), Some("image/jpeg" | "image/png")) };
     if !ok {
         return Err(graph_error(
