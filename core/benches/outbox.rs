@@ -70,6 +70,7 @@ fn post() -> Post {
         scheduled_at: None,
         texts: vec![],
         story: false,
+        templates: vec![],
     }
 }
 

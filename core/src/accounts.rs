@@ -51,6 +51,15 @@ pub enum Credentials {
         token: Secret,
         bucket: Option<BucketHost>,
     },
+    /// A WhatsApp Business phone number: its id, the WhatsApp Business Account it belongs to
+    /// (where its templates are) and a token with `whatsapp_business_messaging`, such as a
+    /// system user's.
+    WhatsApp {
+        graph: Option<String>,
+        phone_number_id: String,
+        business_account_id: String,
+        token: Secret,
+    },
 }
 
 /// An S3-compatible bucket (AWS, MinIO, Cloudflare R2, Backblaze B2…) for media a platform
@@ -178,6 +187,17 @@ pub fn graph_endpoint(root: Option<&str>) -> Result<String> {
 }
 
 /// A Facebook Page id: digits only (the number in the Page's About → Page transparency).
+/// A Graph object id the user typed: digits only.
+pub fn numeric_id(what: &str, input: &str) -> Result<String> {
+    let id = input.trim();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::invalid(format!(
+            "'{id}' is not a {what}: it is a number, shown in WhatsApp Manager and the app dashboard's API setup"
+        )));
+    }
+    Ok(id.to_owned())
+}
+
 pub fn page_id(input: &str) -> Result<String> {
     let id = input.trim();
     if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_digit()) {
@@ -275,13 +295,21 @@ impl Accounts {
                 }
                 (NetworkKind::Instagram, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
             }
+            Credentials::WhatsApp { graph, phone_number_id, business_account_id, token } => {
+                if token.expose().trim().is_empty() {
+                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
+                }
+                numeric_id("WhatsApp phone number id", phone_number_id)?;
+                numeric_id("WhatsApp Business Account id", business_account_id)?;
+                (NetworkKind::WhatsApp, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
+            }
         };
         let (given_remote, options) = match &new.credentials {
             Credentials::Threads { bucket, .. } => (
                 None,
                 crate::model::AccountOptions {
                     media_host: bucket.as_ref().map(BucketHost::media_host).transpose()?,
-                    page_id: None,
+                    ..Default::default()
                 },
             ),
             Credentials::Facebook { page_id: page, .. } => (Some(page.trim().to_owned()), Default::default()),
@@ -293,6 +321,14 @@ impl Accounts {
                         None => MediaHost::FacebookPage { page_id: page.trim().to_owned() },
                     }),
                     page_id: Some(page.trim().to_owned()),
+                    business_account_id: None,
+                },
+            ),
+            Credentials::WhatsApp { phone_number_id, business_account_id, .. } => (
+                Some(phone_number_id.trim().to_owned()),
+                crate::model::AccountOptions {
+                    business_account_id: Some(business_account_id.trim().to_owned()),
+                    ..Default::default()
                 },
             ),
             _ => (None, Default::default()),
@@ -605,6 +641,7 @@ fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> S
         }
         NetworkKind::Instagram => format!("Instagram: {}", verified.display_name),
         NetworkKind::Threads => format!("Threads: {}", verified.display_name),
+        NetworkKind::WhatsApp => format!("WhatsApp: {}", verified.display_name),
     }
 }
 

@@ -110,6 +110,10 @@ impl Context {
         )
     }
 
+    pub fn recipient_lists(&self) -> crate::recipients::RecipientLists {
+        crate::recipients::RecipientLists::new(self.store.clone(), self.clock.clone())
+    }
+
     /// A worker whose leases are named `owner`, which must be unique per process.
     pub fn worker(
         &self,

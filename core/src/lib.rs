@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod plan;
 pub mod post;
 pub mod profiles;
+pub mod recipients;
 pub mod secrets;
 pub mod store;
 pub mod text;

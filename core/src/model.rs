@@ -67,15 +67,18 @@ pub enum NetworkKind {
     Instagram,
     /// A Threads profile, through its own Graph API.
     Threads,
+    /// A WhatsApp Business phone number, messaging lists of opted-in recipients (Cloud API).
+    WhatsApp,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 5] = [
+    pub const ALL: [NetworkKind; 6] = [
         NetworkKind::Mastodon,
         NetworkKind::Discord,
         NetworkKind::Facebook,
         NetworkKind::Instagram,
         NetworkKind::Threads,
+        NetworkKind::WhatsApp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +88,7 @@ impl NetworkKind {
             Self::Facebook => "facebook",
             Self::Instagram => "instagram",
             Self::Threads => "threads",
+            Self::WhatsApp => "whatsapp",
         }
     }
 
@@ -95,6 +99,7 @@ impl NetworkKind {
             Self::Facebook => "Facebook Page",
             Self::Instagram => "Instagram",
             Self::Threads => "Threads",
+            Self::WhatsApp => "WhatsApp",
         }
     }
 }
@@ -109,7 +114,9 @@ impl FromStr for NetworkKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            Error::invalid(format!("unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads)"))
+            Error::invalid(format!(
+                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp)"
+            ))
         })
     }
 }
@@ -171,6 +178,9 @@ pub struct AccountOptions {
     /// The Facebook Page an Instagram account is published through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_id: Option<String>,
+    /// The WhatsApp Business Account a phone number belongs to: where its templates live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_account_id: Option<String>,
 }
 
 /// Where media goes to be fetched by a platform that only takes public URLs. Nothing stays
@@ -227,6 +237,8 @@ pub struct Post {
     pub texts: Vec<(AccountId, String)>,
     /// Images go out as full-screen 9:16 stories: padded, never cropped.
     pub story: bool,
+    /// WhatsApp targets that send an approved template instead of the text.
+    pub templates: Vec<(AccountId, Template)>,
 }
 
 impl Post {
@@ -234,6 +246,118 @@ impl Post {
     pub fn text_for(&self, account: AccountId) -> &str {
         self.texts.iter().find(|(a, _)| *a == account).map_or(self.text.as_str(), |(_, t)| t.as_str())
     }
+
+    /// The template `account` sends, where the user picked one.
+    pub fn template_for(&self, account: AccountId) -> Option<&Template> {
+        self.templates.iter().find(|(a, _)| *a == account).map(|(_, t)| t)
+    }
+}
+
+/// An approved WhatsApp message template, as picked for one post: the only kind of message that
+/// reaches someone who has not written to the business in the last 24 hours.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Template {
+    pub name: String,
+    /// The template's language code, e.g. `en_US`.
+    pub language: String,
+    /// The body's `{{1}}`, `{{2}}`… in order.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// A media header the template has: the post's first file of that kind goes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<HeaderKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderKind {
+    Image,
+    Video,
+    Document,
+}
+
+impl HeaderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Document => "document",
+        }
+    }
+}
+
+id_type!(
+    /// A saved list of WhatsApp recipients.
+    ListId
+);
+
+/// People who agreed to get WhatsApp messages from one business number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecipientList {
+    pub id: ListId,
+    pub account_id: AccountId,
+    pub name: String,
+    pub members: Vec<Member>,
+    pub created_at: Timestamp,
+}
+
+/// Someone on a recipient list, with when the user recorded their opt-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub recipient: Recipient,
+    pub opted_in_at: Timestamp,
+}
+
+/// One person a WhatsApp delivery goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// E.164 with its `+`: `+31612345678`.
+    pub phone: String,
+    pub name: Option<String>,
+}
+
+impl Recipient {
+    /// "Ann (+31612345678)" or the number alone.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.phone),
+            None => self.phone.clone(),
+        }
+    }
+}
+
+/// A phone number in E.164 (`+` and 8 to 15 digits), from what people type: spaces, dashes,
+/// dots and brackets are dropped, a leading `00` is read as `+`. A number without its country
+/// code is refused: WhatsApp cannot guess it.
+pub fn phone_number(input: &str) -> Result<String, Error> {
+    let trimmed = input.trim();
+    let rest = if let Some(rest) = trimmed.strip_prefix('+') {
+        rest
+    } else if let Some(rest) = trimmed.strip_prefix("00") {
+        rest
+    } else {
+        return Err(Error::invalid(format!(
+            "'{trimmed}' has no country code; write it in international form, such as +31 6 1234 5678"
+        )));
+    };
+    // "+31 (0)6 …": the bracketed 0 is dialled only within the country.
+    let rest = rest.replacen("(0)", "", 1);
+    let mut digits = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+            _ => {
+                return Err(Error::invalid(format!("'{trimmed}' is not a phone number: '{c}' is not a digit")));
+            }
+        }
+    }
+    if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+        return Err(Error::invalid(format!(
+            "'{trimmed}' is not a phone number in international form (a country code and 8 to 15 digits in all)"
+        )));
+    }
+    Ok(format!("+{digits}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -333,6 +457,8 @@ pub struct Delivery {
     pub id: DeliveryId,
     pub post_id: PostId,
     pub account_id: AccountId,
+    /// The one person a WhatsApp delivery messages; `None` for a post to an account.
+    pub recipient: Option<Recipient>,
     pub state: DeliveryState,
     pub attempts: u32,
     pub next_attempt_at: Timestamp,

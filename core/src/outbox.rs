@@ -17,7 +17,7 @@ use rand::Rng;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountId, Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Health, Post, PostId, Reconciled,
+    AccountId, Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Health, Post, PostId, Recipient, Reconciled,
 };
 use crate::store::deliveries::{self, Filter, OutboxRow, Settle};
 use crate::store::{Store, accounts, events, posts};
@@ -127,6 +127,18 @@ impl Outbox {
     /// Writes the post, its media rows and one queued delivery per account in ONE transaction.
     /// The media files must already be in the data folder (`crate::post` copies them first).
     pub fn enqueue(&self, post: &Post, targets: &[AccountId], now: Timestamp) -> Result<Vec<DeliveryId>> {
+        let targets: Vec<(AccountId, Option<Recipient>)> = targets.iter().map(|&a| (a, None)).collect();
+        self.enqueue_to(post, &targets, now)
+    }
+
+    /// `enqueue` with a recipient per delivery where the account messages people (WhatsApp):
+    /// one delivery per (account, recipient).
+    pub fn enqueue_to(
+        &self,
+        post: &Post,
+        targets: &[(AccountId, Option<Recipient>)],
+        now: Timestamp,
+    ) -> Result<Vec<DeliveryId>> {
         if targets.is_empty() {
             return Err(Error::invalid("a post needs at least one target account (--to ACCOUNT)"));
         }
@@ -134,11 +146,12 @@ impl Outbox {
         self.store.write(|tx| {
             posts::insert(tx, post)?;
             let mut ids = Vec::with_capacity(targets.len());
-            for &account_id in targets {
+            for (account_id, recipient) in targets {
                 let delivery = Delivery {
                     id: DeliveryId::new(),
                     post_id: post.id,
-                    account_id,
+                    account_id: *account_id,
+                    recipient: recipient.clone(),
                     state: DeliveryState::Queued,
                     attempts: 0,
                     next_attempt_at: due,

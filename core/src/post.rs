@@ -14,12 +14,12 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::media::cache::VariantCache;
 use crate::media::{FitOptions, Focus, ImageSpec, Limits};
-use crate::model::{Account, DeliveryId, Health, MediaRef, Post, PostId};
+use crate::model::{Account, DeliveryId, Health, MediaRef, NetworkKind, Post, PostId, RecipientList, Template};
 use crate::networks::UploadFile;
 use crate::outbox::Outbox;
 use crate::plan::{self, TargetPlan, TargetRules};
 use crate::profiles;
-use crate::store::{accounts, cache};
+use crate::store::{accounts, cache, recipients};
 
 /// The files to upload for a post's media to one network: images fitted (through the cache),
 /// videos as they are. Blocking: call it off the async threads.
@@ -75,6 +75,10 @@ pub struct Draft {
     /// Share the images as full-screen 9:16 stories (padded, never cropped).
     pub story: bool,
     pub scheduled_at: Option<Timestamp>,
+    /// The recipient list each WhatsApp target messages: (account name or id, list name or id).
+    pub recipients: Vec<(String, String)>,
+    /// The approved template a WhatsApp target sends instead of the text: (account, template).
+    pub templates: Vec<(String, Template)>,
 }
 
 /// What the user set for one file in the composer.
@@ -96,6 +100,18 @@ impl Draft {
             .iter()
             .find(|(r, _)| *r == id || *r == account.name)
             .map_or(self.text.as_str(), |(_, text)| text.as_str())
+    }
+
+    /// The recipient list a WhatsApp target messages, as named in the draft.
+    pub fn list_for(&self, account: &Account) -> Option<&str> {
+        let id = account.id.to_string();
+        self.recipients.iter().find(|(r, _)| *r == id || *r == account.name).map(|(_, list)| list.as_str())
+    }
+
+    /// The template a WhatsApp target sends, where one was picked.
+    pub fn template_for(&self, account: &Account) -> Option<&Template> {
+        let id = account.id.to_string();
+        self.templates.iter().find(|(r, _)| *r == id || *r == account.name).map(|(_, t)| t)
     }
 }
 
@@ -158,6 +174,7 @@ pub fn rules_for(
         counting: own.counting,
         max_media: own.max_media,
         min_media: own.min_media,
+        caption_limit: if own.text_apart { None } else { table.caption_limit },
         image,
         video,
         source: own.source,
@@ -172,6 +189,8 @@ pub struct Checked {
     pub media: Vec<MediaFile>,
     /// What each account will get.
     pub plans: Vec<(Account, TargetPlan)>,
+    /// The recipient list of each WhatsApp target.
+    pub audiences: Vec<(crate::model::AccountId, RecipientList)>,
 }
 
 /// A problem of the whole draft, not of one target. Each front end words it (the CLI in terms of
@@ -189,6 +208,8 @@ pub enum DraftProblem {
     /// A file that cannot be used; the message names it and why.
     Media(String),
     PastSchedule(Timestamp),
+    /// A recipient list or template was given for an account that does not message people.
+    NotMessaging(String),
 }
 
 impl DraftProblem {
@@ -202,6 +223,7 @@ impl DraftProblem {
             Self::Empty => "empty",
             Self::Media(_) => "media",
             Self::PastSchedule(_) => "past_schedule",
+            Self::NotMessaging(_) => "not_messaging",
         }
     }
 
@@ -219,6 +241,9 @@ impl DraftProblem {
             ),
             Self::Empty => "the post is empty: give it some text or at least one --media file".into(),
             Self::Media(message) => message.clone(),
+            Self::NotMessaging(name) => format!(
+                "'{name}' is not a WhatsApp account: recipient lists and templates are for WhatsApp targets only"
+            ),
             Self::PastSchedule(at) => {
                 format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
             }
@@ -233,6 +258,8 @@ pub struct Review {
     pub problems: Vec<DraftProblem>,
     pub media: Vec<MediaFile>,
     pub plans: Vec<(Account, TargetPlan)>,
+    /// The recipient list of each WhatsApp target that names one that exists.
+    pub audiences: Vec<(crate::model::AccountId, RecipientList)>,
 }
 
 impl Review {
@@ -257,7 +284,7 @@ pub fn check(
     }
     if problems.is_empty() {
         let targets = review.plans.iter().map(|(a, _)| a.clone()).collect();
-        Ok(Checked { targets, media: review.media, plans: review.plans })
+        Ok(Checked { targets, media: review.media, plans: review.plans, audiences: review.audiences })
     } else {
         let count = problems.len();
         let lines: Vec<String> = problems.into_iter().map(|p| format!("  - {p}")).collect();
@@ -284,6 +311,7 @@ pub fn review(
     }
     let mut targets: Vec<Account> = Vec::new();
     let mut facts = Vec::new();
+    let mut audiences: Vec<(crate::model::AccountId, RecipientList)> = Vec::new();
     outbox.store().read(|tx| {
         for reference in &draft.targets {
             match accounts::find(tx, reference) {
@@ -295,6 +323,12 @@ pub fn review(
                         None => None,
                     };
                     facts.push(cached);
+                    if account.network == NetworkKind::WhatsApp
+                        && let Some(list) = draft.list_for(&account)
+                        && let Some(found) = recipients::find(tx, account.id, list)?
+                    {
+                        audiences.push((account.id, found));
+                    }
                     targets.push(account);
                 }
                 Err(Error::UnknownAccount(r)) => {
@@ -306,6 +340,11 @@ pub fn review(
         Ok(())
     })?;
     for account in &targets {
+        if account.network != NetworkKind::WhatsApp
+            && (draft.list_for(account).is_some() || draft.template_for(account).is_some())
+        {
+            problems.push(DraftProblem::NotMessaging(account.name.clone()));
+        }
         if !account.enabled {
             problems.push(DraftProblem::Disabled(account.name.clone()));
         }
@@ -335,7 +374,14 @@ pub fn review(
     for (account, cached) in targets.iter().zip(&facts) {
         let rules = rules_for(registry, account, cached.as_ref(), draft.story);
         let fits: Vec<FitOptions> = (0..media.len()).map(|i| fit_for(draft.detail(i).focus)).collect();
-        let mut plan = plan::plan_target(&rules, draft.text_for(account), &media, variants, &fits);
+        let template = draft.template_for(account).filter(|_| account.network == NetworkKind::WhatsApp);
+        // A template carries its own approved wording: the post's text is not sent.
+        let text = if template.is_some() { "" } else { draft.text_for(account) };
+        let mut plan = plan::plan_target(&rules, text, &media, variants, &fits);
+        if account.network == NetworkKind::WhatsApp {
+            let audience = audiences.iter().find(|(a, _)| *a == account.id).map(|(_, l)| l);
+            plan.problems.extend(messaging_problems(&rules.label, draft.list_for(account), audience, template, &media));
+        }
         let fetched_by_address = profiles::profile(registry.get(account.network).target()).media_by_public_url;
         if !media.is_empty() && fetched_by_address && account.options.media_host.is_none() {
             plan.problems.push(plan::Problem {
@@ -350,7 +396,67 @@ pub fn review(
         }
         planned.push((account.clone(), plan));
     }
-    Ok(Review { problems, media, plans: planned })
+    Ok(Review { problems, media, plans: planned, audiences })
+}
+
+/// What a WhatsApp target still lacks: a recipient list with people on it, and every value of
+/// its template (and the file for the template's header).
+fn messaging_problems(
+    label: &str,
+    list: Option<&str>,
+    audience: Option<&RecipientList>,
+    template: Option<&Template>,
+    media: &[MediaFile],
+) -> Vec<plan::Problem> {
+    let mut problems = Vec::new();
+    let mut add = |code, values: Vec<(&'static str, String)>, message: String, fix: &str| {
+        problems.push(plan::Problem { code, values, message, fix: Some(fix.to_owned()) });
+    };
+    match (list, audience) {
+        (None, _) => add(
+            "no_recipient_list",
+            vec![],
+            format!("{label} messages the people on a recipient list, and none is picked"),
+            "pick one of its lists (`fanout recipients list`), or leave WhatsApp out",
+        ),
+        (Some(name), None) => add(
+            "unknown_recipient_list",
+            vec![("list", name.to_owned())],
+            format!("{label} has no recipient list named '{name}'"),
+            "pick one of its lists (`fanout recipients list`)",
+        ),
+        (Some(_), Some(found)) if found.members.is_empty() => add(
+            "empty_recipient_list",
+            vec![("list", found.name.clone())],
+            format!("the recipient list '{}' of {label} has nobody on it", found.name),
+            "add the people who opted in first",
+        ),
+        _ => {}
+    }
+    if let Some(template) = template {
+        for (n, value) in template.params.iter().enumerate() {
+            if value.trim().is_empty() {
+                add(
+                    "template_value_missing",
+                    vec![("n", (n + 1).to_string())],
+                    format!("the template '{}' needs a value for {{{{{}}}}}", template.name, n + 1),
+                    "fill in every value of the template",
+                );
+            }
+        }
+        if let Some(kind) = template.header {
+            let wanted = kind.as_str();
+            if !media.iter().any(|m| m.mime.starts_with(wanted)) {
+                add(
+                    "template_header_missing",
+                    vec![("kind", wanted.to_owned())],
+                    format!("the template '{}' shows a {wanted} at the top and the post has none", template.name),
+                    "attach one, or pick a template without a media header",
+                );
+            }
+        }
+    }
+    problems
 }
 
 /// Copies a media file into `media_dir` under its SHA-256, hashing while copying. Idempotent: a
@@ -417,7 +523,7 @@ pub fn enqueue(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<(PostId, Vec<(DeliveryId, Account)>)> {
-    let Checked { targets, media, .. } = check(outbox, registry, variants, draft, now)?;
+    let Checked { targets, media, audiences, .. } = check(outbox, registry, variants, draft, now)?;
     let mut stored = Vec::with_capacity(media.len());
     for (index, file) in media.iter().enumerate() {
         let detail = draft.detail(index);
@@ -442,8 +548,29 @@ pub fn enqueue(
         scheduled_at: draft.scheduled_at,
         texts,
         story: draft.story,
+        templates: targets
+            .iter()
+            .filter(|a| a.network == NetworkKind::WhatsApp)
+            .filter_map(|a| draft.template_for(a).map(|t| (a.id, t.clone())))
+            .collect(),
     };
-    let ids: Vec<_> = targets.iter().map(|a| a.id).collect();
-    let deliveries = outbox.enqueue(&post, &ids, now)?;
-    Ok((post.id, deliveries.into_iter().zip(targets).collect()))
+    // One delivery per account, or per recipient for an account that messages people.
+    let mut plan: Vec<(crate::model::AccountId, Option<crate::model::Recipient>)> = Vec::new();
+    let mut accounts = Vec::new();
+    for account in &targets {
+        match audiences.iter().find(|(a, _)| *a == account.id) {
+            Some((_, list)) => {
+                for member in &list.members {
+                    plan.push((account.id, Some(member.recipient.clone())));
+                    accounts.push(account.clone());
+                }
+            }
+            None => {
+                plan.push((account.id, None));
+                accounts.push(account.clone());
+            }
+        }
+    }
+    let deliveries = outbox.enqueue_to(&post, &plan, now)?;
+    Ok((post.id, deliveries.into_iter().zip(accounts).collect()))
 }

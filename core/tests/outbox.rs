@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use fanout_core::clock::{Clock, ManualClock, Timestamp};
 use fanout_core::model::{
-    Account, AccountId, DeliveryState, Failure, FailureKind, Health, NetworkKind, Post, PostId, Reconciled,
+    Account, AccountId, DeliveryState, Failure, FailureKind, Health, NetworkKind, Post, PostId, Recipient, Reconciled,
 };
 use fanout_core::outbox::{Outbox, Resolution, RetryPolicy};
 use fanout_core::store::{self, Store, accounts, deliveries};
@@ -66,6 +66,7 @@ fn post(text: &str, scheduled_at: Option<Timestamp>) -> Post {
         scheduled_at,
         texts: vec![],
         story: false,
+        templates: vec![],
     }
 }
 
@@ -105,6 +106,9 @@ fn migrations_run_from_an_empty_file_and_from_every_earlier_version() {
                  VALUES ('d1', ?1, ?2, 'queued', 0, 0, 0)",
                 [p.id.to_string(), id.to_string()],
             )?;
+            if version >= 2 {
+                tx.execute("INSERT INTO delivery_events (delivery_id, at, state) VALUES ('d1', 0, 'queued')", [])?;
+            }
             Ok(())
         })
         .expect("data under the old schema");
@@ -117,6 +121,13 @@ fn migrations_run_from_an_empty_file_and_from_every_earlier_version() {
         let count: i64 =
             upgraded.read(|tx| Ok(tx.query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))?)).expect("count");
         assert_eq!(count, 1, "an upgrade keeps the deliveries of v{version}");
+        let dangling: i64 = upgraded
+            .read(|tx| Ok(tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?))
+            .expect("check");
+        assert_eq!(dangling, 0, "every reference still holds after upgrading v{version}");
+        let recipient: String =
+            upgraded.read(|tx| Ok(tx.query_row("SELECT recipient FROM deliveries", [], |r| r.get(0))?)).expect("read");
+        assert_eq!(recipient, "", "an old delivery goes to its account, not to a person");
         let post_id: String =
             upgraded.read(|tx| Ok(tx.query_row("SELECT post_id FROM deliveries", [], |r| r.get(0))?)).expect("post");
         let kept = upgraded
@@ -126,6 +137,25 @@ fn migrations_run_from_an_empty_file_and_from_every_earlier_version() {
         assert_eq!(kept.text, "written under an old schema", "an upgrade keeps the posts of v{version}");
         assert!(kept.texts.is_empty(), "an old post has no per-target texts");
     }
+}
+
+#[test]
+fn a_post_reaches_one_account_once_per_recipient() {
+    let f = fixture();
+    let a = add_account(&f.store, "whatsapp", true);
+    let person = |phone: &str, name: Option<&str>| Recipient { phone: phone.into(), name: name.map(Into::into) };
+    let p = post("hello", None);
+    let targets = [(a, Some(person("+31612345678", Some("Ann")))), (a, Some(person("+32470123456", None)))];
+    let ids = f.outbox.enqueue_to(&p, &targets, T0).expect("enqueue");
+    assert_eq!(ids.len(), 2);
+    let first = state_of(&f, ids[0]);
+    assert_eq!(first.recipient, Some(person("+31612345678", Some("Ann"))));
+    assert_eq!(state_of(&f, ids[1]).recipient.map(|r| r.phone), Some("+32470123456".into()));
+    let twice = [(a, Some(person("+31612345678", None))), (a, Some(person("+31612345678", None)))];
+    assert!(f.outbox.enqueue_to(&post("again", None), &twice, T0).is_err(), "one delivery per recipient");
+    let claimed = f.outbox.claim_due("w", T0, LEASE, 10).expect("claim");
+    assert_eq!(claimed.len(), 1, "one at a time per account");
+    assert!(claimed[0].recipient.is_some(), "the claim carries the recipient");
 }
 
 #[test]

@@ -43,6 +43,8 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
         texts: input.texts.iter().map(|t| (t.account_id.clone(), t.text.clone())).collect(),
         story: input.story,
         scheduled_at: input.scheduled_at.map(|ms| Timestamp(ms as i64)),
+        recipients: vec![],
+        templates: vec![],
     })
 }
 

@@ -244,7 +244,7 @@ impl From<&fanout_core::post::DraftProblem> for DraftProblemView {
     fn from(p: &fanout_core::post::DraftProblem) -> Self {
         use fanout_core::post::DraftProblem as P;
         let (account, detail) = match p {
-            P::UnknownAccount(a) | P::Disabled(a) => (Some(a.clone()), None),
+            P::UnknownAccount(a) | P::Disabled(a) | P::NotMessaging(a) => (Some(a.clone()), None),
             P::NeedsReconnect { account, detail } => (Some(account.clone()), detail.clone()),
             P::Media(message) => (None, Some(message.clone())),
             P::PastSchedule(at) => (None, Some(at.to_rfc3339())),

@@ -168,6 +168,7 @@ impl Network for Discord {
             counting: TextCounting::Chars,
             max_media: MAX_FILES,
             min_media: 0,
+            text_apart: false,
             source: "Discord's limit".into(),
         }
     }

@@ -405,6 +405,7 @@ impl Network for Facebook {
             counting: TextCounting::Chars,
             max_media: table.max_media,
             min_media: 0,
+            text_apart: false,
             source: "Facebook's limit".into(),
         }
     }
@@ -437,7 +438,7 @@ impl Network for Facebook {
         http: &'a reqwest::Client,
         account: &'a Account,
         secret: &'a Secret,
-        _now: Timestamp,
+        now: Timestamp,
     ) -> BoxFuture<'a, Result<Verified, Failure>> {
         async move {
             let g = Graph::new(NAME, http, &account.endpoint, secret);
@@ -458,7 +459,9 @@ impl Network for Facebook {
                     });
                 }
             }
-            let facts = json!({ "name": name, "link": answer.get("link") });
+            let kept = Graph::new(NAME, http, &account.endpoint, page_token.as_ref().unwrap_or(secret));
+            let expiry = graph::token_expiry(&kept, now).await;
+            let facts = json!({ "name": name, "link": answer.get("link"), "token_expires_at": expiry });
             Ok(Verified { remote_id: id, display_name: name, cache: Some(facts), secret: page_token })
         }
         .boxed()

@@ -227,7 +227,7 @@ impl<'a> Graph<'a> {
         *self.pause.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn note_usage(&self, headers: &HeaderMap) {
+    pub fn note_usage(&self, headers: &HeaderMap) {
         if let Some(wait) = usage_pause(headers) {
             let mut pause = self.pause.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             *pause = Some(pause.map_or(wait, |p| p.max(wait)));
@@ -289,6 +289,20 @@ impl<'a> Graph<'a> {
         self.note_usage(&answer.headers);
         let body = answer.body.map_err(|e| publish_transport_failure(self.network, &e))?;
         self.read(step, answer.status, &answer.headers, &body, true)
+    }
+}
+
+/// When this token expires, in seconds since 1970, from `debug_token` (a token inspects itself);
+/// `None` when it never does or Meta would not say. Best effort: linking never fails on it.
+pub async fn token_expiry(g: &Graph<'_>, _now: Timestamp) -> Option<i64> {
+    let token: String = url::form_urlencoded::byte_serialize(g.token.expose().as_bytes()).collect();
+    let request = g.get(&format!("debug_token?input_token={token}"));
+    match g.call("reading the token's expiry", request).await {
+        Ok(answer) => answer.get("data").and_then(|d| d.get("expires_at")).and_then(Value::as_i64).filter(|&at| at > 0),
+        Err(e) => {
+            tracing::debug!(network = g.network, error = %e, "token expiry unknown");
+            None
+        }
     }
 }
 

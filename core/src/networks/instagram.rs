@@ -255,6 +255,7 @@ impl Network for Instagram {
             max_media: table.max_media,
             // One photo, one video (a reel) or a carousel of 2 to 10.
             min_media: 1,
+            text_apart: false,
             source: "Instagram's limit".into(),
         }
     }
@@ -295,7 +296,7 @@ impl Network for Instagram {
         http: &'a reqwest::Client,
         account: &'a Account,
         secret: &'a Secret,
-        _now: Timestamp,
+        now: Timestamp,
     ) -> BoxFuture<'a, Result<Verified, Failure>> {
         async move {
             let g = Graph::new(NAME, http, &account.endpoint, secret);
@@ -314,7 +315,11 @@ impl Network for Instagram {
                 )));
             }
             let page_token = page.get("access_token").and_then(Value::as_str).map(Secret::new);
-            let facts = json!({ "username": username, "page_id": page_id, "page_name": page.get("name") });
+            let kept = Graph::new(NAME, http, &account.endpoint, page_token.as_ref().unwrap_or(secret));
+            let expiry = graph::token_expiry(&kept, now).await;
+            let facts = json!({
+                "username": username, "page_id": page_id, "page_name": page.get("name"), "token_expires_at": expiry
+            });
             Ok(Verified { remote_id: user.to_owned(), display_name: format!("@{username}"), cache: Some(facts), secret: page_token })
         }
         .boxed()

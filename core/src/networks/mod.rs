@@ -13,6 +13,7 @@ pub mod hosting;
 pub mod instagram;
 pub mod mastodon;
 pub mod threads;
+pub mod whatsapp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct Profile {
     pub max_media: usize,
     /// The fewest files a post to it may carry (Instagram needs one).
     pub min_media: usize,
+    /// A text too long for a caption goes as a message of its own (no caption limit applies).
+    pub text_apart: bool,
     /// Where this limit comes from, for messages ("server limit", "Discord's limit").
     pub source: String,
 }
@@ -299,6 +302,7 @@ pub struct Registry {
     facebook: Arc<dyn Network>,
     instagram: Arc<dyn Network>,
     threads: Arc<dyn Network>,
+    whatsapp: Arc<dyn Network>,
 }
 
 impl Default for Registry {
@@ -309,6 +313,7 @@ impl Default for Registry {
             facebook: Arc::new(facebook::Facebook),
             instagram: Arc::new(instagram::Instagram),
             threads: Arc::new(threads::Threads),
+            whatsapp: Arc::new(whatsapp::WhatsApp),
         }
     }
 }
@@ -321,6 +326,7 @@ impl Registry {
             NetworkKind::Facebook => &self.facebook,
             NetworkKind::Instagram => &self.instagram,
             NetworkKind::Threads => &self.threads,
+            NetworkKind::WhatsApp => &self.whatsapp,
         }
     }
 }

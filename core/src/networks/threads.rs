@@ -191,6 +191,7 @@ impl Network for Threads {
             counting: TextCounting::Utf8Bytes,
             max_media: table.max_media,
             min_media: 0,
+            text_apart: false,
             source: "Threads' limit".into(),
         }
     }

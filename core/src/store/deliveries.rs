@@ -8,11 +8,13 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::accounts::conversion;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{AccountId, Delivery, DeliveryError, DeliveryId, DeliveryState, FailureKind, NetworkKind, PostId};
+use crate::model::{
+    AccountId, Delivery, DeliveryError, DeliveryId, DeliveryState, FailureKind, NetworkKind, PostId, Recipient,
+};
 
 const COLUMNS: &str = "d.id, d.post_id, d.account_id, d.state, d.attempts, d.next_attempt_at, \
     d.lease_owner, d.lease_expires_at, d.publish_started_at, d.checkpoint, d.error_kind, \
-    d.error_message, d.remote_id, d.remote_url, d.created_at, d.updated_at";
+    d.error_message, d.remote_id, d.remote_url, d.created_at, d.updated_at, d.recipient, d.recipient_name";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     let id: String = row.get(0)?;
@@ -22,10 +24,13 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     let checkpoint: String = row.get(9)?;
     let error_kind: Option<String> = row.get(10)?;
     let error_message: Option<String> = row.get(11)?;
+    let recipient: String = row.get(16)?;
+    let recipient_name: Option<String> = row.get(17)?;
     Ok(Delivery {
         id: id.parse().map_err(|e| conversion(0, e))?,
         post_id: post_id.parse().map_err(|e| conversion(1, e))?,
         account_id: account_id.parse().map_err(|e| conversion(2, e))?,
+        recipient: (!recipient.is_empty()).then_some(Recipient { phone: recipient, name: recipient_name }),
         state: DeliveryState::parse(&state)
             .ok_or_else(|| conversion(3, Error::invalid(format!("unknown state {state}"))))?,
         attempts: row.get(4)?,
@@ -50,8 +55,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
 pub fn insert(conn: &Connection, d: &Delivery) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO deliveries (id, post_id, account_id, state, attempts, next_attempt_at, checkpoint,
-                                 created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                 created_at, updated_at, recipient, recipient_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         d.id.to_string(),
@@ -63,6 +68,8 @@ pub fn insert(conn: &Connection, d: &Delivery) -> Result<()> {
         d.checkpoint.to_string(),
         d.created_at.0,
         d.updated_at.0,
+        d.recipient.as_ref().map_or("", |r| r.phone.as_str()),
+        d.recipient.as_ref().and_then(|r| r.name.as_deref()),
     ])?;
     Ok(())
 }
@@ -122,7 +129,7 @@ pub fn claim_due(
          )
          RETURNING id, post_id, account_id, state, attempts, next_attempt_at, lease_owner,
                    lease_expires_at, publish_started_at, checkpoint, error_kind, error_message,
-                   remote_id, remote_url, created_at, updated_at",
+                   remote_id, remote_url, created_at, updated_at, recipient, recipient_name",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(params![owner, now.0, lease_until.0, limit], from_row)?;
@@ -335,15 +342,15 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<OutboxRow>> {
     }
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), |r| {
-        let network: String = r.get(17)?;
+        let network: String = r.get(19)?;
         Ok(OutboxRow {
             delivery: from_row(r)?,
-            account_name: r.get(16)?,
-            network: network.parse().map_err(|e: Error| conversion(17, e))?,
-            demo: r.get(18)?,
-            post_text: r.get(19)?,
-            scheduled_at: r.get::<_, Option<i64>>(20)?.map(Timestamp),
-            media_count: u32::try_from(r.get::<_, i64>(21)?).unwrap_or(0),
+            account_name: r.get(18)?,
+            network: network.parse().map_err(|e: Error| conversion(19, e))?,
+            demo: r.get(20)?,
+            post_text: r.get(21)?,
+            scheduled_at: r.get::<_, Option<i64>>(22)?.map(Timestamp),
+            media_count: u32::try_from(r.get::<_, i64>(23)?).unwrap_or(0),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

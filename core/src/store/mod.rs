@@ -11,6 +11,7 @@ pub mod cache;
 pub mod deliveries;
 pub mod events;
 pub mod posts;
+pub mod recipients;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -28,6 +29,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v3.sql")).comment("alt text and focus per file, text per target"),
     M::up(include_str!("sql/v4.sql")).comment("story posts"),
     M::up(include_str!("sql/v5.sql")).comment("account options"),
+    M::up(include_str!("sql/v6.sql")).comment("WhatsApp recipients and templates").foreign_key_check(),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -47,14 +49,14 @@ impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
         let mut conn = open_connection(path)?;
-        migrations().to_latest(&mut conn)?;
+        migrate(&mut conn, None)?;
         Ok(Store { conn: Mutex::new(conn), path: path.to_owned() })
     }
 
     /// Opens without migrating, for migration tests.
     pub fn open_at_version(path: &Path, version: usize) -> Result<Store> {
         let mut conn = open_connection(path)?;
-        migrations().to_version(&mut conn, version)?;
+        migrate(&mut conn, Some(version))?;
         Ok(Store { conn: Mutex::new(conn), path: path.to_owned() })
     }
 
@@ -88,6 +90,19 @@ impl Store {
         let conn = self.lock();
         Ok(usize::from(&migrations().current_version(&conn)?))
     }
+}
+
+/// Brings the schema to `version` (the latest when `None`). Foreign keys are off meanwhile, as
+/// SQLite asks for a table rebuild; each rebuilding migration checks them before it commits.
+fn migrate(conn: &mut Connection, version: Option<usize>) -> Result<()> {
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = match version {
+        Some(version) => migrations().to_version(conn, version),
+        None => migrations().to_latest(conn),
+    };
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    result?;
+    Ok(())
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {

@@ -35,6 +35,11 @@ pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
     for (account, text) in &post.texts {
         stmt.execute(params![post.id.to_string(), account.to_string(), text])?;
     }
+    let mut stmt = conn.prepare("INSERT INTO post_templates (post_id, account_id, template) VALUES (?1, ?2, ?3)")?;
+    for (account, template) in &post.templates {
+        let json = serde_json::to_string(template).map_err(|e| crate::Error::invalid(format!("template: {e}")))?;
+        stmt.execute(params![post.id.to_string(), account.to_string(), json])?;
+    }
     Ok(())
 }
 
@@ -95,6 +100,16 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
             Ok((account.parse().map_err(|e| super::accounts::conversion(0, e))?, r.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT account_id, template FROM post_templates WHERE post_id = ?1")?;
+    let templates = stmt
+        .query_map([id.to_string()], |r| {
+            let account: String = r.get(0)?;
+            let json: String = r.get(1)?;
+            let template = serde_json::from_str(&json)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+            Ok((account.parse().map_err(|e| super::accounts::conversion(0, e))?, template))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(Some(Post {
         id,
         text,
@@ -103,5 +118,6 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
         scheduled_at: scheduled_at.map(Timestamp),
         texts,
         story,
+        templates,
     }))
 }
