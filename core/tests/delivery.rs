@@ -26,6 +26,8 @@ mod facebook;
 mod instagram;
 #[path = "delivery/threads.rs"]
 mod threads;
+#[path = "delivery/whatsapp.rs"]
+mod whatsapp;
 
 const PHOTO: &[u8] = include_bytes!("../../cli/assets/demo-photo.png");
 const STATUSES: &str = "POST /api/v1/statuses";

@@ -172,6 +172,8 @@ impl GraphState {
 pub(crate) enum Principal {
     User,
     Page(String),
+    /// The WhatsApp business account's system user.
+    SystemUser,
 }
 
 /// A Graph error answer; small so handlers can pass it around with `?`.
@@ -282,7 +284,7 @@ impl Params {
         self.get(key).map_or(default, |v| !matches!(v, "false" | "0"))
     }
 
-    fn file(&self, name: &str) -> Option<&crate::body::Part> {
+    pub(crate) fn file(&self, name: &str) -> Option<&crate::body::Part> {
         self.files.iter().find(|p| p.name == name)
     }
 
@@ -330,6 +332,9 @@ pub(crate) fn principal(shared: &Shared, token: Option<String>) -> Result<Princi
     }
     if token == SANDBOX_USER_TOKEN {
         return Ok(Principal::User);
+    }
+    if token == crate::whatsapp::SANDBOX_WHATSAPP_TOKEN {
+        return Ok(Principal::SystemUser);
     }
     if user_token_expiry.is_some() {
         return Ok(Principal::User);
@@ -496,6 +501,9 @@ async fn read_node(
         _ => id.clone(),
     };
     if let Some(answer) = crate::instagram::read_node(&shared, &node, &who) {
+        return answer;
+    }
+    if let Some(answer) = crate::whatsapp::read_node(&shared, &node, &who, &params) {
         return answer;
     }
     if node == USER_ID {

@@ -126,7 +126,7 @@ fn authorise(shared: &Shared, user: &str, token: Option<String>) -> Result<(), G
     match principal(shared, token)? {
         Principal::User => Ok(()),
         Principal::Page(page) if page == ig.2 => Ok(()),
-        Principal::Page(_) => Err(graph_error(
+        Principal::Page(_) | Principal::SystemUser => Err(graph_error(
             StatusCode::FORBIDDEN,
             10,
             None,
@@ -268,6 +268,11 @@ async fn create_container(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if user == crate::whatsapp::SANDBOX_WHATSAPP.1 {
+        // The same path is a WhatsApp number's media upload.
+        return crate::whatsapp::upload_media(State(shared), Path((_version, user)), RawQuery(query), headers, body)
+            .await;
+    }
     let user_id = user.clone();
     let inner = shared.clone();
     on_user(&shared, &user, query, &headers, &body, |params| async move {

@@ -17,6 +17,7 @@ mod login;
 mod mastodon;
 mod pages;
 mod threads;
+mod whatsapp;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -43,6 +44,7 @@ pub use log::RequestRecord;
 pub use login::{SANDBOX_APP_ID, SANDBOX_APP_SECRET};
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
 pub use threads::{SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, ThreadsPostRecord};
+pub use whatsapp::{SANDBOX_WHATSAPP, SANDBOX_WHATSAPP_TOKEN, WhatsAppMediaRecord, WhatsAppMessageRecord};
 
 /// Uploads of up to 100 MB must reach the handlers, so the limit sits a little above that.
 pub(crate) const BODY_LIMIT: usize = 110 * 1024 * 1024;
@@ -90,6 +92,10 @@ pub struct SandboxState {
     pub instagram_media: Vec<InstagramMediaRecord>,
     #[serde(default)]
     pub threads_posts: Vec<ThreadsPostRecord>,
+    #[serde(default)]
+    pub whatsapp_messages: Vec<WhatsAppMessageRecord>,
+    #[serde(default)]
+    pub whatsapp_media: Vec<WhatsAppMediaRecord>,
 }
 
 /// A running sandbox server. Dropping it or calling [`Sandbox::shutdown`] stops it.
@@ -172,6 +178,13 @@ impl Sandbox {
         lock(&self.shared.instagram).quota.insert(user_id.to_owned(), total);
     }
 
+    /// Records that `phone` (any form with its country code) wrote to the WhatsApp business
+    /// number just now: free-form messages reach them for 24 hours.
+    pub fn whatsapp_inbound(&self, phone: &str) {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        lock(&self.shared.whatsapp).inbound.insert(digits, now_ms());
+    }
+
     /// Stops accepting, drops every open connection (hung requests included) and waits for that.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -218,6 +231,7 @@ pub(crate) struct Shared {
     pub(crate) graph: Mutex<graph::GraphState>,
     pub(crate) instagram: Mutex<instagram::InstagramState>,
     pub(crate) threads: Mutex<threads::ThreadsState>,
+    pub(crate) whatsapp: Mutex<whatsapp::WhatsAppState>,
     pub(crate) instagram_processing_polls: u32,
     revoked: Mutex<HashSet<String>>,
 }
@@ -238,6 +252,7 @@ impl Shared {
             graph: Mutex::new(graph::GraphState::default()),
             instagram: Mutex::new(instagram::InstagramState::default()),
             threads: Mutex::new(threads::ThreadsState::default()),
+            whatsapp: Mutex::new(whatsapp::WhatsAppState::default()),
             instagram_processing_polls: config.instagram_processing_polls,
             revoked: Mutex::new(HashSet::new()),
         }
@@ -253,6 +268,10 @@ impl Shared {
             let instagram = lock(&self.instagram);
             (instagram.containers.clone(), instagram.media.clone())
         };
+        let (whatsapp_messages, whatsapp_media) = {
+            let whatsapp = lock(&self.whatsapp);
+            (whatsapp.messages.clone(), whatsapp.media.clone())
+        };
         SandboxState {
             mastodon_statuses,
             mastodon_media,
@@ -261,6 +280,8 @@ impl Shared {
             instagram_containers,
             instagram_media,
             threads_posts: lock(&self.threads).posts.clone(),
+            whatsapp_messages,
+            whatsapp_media,
         }
     }
 
@@ -322,6 +343,7 @@ pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
         .chain(instagram::ROUTES)
         .chain(login::ROUTES)
         .chain(threads::ROUTES)
+        .chain(whatsapp::ROUTES)
         .copied()
 }
 
@@ -333,6 +355,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(instagram::routes())
         .merge(login::routes())
         .merge(threads::routes())
+        .merge(whatsapp::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)

@@ -22,6 +22,32 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/facebook/{id}", get(facebook_object))
         .route("/instagram/{username}", get(instagram_profile))
         .route("/instagram/p/{code}", get(instagram_post))
+        .route("/whatsapp/{phone}/chats/{to}", get(whatsapp_chat))
+}
+
+/// The business number's conversation with one person, oldest first, with each message's fate.
+async fn whatsapp_chat(State(shared): State<Arc<Shared>>, Path((phone, to)): Path<(String, String)>) -> Response {
+    let messages: Vec<String> = lock(&shared.whatsapp)
+        .messages
+        .iter()
+        .filter(|m| m.phone_number_id == phone && m.to == to)
+        .map(|m| {
+            let fate = match m.error_code {
+                Some(code) => format!("{} ({code})", m.status),
+                None => m.status.clone(),
+            };
+            let file = if m.media_id.is_some() { format!(" [{}]", m.kind) } else { String::new() };
+            format!("{}{file} — {fate}", m.text)
+        })
+        .collect();
+    if messages.is_empty() {
+        return not_found();
+    }
+    self::page(
+        &format!("WhatsApp chat with +{to}"),
+        &messages.join("\n\n———\n\n"),
+        &format!("{} message(s)", messages.len()),
+    )
 }
 
 async fn instagram_profile(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> Response {
