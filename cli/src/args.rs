@@ -78,6 +78,44 @@ pub enum Command {
     Plan(PlanArgs),
     /// Share through an app's own share page (WhatsApp chats and Status, Messenger, Telegram, …).
     Handoff(HandoffArgs),
+    /// Keep the lists of people a WhatsApp number messages (only people who opted in).
+    #[command(subcommand)]
+    Recipients(RecipientsCommand),
+    /// Show a WhatsApp account's approved message templates.
+    Templates {
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecipientsCommand {
+    /// Show a WhatsApp account's lists and who is on them.
+    List {
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new, empty list.
+    Create { account: String, list: String },
+    /// Put people on a list: numbers in international form, each optionally with a name
+    /// ("Ann +31 6 1234 5678"), as arguments or one per line in --file.
+    Add {
+        account: String,
+        list: String,
+        people: Vec<String>,
+        /// A file with one person per line (blank lines and lines starting with # are skipped).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Confirm that every one of them agreed to get WhatsApp messages from this business.
+        #[arg(long)]
+        opted_in: bool,
+    },
+    /// Take a number off a list.
+    Remove { account: String, list: String, phone: String },
+    /// Delete a list (the people on it are not messaged).
+    Delete { account: String, list: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,6 +203,23 @@ pub enum AddCommand {
     },
     /// A Threads profile (its access token on standard input); photos and videos need --bucket.
     Threads(ThreadsArgs),
+    /// A WhatsApp Business phone number (Cloud API): its id, its WhatsApp Business Account's id,
+    /// and a token with whatsapp_business_messaging (a system user's) on standard input.
+    Whatsapp {
+        /// The phone number's id (WhatsApp Manager → Phone numbers, or the app's API setup).
+        #[arg(long, value_name = "ID")]
+        phone_number_id: String,
+        /// The WhatsApp Business Account's id, where the templates are.
+        #[arg(long, value_name = "ID")]
+        business_account_id: String,
+        /// The Graph API's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        graph: Option<String>,
+        #[arg(long, required = true)]
+        token_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
     /// An Instagram professional account and the Facebook Page it is linked to (the Page stages
     /// the media Instagram fetches); the Page's token, or a user token managing it, on stdin.
     Instagram {
@@ -254,6 +309,17 @@ pub struct PostArgs {
     /// 9:16): one photo or video, no text shown.
     #[arg(long)]
     pub story: bool,
+    /// WhatsApp targets message the people on this recipient list (one delivery each).
+    #[arg(long, value_name = "LIST")]
+    pub list: Option<String>,
+    /// WhatsApp targets send this approved template instead of the text (NAME or NAME:LANGUAGE;
+    /// see `fanout templates ACCOUNT`): the only kind of message that reaches people who have not
+    /// written to you in the last 24 hours.
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    /// The template's values, in order: the first --value fills {{1}} (repeatable).
+    #[arg(long = "value", value_name = "TEXT", requires = "template")]
+    pub values: Vec<String>,
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

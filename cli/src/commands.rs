@@ -33,6 +33,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
             match command {
                 Command::Accounts(sub) => accounts(&cx, sub).await,
                 Command::Post(args) => post(&cx, args).await,
+                Command::Recipients(sub) => crate::whatsapp::recipients(&cx, sub).await,
+                Command::Templates { account, json } => crate::whatsapp::templates(&cx, account, *json).await,
                 Command::Outbox { json, limit } => outbox(&cx, *json, *limit),
                 Command::Retry { id } => {
                     let d = cx.outbox(&WorkerTuning::defaults().to_core()).retry(id, cx.clock.now())?;
@@ -165,6 +167,15 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                         common,
                     )
                 }
+                AddCommand::Whatsapp { phone_number_id, business_account_id, graph, common, .. } => (
+                    Credentials::WhatsApp {
+                        graph: graph.clone(),
+                        phone_number_id: phone_number_id.clone(),
+                        business_account_id: business_account_id.clone(),
+                        token: read_secret_line("access token")?,
+                    },
+                    common,
+                ),
                 AddCommand::Facebook { page_id, graph, common, .. } => (
                     Credentials::Facebook {
                         graph: graph.clone(),
@@ -327,7 +338,7 @@ pub fn parse_at(text: &str) -> Result<Timestamp> {
 
 async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     let scheduled_at = args.at.as_deref().map(parse_at).transpose()?;
-    let draft = Draft {
+    let mut draft = Draft {
         text: args.text.clone(),
         media: args.media.clone(),
         targets: args.to.clone(),
@@ -335,6 +346,7 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
         story: args.story,
         ..Draft::default()
     };
+    crate::whatsapp::fill_draft(cx, args, &mut draft).await?;
     let outbox = cx.outbox(&args.tuning.to_core());
     let (post_id, deliveries) =
         post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;
@@ -347,7 +359,14 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
         return Ok(0);
     }
     if !args.json {
-        let names: Vec<&str> = deliveries.iter().map(|(_, a)| a.name.as_str()).collect();
+        let mut names: Vec<String> = Vec::new();
+        for (_, a) in &deliveries {
+            let count = deliveries.iter().filter(|(_, b)| b.id == a.id).count();
+            let name = if count > 1 { format!("{} ({count} people)", a.name) } else { a.name.clone() };
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
         let when = match scheduled_at {
             Some(at) => format!(" for {}", at.to_rfc3339()),
             None => String::new(),
@@ -368,7 +387,12 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
 pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[DeliveryId], json: bool) -> Result<u8> {
     let names: HashMap<DeliveryId, String> = {
         let rows = cx.outbox(&tuning.to_core()).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
-        rows.iter().map(|r| (r.delivery.id, format!("{} ({})", r.account_name, r.network.display_name()))).collect()
+        rows.iter()
+            .map(|r| {
+                let to = r.delivery.recipient.as_ref().map(|p| format!(" → {}", p.label())).unwrap_or_default();
+                (r.delivery.id, format!("{} ({}){to}", r.account_name, r.network.display_name()))
+            })
+            .collect()
     };
     let start_seq = cx.store.read(|tx| events::last_seq(tx))?;
     let done = CancellationToken::new();

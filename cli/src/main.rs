@@ -6,6 +6,7 @@ mod context;
 mod demo;
 mod output;
 mod prepare;
+mod whatsapp;
 
 use std::process::ExitCode;
 

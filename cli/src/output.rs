@@ -53,6 +53,7 @@ pub fn delivery_json(row: &OutboxRow) -> Value {
         "postId": d.post_id.to_string(),
         "account": row.account_name,
         "accountId": d.account_id.to_string(),
+        "recipient": d.recipient.as_ref().map(|r| json!({"phone": r.phone, "name": r.name})),
         "network": row.network.as_str(),
         "demo": row.demo,
         "state": d.state.as_str(),
@@ -97,7 +98,12 @@ pub fn outbox_table(rows: &[OutboxRow], now: Timestamp) -> String {
         .map(|row| {
             vec![
                 short(&row.delivery.id.to_string()),
-                format!("{}{}", row.account_name, if row.demo { " [demo]" } else { "" }),
+                format!(
+                    "{}{}{}",
+                    row.account_name,
+                    row.delivery.recipient.as_ref().map(|r| format!(" → {}", r.label())).unwrap_or_default(),
+                    if row.demo { " [demo]" } else { "" }
+                ),
                 row.delivery.state.as_str().to_owned(),
                 excerpt(&row.post_text, 32),
                 state_note(row, now),

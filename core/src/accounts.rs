@@ -426,6 +426,7 @@ impl Accounts {
             let (network, remote) = match asset {
                 Asset::FacebookPage { page_id, .. } => (NetworkKind::Facebook, page_id),
                 Asset::Instagram { user_id, .. } => (NetworkKind::Instagram, user_id),
+                Asset::WhatsApp { phone_number_id, .. } => (NetworkKind::WhatsApp, phone_number_id),
             };
             if let Some(known) = existing.iter().find(|a| a.network == network && a.remote_id.as_ref() == Some(remote))
             {
@@ -444,6 +445,12 @@ impl Accounts {
                     page_id: page_id.clone(),
                     token: token.clone(),
                     bucket: None,
+                },
+                Asset::WhatsApp { phone_number_id, business_account_id, token, .. } => Credentials::WhatsApp {
+                    graph: Some(graph_endpoint.to_owned()),
+                    phone_number_id: phone_number_id.clone(),
+                    business_account_id: business_account_id.clone(),
+                    token: token.clone(),
                 },
             };
             match self.add(NewAccount { name: None, credentials, enabled, demo }).await {
@@ -602,6 +609,21 @@ impl Accounts {
 
     /// The cached facts (limits) of an account's network, if any.
     /// The web page where `reference`'s posts can be seen, where the network has one.
+    /// The approved message templates of a WhatsApp account's business, read now.
+    pub async fn whatsapp_templates(&self, reference: &str) -> Result<Vec<crate::networks::whatsapp::TemplateInfo>> {
+        let account = self.find(reference)?;
+        if account.network != NetworkKind::WhatsApp {
+            return Err(Error::invalid(format!(
+                "'{}' is not a WhatsApp account: only WhatsApp has templates",
+                account.name
+            )));
+        }
+        let secret = self.secret_of(&account).await?;
+        crate::networks::whatsapp::templates(&self.http, &account, &secret)
+            .await
+            .map_err(|f| Error::Network(format!("could not read the templates of '{}': {}", account.name, f.message)))
+    }
+
     pub fn page_url(&self, reference: &str) -> Result<Option<String>> {
         let account = self.find(reference)?;
         let facts = self.cached_facts(&account)?;

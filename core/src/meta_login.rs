@@ -29,6 +29,8 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("business_management", "find the Instagram and WhatsApp accounts of your business"),
     ("instagram_basic", "read your Instagram account's name and posts"),
     ("instagram_content_publish", "publish to Instagram"),
+    ("whatsapp_business_management", "find your WhatsApp Business numbers and their message templates"),
+    ("whatsapp_business_messaging", "send WhatsApp messages to the people on your recipient lists"),
 ];
 /// The Graph API root the login's accounts use (`graph_endpoint` adds the version).
 pub fn graph_root() -> String {
@@ -76,8 +78,27 @@ impl MetaApp {
 /// One thing a login reached that can be linked as an account.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Asset {
-    FacebookPage { page_id: String, name: String, token: Secret },
-    Instagram { user_id: String, username: String, page_id: String, page_name: String, token: Secret },
+    FacebookPage {
+        page_id: String,
+        name: String,
+        token: Secret,
+    },
+    Instagram {
+        user_id: String,
+        username: String,
+        page_id: String,
+        page_name: String,
+        token: Secret,
+    },
+    /// A WhatsApp Business phone number, messaged with the user's own token (it expires: the
+    /// account shows when).
+    WhatsApp {
+        phone_number_id: String,
+        business_account_id: String,
+        number: String,
+        name: String,
+        token: Secret,
+    },
 }
 
 impl Asset {
@@ -86,6 +107,7 @@ impl Asset {
         match self {
             Asset::FacebookPage { name, .. } => format!("Facebook Page {name}"),
             Asset::Instagram { username, page_name, .. } => format!("Instagram @{username} (through {page_name})"),
+            Asset::WhatsApp { number, name, .. } => format!("WhatsApp {name} ({number})"),
         }
     }
 }
@@ -295,8 +317,45 @@ pub async fn discover(http: &reqwest::Client, graph_endpoint: &str, user_token: 
             assets.push(Asset::Instagram { user_id, username, page_id, page_name: name, token: Secret::new(token) });
         }
     }
+    assets.extend(whatsapp_numbers(&g, user_token).await.map_err(failed)?);
     let user_name = me.get("name").and_then(Value::as_str).unwrap_or("you").to_owned();
     Ok(Login { assets, user_name })
+}
+
+/// The WhatsApp Business numbers the login reaches: the business accounts `debug_token` names
+/// for `whatsapp_business_messaging`, and each one's phone numbers.
+async fn whatsapp_numbers(
+    g: &Graph<'_>,
+    user_token: &Secret,
+) -> std::result::Result<Vec<Asset>, crate::model::Failure> {
+    let token: String = url::form_urlencoded::byte_serialize(user_token.expose().as_bytes()).collect();
+    let debug = g.call("reading what the login granted", g.get(&format!("debug_token?input_token={token}"))).await?;
+    let businesses: Vec<String> = debug
+        .get("data")
+        .and_then(|d| d.get("granular_scopes"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.get("scope").and_then(Value::as_str) == Some("whatsapp_business_messaging"))
+        .flat_map(|s| s.get("target_ids").and_then(Value::as_array).cloned().unwrap_or_default())
+        .filter_map(|id| id.as_str().map(str::to_owned).or_else(|| id.as_u64().map(|n| n.to_string())))
+        .collect();
+    let mut assets = Vec::new();
+    for business in businesses {
+        let path = format!("{business}/phone_numbers?fields=id,display_phone_number,verified_name");
+        let numbers = g.call("reading the WhatsApp numbers", g.get(&path)).await?;
+        for number in numbers.get("data").and_then(Value::as_array).into_iter().flatten() {
+            let Some(id) = graph::id_of(number, "id") else { continue };
+            assets.push(Asset::WhatsApp {
+                phone_number_id: id.clone(),
+                business_account_id: business.clone(),
+                number: number.get("display_phone_number").and_then(Value::as_str).unwrap_or(&id).to_owned(),
+                name: number.get("verified_name").and_then(Value::as_str).unwrap_or("WhatsApp Business").to_owned(),
+                token: user_token.clone(),
+            });
+        }
+    }
+    Ok(assets)
 }
 
 #[cfg(test)]

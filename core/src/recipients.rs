@@ -22,7 +22,9 @@ pub struct RecipientLists {
 /// `+31612345678, Ann` or `Ann <+31612345678>`.
 pub fn parse_entry(line: &str) -> Result<Recipient> {
     let line = line.trim();
-    let start = line.find(['+']).or_else(|| line.find("00"));
+    // Where the number starts: its `+` or `00`, else its first digit (refused below for lacking
+    // a country code, which is the more useful thing to say).
+    let start = line.find('+').or_else(|| line.find("00")).or_else(|| line.find(|c: char| c.is_ascii_digit()));
     let Some(start) = start else {
         return Err(Error::invalid(format!(
             "'{line}' has no phone number in international form (such as +31 6 1234 5678)"

@@ -101,11 +101,11 @@ fn the_meta_login_discovers_every_page_and_instagram_account_and_links_them_in_o
     let secret = format!("{}\n", fanout_sandbox::SANDBOX_APP_SECRET);
     let run = log_in(&h, &["--app-id", fanout_sandbox::SANDBOX_APP_ID, "--enable"], &secret, "continue");
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("Logged in as Sandbox User; linked 4 account(s)"), "{}", run.stdout);
+    assert!(run.stdout.contains("Logged in as Sandbox User; linked 5 account(s)"), "{}", run.stdout);
     let listed = h.ok(&["accounts", "list", "--json"]);
     let accounts: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).expect("json");
     let networks: Vec<&str> = accounts.iter().filter_map(|a| a["network"].as_str()).collect();
-    assert_eq!(networks, ["facebook", "instagram", "facebook", "instagram"], "{}", listed.stdout);
+    assert_eq!(networks, ["facebook", "instagram", "facebook", "instagram", "whatsapp"], "{}", listed.stdout);
     assert!(accounts.iter().all(|a| a["enabled"] == true));
 
     let photo = h.photo();
@@ -149,4 +149,80 @@ fn the_meta_login_discovers_every_page_and_instagram_account_and_links_them_in_o
         assert!(!everything.contains(secret), "{secret} was printed");
         assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} is in the database");
     }
+}
+
+#[test]
+fn a_whatsapp_number_messages_a_recipient_list_with_a_template_from_the_command_line() {
+    let h = Harness::new("{}");
+    let (waba, phone, _, _) = fanout_sandbox::SANDBOX_WHATSAPP;
+    let graph = format!("{}/graph", h.sandbox.url());
+    let add = |extra: &[&str]| {
+        let mut args = vec!["accounts", "add", "whatsapp", "--phone-number-id", phone, "--graph", &graph];
+        args.extend(extra);
+        args.extend(["--token-stdin", "--name", "shop", "--enable"]);
+        h.run_with_stdin(&args, &format!("{}\n", fanout_sandbox::SANDBOX_WHATSAPP_TOKEN))
+    };
+    let wrong = add(&["--business-account-id", "BAKERY"]);
+    assert_ne!(wrong.code, 0);
+    assert!(wrong.stderr.contains("'BAKERY' is not a WhatsApp Business Account id"), "{}", wrong.all());
+    let linked = add(&["--business-account-id", waba]);
+    assert_eq!(linked.code, 0, "{}", linked.all());
+    let mut seen = linked.all();
+
+    h.ok(&["recipients", "create", "shop", "Regulars"]);
+    let no_opt_in = h.run(&["recipients", "add", "shop", "Regulars", "Ann +31612345678"]);
+    assert_ne!(no_opt_in.code, 0);
+    assert!(no_opt_in.stderr.contains("opted in"), "{}", no_opt_in.all());
+    let list = h.data_dir().join("people.txt");
+    std::fs::write(&list, "# regulars\nBart +32 470 12 34 56\n\nCarla 0049 151 2345 6789\n").expect("write list");
+    let local = h.run(&["recipients", "add", "shop", "Regulars", "Ann 0612345678", "--opted-in"]);
+    assert!(local.stderr.contains("'Ann 0612345678'") && local.stderr.contains("country code"), "{}", local.all());
+    let added = h.ok(&[
+        "recipients",
+        "add",
+        "shop",
+        "Regulars",
+        "Ann +31 6 1234 5678",
+        "--file",
+        list.to_str().unwrap_or_default(),
+        "--opted-in",
+    ]);
+    assert!(added.stdout.contains("Regulars — 3 people"), "{}", added.stdout);
+
+    let templates = h.ok(&["templates", "shop"]);
+    assert!(
+        templates.stdout.contains("weekly_news:en_US (MARKETING, image header, 2 value(s))"),
+        "{}",
+        templates.stdout
+    );
+    let photo = h.photo();
+    let photo = photo.to_str().unwrap_or_default();
+    let short = h.run(&["post", "", "--to", "shop", "--list", "Regulars", "--template", "weekly_news", "--value", "x"]);
+    assert!(short.stderr.contains("takes 2 value(s) and 1 --value were given"), "{}", short.all());
+    let run = h.ok(&[
+        "post",
+        "",
+        "--media",
+        photo,
+        "--to",
+        "shop",
+        "--list",
+        "Regulars",
+        "--template",
+        "weekly_news",
+        "--value",
+        "neighbours",
+        "--value",
+        "rye bread",
+        "--wait",
+    ]);
+    seen += &run.all();
+    assert!(run.stdout.contains("shop (3 people)"), "{}", run.stdout);
+    assert!(run.stdout.contains("→ Ann (+31612345678)"), "each delivery names its person:\n{}", run.stdout);
+    let messages = h.sandbox.state().whatsapp_messages;
+    assert_eq!(messages.len(), 3, "{}", run.all());
+    assert!(messages.iter().all(|m| m.status == "sent" && m.text.contains("neighbours")));
+    let outbox: Vec<serde_json::Value> = h.outbox();
+    assert!(outbox.iter().all(|row| row["state"] == "sent" && row["recipient"]["phone"].is_string()), "{outbox:?}");
+    assert!(!seen.contains(fanout_sandbox::SANDBOX_WHATSAPP_TOKEN), "the token was printed");
 }

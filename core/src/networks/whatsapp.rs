@@ -175,6 +175,75 @@ pub fn classify(
     }
 }
 
+/// An approved template of the business account, as the composer offers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateInfo {
+    pub name: String,
+    pub language: String,
+    /// MARKETING, UTILITY or AUTHENTICATION.
+    pub category: String,
+    /// A media header: the post's first file of that kind goes there.
+    pub header: Option<HeaderKind>,
+    /// The body's wording, with `{{1}}`, `{{2}}`… where the values go.
+    pub body: String,
+    /// How many values the body takes.
+    pub params: usize,
+}
+
+/// How many `{{n}}` placeholders a template body has.
+pub fn placeholders(body: &str) -> usize {
+    (1..=99).take_while(|n| body.contains(&format!("{{{{{n}}}}}"))).count()
+}
+
+/// The business account's approved templates, by name.
+pub async fn templates(
+    http: &reqwest::Client,
+    account: &Account,
+    secret: &Secret,
+) -> Result<Vec<TemplateInfo>, Failure> {
+    let g = Graph::new(NAME, http, &account.endpoint, secret);
+    let business =
+        account.options.business_account_id.as_deref().ok_or_else(|| {
+            Failure::rejected("the account has no WhatsApp Business Account id; link it again with it")
+        })?;
+    let path = format!(
+        "{business}/message_templates?status=APPROVED&fields=name,language,status,category,components&limit=100"
+    );
+    let answer = g.call("reading the approved templates", g.get(&path)).await?;
+    let mut list: Vec<TemplateInfo> = answer
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|t| t.get("status").and_then(Value::as_str).is_none_or(|s| s == "APPROVED"))
+        .filter_map(|t| {
+            let components = t.get("components").and_then(Value::as_array).cloned().unwrap_or_default();
+            let part = |kind: &str| {
+                components
+                    .iter()
+                    .find(|c| c.get("type").and_then(Value::as_str).is_some_and(|k| k.eq_ignore_ascii_case(kind)))
+            };
+            let body = part("BODY").and_then(|b| b.get("text")).and_then(Value::as_str).unwrap_or("").to_owned();
+            let header = match part("HEADER").and_then(|h| h.get("format")).and_then(Value::as_str) {
+                Some("IMAGE") => Some(HeaderKind::Image),
+                Some("VIDEO") => Some(HeaderKind::Video),
+                Some("DOCUMENT") => Some(HeaderKind::Document),
+                _ => None,
+            };
+            Some(TemplateInfo {
+                name: t.get("name").and_then(Value::as_str)?.to_owned(),
+                language: t.get("language").and_then(Value::as_str).unwrap_or("en_US").to_owned(),
+                category: t.get("category").and_then(Value::as_str).unwrap_or("").to_owned(),
+                header,
+                params: placeholders(&body),
+                body,
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| (&a.name, &a.language).cmp(&(&b.name, &b.language)));
+    Ok(list)
+}
+
 impl WhatsApp {
     /// Sends a request that publishes nothing (an upload) and reads its JSON answer.
     async fn call(
