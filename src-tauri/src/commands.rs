@@ -4,7 +4,7 @@
 use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::clock::Timestamp;
 use fanout_core::media::Focus;
-use fanout_core::model::DeliveryState;
+use fanout_core::model::{DeliveryState, HeaderKind, Template};
 use fanout_core::outbox::Resolution;
 use fanout_core::plan::PlannedFile;
 use fanout_core::post::{self, Draft, MediaDetail};
@@ -16,8 +16,8 @@ use tauri_plugin_dialog::DialogExt;
 use crate::error::{AppError, Result};
 use crate::models::{
     AccountView, AppInfo, DeliveryView, DraftInput, DraftProblemView, HandoffView, HistoryQuery, LinkRequest,
-    MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, Settings, ShareResult,
-    TargetPlanView,
+    MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, RecipientListView, Settings,
+    ShareResult, TargetPlanView, TemplateView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -43,8 +43,27 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
         texts: input.texts.iter().map(|t| (t.account_id.clone(), t.text.clone())).collect(),
         story: input.story,
         scheduled_at: input.scheduled_at.map(|ms| Timestamp(ms as i64)),
-        recipients: vec![],
-        templates: vec![],
+        recipients: input
+            .messaging
+            .iter()
+            .filter_map(|m| m.list.as_ref().map(|list| (m.account_id.clone(), list.clone())))
+            .collect(),
+        templates: input
+            .messaging
+            .iter()
+            .filter_map(|m| {
+                let t = m.template.as_ref()?;
+                let header = match t.header.as_deref() {
+                    Some("image") => Some(HeaderKind::Image),
+                    Some("video") => Some(HeaderKind::Video),
+                    Some("document") => Some(HeaderKind::Document),
+                    _ => None,
+                };
+                let template =
+                    Template { name: t.name.clone(), language: t.language.clone(), params: t.params.clone(), header };
+                Some((m.account_id.clone(), template))
+            })
+            .collect(),
     })
 }
 
@@ -89,7 +108,73 @@ pub fn set_shell_strings(app: AppHandle, state: State<'_, AppState>, strings: cr
 #[tauri::command]
 #[specta::specta]
 pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>> {
-    Ok(state.cx.accounts().list()?.iter().map(AccountView::from).collect())
+    let accounts = state.cx.accounts();
+    let list = accounts.list()?;
+    list.iter().map(|a| Ok(AccountView::with_facts(a, accounts.cached_facts(a)?.as_ref()))).collect()
+}
+
+/// A WhatsApp account's recipient lists.
+#[tauri::command]
+#[specta::specta]
+pub fn recipient_lists(state: State<'_, AppState>, account_id: String) -> Result<Vec<RecipientListView>> {
+    Ok(state.cx.recipient_lists().lists(&account_id)?.iter().map(RecipientListView::from).collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn create_recipient_list(
+    state: State<'_, AppState>,
+    account_id: String,
+    name: String,
+) -> Result<RecipientListView> {
+    Ok(RecipientListView::from(&state.cx.recipient_lists().create(&account_id, &name)?))
+}
+
+/// Puts people on a list: `people` is one person per line ("Ann +31 6 1234 5678"); `opted_in`
+/// is the user's confirmation that each agreed to be messaged. A bad line names its number.
+#[tauri::command]
+#[specta::specta]
+pub fn add_recipients(
+    state: State<'_, AppState>,
+    account_id: String,
+    list_id: String,
+    people: String,
+    opted_in: bool,
+) -> Result<RecipientListView> {
+    let parsed = people
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(n, line)| {
+            fanout_core::recipients::parse_entry(line)
+                .map_err(|e| AppError::new("invalid_input", format!("line {}: {e}", n + 1)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecipientListView::from(&state.cx.recipient_lists().add(&account_id, &list_id, &parsed, opted_in)?))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn remove_recipient(
+    state: State<'_, AppState>,
+    account_id: String,
+    list_id: String,
+    phone: String,
+) -> Result<RecipientListView> {
+    Ok(RecipientListView::from(&state.cx.recipient_lists().remove(&account_id, &list_id, &phone)?))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn delete_recipient_list(state: State<'_, AppState>, account_id: String, list_id: String) -> Result<()> {
+    Ok(state.cx.recipient_lists().delete(&account_id, &list_id)?)
+}
+
+/// A WhatsApp account's approved templates, read from Meta now.
+#[tauri::command]
+#[specta::specta]
+pub async fn whatsapp_templates(state: State<'_, AppState>, account_id: String) -> Result<Vec<TemplateView>> {
+    Ok(state.cx.accounts().whatsapp_templates(&account_id).await?.iter().map(TemplateView::from).collect())
 }
 
 #[tauri::command]
@@ -108,6 +193,15 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Threads { token, name } => {
             (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None })
         }
+        LinkRequest::Whatsapp { phone_number_id, business_account_id, token, name } => (
+            name,
+            Credentials::WhatsApp {
+                graph: None,
+                phone_number_id,
+                business_account_id,
+                token: Secret::new(token.trim()),
+            },
+        ),
         LinkRequest::Instagram { user_id, page_id, token, name } => (
             name,
             Credentials::Instagram { graph: None, user_id, page_id, token: Secret::new(token.trim()), bucket: None },
@@ -177,6 +271,9 @@ pub async fn link_meta(
     let code = code?;
     let found = login.finish(&state.cx.http, &app, &graph, &code).await?;
     let (linked, skipped) = accounts.link_assets(&graph, &found.assets, false, demo).await?;
+    if demo {
+        crate::demo::add_demo_recipients(&state, &linked)?;
+    }
     Ok(MetaLinked { user_name: found.user_name, linked: linked.iter().map(AccountView::from).collect(), skipped })
 }
 

@@ -62,6 +62,21 @@ pub async fn start(state: &AppState) -> Result<Vec<Account>> {
     Ok(linked)
 }
 
+/// Gives a demo WhatsApp number a list of two demo customers (the sandbox's numbers stand for
+/// people who opted in), so the demo can message someone.
+pub fn add_demo_recipients(state: &AppState, linked: &[Account]) -> Result<()> {
+    let lists = state.cx.recipient_lists();
+    for account in linked.iter().filter(|a| a.network == fanout_core::model::NetworkKind::WhatsApp) {
+        let list = lists.create(&account.id.to_string(), "Demo customers")?;
+        let people: Vec<_> = ["Ann Demo +31 6 1234 5678", "Bart Demo +32 470 12 34 56"]
+            .iter()
+            .map(|line| fanout_core::recipients::parse_entry(line))
+            .collect::<fanout_core::Result<_>>()?;
+        lists.add(&account.id.to_string(), &list.id.to_string(), &people, true)?;
+    }
+    Ok(())
+}
+
 /// Whether any demo account exists (then the sandbox starts with the app).
 pub fn has_demo_accounts(state: &AppState) -> bool {
     state.cx.accounts().list().map(|list| list.iter().any(|a| a.demo)).unwrap_or(false)

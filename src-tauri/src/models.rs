@@ -67,6 +67,16 @@ pub struct AccountView {
     pub health: String,
     pub health_detail: Option<String>,
     pub paused_until: Option<f64>,
+    /// When its token expires (ms since 1970), where Meta says it does (`debug_token`).
+    pub token_expires_at: Option<f64>,
+}
+
+impl AccountView {
+    /// With what the platform said at link time (the token's expiry).
+    pub fn with_facts(account: &Account, facts: Option<&serde_json::Value>) -> Self {
+        let expires = facts.and_then(|f| f.get("token_expires_at")).and_then(serde_json::Value::as_i64);
+        Self { token_expires_at: expires.map(|s| (s * 1000) as f64), ..Self::from(account) }
+    }
 }
 
 impl From<&Account> for AccountView {
@@ -82,6 +92,7 @@ impl From<&Account> for AccountView {
             health: a.health.as_str().to_owned(),
             health_detail: a.health_detail.clone(),
             paused_until: a.paused_until.map(|t| t.0 as f64),
+            token_expires_at: None,
         }
     }
 }
@@ -104,6 +115,95 @@ pub enum LinkRequest {
     /// command line for now).
     #[serde(rename_all = "camelCase")]
     Threads { token: String, name: Option<String> },
+    /// A WhatsApp Business number: its id, its business account's id, and a token (a system
+    /// user's) with `whatsapp_business_messaging`.
+    #[serde(rename_all = "camelCase")]
+    Whatsapp { phone_number_id: String, business_account_id: String, token: String, name: Option<String> },
+}
+
+/// A WhatsApp recipient list and who is on it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientListView {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<RecipientView>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientView {
+    /// E.164: `+31612345678`.
+    pub phone: String,
+    pub name: Option<String>,
+    /// When the user confirmed this person opted in (ms since 1970).
+    pub opted_in_at: f64,
+}
+
+impl From<&fanout_core::model::RecipientList> for RecipientListView {
+    fn from(l: &fanout_core::model::RecipientList) -> Self {
+        Self {
+            id: l.id.to_string(),
+            name: l.name.clone(),
+            members: l
+                .members
+                .iter()
+                .map(|m| RecipientView {
+                    phone: m.recipient.phone.clone(),
+                    name: m.recipient.name.clone(),
+                    opted_in_at: m.opted_in_at.0 as f64,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An approved WhatsApp template, as the composer offers it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateView {
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    /// `image`, `video` or `document`: the post's first such file goes at its top.
+    pub header: Option<String>,
+    /// The wording, with `{{1}}`… where the values go.
+    pub body: String,
+    pub params: u32,
+}
+
+impl From<&fanout_core::networks::whatsapp::TemplateInfo> for TemplateView {
+    fn from(t: &fanout_core::networks::whatsapp::TemplateInfo) -> Self {
+        Self {
+            name: t.name.clone(),
+            language: t.language.clone(),
+            category: t.category.clone(),
+            header: t.header.map(|h| h.as_str().to_owned()),
+            body: t.body.clone(),
+            params: u32::try_from(t.params).unwrap_or(0),
+        }
+    }
+}
+
+/// What a WhatsApp target of a draft sends, and to whom.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagingInput {
+    pub account_id: String,
+    /// The recipient list's id.
+    pub list: Option<String>,
+    /// An approved template instead of the text.
+    pub template: Option<TemplateInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateInput {
+    pub name: String,
+    pub language: String,
+    pub params: Vec<String>,
+    /// `image`, `video` or `document`.
+    pub header: Option<String>,
 }
 
 /// What a Meta login linked: each account (disabled until the user enables it) and what was
@@ -171,6 +271,9 @@ pub struct DraftInput {
     pub story: bool,
     /// When to send; none: now.
     pub scheduled_at: Option<f64>,
+    /// The WhatsApp targets' recipient lists and templates.
+    #[serde(default)]
+    pub messaging: Vec<MessagingInput>,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -300,6 +403,8 @@ pub struct DeliveryView {
     pub post_id: String,
     pub account_id: String,
     pub account_name: String,
+    /// The person a WhatsApp delivery messages: "Ann (+31612345678)".
+    pub recipient: Option<String>,
     pub network: String,
     pub demo: bool,
     /// `queued`, `running`, `sent`, `retry_wait`, `needs_attention`, `unconfirmed`, `failed`,
@@ -331,6 +436,7 @@ impl From<&OutboxRow> for DeliveryView {
             post_id: d.post_id.to_string(),
             account_id: d.account_id.to_string(),
             account_name: r.account_name.clone(),
+            recipient: d.recipient.as_ref().map(fanout_core::model::Recipient::label),
             network: r.network.as_str().to_owned(),
             demo: r.demo,
             state: d.state.as_str().to_owned(),

@@ -19,9 +19,11 @@ import {
   type MetaLinked,
   type MetaPermission,
   type PlanView,
+  type RecipientListView,
   type Settings,
   type ShareResult,
   type ShellStrings,
+  type TemplateView,
 } from './bindings';
 
 export type {
@@ -38,11 +40,20 @@ export type {
   MetaLinked,
   MetaPermission,
   PlanView,
+  RecipientListView,
   Settings,
   ShareResult,
   ShellStrings,
+  TemplateView,
 };
-export type { TargetPlanView, PlannedFileView, ProblemView } from './bindings';
+export type {
+  TargetPlanView,
+  PlannedFileView,
+  ProblemView,
+  MessagingInput,
+  TemplateInput,
+  RecipientView,
+} from './bindings';
 
 export class BackendError extends Error {
   readonly code: string;
@@ -69,6 +80,15 @@ export interface Backend {
   linkMeta(appId: string | null, appSecret: string | null, demo: boolean): Promise<MetaLinked>;
   /** Stops waiting for the browser to come back from Facebook Login. */
   cancelMetaLogin(): Promise<void>;
+  /** A WhatsApp account's recipient lists. */
+  recipientLists(accountId: string): Promise<RecipientListView[]>;
+  createRecipientList(accountId: string, name: string): Promise<RecipientListView>;
+  /** One person a line; `optedIn` is the user's confirmation that each agreed. */
+  addRecipients(accountId: string, listId: string, people: string, optedIn: boolean): Promise<RecipientListView>;
+  removeRecipient(accountId: string, listId: string, phone: string): Promise<RecipientListView>;
+  deleteRecipientList(accountId: string, listId: string): Promise<void>;
+  /** A WhatsApp account's approved templates, read from Meta now. */
+  whatsappTemplates(accountId: string): Promise<TemplateView[]>;
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
   removeAccount(id: string): Promise<number>;
   verifyAccount(id: string): Promise<AccountView>;
@@ -119,6 +139,16 @@ export const tauriBackend: Backend = {
   linkMeta: async (appId, appSecret, demo) => unwrap(await commands.linkMeta(appId, appSecret, demo)),
   handOff: async (to, text, media) => unwrap(await commands.handOff(to, text, media)),
   cancelMetaLogin: () => commands.cancelMetaLogin(),
+  recipientLists: async (accountId) => unwrap(await commands.recipientLists(accountId)),
+  createRecipientList: async (accountId, name) => unwrap(await commands.createRecipientList(accountId, name)),
+  addRecipients: async (accountId, listId, people, optedIn) =>
+    unwrap(await commands.addRecipients(accountId, listId, people, optedIn)),
+  removeRecipient: async (accountId, listId, phone) =>
+    unwrap(await commands.removeRecipient(accountId, listId, phone)),
+  deleteRecipientList: async (accountId, listId) => {
+    unwrap(await commands.deleteRecipientList(accountId, listId));
+  },
+  whatsappTemplates: async (accountId) => unwrap(await commands.whatsappTemplates(accountId)),
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),

@@ -84,6 +84,64 @@ async handOff(to: string, text: string, media: string[]) : Promise<Result<Handof
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * A WhatsApp account's recipient lists.
+ */
+async recipientLists(accountId: string) : Promise<Result<RecipientListView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("recipient_lists", { accountId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async createRecipientList(accountId: string, name: string) : Promise<Result<RecipientListView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_recipient_list", { accountId, name }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Puts people on a list: `people` is one person per line ("Ann +31 6 1234 5678"); `opted_in`
+ * is the user's confirmation that each agreed to be messaged. A bad line names its number.
+ */
+async addRecipients(accountId: string, listId: string, people: string, optedIn: boolean) : Promise<Result<RecipientListView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_recipients", { accountId, listId, people, optedIn }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async removeRecipient(accountId: string, listId: string, phone: string) : Promise<Result<RecipientListView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_recipient", { accountId, listId, phone }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async deleteRecipientList(accountId: string, listId: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_recipient_list", { accountId, listId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A WhatsApp account's approved templates, read from Meta now.
+ */
+async whatsappTemplates(accountId: string) : Promise<Result<TemplateView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("whatsapp_templates", { accountId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async setAccountEnabled(id: string, enabled: boolean) : Promise<Result<AccountView, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_account_enabled", { id, enabled }) };
@@ -338,7 +396,11 @@ network: string; networkName: string; name: string; remoteId: string | null; ena
 /**
  * `ok`, `needs_reconnect`, `rate_limited`, `blocked`.
  */
-health: string; healthDetail: string | null; pausedUntil: number | null }
+health: string; healthDetail: string | null; pausedUntil: number | null; 
+/**
+ * When its token expires (ms since 1970), where Meta says it does (`debug_token`).
+ */
+tokenExpiresAt: number | null }
 export type AppError = { 
 /**
  * Stable: `invalid_input`, `unknown_account`, `unknown_delivery`, `conflict`, `media`,
@@ -366,7 +428,11 @@ demoServer: string | null; settings: Settings }
  * Delivery was paused or resumed (from the tray or a window).
  */
 export type DeliveryPaused = { paused: boolean }
-export type DeliveryView = { id: string; postId: string; accountId: string; accountName: string; network: string; demo: boolean; 
+export type DeliveryView = { id: string; postId: string; accountId: string; accountName: string; 
+/**
+ * The person a WhatsApp delivery messages: "Ann (+31612345678)".
+ */
+recipient: string | null; network: string; demo: boolean; 
 /**
  * `queued`, `running`, `sent`, `retry_wait`, `needs_attention`, `unconfirmed`, `failed`,
  * `cancelled`.
@@ -401,7 +467,11 @@ story: boolean;
 /**
  * When to send; none: now.
  */
-scheduledAt: number | null }
+scheduledAt: number | null; 
+/**
+ * The WhatsApp targets' recipient lists and templates.
+ */
+messaging?: MessagingInput[] }
 export type DraftMedia = { 
 /**
  * From `pick_media`, `attach_bytes` or a drop.
@@ -438,7 +508,12 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
  * A Threads profile by its access token (text posts; photos need a bucket, linked from the
  * command line for now).
  */
-{ network: "threads"; token: string; name: string | null }
+{ network: "threads"; token: string; name: string | null } | 
+/**
+ * A WhatsApp Business number: its id, its business account's id, and a token (a system
+ * user's) with `whatsapp_business_messaging`.
+ */
+{ network: "whatsapp"; phoneNumberId: string; businessAccountId: string; token: string; name: string | null }
 /**
  * Files received for a window: attached, and the problems of those that could not be.
  */
@@ -460,6 +535,18 @@ thumbnail: string | null }
  * with `take_received_media` (also when it opens, so none is lost to a window still loading).
  */
 export type MediaWaiting = Record<string, never>
+/**
+ * What a WhatsApp target of a draft sends, and to whom.
+ */
+export type MessagingInput = { accountId: string; 
+/**
+ * The recipient list's id.
+ */
+list: string | null; 
+/**
+ * An approved template instead of the text.
+ */
+template: TemplateInput | null }
 /**
  * What a Meta login linked: each account (disabled until the user enables it) and what was
  * skipped, with why.
@@ -508,6 +595,19 @@ export type ProblemView = { code: string; values: Partial<{ [key in string]: str
  * Text for the quick-share window (the tray's "Share clipboard").
  */
 export type QuickShareText = { text: string }
+/**
+ * A WhatsApp recipient list and who is on it.
+ */
+export type RecipientListView = { id: string; name: string; members: RecipientView[] }
+export type RecipientView = { 
+/**
+ * E.164: `+31612345678`.
+ */
+phone: string; name: string | null; 
+/**
+ * When the user confirmed this person opted in (ms since 1970).
+ */
+optedInAt: number }
 export type Settings = { 
 /**
  * `system`, `light` or `dark`.
@@ -537,6 +637,23 @@ export type TargetPlanView = { account: AccountView; textLength: number;
  */
 textLimit: number; textUnit: string; problems: ProblemView[]; files: PlannedFileView[] }
 export type TargetText = { accountId: string; text: string }
+export type TemplateInput = { name: string; language: string; params: string[]; 
+/**
+ * `image`, `video` or `document`.
+ */
+header: string | null }
+/**
+ * An approved WhatsApp template, as the composer offers it.
+ */
+export type TemplateView = { name: string; language: string; category: string; 
+/**
+ * `image`, `video` or `document`: the post's first such file goes at its top.
+ */
+header: string | null; 
+/**
+ * The wording, with `{{1}}`… where the values go.
+ */
+body: string; params: number }
 
 /** tauri-specta globals **/
 

@@ -10,7 +10,9 @@ import type {
   MediaReceived,
   MediaView,
   PlanView,
+  RecipientListView,
   Settings,
+  TemplateView,
 } from './backend';
 import { BackendError } from './backend';
 
@@ -29,6 +31,7 @@ export function account(overrides: Partial<AccountView> = {}): AccountView {
     health: 'ok',
     healthDetail: null,
     pausedUntil: null,
+    tokenExpiresAt: null,
     ...overrides,
   };
 }
@@ -39,6 +42,7 @@ export function delivery(overrides: Partial<DeliveryView> = {}): DeliveryView {
     postId: 'p1',
     accountId: 'acc-demo-mastodon',
     accountName: 'Demo Mastodon',
+    recipient: null,
     network: 'mastodon',
     demo: true,
     state: 'queued',
@@ -133,7 +137,7 @@ export class FakeBackend implements Backend {
     this.record('linkAccount', request);
     const a = account({
       id: `acc-${this.nextId++}`,
-      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me', threads: 'Threads: @me' } as const)[request.network],
+      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me', threads: 'Threads: @me', whatsapp: 'WhatsApp: My Shop (+31 20 123 4567)' } as const)[request.network],
       network: request.network,
       enabled: false,
       demo: false,
@@ -182,6 +186,53 @@ export class FakeBackend implements Backend {
     ];
     this.accounts.push(...linked);
     return { userName: 'Sandbox User', linked, skipped: [] };
+  }
+  /** Recipient lists by account id. */
+  lists: Record<string, RecipientListView[]> = {};
+  templates: TemplateView[] = [
+    { name: 'hello_world', language: 'en_US', category: 'UTILITY', header: null, body: 'Hello World!', params: 0 },
+    { name: 'weekly_news', language: 'en_US', category: 'MARKETING', header: 'image', body: 'Hello {{1}}, this week: {{2}}.', params: 2 },
+  ];
+  private listOf(accountId: string, listId: string) {
+    const list = (this.lists[accountId] ?? []).find((l) => l.id === listId);
+    if (!list) throw new BackendError({ code: 'invalid_input', message: `no recipient list '${listId}'` });
+    return list;
+  }
+  async recipientLists(accountId: string) {
+    this.record('recipientLists', accountId);
+    return (this.lists[accountId] ?? []).map((l) => ({ ...l, members: [...l.members] }));
+  }
+  async createRecipientList(accountId: string, name: string) {
+    this.record('createRecipientList', accountId, name);
+    const list = { id: `list-${this.nextId++}`, name: name.trim(), members: [] };
+    this.lists[accountId] = [...(this.lists[accountId] ?? []), list];
+    return { ...list };
+  }
+  async addRecipients(accountId: string, listId: string, people: string, optedIn: boolean) {
+    this.record('addRecipients', accountId, listId, people, optedIn);
+    if (!optedIn) throw new BackendError({ code: 'invalid_input', message: 'confirm that each of them opted in' });
+    const list = this.listOf(accountId, listId);
+    for (const line of people.split('\n').filter((l) => l.trim())) {
+      const phone = line.match(/\+[\d ]+/)?.[0].replace(/ /g, '');
+      if (!phone) throw new BackendError({ code: 'invalid_input', message: `'${line.trim()}' has no country code` });
+      const name = line.replace(/\+[\d ]+/, '').trim() || null;
+      list.members.push({ phone, name, optedInAt: Date.UTC(2026, 10, 22) });
+    }
+    return { ...list, members: [...list.members] };
+  }
+  async removeRecipient(accountId: string, listId: string, phone: string) {
+    this.record('removeRecipient', accountId, listId, phone);
+    const list = this.listOf(accountId, listId);
+    list.members = list.members.filter((m) => m.phone !== phone);
+    return { ...list, members: [...list.members] };
+  }
+  async deleteRecipientList(accountId: string, listId: string) {
+    this.record('deleteRecipientList', accountId, listId);
+    this.lists[accountId] = (this.lists[accountId] ?? []).filter((l) => l.id !== listId);
+  }
+  async whatsappTemplates(accountId: string) {
+    this.record('whatsappTemplates', accountId);
+    return this.templates.map((t) => ({ ...t }));
   }
   async setAccountEnabled(id: string, enabled: boolean) {
     this.record('setAccountEnabled', id, enabled);
