@@ -16,6 +16,7 @@ fn main() {
         "remove_recipient",
         "delete_recipient_list",
         "whatsapp_templates",
+        "publishing_quota",
         "set_account_enabled",
         "remove_account",
         "verify_account",

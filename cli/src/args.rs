@@ -309,6 +309,9 @@ pub struct PostArgs {
     /// 9:16): one photo or video, no text shown.
     #[arg(long)]
     pub story: bool,
+    /// Instagram targets add this comment under the post once it is live (hashtags, a link).
+    #[arg(long, value_name = "TEXT")]
+    pub first_comment: Option<String>,
     /// WhatsApp targets message the people on this recipient list (one delivery each).
     #[arg(long, value_name = "LIST")]
     pub list: Option<String>,

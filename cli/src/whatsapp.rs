@@ -124,6 +124,21 @@ pub async fn fill_draft(cx: &Context, args: &PostArgs, draft: &mut Draft) -> Res
             whatsapp.push(account);
         }
     }
+    if let Some(comment) = &args.first_comment {
+        let instagram: Vec<String> = args
+            .to
+            .iter()
+            .filter_map(|r| accounts.find(r).ok())
+            .filter(|a| a.network == NetworkKind::Instagram)
+            .map(|a| a.name)
+            .collect();
+        if instagram.is_empty() {
+            return Err(Error::invalid(
+                "--first-comment is for Instagram targets, and none of the --to accounts is one",
+            ));
+        }
+        draft.first_comments = instagram.into_iter().map(|name| (name, comment.clone())).collect();
+    }
     if let Some(list) = &args.list {
         draft.recipients = whatsapp.iter().map(|a| (a.name.clone(), list.clone())).collect();
     }

@@ -71,6 +71,7 @@ fn post() -> Post {
         texts: vec![],
         story: false,
         templates: vec![],
+        first_comments: vec![],
     }
 }
 

@@ -624,6 +624,19 @@ impl Accounts {
             .map_err(|f| Error::Network(format!("could not read the templates of '{}': {}", account.name, f.message)))
     }
 
+    /// How much of its 24-hour publishing quota an Instagram or Threads account has left, read
+    /// now; `None` for networks without one.
+    pub async fn publishing_quota(&self, reference: &str) -> Result<Option<crate::networks::containers::Quota>> {
+        let account = self.find(reference)?;
+        if !matches!(account.network, NetworkKind::Instagram | NetworkKind::Threads) {
+            return Ok(None);
+        }
+        let secret = self.secret_of(&account).await?;
+        crate::networks::containers::quota(&self.http, &account, &secret).await.map_err(|f| {
+            Error::Network(format!("could not read the publishing quota of '{}': {}", account.name, f.message))
+        })
+    }
+
     pub fn page_url(&self, reference: &str) -> Result<Option<String>> {
         let account = self.find(reference)?;
         let facts = self.cached_facts(&account)?;

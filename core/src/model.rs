@@ -239,12 +239,19 @@ pub struct Post {
     pub story: bool,
     /// WhatsApp targets that send an approved template instead of the text.
     pub templates: Vec<(AccountId, Template)>,
+    /// Instagram targets that add a comment under the post once it is live.
+    pub first_comments: Vec<(AccountId, String)>,
 }
 
 impl Post {
     /// The text `account` gets: its own where the user wrote one, else the post's.
     pub fn text_for(&self, account: AccountId) -> &str {
         self.texts.iter().find(|(a, _)| *a == account).map_or(self.text.as_str(), |(_, t)| t.as_str())
+    }
+
+    /// The comment `account` adds under the post once it is live, where the user wrote one.
+    pub fn first_comment_for(&self, account: AccountId) -> Option<&str> {
+        self.first_comments.iter().find(|(a, _)| *a == account).map(|(_, t)| t.as_str())
     }
 
     /// The template `account` sends, where the user picked one.

@@ -79,6 +79,8 @@ pub struct Draft {
     pub recipients: Vec<(String, String)>,
     /// The approved template a WhatsApp target sends instead of the text: (account, template).
     pub templates: Vec<(String, Template)>,
+    /// A comment an Instagram target adds under the post once it is live: (account, text).
+    pub first_comments: Vec<(String, String)>,
 }
 
 /// What the user set for one file in the composer.
@@ -106,6 +108,16 @@ impl Draft {
     pub fn list_for(&self, account: &Account) -> Option<&str> {
         let id = account.id.to_string();
         self.recipients.iter().find(|(r, _)| *r == id || *r == account.name).map(|(_, list)| list.as_str())
+    }
+
+    /// The first comment an Instagram target adds, where one was written.
+    pub fn first_comment_for(&self, account: &Account) -> Option<&str> {
+        let id = account.id.to_string();
+        self.first_comments
+            .iter()
+            .find(|(r, _)| *r == id || *r == account.name)
+            .map(|(_, text)| text.trim())
+            .filter(|text| !text.is_empty())
     }
 
     /// The template a WhatsApp target sends, where one was picked.
@@ -210,6 +222,8 @@ pub enum DraftProblem {
     PastSchedule(Timestamp),
     /// A recipient list or template was given for an account that does not message people.
     NotMessaging(String),
+    /// A first comment was given for an account that does not add one.
+    NoComments(String),
 }
 
 impl DraftProblem {
@@ -224,6 +238,7 @@ impl DraftProblem {
             Self::Media(_) => "media",
             Self::PastSchedule(_) => "past_schedule",
             Self::NotMessaging(_) => "not_messaging",
+            Self::NoComments(_) => "no_comments",
         }
     }
 
@@ -244,6 +259,9 @@ impl DraftProblem {
             Self::NotMessaging(name) => format!(
                 "'{name}' is not a WhatsApp account: recipient lists and templates are for WhatsApp targets only"
             ),
+            Self::NoComments(name) => {
+                format!("'{name}' is not an Instagram account: a first comment is for Instagram targets only")
+            }
             Self::PastSchedule(at) => {
                 format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
             }
@@ -345,6 +363,9 @@ pub fn review(
         {
             problems.push(DraftProblem::NotMessaging(account.name.clone()));
         }
+        if account.network != NetworkKind::Instagram && draft.first_comment_for(account).is_some() {
+            problems.push(DraftProblem::NoComments(account.name.clone()));
+        }
         if !account.enabled {
             problems.push(DraftProblem::Disabled(account.name.clone()));
         }
@@ -378,6 +399,24 @@ pub fn review(
         // A template carries its own approved wording: the post's text is not sent.
         let text = if template.is_some() { "" } else { draft.text_for(account) };
         let mut plan = plan::plan_target(&rules, text, &media, variants, &fits);
+        if let Some(comment) = draft.first_comment_for(account).filter(|_| account.network == NetworkKind::Instagram)
+            && comment.chars().count() > crate::networks::instagram::COMMENT_LIMIT
+        {
+            plan.problems.push(plan::Problem {
+                code: "comment_too_long",
+                values: vec![
+                    ("count", comment.chars().count().to_string()),
+                    ("limit", crate::networks::instagram::COMMENT_LIMIT.to_string()),
+                ],
+                message: format!(
+                    "the first comment for {} is {} characters, over Instagram's {}",
+                    rules.label,
+                    comment.chars().count(),
+                    crate::networks::instagram::COMMENT_LIMIT
+                ),
+                fix: Some("shorten it".into()),
+            });
+        }
         if account.network == NetworkKind::WhatsApp {
             let audience = audiences.iter().find(|(a, _)| *a == account.id).map(|(_, l)| l);
             plan.problems.extend(messaging_problems(&rules.label, draft.list_for(account), audience, template, &media));
@@ -552,6 +591,11 @@ pub fn enqueue(
             .iter()
             .filter(|a| a.network == NetworkKind::WhatsApp)
             .filter_map(|a| draft.template_for(a).map(|t| (a.id, t.clone())))
+            .collect(),
+        first_comments: targets
+            .iter()
+            .filter(|a| a.network == NetworkKind::Instagram)
+            .filter_map(|a| draft.first_comment_for(a).map(|t| (a.id, t.to_owned())))
             .collect(),
     };
     // One delivery per account, or per recipient for an account that messages people.

@@ -67,6 +67,7 @@ fn post(text: &str, scheduled_at: Option<Timestamp>) -> Post {
         texts: vec![],
         story: false,
         templates: vec![],
+        first_comments: vec![],
     }
 }
 

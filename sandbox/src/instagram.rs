@@ -28,6 +28,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "POST /graph/{version}/{id}/media_publish",
     "GET /graph/{version}/{id}/content_publishing_limit",
     "POST /graph/{version}/{id}/comments",
+    "GET /graph/{version}/{id}/comments",
 ];
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -35,7 +36,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/graph/{version}/{id}/media", post(create_container).get(list_media))
         .route("/graph/{version}/{id}/media_publish", post(publish))
         .route("/graph/{version}/{id}/content_publishing_limit", get(publishing_limit))
-        .route("/graph/{version}/{id}/comments", post(comment))
+        .route("/graph/{version}/{id}/comments", post(comment).get(list_comments))
 }
 
 /// (Instagram user id, username, the Page it is linked to).
@@ -470,6 +471,30 @@ async fn list_media(
             })
             .collect();
         Ok(json!({ "data": data, "paging": {} }))
+    })
+    .await
+}
+
+/// A post's comments, newest first (the sandbox's own account wrote every one of them).
+async fn list_comments(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, media)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some((user, comments)) =
+        lock(&shared.instagram).media.iter().find(|m| m.id == media).map(|m| (m.user_id.clone(), m.comments.clone()))
+    else {
+        return invalid(&format!("(#100) No media {media}")).into_response();
+    };
+    on_user(&shared, &user, query, &headers, &Bytes::new(), |_| async move {
+        let data: Vec<Value> = comments
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, text)| json!({ "id": format!("{media}{i:03}"), "text": text }))
+            .collect();
+        Ok(json!({ "data": data }))
     })
     .await
 }

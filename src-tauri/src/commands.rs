@@ -16,8 +16,8 @@ use tauri_plugin_dialog::DialogExt;
 use crate::error::{AppError, Result};
 use crate::models::{
     AccountView, AppInfo, DeliveryView, DraftInput, DraftProblemView, HandoffView, HistoryQuery, LinkRequest,
-    MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, RecipientListView, Settings,
-    ShareResult, TargetPlanView, TemplateView,
+    MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, QuotaView, RecipientListView,
+    Settings, ShareResult, TargetPlanView, TemplateView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -43,6 +43,7 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
         texts: input.texts.iter().map(|t| (t.account_id.clone(), t.text.clone())).collect(),
         story: input.story,
         scheduled_at: input.scheduled_at.map(|ms| Timestamp(ms as i64)),
+        first_comments: input.first_comments.iter().map(|c| (c.account_id.clone(), c.text.clone())).collect(),
         recipients: input
             .messaging
             .iter()
@@ -168,6 +169,17 @@ pub fn remove_recipient(
 #[specta::specta]
 pub fn delete_recipient_list(state: State<'_, AppState>, account_id: String, list_id: String) -> Result<()> {
     Ok(state.cx.recipient_lists().delete(&account_id, &list_id)?)
+}
+
+/// An Instagram or Threads account's 24-hour publishing quota, read now; none for others.
+#[tauri::command]
+#[specta::specta]
+pub async fn publishing_quota(state: State<'_, AppState>, account_id: String) -> Result<Option<QuotaView>> {
+    let quota = state.cx.accounts().publishing_quota(&account_id).await?;
+    Ok(quota.map(|q| QuotaView {
+        used: u32::try_from(q.used).unwrap_or(u32::MAX),
+        total: u32::try_from(q.total).unwrap_or(u32::MAX),
+    }))
 }
 
 /// A WhatsApp account's approved templates, read from Meta now.

@@ -48,6 +48,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::remove_recipient,
             commands::delete_recipient_list,
             commands::whatsapp_templates,
+            commands::publishing_quota,
             commands::set_account_enabled,
             commands::remove_account,
             commands::verify_account,

@@ -121,6 +121,14 @@ pub enum LinkRequest {
     Whatsapp { phone_number_id: String, business_account_id: String, token: String, name: Option<String> },
 }
 
+/// How much of its 24-hour publishing quota an Instagram or Threads account has used.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaView {
+    pub used: u32,
+    pub total: u32,
+}
+
 /// A WhatsApp recipient list and who is on it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -274,6 +282,9 @@ pub struct DraftInput {
     /// The WhatsApp targets' recipient lists and templates.
     #[serde(default)]
     pub messaging: Vec<MessagingInput>,
+    /// Instagram targets' comments, added under the post once it is live.
+    #[serde(default)]
+    pub first_comments: Vec<TargetText>,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -347,7 +358,7 @@ impl From<&fanout_core::post::DraftProblem> for DraftProblemView {
     fn from(p: &fanout_core::post::DraftProblem) -> Self {
         use fanout_core::post::DraftProblem as P;
         let (account, detail) = match p {
-            P::UnknownAccount(a) | P::Disabled(a) | P::NotMessaging(a) => (Some(a.clone()), None),
+            P::UnknownAccount(a) | P::Disabled(a) | P::NotMessaging(a) | P::NoComments(a) => (Some(a.clone()), None),
             P::NeedsReconnect { account, detail } => (Some(account.clone()), detail.clone()),
             P::Media(message) => (None, Some(message.clone())),
             P::PastSchedule(at) => (None, Some(at.to_rfc3339())),

@@ -318,6 +318,57 @@ describe('Fanout, the built app', () => {
     expect(state.instagram_media.filter((m: { media_type: string }) => m.media_type === 'STORIES')).toHaveLength(1);
   });
 
+  it('messages a WhatsApp recipient list with an approved template: one delivery per person, each sent', async () => {
+    const wa = 'WhatsApp: Fanout Bakery (+31 20 123 4567)';
+    await view('accounts');
+    const card = await browser.$(`[data-testid="account-${wa}"]`);
+    await card.waitForDisplayed({ timeout: 15_000 });
+    const enabled = await card.$(`[data-testid="enabled-${wa}"]`);
+    if (!(await enabled.isSelected())) await enabled.click();
+    await browser.waitUntil(async () => enabled.isSelected(), { timeout: 10_000 });
+    await (await card.$(`[data-testid="lists-${wa}"] summary`)).click();
+    await card.$('td=+31612345678').waitForDisplayed({ timeout: 10_000 });
+    await screenshot('accounts-whatsapp');
+
+    await view('compose');
+    for (const box of await browser.$$('input[data-testid^="target-"]')) {
+      const name = (await box.getAttribute('data-testid')).slice('target-'.length);
+      if ((await box.isSelected()) !== (name === wa)) await box.click();
+    }
+    const story = await browser.$('[data-testid="story"]');
+    if (await story.isSelected()) await story.click();
+    const text = await browser.$('[data-testid="post-text"]');
+    await text.clearValue();
+    await text.setValue('This week at the bakery');
+    if (!(await browser.$('img[alt="demo-photo.png"]').isExisting())) {
+      await (await browser.$('[data-testid="attach"]')).click();
+      await browser.$('img[alt="demo-photo.png"]').waitForDisplayed({ timeout: 15_000 });
+    }
+    await (await browser.$(`[data-testid="wa-list-${wa}"]`)).waitForDisplayed({ timeout: 15_000 });
+    await (await browser.$(`[data-testid="wa-template-${wa}"]`)).click();
+    const pick = await browser.$(`[data-testid="wa-template-pick-${wa}"]`);
+    await pick.waitForDisplayed({ timeout: 15_000 });
+    await pick.selectByAttribute('value', 'weekly_news:en_US');
+    await (await browser.$('[data-testid="wa-value-1"]')).setValue('neighbours');
+    await (await browser.$('[data-testid="wa-value-2"]')).setValue('rye bread');
+    await browser.$('blockquote*=Hello neighbours, this week at Fanout Bakery: rye bread.').waitForDisplayed({ timeout: 10_000 });
+    await (await browser.$('[data-testid="send"]')).waitForEnabled({ timeout: 30_000 });
+    await screenshot('compose-whatsapp');
+    await (await browser.$('[data-testid="send"]')).click();
+    await browser.$('span*=2 deliveries in all').waitForDisplayed({ timeout: 15_000 });
+    await view('outbox');
+    for (const person of ['Ann Demo (+31612345678)', 'Bart Demo (+32470123456)']) await waitForState(`${wa} → ${person}`, 'Sent');
+    await screenshot('outbox-whatsapp');
+    const state = await (await sandbox('/_sandbox/state')).json();
+    const messages = state.whatsapp_messages as Array<{ kind: string; status: string; text: string; to: string }>;
+    expect(messages.map((m) => m.to).sort()).toEqual(['31612345678', '32470123456']);
+    for (const m of messages) {
+      expect(m.kind).toBe('template');
+      expect(m.status, 'a template reaches people outside the 24-hour window').toBe('sent');
+      expect(m.text).toContain('Hello neighbours');
+    }
+  });
+
   it('hands a post with a photo to WhatsApp: its share page with the text, the photo prepared to attach', async () => {
     await view('compose');
     for (const box of await browser.$$('input[data-testid^="target-"]')) {

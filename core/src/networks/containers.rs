@@ -113,13 +113,32 @@ pub(super) async fn wait_finished(
     }
 }
 
-/// Reads the day's publishing quota at `path`; a spent one waits an hour instead of failing.
-pub(super) async fn check_quota(g: &Graph<'_>, path: &str) -> Result<(), StepError> {
+/// How much of its 24-hour publishing quota an account has used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub used: u64,
+    pub total: u64,
+}
+
+impl Quota {
+    pub fn left(self) -> u64 {
+        self.total.saturating_sub(self.used)
+    }
+}
+
+/// Reads the 24-hour publishing quota at `path` (`content_publishing_limit`,
+/// `threads_publishing_limit`); `None` when the answer does not say.
+pub(super) async fn read_quota(g: &Graph<'_>, path: &str) -> Result<Option<Quota>, crate::model::Failure> {
     let answer = g.call("reading the publishing quota", g.get(path)).await?;
     let data = answer.get("data").and_then(|d| d.get(0));
     let used = data.and_then(|d| d.get("quota_usage")).and_then(Value::as_u64);
     let total = data.and_then(|d| d.get("config")).and_then(|c| c.get("quota_total")).and_then(Value::as_u64);
-    if let (Some(used), Some(total)) = (used, total)
+    Ok(used.zip(total).map(|(used, total)| Quota { used, total }))
+}
+
+/// Reads the day's publishing quota at `path`; a spent one waits an hour instead of failing.
+pub(super) async fn check_quota(g: &Graph<'_>, path: &str) -> Result<(), StepError> {
+    if let Some(Quota { used, total }) = read_quota(g, path).await?
         && used >= total
     {
         return Err(Failure::new(
@@ -133,6 +152,22 @@ pub(super) async fn check_quota(g: &Graph<'_>, path: &str) -> Result<(), StepErr
         .into());
     }
     Ok(())
+}
+
+/// The account's publishing quota now, for networks that have one (Instagram, Threads).
+pub async fn quota(
+    http: &reqwest::Client,
+    account: &crate::model::Account,
+    secret: &crate::secrets::Secret,
+) -> Result<Option<Quota>, crate::model::Failure> {
+    let (name, edge) = match account.network {
+        crate::model::NetworkKind::Instagram => ("Instagram", "content_publishing_limit"),
+        crate::model::NetworkKind::Threads => ("Threads", "threads_publishing_limit"),
+        _ => return Ok(None),
+    };
+    let user = account.remote_id.as_deref().unwrap_or("me");
+    let g = Graph::new(name, http, &account.endpoint, secret);
+    read_quota(&g, &format!("{user}/{edge}?fields=quota_usage,config")).await
 }
 
 /// The publish answer's id, or an unknown outcome.

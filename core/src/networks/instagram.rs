@@ -32,6 +32,8 @@ const NAME: &str = "Instagram";
 /// The longest a container may stay IN_PROGRESS before this attempt gives up (the next resumes).
 const NO_HOST: &str = "Instagram fetches media from a public address and this account has no media host; link it again through its Facebook Page";
 const RECENT: usize = 25;
+/// The longest comment Instagram takes (its caption limit).
+pub const COMMENT_LIMIT: usize = 2200;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Instagram;
@@ -183,9 +185,48 @@ impl Instagram {
         let answer = job.read_publish(response).await;
         let value = g.read_publish("publishing", answer)?;
         let id = containers::published_id(g, &value)?;
+        self.first_comment(job, g, &id, false).await;
         let url = self.permalink(job, g, &id).await;
         containers::remove_staged(job, g).await;
         Ok(Published { remote_id: id, url })
+    }
+
+    /// Adds the post's first comment, once: its id is checkpointed, and after a lost answer the
+    /// post's comments are read first (`check_first`) so it is never added twice. Best effort:
+    /// the post is live either way, and must never be published again over a comment.
+    async fn first_comment(&self, job: &mut Job<'_>, g: &Graph<'_>, media_id: &str, check_first: bool) {
+        let Some(text) = job.post.first_comment_for(job.account.id).map(str::to_owned) else { return };
+        if job.checkpoint().get("comment").is_some() {
+            return;
+        }
+        if check_first {
+            let path = format!("{media_id}/comments?fields=id,text&limit=50");
+            match g.call("reading the post's comments", g.get(&path)).await {
+                Ok(list) => {
+                    let wanted = graph::normalise(&text);
+                    let there = list.get("data").and_then(Value::as_array).into_iter().flatten().any(|c| {
+                        c.get("text").and_then(Value::as_str).map(graph::normalise).as_deref() == Some(wanted.as_str())
+                    });
+                    if there {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(account = %job.account.id, error = %e, "first comment left out: the comments cannot be read");
+                    return;
+                }
+            }
+        }
+        let request = g.post(&format!("{media_id}/comments")).form(&[("message", text.as_str())]);
+        match g.call("adding the first comment", request).await {
+            Ok(answer) => {
+                let next = graph::with(job.checkpoint(), "comment", json!(graph::id_of(&answer, "id")));
+                if let Err(e) = job.save_checkpoint(next) {
+                    tracing::warn!(account = %job.account.id, error = ?e, "first comment added; not recorded");
+                }
+            }
+            Err(e) => tracing::warn!(account = %job.account.id, error = %e, "the first comment was not added"),
+        }
     }
 
     async fn permalink(&self, job: &Job<'_>, g: &Graph<'_>, id: &str) -> Option<String> {
@@ -233,6 +274,9 @@ impl Instagram {
                     .then(|| (graph::id_of(m, "id"), m.get("permalink").and_then(Value::as_str).map(str::to_owned)))
             })
         };
+        if let Some((Some(id), _)) = &found {
+            self.first_comment(job, &g, id, true).await;
+        }
         containers::remove_staged(job, &g).await;
         Ok(match found {
             Some((Some(id), url)) => Reconciled::Published { remote_id: id, url },

@@ -30,6 +30,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v4.sql")).comment("story posts"),
     M::up(include_str!("sql/v5.sql")).comment("account options"),
     M::up(include_str!("sql/v6.sql")).comment("WhatsApp recipients and templates").foreign_key_check(),
+    M::up(include_str!("sql/v7.sql")).comment("Instagram first comments"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

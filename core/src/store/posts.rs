@@ -35,6 +35,10 @@ pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
     for (account, text) in &post.texts {
         stmt.execute(params![post.id.to_string(), account.to_string(), text])?;
     }
+    let mut stmt = conn.prepare("INSERT INTO post_comments (post_id, account_id, text) VALUES (?1, ?2, ?3)")?;
+    for (account, text) in &post.first_comments {
+        stmt.execute(params![post.id.to_string(), account.to_string(), text])?;
+    }
     let mut stmt = conn.prepare("INSERT INTO post_templates (post_id, account_id, template) VALUES (?1, ?2, ?3)")?;
     for (account, template) in &post.templates {
         let json = serde_json::to_string(template).map_err(|e| crate::Error::invalid(format!("template: {e}")))?;
@@ -110,6 +114,13 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
             Ok((account.parse().map_err(|e| super::accounts::conversion(0, e))?, template))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT account_id, text FROM post_comments WHERE post_id = ?1")?;
+    let first_comments = stmt
+        .query_map([id.to_string()], |r| {
+            let account: String = r.get(0)?;
+            Ok((account.parse().map_err(|e| super::accounts::conversion(0, e))?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(Some(Post {
         id,
         text,
@@ -119,5 +130,6 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
         texts,
         story,
         templates,
+        first_comments,
     }))
 }

@@ -64,7 +64,13 @@ async fn linking_checks_the_page_is_linked_and_keeps_the_pages_token() {
 async fn every_kind_of_instagram_post_is_published_once_and_the_staged_files_removed() {
     let env = env("{}").await;
     let ig = env.bakery_instagram().await;
-    let image = env.post("A loaf", vec![env.photo()], &[&ig]);
+    let image = env.enqueue(&Draft {
+        text: "A loaf".into(),
+        media: vec![env.photo()],
+        targets: vec![ig.name.clone()],
+        first_comments: vec![(ig.name.clone(), "More at the shop #sourdough".into())],
+        ..Draft::default()
+    });
     let reel = env.post("The oven at work", vec![env.video()], &[&ig]);
     let carousel = env.post("Three loaves", vec![env.photo(), env.photo(), env.photo()], &[&ig]);
     let story = env.enqueue(&Draft {
@@ -90,6 +96,9 @@ async fn every_kind_of_instagram_post_is_published_once_and_the_staged_files_rem
     }
     let carousel_post = state.instagram_media.iter().find(|m| m.media_type == "CAROUSEL").expect("carousel");
     assert_eq!((carousel_post.children, carousel_post.caption.as_str()), (3, "Three loaves"));
+    let image_post = state.instagram_media.iter().find(|m| m.media_type == "IMAGE").expect("image");
+    assert_eq!(image_post.comments, ["More at the shop #sourdough"], "the first comment, under its post only");
+    assert!(carousel_post.comments.is_empty());
     assert_eq!(env.requests(PUBLISH).len(), 5, "one publish request per post");
     let staged: Vec<_> = state.graph_objects.iter().filter(|o| o.kind == "photo" || o.kind == "video").collect();
     assert_eq!(staged.len(), 7, "every file was staged on the Page once");
@@ -146,13 +155,21 @@ async fn a_lost_publish_answer_is_settled_by_the_container_status() {
     let plan = format!(r#"{{"routes": {{"{PUBLISH}": {{"faults": [{{"close": "after"}}, {{"close": "before"}}]}}}}}}"#);
     let env = env(&plan).await;
     let ig = env.bakery_instagram().await;
-    let made = env.post("Published, answer lost", vec![env.photo()], &[&ig]);
+    let made = env.enqueue(&Draft {
+        text: "Published, answer lost".into(),
+        media: vec![env.photo()],
+        targets: vec![ig.name.clone()],
+        first_comments: vec![(ig.name.clone(), "#bread #bakery".into())],
+        ..Draft::default()
+    });
     env.deliver(&made).await;
     let d = env.delivery(made[0]);
     assert_eq!(d.state, DeliveryState::Sent, "{:?}", d.last_error);
     assert!(d.remote_url.is_some_and(|u| u.contains("/instagram/p/")), "its permalink is found");
     assert_eq!(env.sandbox.state().instagram_media.len(), 1);
     assert_eq!(env.requests(PUBLISH).len(), 1, "PUBLISHED: never asked again");
+    let comments = env.sandbox.state().instagram_media[0].comments.clone();
+    assert_eq!(comments, ["#bread #bakery"], "the first comment is added after the settled publish, once");
 
     let lost = env.post("Never arrived", vec![env.photo()], &[&ig]);
     env.deliver(&lost).await;

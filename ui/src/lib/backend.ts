@@ -19,6 +19,7 @@ import {
   type MetaLinked,
   type MetaPermission,
   type PlanView,
+  type QuotaView,
   type RecipientListView,
   type Settings,
   type ShareResult,
@@ -40,6 +41,7 @@ export type {
   MetaLinked,
   MetaPermission,
   PlanView,
+  QuotaView,
   RecipientListView,
   Settings,
   ShareResult,
@@ -89,6 +91,8 @@ export interface Backend {
   deleteRecipientList(accountId: string, listId: string): Promise<void>;
   /** A WhatsApp account's approved templates, read from Meta now. */
   whatsappTemplates(accountId: string): Promise<TemplateView[]>;
+  /** An Instagram or Threads account's 24-hour publishing quota; null for others. */
+  publishingQuota(accountId: string): Promise<QuotaView | null>;
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
   removeAccount(id: string): Promise<number>;
   verifyAccount(id: string): Promise<AccountView>;
@@ -149,6 +153,7 @@ export const tauriBackend: Backend = {
     unwrap(await commands.deleteRecipientList(accountId, listId));
   },
   whatsappTemplates: async (accountId) => unwrap(await commands.whatsappTemplates(accountId)),
+  publishingQuota: async (accountId) => unwrap(await commands.publishingQuota(accountId)),
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),

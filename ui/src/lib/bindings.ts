@@ -142,6 +142,17 @@ async whatsappTemplates(accountId: string) : Promise<Result<TemplateView[], AppE
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * An Instagram or Threads account's 24-hour publishing quota, read now; none for others.
+ */
+async publishingQuota(accountId: string) : Promise<Result<QuotaView | null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("publishing_quota", { accountId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async setAccountEnabled(id: string, enabled: boolean) : Promise<Result<AccountView, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_account_enabled", { id, enabled }) };
@@ -471,7 +482,11 @@ scheduledAt: number | null;
 /**
  * The WhatsApp targets' recipient lists and templates.
  */
-messaging?: MessagingInput[] }
+messaging?: MessagingInput[]; 
+/**
+ * Instagram targets' comments, added under the post once it is live.
+ */
+firstComments?: TargetText[] }
 export type DraftMedia = { 
 /**
  * From `pick_media`, `attach_bytes` or a drop.
@@ -595,6 +610,10 @@ export type ProblemView = { code: string; values: Partial<{ [key in string]: str
  * Text for the quick-share window (the tray's "Share clipboard").
  */
 export type QuickShareText = { text: string }
+/**
+ * How much of its 24-hour publishing quota an Instagram or Threads account has used.
+ */
+export type QuotaView = { used: number; total: number }
 /**
  * A WhatsApp recipient list and who is on it.
  */

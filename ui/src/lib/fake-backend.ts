@@ -230,6 +230,12 @@ export class FakeBackend implements Backend {
     this.record('deleteRecipientList', accountId, listId);
     this.lists[accountId] = (this.lists[accountId] ?? []).filter((l) => l.id !== listId);
   }
+  /** Quotas by account id. */
+  quotas: Record<string, { used: number; total: number }> = {};
+  async publishingQuota(accountId: string) {
+    this.record('publishingQuota', accountId);
+    return this.quotas[accountId] ?? null;
+  }
   async whatsappTemplates(accountId: string) {
     this.record('whatsappTemplates', accountId);
     return this.templates.map((t) => ({ ...t }));
@@ -286,21 +292,37 @@ export class FakeBackend implements Backend {
       const a = this.accounts.find((x) => x.id === id) ?? account({ id });
       const length = [...textFor(id)].length;
       const over = length > this.textLimit;
+      const template = draft.messaging?.find((m) => m.accountId === id)?.template;
       return {
         account: a,
         textLength: length,
         textLimit: this.textLimit,
         textUnit: 'characters',
-        problems: over
-          ? [
-              {
-                code: 'text_too_long',
-                values: { count: String(length), limit: String(this.textLimit), unit: 'characters', over: String(length - this.textLimit) },
-                message: `text is ${length}/${this.textLimit} characters for ${a.name}`,
-                fix: `shorten it by ${length - this.textLimit}`,
-              },
-            ]
-          : [],
+        problems: [
+          ...(over
+            ? [
+                {
+                  code: 'text_too_long',
+                  values: { count: String(length), limit: String(this.textLimit), unit: 'characters', over: String(length - this.textLimit) },
+                  message: `text is ${length}/${this.textLimit} characters for ${a.name}`,
+                  fix: `shorten it by ${length - this.textLimit}`,
+                },
+              ]
+            : []),
+          // As core: each empty value of a template is a problem of its target.
+          ...(template?.params ?? []).flatMap((value, i) =>
+            value.trim()
+              ? []
+              : [
+                  {
+                    code: 'template_value_missing',
+                    values: { n: String(i + 1) },
+                    message: `the template '${template?.name}' needs a value for {{${i + 1}}}`,
+                    fix: 'fill in every value of the template',
+                  },
+                ],
+          ),
+        ],
         files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: draft.story ? 1920 : 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
       };
     });

@@ -25,6 +25,9 @@ void i18next.init({
   initAsync: false,
   showSupportNotice: false,
 });
+// `{{n, placeholder}}` shows a template's own placeholder, e.g. {{1}}: the braces cannot be
+// written around `{{n}}` in a string, as i18next would read `{{{{n}}` as the variable.
+i18next.services.formatter?.add('placeholder', (value) => `{{${value}}}`);
 
 export async function setLocale(setting: string): Promise<void> {
   const locale = resolveLocale(setting);

@@ -24,4 +24,12 @@ describe('i18n', () => {
     expect(formatNumber(1234.5)).toBe('1,234.5');
     expect(t('compose.queued', { count: 3 })).toBe('Queued for 3 accounts. Follow it in the Outbox.');
   });
+
+  it('shows a WhatsApp template’s placeholder with its braces', async () => {
+    expect(t('whatsapp.value', { n: 2 })).toBe('Value for {{2}}');
+    expect(t('compose.targetProblem.template_value_missing', { n: '1' })).toBe('The template needs a value for {{1}}');
+    await setLocale('nl');
+    expect(t('whatsapp.value', { n: 2 })).toBe('Waarde voor {{2}}');
+    await setLocale('en');
+  });
 });

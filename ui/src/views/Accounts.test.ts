@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Accounts from './Accounts.svelte';
 import { FakeBackend, account } from '../lib/fake-backend';
@@ -120,5 +120,114 @@ describe('Accounts', () => {
     await user.type(screen.getByLabelText(/Access token/), 'bad');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     expect(await screen.findByText('the server refused the token (401)')).toBeInTheDocument();
+  });
+
+  it('makes a WhatsApp recipient list and adds people only with their opt-in confirmed', async () => {
+    const shop = account({ name: 'Bakery WhatsApp', network: 'whatsapp', networkName: 'WhatsApp' });
+    const backend = new FakeBackend({ accounts: [shop, account({ name: 'Demo Mastodon' })] });
+    renderView(Accounts, { accounts: backend.accounts, onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    // Only the WhatsApp account has recipient lists.
+    expect(screen.queryByTestId('lists-Demo Mastodon')).toBeNull();
+    const lists = screen.getByTestId('lists-Bakery WhatsApp');
+    await waitFor(() => expect(backend.called('recipientLists')).toEqual([[shop.id]]));
+    await user.click(within(lists).getByText('0 recipient lists'));
+    expect(lists).toHaveAttribute('open');
+
+    await user.type(within(lists).getByTestId('wa-new-list'), 'Regulars');
+    await user.click(within(lists).getByRole('button', { name: 'Make list' }));
+    await waitFor(() => expect(backend.called('createRecipientList')).toEqual([[shop.id, 'Regulars']]));
+    const list = await within(lists).findByRole('region', { name: 'Regulars' });
+    expect(list).toHaveTextContent('Regulars · 0 people');
+    expect(within(lists).getByText('1 recipient list')).toBeInTheDocument();
+    expect(within(lists).getByTestId('wa-new-list')).toHaveValue('');
+    const listId = backend.lists[shop.id][0].id;
+
+    await user.type(within(list).getByTestId('wa-people'), 'Ann +31 6 1234 5678');
+    const add = within(list).getByRole('button', { name: 'Add to the list' });
+    expect(add).toBeDisabled();
+    await user.click(within(list).getByLabelText('Each of them agreed to get WhatsApp messages from Bakery WhatsApp'));
+    expect(add).toBeEnabled();
+    await user.click(add);
+    await waitFor(() => expect(backend.called('addRecipients')).toEqual([[shop.id, listId, 'Ann +31 6 1234 5678', true]]));
+    const row = (await within(list).findByRole('cell', { name: '+31612345678' })).closest('tr') as HTMLElement;
+    expect(within(row).getByRole('cell', { name: 'Ann' })).toBeInTheDocument();
+    expect(list).toHaveTextContent('Regulars · 1 person');
+    expect(await screen.findByText('Added 1 person to Regulars.')).toBeInTheDocument();
+    // The form is ready for the next people, and the confirmation is asked again.
+    expect(within(list).getByTestId('wa-people')).toHaveValue('');
+    expect(within(list).getByTestId('wa-opted-in')).not.toBeChecked();
+    expect(add).toBeDisabled();
+
+    await user.click(within(row).getByRole('button', { name: 'Remove Ann from the list' }));
+    await waitFor(() => expect(backend.called('removeRecipient')).toEqual([[shop.id, listId, '+31612345678']]));
+    await waitFor(() => expect(within(list).queryByRole('cell', { name: '+31612345678' })).toBeNull());
+    expect(list).toHaveTextContent('Regulars · 0 people');
+    expect(backend.called('removeAccount')).toHaveLength(0);
+  });
+
+  it('deletes a recipient list only after confirming', async () => {
+    const shop = account({ name: 'Bakery WhatsApp', network: 'whatsapp', networkName: 'WhatsApp' });
+    const backend = new FakeBackend({ accounts: [shop] });
+    backend.lists[shop.id] = [{ id: 'list-1', name: 'Regulars', members: [{ phone: '+31612345678', name: null, optedInAt: Date.UTC(2026, 10, 1) }] }];
+    renderView(Accounts, { accounts: backend.accounts, onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    const list = await screen.findByRole('region', { name: 'Regulars' });
+    // The first list starts open; a person without a name is named by their number.
+    expect(within(list).getByRole('button', { name: 'Remove +31612345678 from the list' })).toBeInTheDocument();
+    await user.click(within(list).getByRole('button', { name: 'Delete list' }));
+    expect(backend.called('deleteRecipientList')).toHaveLength(0);
+    expect(within(list).getByRole('alert')).toHaveTextContent('Delete “Regulars”? Nobody on it is messaged.');
+    await user.click(within(list).getByRole('button', { name: 'Dismiss' }));
+    expect(within(list).queryByRole('alert')).toBeNull();
+    await user.click(within(list).getByRole('button', { name: 'Delete list' }));
+    await user.click(within(list).getByRole('button', { name: 'Delete list' }));
+    expect(backend.called('deleteRecipientList')).toEqual([[shop.id, 'list-1']]);
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Regulars' })).toBeNull());
+    expect(screen.getByText('0 recipient lists')).toBeInTheDocument();
+  });
+
+  it('warns when a sign-in expires soon', () => {
+    const day = 24 * 3600 * 1000;
+    const backend = new FakeBackend({
+      accounts: [
+        account({ name: 'Soon', tokenExpiresAt: Date.now() + 5.5 * day }),
+        account({ name: 'Later', tokenExpiresAt: Date.now() + 40.5 * day }),
+        account({ name: 'Gone', tokenExpiresAt: Date.now() - day }),
+        account({ name: 'Forever', tokenExpiresAt: null }),
+      ],
+    });
+    renderView(Accounts, { accounts: backend.accounts, onChanged: () => {} }, backend);
+    expect(screen.getByTestId('expiry-Soon')).toHaveTextContent('Sign-in expires in 5 days — log in again to renew it');
+    expect(screen.getByTestId('expiry-Soon')).toHaveClass('problem');
+    expect(screen.getByTestId('expiry-Later')).toHaveTextContent(/^Sign-in expires in 40 days$/);
+    expect(screen.getByTestId('expiry-Later')).not.toHaveClass('problem');
+    expect(screen.getByTestId('expiry-Gone')).toHaveTextContent('Sign-in has expired — log in again to renew it');
+    expect(screen.queryByTestId('expiry-Forever')).toBeNull();
+    expect(within(screen.getByTestId('account-Forever')).queryByText(/Sign-in/)).toBeNull();
+  });
+
+  it('links a WhatsApp number with its ids and token, and clears the token', async () => {
+    const backend = new FakeBackend();
+    const onChanged = vi.fn();
+    renderView(Accounts, { accounts: [], onChanged }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'whatsapp');
+    expect(screen.getByText(/only those who agreed to hear from your business/)).toBeInTheDocument();
+    expect(screen.queryByLabelText(/Server address/)).toBeNull();
+    await user.type(screen.getByLabelText(/^Phone number id/), '106540352242922');
+    await user.type(screen.getByLabelText(/^WhatsApp Business Account id/), '102290129340398');
+    await user.type(screen.getByLabelText(/^Access token/), 'system-user-token');
+    await user.type(screen.getByLabelText(/Name in Fanout/), 'Bakery');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() =>
+      expect(backend.called('linkAccount')).toEqual([
+        [{ network: 'whatsapp', phoneNumberId: '106540352242922', businessAccountId: '102290129340398', token: 'system-user-token', name: 'Bakery' }],
+      ]),
+    );
+    expect(await screen.findByText('Linked Bakery. Turn it on to share to it.')).toBeInTheDocument();
+    expect(screen.getByLabelText(/^Access token/)).toHaveValue('');
+    expect(screen.getByLabelText(/Name in Fanout/)).toHaveValue('');
+    expect(onChanged).toHaveBeenCalledTimes(1);
   });
 });

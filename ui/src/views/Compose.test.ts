@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Compose from './Compose.svelte';
 import { FakeBackend, account } from '../lib/fake-backend';
+import type { DraftInput } from '../lib/backend';
 import { renderView } from '../lib/test-render';
 import { setLocale } from '../lib/i18n.svelte';
 
@@ -14,6 +15,25 @@ function setup(init: ConstructorParameters<typeof FakeBackend>[0] = {}) {
   renderView(Compose, { accounts: backend.accounts, onAccountsChanged: () => {}, goAccounts: () => {} }, backend);
   return backend;
 }
+
+const shop = account({ name: 'Bakery WhatsApp', network: 'whatsapp', networkName: 'WhatsApp', remoteId: '+31 20 123 4567' });
+
+function setupWhatsApp(lists: FakeBackend['lists'] = {}) {
+  const backend = new FakeBackend({ accounts: [account({ name: 'Demo Mastodon' }), shop] });
+  backend.lists = lists;
+  const goAccounts = vi.fn();
+  renderView(Compose, { accounts: backend.accounts, onAccountsChanged: () => {}, goAccounts }, backend);
+  return { backend, goAccounts };
+}
+
+const regulars = {
+  id: 'list-1',
+  name: 'Regulars',
+  members: [
+    { phone: '+31612345678', name: 'Ann', optedInAt: Date.UTC(2026, 10, 1) },
+    { phone: '+32470123456', name: 'Bart', optedInAt: Date.UTC(2026, 10, 2) },
+  ],
+};
 
 describe('Compose', () => {
   it('shows each chosen target’s live counter and blocks sending past its limit', async () => {
@@ -176,5 +196,93 @@ describe('Compose', () => {
     await setLocale('nl');
     expect(await screen.findByText('Het bericht is leeg: schrijf iets of voeg een foto toe.')).toBeInTheDocument();
     await setLocale('en');
+  });
+
+  it('sends an approved template with its values to a WhatsApp recipient list', async () => {
+    const { backend } = setupWhatsApp({ [shop.id]: [regulars] });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Rye bread is back');
+    await user.click(screen.getByTestId('attach'));
+    await screen.findByAltText('beach.jpg');
+    expect(screen.queryByTestId('whatsapp-Bakery WhatsApp')).toBeNull();
+    await user.click(screen.getByTestId('target-Bakery WhatsApp'));
+
+    const part = await screen.findByTestId('whatsapp-Bakery WhatsApp');
+    expect(part).toHaveTextContent('only people who agreed to get messages from your business');
+    const list = await screen.findByTestId('wa-list-Bakery WhatsApp');
+    expect(list).toHaveValue('list-1');
+    expect(within(list).getByRole('option', { name: 'Regulars (2 people)' })).toBeInTheDocument();
+    expect(backend.called('recipientLists')).toEqual([[shop.id]]);
+    expect(screen.getByRole('radio', { name: /The post’s text and files/ })).toBeChecked();
+    expect(screen.queryByTestId('wa-template-pick-Bakery WhatsApp')).toBeNull();
+
+    await user.click(screen.getByRole('radio', { name: /An approved template/ }));
+    expect(screen.getByTestId('wa-template-Bakery WhatsApp')).toBeChecked();
+    const pick = await screen.findByTestId('wa-template-pick-Bakery WhatsApp');
+    expect(backend.called('whatsappTemplates')).toEqual([[shop.id]]);
+    expect(pick).toHaveValue('hello_world:en_US');
+    expect(screen.queryByTestId('wa-value-1')).toBeNull();
+    expect(screen.getByLabelText('What they get')).toHaveTextContent('Hello World!');
+    expect(screen.queryByText(/goes at the top of the message/)).toBeNull();
+
+    await user.selectOptions(pick, 'weekly_news:en_US');
+    // Until a value is typed, its placeholder shows in the preview.
+    expect(screen.getByLabelText('What they get')).toHaveTextContent('Hello {{1}}, this week: {{2}}.');
+    expect(screen.getByLabelText('Value for {{1}}')).toBe(screen.getByTestId('wa-value-1'));
+    await user.type(screen.getByTestId('wa-value-1'), 'friends');
+    // A missing value is a problem of this target, named by its placeholder.
+    await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('The template needs a value for {{2}} — Fix: fill in every value'));
+    expect(screen.getByTestId('send')).toBeDisabled();
+    await user.type(screen.getByLabelText('Value for {{2}}'), 'rye bread');
+    expect(screen.getByLabelText('What they get')).toHaveTextContent('Hello friends, this week: rye bread.');
+    expect(screen.getByText('The post’s first photo goes at the top of the message.')).toBeInTheDocument();
+    expect(screen.queryByTestId('wa-value-3')).toBeNull();
+
+    const messaging = [
+      { accountId: shop.id, list: 'list-1', template: { name: 'weekly_news', language: 'en_US', params: ['friends', 'rye bread'], header: 'image' } },
+    ];
+    // The live check reviews what will be sent.
+    await waitFor(() => expect((backend.called('reviewDraft').at(-1)?.[0] as DraftInput).messaging).toEqual(messaging));
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    const [draft] = backend.called('share')[0] as [DraftInput];
+    expect(draft.targets).toEqual([shop.id]);
+    expect(draft.messaging).toEqual(messaging);
+  });
+
+  it('sends the text to the picked list, and drops the template when switched back to text', async () => {
+    const neighbours = { id: 'list-2', name: 'Neighbours', members: [{ phone: '+31687654321', name: null, optedInAt: Date.UTC(2026, 10, 3) }] };
+    const { backend } = setupWhatsApp({ [shop.id]: [regulars, neighbours] });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Open late tonight');
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByTestId('target-Bakery WhatsApp'));
+    const list = await screen.findByTestId('wa-list-Bakery WhatsApp');
+    expect(within(list).getByRole('option', { name: 'Neighbours (1 person)' })).toBeInTheDocument();
+    await user.selectOptions(list, 'list-2');
+    await user.click(screen.getByRole('radio', { name: /An approved template/ }));
+    await screen.findByTestId('wa-template-pick-Bakery WhatsApp');
+    await user.click(screen.getByRole('radio', { name: /The post’s text and files/ }));
+    expect(screen.queryByTestId('wa-template-pick-Bakery WhatsApp')).toBeNull();
+    expect(screen.queryByLabelText('What they get')).toBeNull();
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    const [draft] = backend.called('share')[0] as [DraftInput];
+    // Only the WhatsApp target carries messaging.
+    expect(draft.messaging).toEqual([{ accountId: shop.id, list: 'list-2', template: null }]);
+  });
+
+  it('says when a WhatsApp number has no recipient lists and points to Accounts', async () => {
+    const { backend, goAccounts } = setupWhatsApp();
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Bakery WhatsApp'));
+    expect(await screen.findByText('This number has no recipient lists yet.')).toBeInTheDocument();
+    expect(screen.queryByTestId('wa-list-Bakery WhatsApp')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Make one in Accounts' }));
+    expect(goAccounts).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(backend.called('reviewDraft').length).toBeGreaterThan(0));
+    expect((backend.called('reviewDraft').at(-1)?.[0] as DraftInput).messaging).toEqual([{ accountId: shop.id, list: null, template: null }]);
   });
 });
