@@ -134,6 +134,7 @@ export default {
     sendAgain: 'It is not there — send again',
     check: 'Check {{account}}',
     open: 'Open post',
+    openChat: 'Open the chat',
     pause: 'Pause delivery',
     resume: 'Resume delivery',
     attempts_one: '{{count}} attempt',

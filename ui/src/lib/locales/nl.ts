@@ -136,6 +136,7 @@ const nl: typeof en = {
     sendAgain: 'Het staat er niet — opnieuw versturen',
     check: '{{account}} bekijken',
     open: 'Bericht openen',
+    openChat: 'Open het gesprek',
     pause: 'Bezorging pauzeren',
     resume: 'Bezorging hervatten',
     attempts_one: '{{count}} poging',
