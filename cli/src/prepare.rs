@@ -62,6 +62,9 @@ pub async fn plan(args: &PlanArgs) -> Result<u8> {
                 fanout_core::plan::PlannedFile::Video { source, bytes } => {
                     json!({"source": source, "kind": "video", "bytes": bytes})
                 }
+                fanout_core::plan::PlannedFile::Document { source, bytes } => {
+                    json!({"source": source, "kind": "document", "bytes": bytes})
+                }
             })
             .collect();
         let problems: Vec<String> = plan.problems.iter().map(ToString::to_string).collect();

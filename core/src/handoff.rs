@@ -170,7 +170,7 @@ impl Intent {
 }
 
 /// Prepares `files` for `intent`'s app into `out` (fitted, metadata removed) so the user can
-/// attach them by hand; videos are handed over as they are. Returns the files to attach.
+/// attach them by hand; videos and documents are handed over as they are. Returns the files to attach.
 pub fn prepare_media(
     intent: Intent,
     files: &[std::path::PathBuf],
@@ -195,6 +195,10 @@ pub fn prepare_media(
                 prepared.push(path);
             }
             Ok(Prepared::Video { .. }) => prepared.push(file.clone()),
+            // A document (PDF) is handed over as it is.
+            Err(_) if crate::post::inspect_media(file).is_ok_and(|f| f.kind.is_document()) => {
+                prepared.push(file.clone())
+            }
             Err(e) => return Err(Error::invalid(format!("{}: {e}", file.display()))),
         }
     }

@@ -30,6 +30,8 @@ pub struct TargetRules {
     pub video: Option<VideoRules>,
     pub video_alone: bool,
     pub max_total_bytes: Option<u64>,
+    /// The largest document (PDF) it takes; `None`: it takes none.
+    pub document_bytes: Option<u64>,
     /// Where the text limit comes from ("the server's limit").
     pub source: String,
 }
@@ -55,6 +57,7 @@ impl TargetRules {
             video: profile.video.clone(),
             video_alone: profile.video_alone,
             max_total_bytes: profile.max_total_bytes,
+            document_bytes: None,
             source: format!("{}'s limit", profile.target.display_name()),
         }
     }
@@ -66,7 +69,8 @@ impl TargetRules {
 pub struct Problem {
     /// `text_too_long` (count, limit, unit, over), `text_required`, `text_only`, `too_few_media`
     /// (min), `too_many_media` (max, count), `video_alone`, `too_many_bytes` (total_mb, limit_mb),
-    /// `no_videos` (file), `no_images` (file), `file` (file, reason — English), `no_media_host`.
+    /// `no_videos` (file), `no_images` (file), `no_documents` (file), `file` (file, reason — English),
+    /// `no_media_host`.
     pub code: &'static str,
     pub values: Vec<(&'static str, String)>,
     pub message: String,
@@ -99,8 +103,19 @@ fn file_name(path: &std::path::Path) -> String {
 /// One media file as it will be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlannedFile {
-    Image { source: PathBuf, variant: CachedVariant },
-    Video { source: PathBuf, bytes: u64 },
+    Image {
+        source: PathBuf,
+        variant: CachedVariant,
+    },
+    Video {
+        source: PathBuf,
+        bytes: u64,
+    },
+    /// A document sent as it is.
+    Document {
+        source: PathBuf,
+        bytes: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +147,19 @@ fn plan_file(
     let file_problem = |reason: String, message: String| {
         problem("file", &[("file", short.clone()), ("reason", reason)], message, None)
     };
+    if !file.mime.starts_with("video/") && !file.mime.starts_with("image/") {
+        return match rules.document_bytes {
+            None => {
+                let message = format!("{name}: {who} does not take documents");
+                (vec![problem("no_documents", &[("file", short.clone())], message, None)], None)
+            }
+            Some(max) if file.bytes > max => {
+                let reason = format!("is {} MB, over the {} MB {who} takes", file.bytes.div_ceil(1 << 20), max >> 20);
+                (vec![file_problem(reason.clone(), format!("{name}: {reason}"))], None)
+            }
+            Some(_) => (Vec::new(), Some(PlannedFile::Document { source: file.path.clone(), bytes: file.bytes })),
+        };
+    }
     if file.mime.starts_with("video/") {
         let Some(video) = &rules.video else {
             let message = format!("{name}: {who} does not take videos");
@@ -244,7 +272,7 @@ pub fn plan_target(
             .iter()
             .map(|f| match f {
                 PlannedFile::Image { variant, .. } => variant.bytes,
-                PlannedFile::Video { bytes, .. } => *bytes,
+                PlannedFile::Video { bytes, .. } | PlannedFile::Document { bytes, .. } => *bytes,
             })
             .sum();
         if total > limit {

@@ -157,7 +157,10 @@ pub fn inspect_media(path: &Path) -> Result<MediaFile> {
     })?;
     let n = file.read(&mut head).map_err(|e| fail(format!("cannot be read: {e}")))?;
     let kind = crate::media::sniff::detect(&head[..n]).ok_or_else(|| {
-        fail("is not a JPEG, PNG, GIF or WebP image nor an MP4/MOV video (judged by its content, not its name)".into())
+        fail(
+            "is not a JPEG, PNG, GIF or WebP image, an MP4/MOV video or a PDF (judged by its content, not its name)"
+                .into(),
+        )
     })?;
     Ok(MediaFile { path: path.to_owned(), kind, mime: kind.mime(), bytes: meta.len() })
 }
@@ -187,6 +190,7 @@ pub fn rules_for(
         max_media: own.max_media,
         min_media: own.min_media,
         caption_limit: if own.text_apart { None } else { table.caption_limit },
+        document_bytes: own.document_bytes,
         image,
         video,
         source: own.source,

@@ -337,7 +337,10 @@ pub async fn pick_media(app: AppHandle, state: State<'_, AppState>) -> Result<Ve
             let picked = tauri::async_runtime::spawn_blocking(move || {
                 app.dialog()
                     .file()
-                    .add_filter("Photos and videos", &["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov"])
+                    .add_filter(
+                        "Photos, videos and PDFs",
+                        &["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov", "pdf"],
+                    )
                     .blocking_pick_files()
             })
             .await?;
@@ -385,6 +388,15 @@ pub async fn review_draft(app: AppHandle, draft_input: DraftInput) -> Result<Pla
                 bytes: variant.bytes as f64,
                 changes: variant.changes.clone(),
                 preview: protocol::variant_url(&variant.path),
+            },
+            PlannedFile::Document { source, bytes } => PlannedFileView {
+                media_id: state.attachments.id_of(source),
+                mime: "application/pdf".to_owned(),
+                width: None,
+                height: None,
+                bytes: *bytes as f64,
+                changes: Vec::new(),
+                preview: None,
             },
             PlannedFile::Video { source, bytes } => PlannedFileView {
                 media_id: state.attachments.id_of(source),

@@ -10,6 +10,8 @@ pub enum Kind {
     Heic,
     Mp4,
     Mov,
+    /// A PDF document (sent as a document where the platform takes one: WhatsApp).
+    Pdf,
 }
 
 impl Kind {
@@ -22,6 +24,7 @@ impl Kind {
             Self::Heic => "HEIC",
             Self::Mp4 => "MP4",
             Self::Mov => "MOV",
+            Self::Pdf => "PDF",
         }
     }
 
@@ -34,6 +37,7 @@ impl Kind {
             Self::Heic => "image/heic",
             Self::Mp4 => "video/mp4",
             Self::Mov => "video/quicktime",
+            Self::Pdf => "application/pdf",
         }
     }
 
@@ -46,6 +50,7 @@ impl Kind {
             Self::Heic => "heic",
             Self::Mp4 => "mp4",
             Self::Mov => "mov",
+            Self::Pdf => "pdf",
         }
     }
 
@@ -56,6 +61,10 @@ impl Kind {
     pub fn is_video(self) -> bool {
         matches!(self, Self::Mp4 | Self::Mov)
     }
+
+    pub fn is_document(self) -> bool {
+        matches!(self, Self::Pdf)
+    }
 }
 
 /// Recognises a file from its first bytes (16 are enough).
@@ -65,6 +74,7 @@ pub fn detect(head: &[u8]) -> Option<Kind> {
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Kind::Png),
         [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some(Kind::Gif),
         [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Kind::Webp),
+        [b'%', b'P', b'D', b'F', b'-', ..] => Some(Kind::Pdf),
         [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..] if brand.len() >= 4 => Some(match &brand[..4] {
             b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"avif" | b"avis" => {
                 Kind::Heic

@@ -169,6 +169,7 @@ impl Network for Discord {
             max_media: MAX_FILES,
             min_media: 0,
             text_apart: false,
+            document_bytes: None,
             source: "Discord's limit".into(),
         }
     }

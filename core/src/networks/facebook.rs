@@ -406,6 +406,7 @@ impl Network for Facebook {
             max_media: table.max_media,
             min_media: 0,
             text_apart: false,
+            document_bytes: None,
             source: "Facebook's limit".into(),
         }
     }

@@ -300,6 +300,7 @@ impl Network for Instagram {
             // One photo, one video (a reel) or a carousel of 2 to 10.
             min_media: 1,
             text_apart: false,
+            document_bytes: None,
             source: "Instagram's limit".into(),
         }
     }

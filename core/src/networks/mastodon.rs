@@ -327,6 +327,7 @@ impl Network for Mastodon {
             max_media: usize::try_from(number("statuses", "max_media_attachments", 4)).unwrap_or(4),
             min_media: 0,
             text_apart: false,
+            document_bytes: None,
             source: if cached.is_some() { "the server's limit".into() } else { "Mastodon's usual limit".into() },
         }
     }

@@ -40,6 +40,8 @@ pub struct Profile {
     pub min_media: usize,
     /// A text too long for a caption goes as a message of its own (no caption limit applies).
     pub text_apart: bool,
+    /// The largest document (PDF) it sends; `None`: none.
+    pub document_bytes: Option<u64>,
     /// Where this limit comes from, for messages ("server limit", "Discord's limit").
     pub source: String,
 }

@@ -192,6 +192,7 @@ impl Network for Threads {
             max_media: table.max_media,
             min_media: 0,
             text_apart: false,
+            document_bytes: None,
             source: "Threads' limit".into(),
         }
     }

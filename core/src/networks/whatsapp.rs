@@ -37,6 +37,8 @@ use crate::text::TextCounting;
 const NAME: &str = "WhatsApp";
 /// The longest caption an image, video or document message carries.
 pub const CAPTION_LIMIT: usize = 1024;
+/// The largest document WhatsApp sends (PLATFORMS.md: 100 MB).
+pub const DOCUMENT_BYTES: u64 = 100 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WhatsApp;
@@ -421,6 +423,7 @@ impl Network for WhatsApp {
             max_media: table.max_media,
             min_media: 0,
             text_apart: true,
+            document_bytes: Some(DOCUMENT_BYTES),
             source: "WhatsApp's limit".into(),
         }
     }

@@ -241,3 +241,36 @@ async fn a_user_token_shows_when_it_expires_and_a_wrong_business_account_is_refu
     assert!(wrong.to_string().contains("999"), "{wrong}");
     assert!(!wrong.to_string().contains(SANDBOX_WHATSAPP_TOKEN), "no token in the error");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_goes_to_whatsapp_as_a_document_and_is_refused_where_documents_are_not_taken() {
+    let env = env("{}").await;
+    let wa = env.whatsapp(SANDBOX_WHATSAPP_TOKEN).await;
+    let lists = env.lists();
+    lists.create(&wa.name, "Regulars").expect("create");
+    lists.add(&wa.name, "Regulars", &[parse_entry("Ann +31612345678").expect("number")], true).expect("add");
+    env.sandbox.whatsapp_inbound("+31612345678");
+    let menu = env.dir.path().join("menu.pdf");
+    std::fs::write(&menu, b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n").expect("write pdf");
+
+    let ids = env.enqueue(&env.message(&wa, "This week's menu", vec![menu.clone()]));
+    env.deliver(&ids).await;
+    assert_eq!(env.delivery(ids[0]).state, DeliveryState::Sent, "{:?}", env.delivery(ids[0]).last_error);
+    let state = env.sandbox.state();
+    assert_eq!(state.whatsapp_media.first().map(|m| m.content_type.as_str()), Some("application/pdf"));
+    let sent: Vec<(&str, &str, &str)> =
+        state.whatsapp_messages.iter().map(|m| (m.kind.as_str(), m.text.as_str(), m.status.as_str())).collect();
+    assert_eq!(sent, [("document", "This week's menu", "sent")], "the text rides as the document's caption");
+
+    let page = env.mastodon("bakery", "token-a").await;
+    let refused = fanout_core::post::enqueue(
+        &env.outbox(),
+        &fanout_core::networks::Registry::default(),
+        &env.variants(),
+        &env.dir.path().join("media"),
+        &Draft { text: "Menu".into(), media: vec![menu], targets: vec![page.name.clone()], ..Draft::default() },
+        env.clock.now(),
+    )
+    .expect_err("Mastodon takes no documents");
+    assert!(refused.to_string().contains("does not take documents"), "{refused}");
+}

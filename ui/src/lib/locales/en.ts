@@ -71,6 +71,8 @@ export default {
       too_many_bytesFix: 'send fewer or smaller files',
       no_videos: '{{account}} does not take videos ({{file}})',
       no_images: '{{account}} does not take photos ({{file}})',
+      no_documents: '{{account}} does not take documents ({{file}})',
+      no_documentsFix: 'leave the PDF out for this target; WhatsApp takes it',
       file: '{{file}}: {{reason}}',
       no_media_host: '{{account}} fetches photos and videos from a public address and has no bucket to find them in',
       no_media_hostFix: 'link it again with an S3-compatible bucket, or leave the files out for it',

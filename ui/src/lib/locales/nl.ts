@@ -72,6 +72,8 @@ const nl: typeof en = {
       too_many_bytes: 'De bestanden zijn samen {{total_mb}} MB, meer dan de {{limit_mb}} MB die {{account}} neemt',
       too_many_bytesFix: 'stuur minder of kleinere bestanden',
       no_videos: '{{account}} neemt geen video’s ({{file}})',
+      no_documents: '{{account}} neemt geen documenten ({{file}})',
+      no_documentsFix: 'laat de pdf weg voor dit doel; WhatsApp neemt hem wel',
       no_images: '{{account}} neemt geen foto’s ({{file}})',
       file: '{{file}}: {{reason}}',
       no_media_host: '{{account}} haalt foto’s en video’s van een openbaar adres en heeft geen bucket om ze te vinden',
