@@ -165,6 +165,28 @@ pub enum LinkCommand {
         #[command(flatten)]
         common: AddCommon,
     },
+    /// Threads' own login with your Meta app's Threads app id (its secret on standard input the
+    /// first time). Threads sends the browser back only to an https address registered in the
+    /// app: after allowing Fanout, paste the address the browser was sent to.
+    Threads {
+        /// Your app's Threads app id (App settings → Basic → Threads app id).
+        #[arg(long, value_name = "ID")]
+        app_id: Option<String>,
+        /// The redirect address registered in the app's Threads settings.
+        #[arg(long, value_name = "URL", default_value = fanout_core::threads_login::DEFAULT_REDIRECT)]
+        redirect_uri: String,
+        /// Print the login address instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// The Threads API's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        api: Option<String>,
+        /// The authorization window's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        dialog: Option<String>,
+        #[command(flatten)]
+        common: AddCommon,
+    },
 }
 
 #[derive(Debug, Subcommand)]

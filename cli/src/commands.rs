@@ -151,7 +151,7 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                 AddCommand::Threads(args) => {
                     let token = read_secret_line("access token")?;
                     let bucket = bucket_host(&args.bucket)?;
-                    (Credentials::Threads { api: args.api.clone(), token, bucket }, &args.common)
+                    (Credentials::Threads { api: args.api.clone(), token, bucket, expires_at: None }, &args.common)
                 }
                 AddCommand::Instagram { user_id, page_id, graph, bucket, common, .. } => {
                     let token = read_secret_line("access token")?;
@@ -236,6 +236,10 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
         }
         AccountsCommand::Link(LinkCommand::Meta { app_id, no_browser, wait_minutes, graph, dialog, common }) => {
             link_meta(cx, app_id.as_deref(), *no_browser, *wait_minutes, graph.as_deref(), dialog.as_deref(), common)
+                .await
+        }
+        AccountsCommand::Link(LinkCommand::Threads { app_id, redirect_uri, no_browser, api, dialog, common }) => {
+            link_threads(cx, app_id.as_deref(), redirect_uri, *no_browser, api.as_deref(), dialog.as_deref(), common)
                 .await
         }
         AccountsCommand::Verify { account } => {
@@ -324,6 +328,78 @@ async fn link_meta(
         for why in &skipped {
             println!("  skipped {why}");
         }
+    }
+    Ok(0)
+}
+
+async fn link_threads(
+    cx: &Context,
+    app_id: Option<&str>,
+    redirect_uri: &str,
+    no_browser: bool,
+    api: Option<&str>,
+    dialog: Option<&str>,
+    common: &AddCommon,
+) -> Result<u8> {
+    use fanout_core::meta_login::MetaApp;
+    use fanout_core::threads_login::{DIALOG_ROOT, ThreadsLogin};
+    let accounts = cx.accounts();
+    let app = match (app_id, accounts.threads_app().await?) {
+        (Some(id), _) => {
+            let app = MetaApp::new(id, read_secret_line("Threads app secret")?)?;
+            accounts.save_threads_app(&app).await?;
+            app
+        }
+        (None, Some(app)) => app,
+        (None, None) => {
+            return Err(Error::invalid(format!(
+                "no Threads app yet: in your Meta app add the Threads use case, register {redirect_uri} as a \
+                 redirect callback URL, then run this again with --app-id THREADS_APP_ID and the Threads app \
+                 secret on standard input"
+            )));
+        }
+    };
+    let login = ThreadsLogin::start(&app, dialog.unwrap_or(DIALOG_ROOT), redirect_uri)?;
+    let url = login.authorize_url().to_owned();
+    let opened = !no_browser && opener::open(&url).is_ok();
+    if opened {
+        println!("Allow Fanout in the browser window that opened. If none did, open:\n{url}");
+    } else {
+        println!("Open this address in a browser and allow Fanout:\n{url}");
+    }
+    println!(
+        "Threads then sends the browser to {} — that page will not load. Copy its whole address from the \
+         address bar and paste it here.",
+        login.redirect_uri()
+    );
+    let _ = std::io::stdout().flush();
+    let pasted = read_secret_line("address the browser was sent to")?;
+    let code = login.code_from(pasted.expose())?;
+    let root = api.unwrap_or(fanout_core::networks::threads::ROOT).trim_end_matches('/');
+    let token = login.finish(&cx.http, &app, root, &code).await?;
+    let credentials = Credentials::Threads {
+        api: api.map(str::to_owned),
+        token: token.token,
+        bucket: None,
+        expires_at: token.expires_at,
+    };
+    let account = accounts
+        .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
+        .await?;
+    if common.json {
+        println!("{}", output::account_json(&account));
+    } else {
+        let days = token.expires_at.map(|at| (at - cx.clock.now().0 / 1000) / 86_400);
+        println!(
+            "Linked Threads account '{}'{}{}.",
+            account.name,
+            days.map(|d| format!("; its sign-in lasts {d} days (log in again before then)")).unwrap_or_default(),
+            if account.enabled {
+                String::new()
+            } else {
+                format!("; enable it with `fanout accounts enable '{}'`", account.name)
+            }
+        );
     }
     Ok(0)
 }

@@ -50,6 +50,8 @@ pub enum Credentials {
         api: Option<String>,
         token: Secret,
         bucket: Option<BucketHost>,
+        /// When the token expires (seconds since 1970), where the login said.
+        expires_at: Option<i64>,
     },
     /// A WhatsApp Business phone number: its id, the WhatsApp Business Account it belongs to
     /// (where its templates are) and a token with `whatsapp_business_messaging`, such as a
@@ -378,9 +380,15 @@ impl Accounts {
             blocking(move || secrets.set(&key, &host_secret)).await?;
         }
         let scope = net.cache_scope(&account);
+        let mut facts = verified.cache.clone();
+        if let (Credentials::Threads { expires_at: Some(at), .. }, Some(serde_json::Value::Object(map))) =
+            (&new.credentials, facts.as_mut())
+        {
+            map.insert("token_expires_at".into(), serde_json::json!(at));
+        }
         let stored = self.store.write(|tx| {
             accounts::insert(tx, &account)?;
-            if let (Some(scope), Some(value)) = (&scope, &verified.cache) {
+            if let (Some(scope), Some(value)) = (&scope, &facts) {
                 cache::put(tx, scope, value, now)?;
             }
             Ok(())
@@ -401,6 +409,20 @@ impl Accounts {
         let secrets = self.secrets.clone();
         let secret = app.to_secret();
         blocking(move || secrets.set(crate::meta_login::APP_SECRET_KEY, &secret)).await
+    }
+
+    /// Keeps the user's Threads app (its Threads app id and secret) for later logins.
+    pub async fn save_threads_app(&self, app: &crate::meta_login::MetaApp) -> Result<()> {
+        let secrets = self.secrets.clone();
+        let secret = app.to_secret();
+        blocking(move || secrets.set(crate::threads_login::APP_SECRET_KEY, &secret)).await
+    }
+
+    /// The Threads app saved by an earlier login, if any.
+    pub async fn threads_app(&self) -> Result<Option<crate::meta_login::MetaApp>> {
+        let secrets = self.secrets.clone();
+        let stored = blocking(move || secrets.get(crate::threads_login::APP_SECRET_KEY)).await?;
+        stored.as_ref().map(crate::meta_login::MetaApp::from_secret).transpose()
     }
 
     /// The Meta app saved by an earlier login, if any.
@@ -562,10 +584,17 @@ impl Accounts {
                     blocking(move || secrets.set(&key, &better)).await?;
                 }
                 let scope = net.cache_scope(&account);
+                // A token's expiry the platform does not repeat (a Threads login's) is kept.
+                let mut facts = verified.cache.clone();
+                if let (Some(old), Some(serde_json::Value::Object(map))) =
+                    (self.cached_facts(&account)?.and_then(|f| f.get("token_expires_at").cloned()), facts.as_mut())
+                {
+                    map.entry("token_expires_at").or_insert(old);
+                }
                 self.store.write(|tx| {
                     accounts::set_health(tx, account.id, Health::Ok, None)?;
                     accounts::set_identity(tx, account.id, &account.endpoint, Some(&verified.remote_id))?;
-                    if let (Some(scope), Some(value)) = (&scope, &verified.cache) {
+                    if let (Some(scope), Some(value)) = (&scope, &facts) {
                         cache::put(tx, scope, value, now)?;
                     }
                     for id in deliveries::requeue_unauthorized(tx, account.id, now)? {

@@ -25,6 +25,7 @@ pub mod recipients;
 pub mod secrets;
 pub mod store;
 pub mod text;
+pub mod threads_login;
 pub mod worker;
 
 pub use error::{Error, Result};

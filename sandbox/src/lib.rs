@@ -316,7 +316,9 @@ impl Network {
     pub(crate) fn of_path(path: &str) -> Network {
         if path.starts_with("/api/webhooks/") {
             Network::Discord
-        } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/", "/threads/"].iter().any(|p| path.starts_with(p))
+        } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/", "/threads/", "/threads-login/"]
+            .iter()
+            .any(|p| path.starts_with(p))
         {
             Network::Graph
         } else {

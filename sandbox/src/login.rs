@@ -20,13 +20,119 @@ use sha2::Digest;
 use crate::graph::{graph_error, invalid};
 use crate::{Shared, lock, now_ms};
 
-pub(crate) const ROUTES: &[&str] =
-    &["GET /facebook-login/{version}/dialog/oauth", "GET /graph/{version}/oauth/access_token"];
+pub(crate) const ROUTES: &[&str] = &[
+    "GET /facebook-login/{version}/dialog/oauth",
+    "GET /graph/{version}/oauth/access_token",
+    "GET /threads-login/oauth/authorize",
+    "POST /threads/oauth/access_token",
+    "GET /threads/access_token",
+];
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/facebook-login/{version}/dialog/oauth", get(dialog))
         .route("/graph/{version}/oauth/access_token", get(access_token))
+        .route("/threads-login/oauth/authorize", get(threads_dialog))
+        .route("/threads/oauth/access_token", axum::routing::post(threads_code))
+        .route("/threads/access_token", get(threads_exchange))
+}
+
+/// Threads' authorization window: like Facebook's, but it sends the browser back only to an
+/// https address (so a loopback listener cannot take it; the user pastes the address).
+async fn threads_dialog(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let q = query_map(query.as_deref());
+    if q.get("client_id").map(String::as_str) != Some(SANDBOX_APP_ID) {
+        return page(StatusCode::BAD_REQUEST, "Invalid App ID", "<p>The provided app ID is not valid.</p>");
+    }
+    let redirect = q.get("redirect_uri").cloned().unwrap_or_default();
+    let Some(back) = url::Url::parse(&redirect).ok().filter(|u| u.scheme() == "https") else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Redirect URI is not valid",
+            "<p>Redirect URIs must use https and be listed in the app's Threads settings.</p>",
+        );
+    };
+    if q.get("response_type").map(String::as_str) != Some("code")
+        || !q.get("scope").is_some_and(|s| s.contains("threads_basic"))
+    {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "<p>response_type=code and threads_basic are required.</p>",
+        );
+    }
+    let code = format!("sandbox-threads-code-{}", lock(&shared.graph).next_id());
+    lock(&shared.graph).codes.insert(code.clone(), (redirect.clone(), None));
+    let state = q.get("state").cloned().unwrap_or_default();
+    let mut ok = back.clone();
+    ok.query_pairs_mut().append_pair("code", &code).append_pair("state", &state);
+    ok.set_fragment(Some("_"));
+    let mut cancel = back;
+    cancel
+        .query_pairs_mut()
+        .append_pair("error", "access_denied")
+        .append_pair("error_reason", "user_denied")
+        .append_pair("state", &state);
+    page(
+        StatusCode::OK,
+        "Allow Fanout Sandbox App to access your Threads profile?",
+        &format!(
+            "<p>@{} — {}</p><p><a id=\"continue\" href=\"{}\">Allow</a> · <a id=\"cancel\" href=\"{}\">Cancel</a></p>",
+            crate::threads::SANDBOX_THREADS_USER.1,
+            escape(&q.get("scope").cloned().unwrap_or_default().replace(',', ", ")),
+            escape(ok.as_str()),
+            escape(cancel.as_str())
+        ),
+    )
+}
+
+fn threads_error(message: &str) -> Response {
+    crate::graph::graph_error(StatusCode::BAD_REQUEST, 1, None, "OAuthException", message).into_response()
+}
+
+/// The code for a short-lived token (`POST /oauth/access_token`, form).
+async fn threads_code(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let q: std::collections::HashMap<String, String> = crate::body::parse_urlencoded(&body).into_iter().collect();
+    if q.get("client_id").map(String::as_str) != Some(SANDBOX_APP_ID)
+        || q.get("client_secret").map(String::as_str) != Some(SANDBOX_APP_SECRET)
+    {
+        return threads_error("Error validating client secret.");
+    }
+    if q.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        return threads_error("Unsupported grant_type.");
+    }
+    let code = q.get("code").cloned().unwrap_or_default();
+    let Some((redirect, _)) = lock(&shared.graph).codes.remove(&code) else {
+        return threads_error("Invalid verification code format.");
+    };
+    if q.get("redirect_uri") != Some(&redirect) {
+        return threads_error("Error validating verification code. Please make sure your redirect_uri is identical.");
+    }
+    let token = format!("sandbox-threads-short-{}", lock(&shared.graph).next_id());
+    lock(&shared.graph).user_tokens.insert(token.clone(), now_ms() + SHORT_LIVED_MS);
+    axum::Json(json!({ "access_token": token, "user_id": crate::threads::SANDBOX_THREADS_USER.0 })).into_response()
+}
+
+/// A short-lived token for the long-lived one (`grant_type=th_exchange_token`), 60 days.
+async fn threads_exchange(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let q = query_map(query.as_deref());
+    if q.get("grant_type").map(String::as_str) != Some("th_exchange_token")
+        || q.get("client_secret").map(String::as_str) != Some(SANDBOX_APP_SECRET)
+    {
+        return threads_error("Error validating client secret.");
+    }
+    let short = q.get("access_token").cloned().unwrap_or_default();
+    let valid = short.starts_with("sandbox-threads-short-")
+        && lock(&shared.graph).user_tokens.get(&short).is_some_and(|at| *at > now_ms());
+    if !valid {
+        return threads_error("Invalid OAuth access token.");
+    }
+    axum::Json(json!({
+        "access_token": crate::threads::SANDBOX_THREADS_TOKEN,
+        "token_type": "bearer",
+        "expires_in": LONG_LIVED_MS / 1000,
+    }))
+    .into_response()
 }
 
 /// The sandbox's Meta app: its id and secret.

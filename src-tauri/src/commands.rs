@@ -203,7 +203,7 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
             (name, Credentials::Facebook { graph: None, page_id, token: Secret::new(token.trim()) })
         }
         LinkRequest::Threads { token, name } => {
-            (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None })
+            (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None, expires_at: None })
         }
         LinkRequest::Whatsapp { phone_number_id, business_account_id, token, name } => (
             name,
@@ -235,6 +235,77 @@ pub async fn meta_app_status(state: State<'_, AppState>) -> Result<(bool, Vec<Me
         .map(|(name, why)| MetaPermission { name: (*name).into(), why: (*why).into() })
         .collect();
     Ok((saved, permissions))
+}
+
+/// Whether a Threads app is saved (then a login needs no id or secret), and the redirect
+/// address to register in it.
+#[tauri::command]
+#[specta::specta]
+pub async fn threads_app_status(state: State<'_, AppState>) -> Result<(bool, String)> {
+    let saved = state.cx.accounts().threads_app().await?.is_some();
+    Ok((saved, fanout_core::threads_login::DEFAULT_REDIRECT.to_owned()))
+}
+
+/// Starts Threads' login in the system browser; `finish_threads_login` takes the address the
+/// browser was sent to. With `demo`, the demo sandbox plays Threads.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_threads_login(
+    state: State<'_, AppState>,
+    app_id: Option<String>,
+    app_secret: Option<String>,
+    demo: bool,
+) -> Result<String> {
+    use fanout_core::meta_login::MetaApp;
+    use fanout_core::threads_login::{DEFAULT_REDIRECT, DIALOG_ROOT, ThreadsLogin};
+    let accounts = state.cx.accounts();
+    let (app, dialog, api) = if demo {
+        let url = crate::demo::ensure_sandbox(&state).await?;
+        let app = MetaApp::new(fanout_sandbox::SANDBOX_APP_ID, Secret::new(fanout_sandbox::SANDBOX_APP_SECRET))?;
+        (app, format!("{url}/threads-login"), format!("{url}/threads"))
+    } else {
+        let app = match (app_id.filter(|id| !id.trim().is_empty()), app_secret) {
+            (Some(id), Some(secret)) => {
+                let app = MetaApp::new(&id, Secret::new(secret))?;
+                accounts.save_threads_app(&app).await?;
+                app
+            }
+            (Some(_), None) => return Err(AppError::new("invalid_input", "enter the Threads app's secret too")),
+            (None, _) => accounts.threads_app().await?.ok_or_else(|| {
+                AppError::new("invalid_input", "enter your Threads app's id and secret first (see how to make one)")
+            })?,
+        };
+        (app, DIALOG_ROOT.to_owned(), fanout_core::networks::threads::ROOT.to_owned())
+    };
+    let login = ThreadsLogin::start(&app, &dialog, DEFAULT_REDIRECT)?;
+    let url = login.authorize_url().to_owned();
+    *lock(&state.threads_login) = Some(crate::state::PendingThreadsLogin { login, app, api, demo });
+    open_external(&url)?;
+    Ok(url)
+}
+
+/// Finishes the Threads login with the address the browser was sent to, and links the profile
+/// (switched off until the user turns it on).
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_threads_login(state: State<'_, AppState>, pasted: String) -> Result<AccountView> {
+    let pending = lock(&state.threads_login)
+        .as_ref()
+        .map(|p| (p.login.clone(), p.app.clone(), p.api.clone(), p.demo))
+        .ok_or_else(|| AppError::new("invalid_input", "start the Threads login first"))?;
+    let (login, app, api, demo) = pending;
+    let code = login.code_from(&pasted)?;
+    let token = login.finish(&state.cx.http, &app, &api, &code).await?;
+    lock(&state.threads_login).take();
+    let credentials = Credentials::Threads {
+        api: demo.then(|| api.clone()),
+        token: token.token,
+        bucket: None,
+        expires_at: token.expires_at,
+    };
+    let accounts = state.cx.accounts();
+    let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
+    Ok(AccountView::with_facts(&account, accounts.cached_facts(&account)?.as_ref()))
 }
 
 /// Facebook Login in the system browser: links every Page the login reaches and the Instagram

@@ -32,6 +32,17 @@ pub struct AppState {
     pub received: Mutex<std::collections::HashMap<String, crate::models::MediaReceived>>,
     /// Cancels the Meta login waiting for the browser, if one is.
     pub meta_login: Mutex<Option<CancellationToken>>,
+    /// The Threads login waiting for the user to paste the address it sent the browser to.
+    pub threads_login: Mutex<Option<PendingThreadsLogin>>,
+}
+
+/// A started Threads login: the login, the app, the Threads API root, and whether it is the demo's.
+#[derive(Debug)]
+pub struct PendingThreadsLogin {
+    pub login: fanout_core::threads_login::ThreadsLogin,
+    pub app: fanout_core::meta_login::MetaApp,
+    pub api: String,
+    pub demo: bool,
 }
 
 impl AppState {
@@ -51,6 +62,7 @@ impl AppState {
             received: Mutex::new(std::collections::HashMap::new()),
             shell_strings: Mutex::new(crate::strings::ShellStrings::default()),
             meta_login: Mutex::new(None),
+            threads_login: Mutex::new(None),
         }
     }
 

@@ -369,6 +369,26 @@ describe('Fanout, the built app', () => {
     }
   });
 
+  it('links a Threads profile through its own login, from the address Threads sent the browser to', async () => {
+    await view('accounts');
+    await (await browser.$('[data-testid="threads-demo-login"]')).click();
+    const urlFile = join(dataDir, 'login-url.txt');
+    await browser.waitUntil(async () => existsSync(urlFile) && readFileSync(urlFile, 'utf8').includes('threads-login'), {
+      timeout: 15_000,
+      timeoutMsg: 'the app never opened the Threads login',
+    });
+    const window = await (await fetch(readFileSync(urlFile, 'utf8').trim())).text();
+    const back = /id="continue" href="([^"]+)"/.exec(window)?.[1].replaceAll('&amp;', '&');
+    expect(back, 'the Threads window offers to allow').toMatch(/^https:\/\/localhost\/fanout\/threads\?code=/);
+    await (await browser.$('[data-testid="threads-pasted"]')).setValue(back as string);
+    await (await browser.$('[data-testid="threads-finish"]')).click();
+    const card = await browser.$('[data-testid="account-Threads: @fanout.bakery"]');
+    await card.waitForDisplayed({ timeout: 15_000 });
+    expect(await (await browser.$('[data-testid="expiry-Threads: @fanout.bakery"]')).getText()).toContain('59 days');
+    await card.scrollIntoView({ block: 'center' });
+    await screenshot('accounts-threads');
+  });
+
   it('hands a post with a photo to WhatsApp: its share page with the text, the photo prepared to attach', async () => {
     await view('compose');
     for (const box of await browser.$$('input[data-testid^="target-"]')) {

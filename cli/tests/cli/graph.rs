@@ -226,3 +226,90 @@ fn a_whatsapp_number_messages_a_recipient_list_with_a_template_from_the_command_
     assert!(outbox.iter().all(|row| row["state"] == "sent" && row["recipient"]["phone"].is_string()), "{outbox:?}");
     assert!(!seen.contains(fanout_sandbox::SANDBOX_WHATSAPP_TOKEN), "the token was printed");
 }
+
+/// Runs `fanout accounts link threads ARGS` with the app secret (if any) on standard input, plays
+/// the user in the sandbox's Threads window, and pastes back the address it sends the browser to
+/// (or `paste` instead, when given).
+fn log_in_threads(h: &Harness, args: &[&str], secret: Option<&str>, paste: Option<&str>) -> crate::harness::Run {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let api = format!("{}/threads", h.sandbox.url());
+    let dialog = format!("{}/threads-login", h.sandbox.url());
+    let mut all = vec!["accounts", "link", "threads", "--no-browser", "--api", &api, "--dialog", &dialog];
+    all.extend(args);
+    let mut child = h
+        .command(&all)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn fanout");
+    let mut stdin = child.stdin.take().expect("stdin");
+    if let Some(secret) = secret {
+        writeln!(stdin, "{secret}").expect("write the secret");
+    }
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    let mut line = String::new();
+    let mut url = None;
+    while stdout.read_line(&mut line).unwrap_or(0) > 0 {
+        printed.push_str(&line);
+        if line.starts_with("http") {
+            url = Some(line.trim().to_owned());
+            break;
+        }
+        line.clear();
+    }
+    if let Some(url) = url {
+        let back = h.block_on(async {
+            let page = reqwest::get(&url).await.expect("the window opens").text().await.expect("html");
+            let marker = "id=\"continue\" href=\"";
+            let start = page.find(marker).expect("the window offers to allow") + marker.len();
+            page[start..].split('"').next().expect("a link").replace("&amp;", "&")
+        });
+        assert!(back.starts_with(fanout_core::threads_login::DEFAULT_REDIRECT), "{back}");
+        writeln!(stdin, "{}", paste.unwrap_or(&back)).expect("paste the address");
+    }
+    drop(stdin);
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("read stdout");
+    printed.push_str(&rest);
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
+    let status = child.wait().expect("fanout finishes");
+    crate::harness::Run { code: status.code().unwrap_or(-1), stdout: printed, stderr }
+}
+
+#[test]
+fn the_threads_login_links_the_profile_from_the_pasted_address_and_shows_how_long_it_lasts() {
+    let h = Harness::new("{}");
+    let none = h.run(&["accounts", "link", "threads", "--no-browser"]);
+    assert_ne!(none.code, 0);
+    assert!(none.stderr.contains("add the Threads use case"), "says how to make the app: {}", none.all());
+
+    let run = log_in_threads(
+        &h,
+        &["--app-id", fanout_sandbox::SANDBOX_APP_ID, "--enable"],
+        Some(fanout_sandbox::SANDBOX_APP_SECRET),
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("Linked Threads account 'Threads: @fanout.bakery'; its sign-in lasts 60 days"),
+        "{}",
+        run.stdout
+    );
+    let post = h.ok(&["post", "Linked by the Threads login", "--to", "Threads: @fanout.bakery", "--wait"]);
+    let posts = h.sandbox.state().threads_posts;
+    assert_eq!(posts.len(), 1, "{}", post.all());
+
+    // The app is remembered; an address from another login is refused.
+    let stale =
+        format!("{}?code=sandbox-threads-code-1&state=not-this-one#_", fanout_core::threads_login::DEFAULT_REDIRECT);
+    let refused = log_in_threads(&h, &[], None, Some(&stale));
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("not from this login"), "{}", refused.all());
+    let everything = format!("{}{}{}", run.all(), post.all(), refused.all());
+    for secret in [fanout_sandbox::SANDBOX_THREADS_TOKEN, fanout_sandbox::SANDBOX_APP_SECRET, "sandbox-threads-short"] {
+        assert!(!everything.contains(secret), "{secret} was printed");
+    }
+}

@@ -21,6 +21,7 @@ impl Env {
                     api: Some(format!("{}/threads", self.sandbox.url())),
                     token: Secret::new(SANDBOX_THREADS_TOKEN),
                     bucket,
+                    expires_at: None,
                 },
                 enabled: true,
                 demo: true,

@@ -91,6 +91,12 @@ export interface Backend {
   deleteRecipientList(accountId: string, listId: string): Promise<void>;
   /** A WhatsApp account's approved templates, read from Meta now. */
   whatsappTemplates(accountId: string): Promise<TemplateView[]>;
+  /** Whether a Threads app is saved, and the redirect address to register in it. */
+  threadsAppStatus(): Promise<{ saved: boolean; redirect: string }>;
+  /** Opens Threads' login in the browser; returns its address. */
+  startThreadsLogin(appId: string | null, appSecret: string | null, demo: boolean): Promise<string>;
+  /** Links the Threads profile from the address Threads sent the browser to. */
+  finishThreadsLogin(pasted: string): Promise<AccountView>;
   /** An Instagram or Threads account's 24-hour publishing quota; null for others. */
   publishingQuota(accountId: string): Promise<QuotaView | null>;
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
@@ -154,6 +160,12 @@ export const tauriBackend: Backend = {
   },
   whatsappTemplates: async (accountId) => unwrap(await commands.whatsappTemplates(accountId)),
   publishingQuota: async (accountId) => unwrap(await commands.publishingQuota(accountId)),
+  threadsAppStatus: async () => {
+    const [saved, redirect] = unwrap(await commands.threadsAppStatus());
+    return { saved, redirect };
+  },
+  startThreadsLogin: async (appId, appSecret, demo) => unwrap(await commands.startThreadsLogin(appId, appSecret, demo)),
+  finishThreadsLogin: async (pasted) => unwrap(await commands.finishThreadsLogin(pasted)),
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),

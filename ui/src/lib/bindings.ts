@@ -153,6 +153,42 @@ async publishingQuota(accountId: string) : Promise<Result<QuotaView | null, AppE
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Whether a Threads app is saved (then a login needs no id or secret), and the redirect
+ * address to register in it.
+ */
+async threadsAppStatus() : Promise<Result<[boolean, string], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("threads_app_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Starts Threads' login in the system browser; `finish_threads_login` takes the address the
+ * browser was sent to. With `demo`, the demo sandbox plays Threads.
+ */
+async startThreadsLogin(appId: string | null, appSecret: string | null, demo: boolean) : Promise<Result<string, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_threads_login", { appId, appSecret, demo }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Finishes the Threads login with the address the browser was sent to, and links the profile
+ * (switched off until the user turns it on).
+ */
+async finishThreadsLogin(pasted: string) : Promise<Result<AccountView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("finish_threads_login", { pasted }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async setAccountEnabled(id: string, enabled: boolean) : Promise<Result<AccountView, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_account_enabled", { id, enabled }) };

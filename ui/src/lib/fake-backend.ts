@@ -230,6 +230,31 @@ export class FakeBackend implements Backend {
     this.record('deleteRecipientList', accountId, listId);
     this.lists[accountId] = (this.lists[accountId] ?? []).filter((l) => l.id !== listId);
   }
+  threadsAppSaved = false;
+  private threadsState: string | null = null;
+  async threadsAppStatus() {
+    this.record('threadsAppStatus');
+    return { saved: this.threadsAppSaved, redirect: 'https://localhost/fanout/threads' };
+  }
+  async startThreadsLogin(appId: string | null, appSecret: string | null, demo: boolean) {
+    this.record('startThreadsLogin', appId, appSecret, demo);
+    if (!demo && !this.threadsAppSaved && !(appId && appSecret)) {
+      throw new BackendError({ code: 'invalid_input', message: 'enter your Threads app’s id and secret first' });
+    }
+    if (appId && appSecret) this.threadsAppSaved = true;
+    this.threadsState = 'st4te';
+    return 'https://threads.net/oauth/authorize?client_id=1&state=st4te';
+  }
+  async finishThreadsLogin(pasted: string) {
+    this.record('finishThreadsLogin', pasted);
+    if (!this.threadsState || !pasted.includes(`state=${this.threadsState}`)) {
+      throw new BackendError({ code: 'invalid_input', message: 'that address is not from this login' });
+    }
+    const a = account({ id: `acc-${this.nextId++}`, name: 'Threads: @me', network: 'threads', networkName: 'Threads', enabled: false, demo: false, tokenExpiresAt: Date.now() + 60 * 86_400_000 });
+    this.accounts.push(a);
+    this.threadsState = null;
+    return a;
+  }
   /** Quotas by account id. */
   quotas: Record<string, { used: number; total: number }> = {};
   async publishingQuota(accountId: string) {

@@ -230,4 +230,29 @@ describe('Accounts', () => {
     expect(screen.getByLabelText(/Name in Fanout/)).toHaveValue('');
     expect(onChanged).toHaveBeenCalledTimes(1);
   });
+
+  it('links a Threads profile from the address Threads sent the browser to', async () => {
+    const backend = new FakeBackend();
+    const onChanged = vi.fn();
+    renderView(Accounts, { accounts: [], onChanged }, backend);
+    const user = userEvent.setup();
+    const panel = within(await screen.findByTestId('threads-login'));
+    await user.click(panel.getByRole('button', { name: 'Log in with Threads…' }));
+    expect(await screen.findByText(/enter your Threads app’s id and secret first/)).toBeInTheDocument();
+    await user.type(panel.getByLabelText('Threads app id'), '42');
+    await user.type(panel.getByLabelText('Threads app secret'), 'threads-secret');
+    await user.click(panel.getByRole('button', { name: 'Log in with Threads…' }));
+    await waitFor(() => expect(backend.called('startThreadsLogin')[1]).toEqual(['42', 'threads-secret', false]));
+    const pasted = await panel.findByLabelText(/The address your browser was sent to/);
+    expect(panel.queryByLabelText('Threads app secret')).not.toBeInTheDocument();
+    await user.type(pasted, 'https://localhost/fanout/threads?code=x&state=wrong');
+    await user.click(panel.getByRole('button', { name: 'Link the profile' }));
+    expect(await screen.findByText(/not from this login/)).toBeInTheDocument();
+    await user.clear(pasted);
+    await user.type(pasted, 'https://localhost/fanout/threads?code=x&state=st4te#_');
+    await user.click(panel.getByRole('button', { name: 'Link the profile' }));
+    expect((await screen.findAllByText(/Linked Threads: @me/)).length).toBeGreaterThan(0);
+    expect(onChanged).toHaveBeenCalled();
+    expect(panel.queryByLabelText(/The address your browser was sent to/)).not.toBeInTheDocument();
+  });
 });
