@@ -268,6 +268,24 @@ fn bucket_host(args: &crate::args::BucketArgs) -> Result<Option<BucketHost>> {
     }))
 }
 
+/// The user's own app for a login: `--app-id` with its secret from standard input (then saved
+/// under `key`), or the one an earlier login saved; `None` when there is neither.
+async fn own_app(
+    accounts: &fanout_core::accounts::Accounts,
+    key: &'static str,
+    what: &str,
+    app_id: Option<&str>,
+) -> Result<Option<fanout_core::meta_login::MetaApp>> {
+    match app_id {
+        Some(id) => {
+            let app = fanout_core::meta_login::MetaApp::new(id, read_secret_line(&format!("{what} app secret"))?)?;
+            accounts.save_app(key, &app).await?;
+            Ok(Some(app))
+        }
+        None => accounts.saved_app(key).await,
+    }
+}
+
 async fn link_meta(
     cx: &Context,
     app_id: Option<&str>,
@@ -277,24 +295,16 @@ async fn link_meta(
     dialog: Option<&str>,
     common: &AddCommon,
 ) -> Result<u8> {
-    use fanout_core::meta_login::{DIALOG_ROOT, LoopbackLogin, MetaApp, PERMISSIONS};
+    use fanout_core::meta_login::{DIALOG_ROOT, LoopbackLogin, PERMISSIONS};
     let accounts = cx.accounts();
-    let app = match (app_id, accounts.meta_app().await?) {
-        (Some(id), _) => {
-            let app = MetaApp::new(id, read_secret_line("Meta app secret")?)?;
-            accounts.save_meta_app(&app).await?;
-            app
-        }
-        (None, Some(app)) => app,
-        (None, None) => {
-            let permissions: Vec<&str> = PERMISSIONS.iter().map(|(p, _)| *p).collect();
-            return Err(Error::invalid(format!(
-                "no Meta app yet: create one at developers.facebook.com (type Business, add Facebook Login \
-                 with http://127.0.0.1 as a valid redirect, and ask for {}), then run this again with \
-                 --app-id ID and its secret on standard input",
-                permissions.join(", ")
-            )));
-        }
+    let Some(app) = own_app(&accounts, fanout_core::meta_login::APP_SECRET_KEY, "Meta", app_id).await? else {
+        let permissions: Vec<&str> = PERMISSIONS.iter().map(|(p, _)| *p).collect();
+        return Err(Error::invalid(format!(
+            "no Meta app yet: create one at developers.facebook.com (type Business, add Facebook Login \
+             with http://127.0.0.1 as a valid redirect, and ask for {}), then run this again with \
+             --app-id ID and its secret on standard input",
+            permissions.join(", ")
+        )));
     };
     let graph = fanout_core::accounts::graph_endpoint(graph)?;
     let login = LoopbackLogin::start(&app, dialog.unwrap_or(DIALOG_ROOT), &graph).await?;
@@ -341,23 +351,14 @@ async fn link_threads(
     dialog: Option<&str>,
     common: &AddCommon,
 ) -> Result<u8> {
-    use fanout_core::meta_login::MetaApp;
     use fanout_core::threads_login::{DIALOG_ROOT, ThreadsLogin};
     let accounts = cx.accounts();
-    let app = match (app_id, accounts.threads_app().await?) {
-        (Some(id), _) => {
-            let app = MetaApp::new(id, read_secret_line("Threads app secret")?)?;
-            accounts.save_threads_app(&app).await?;
-            app
-        }
-        (None, Some(app)) => app,
-        (None, None) => {
-            return Err(Error::invalid(format!(
-                "no Threads app yet: in your Meta app add the Threads use case, register {redirect_uri} as a \
-                 redirect callback URL, then run this again with --app-id THREADS_APP_ID and the Threads app \
-                 secret on standard input"
-            )));
-        }
+    let Some(app) = own_app(&accounts, fanout_core::threads_login::APP_SECRET_KEY, "Threads", app_id).await? else {
+        return Err(Error::invalid(format!(
+            "no Threads app yet: in your Meta app add the Threads use case, register {redirect_uri} as a \
+             redirect callback URL, then run this again with --app-id THREADS_APP_ID and the Threads app \
+             secret on standard input"
+        )));
     };
     let login = ThreadsLogin::start(&app, dialog.unwrap_or(DIALOG_ROOT), redirect_uri)?;
     let url = login.authorize_url().to_owned();

@@ -404,31 +404,18 @@ impl Accounts {
         Ok(account)
     }
 
-    /// Keeps the user's Meta app (id and secret) in the secret store for later logins.
-    pub async fn save_meta_app(&self, app: &crate::meta_login::MetaApp) -> Result<()> {
+    /// Keeps the user's own Meta app (id and secret) in the secret store under `key`
+    /// (`meta_login::APP_SECRET_KEY`, `threads_login::APP_SECRET_KEY`) for later logins.
+    pub async fn save_app(&self, key: &'static str, app: &crate::meta_login::MetaApp) -> Result<()> {
         let secrets = self.secrets.clone();
         let secret = app.to_secret();
-        blocking(move || secrets.set(crate::meta_login::APP_SECRET_KEY, &secret)).await
+        blocking(move || secrets.set(key, &secret)).await
     }
 
-    /// Keeps the user's Threads app (its Threads app id and secret) for later logins.
-    pub async fn save_threads_app(&self, app: &crate::meta_login::MetaApp) -> Result<()> {
+    /// The app saved under `key` by an earlier login, if any.
+    pub async fn saved_app(&self, key: &'static str) -> Result<Option<crate::meta_login::MetaApp>> {
         let secrets = self.secrets.clone();
-        let secret = app.to_secret();
-        blocking(move || secrets.set(crate::threads_login::APP_SECRET_KEY, &secret)).await
-    }
-
-    /// The Threads app saved by an earlier login, if any.
-    pub async fn threads_app(&self) -> Result<Option<crate::meta_login::MetaApp>> {
-        let secrets = self.secrets.clone();
-        let stored = blocking(move || secrets.get(crate::threads_login::APP_SECRET_KEY)).await?;
-        stored.as_ref().map(crate::meta_login::MetaApp::from_secret).transpose()
-    }
-
-    /// The Meta app saved by an earlier login, if any.
-    pub async fn meta_app(&self) -> Result<Option<crate::meta_login::MetaApp>> {
-        let secrets = self.secrets.clone();
-        let stored = blocking(move || secrets.get(crate::meta_login::APP_SECRET_KEY)).await?;
+        let stored = blocking(move || secrets.get(key)).await?;
         stored.as_ref().map(crate::meta_login::MetaApp::from_secret).transpose()
     }
 

@@ -229,7 +229,7 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
 #[tauri::command]
 #[specta::specta]
 pub async fn meta_app_status(state: State<'_, AppState>) -> Result<(bool, Vec<MetaPermission>)> {
-    let saved = state.cx.accounts().meta_app().await?.is_some();
+    let saved = state.cx.accounts().saved_app(fanout_core::meta_login::APP_SECRET_KEY).await?.is_some();
     let permissions = fanout_core::meta_login::PERMISSIONS
         .iter()
         .map(|(name, why)| MetaPermission { name: (*name).into(), why: (*why).into() })
@@ -237,12 +237,34 @@ pub async fn meta_app_status(state: State<'_, AppState>) -> Result<(bool, Vec<Me
     Ok((saved, permissions))
 }
 
+/// The user's own app for a login: the id and secret given now (then saved under `key`), or the
+/// one saved by an earlier login.
+async fn own_app(
+    accounts: &fanout_core::accounts::Accounts,
+    key: &'static str,
+    what: &str,
+    app_id: Option<String>,
+    app_secret: Option<String>,
+) -> Result<fanout_core::meta_login::MetaApp> {
+    match (app_id.filter(|id| !id.trim().is_empty()), app_secret) {
+        (Some(id), Some(secret)) => {
+            let app = fanout_core::meta_login::MetaApp::new(&id, Secret::new(secret))?;
+            accounts.save_app(key, &app).await?;
+            Ok(app)
+        }
+        (Some(_), None) => Err(AppError::new("invalid_input", format!("enter the {what} app's secret too"))),
+        (None, _) => accounts.saved_app(key).await?.ok_or_else(|| {
+            AppError::new("invalid_input", format!("enter your {what} app's id and secret first (see how to make one)"))
+        }),
+    }
+}
+
 /// Whether a Threads app is saved (then a login needs no id or secret), and the redirect
 /// address to register in it.
 #[tauri::command]
 #[specta::specta]
 pub async fn threads_app_status(state: State<'_, AppState>) -> Result<(bool, String)> {
-    let saved = state.cx.accounts().threads_app().await?.is_some();
+    let saved = state.cx.accounts().saved_app(fanout_core::threads_login::APP_SECRET_KEY).await?.is_some();
     Ok((saved, fanout_core::threads_login::DEFAULT_REDIRECT.to_owned()))
 }
 
@@ -264,17 +286,7 @@ pub async fn start_threads_login(
         let app = MetaApp::new(fanout_sandbox::SANDBOX_APP_ID, Secret::new(fanout_sandbox::SANDBOX_APP_SECRET))?;
         (app, format!("{url}/threads-login"), format!("{url}/threads"))
     } else {
-        let app = match (app_id.filter(|id| !id.trim().is_empty()), app_secret) {
-            (Some(id), Some(secret)) => {
-                let app = MetaApp::new(&id, Secret::new(secret))?;
-                accounts.save_threads_app(&app).await?;
-                app
-            }
-            (Some(_), None) => return Err(AppError::new("invalid_input", "enter the Threads app's secret too")),
-            (None, _) => accounts.threads_app().await?.ok_or_else(|| {
-                AppError::new("invalid_input", "enter your Threads app's id and secret first (see how to make one)")
-            })?,
-        };
+        let app = own_app(&accounts, fanout_core::threads_login::APP_SECRET_KEY, "Threads", app_id, app_secret).await?;
         (app, DIALOG_ROOT.to_owned(), fanout_core::networks::threads::ROOT.to_owned())
     };
     let login = ThreadsLogin::start(&app, &dialog, DEFAULT_REDIRECT)?;
@@ -326,17 +338,7 @@ pub async fn link_meta(
         let app = MetaApp::new(fanout_sandbox::SANDBOX_APP_ID, Secret::new(fanout_sandbox::SANDBOX_APP_SECRET))?;
         (app, format!("{url}/graph"), format!("{url}/facebook-login"))
     } else {
-        let app = match (app_id.filter(|id| !id.trim().is_empty()), app_secret) {
-            (Some(id), Some(secret)) => {
-                let app = MetaApp::new(&id, Secret::new(secret))?;
-                accounts.save_meta_app(&app).await?;
-                app
-            }
-            (Some(_), None) => return Err(AppError::new("invalid_input", "enter the Meta app's secret too")),
-            (None, _) => accounts.meta_app().await?.ok_or_else(|| {
-                AppError::new("invalid_input", "enter your Meta app's id and secret first (see how to make one)")
-            })?,
-        };
+        let app = own_app(&accounts, fanout_core::meta_login::APP_SECRET_KEY, "Meta", app_id, app_secret).await?;
         (app, fanout_core::meta_login::graph_root(), DIALOG_ROOT.to_owned())
     };
     let graph = fanout_core::accounts::graph_endpoint(Some(&graph))?;

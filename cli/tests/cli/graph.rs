@@ -47,52 +47,80 @@ fn a_story_to_a_facebook_page_and_instagram_is_delivered_and_no_token_is_shown()
     }
 }
 
+/// A login run in progress: `fanout` started with piped standard streams, read up to the login
+/// address it printed.
+struct LoginRun {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    printed: String,
+    url: Option<String>,
+}
+
+impl LoginRun {
+    fn start(h: &Harness, args: &[&str], stdin: &str) -> LoginRun {
+        use std::io::{BufRead, Write};
+        let mut child = h
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn fanout");
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin.as_bytes()).expect("write stdin");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let (mut printed, mut line, mut url) = (String::new(), String::new(), None);
+        while stdout.read_line(&mut line).unwrap_or(0) > 0 {
+            printed.push_str(&line);
+            if line.starts_with("http") {
+                url = Some(line.trim().to_owned());
+                break;
+            }
+            line.clear();
+        }
+        LoginRun { child, stdin: Some(input), stdout, printed, url }
+    }
+
+    /// The `href` of the link with id `choice` on the login page.
+    fn link(h: &Harness, url: &str, choice: &str) -> String {
+        h.block_on(async {
+            let page = reqwest::get(url).await.expect("the login page opens").text().await.expect("html");
+            let marker = format!("id=\"{choice}\" href=\"");
+            let start = page.find(&marker).expect("the login page offers the choice") + marker.len();
+            page[start..].split('"').next().expect("a link").replace("&amp;", "&")
+        })
+    }
+
+    fn finish(mut self) -> crate::harness::Run {
+        use std::io::Read;
+        drop(self.stdin.take());
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).expect("read stdout");
+        self.printed.push_str(&rest);
+        let mut stderr = String::new();
+        self.child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
+        let status = self.child.wait().expect("fanout finishes");
+        crate::harness::Run { code: status.code().unwrap_or(-1), stdout: self.printed, stderr }
+    }
+}
+
 /// Runs `fanout accounts link meta ARGS` with `stdin`, plays the user in the sandbox's login
 /// dialog (following its "Continue" link, or "Cancel"), and returns the run.
 fn log_in(h: &Harness, args: &[&str], stdin: &str, choice: &str) -> crate::harness::Run {
-    use std::io::{BufRead, BufReader, Read, Write};
     let graph = format!("{}/graph", h.sandbox.url());
     let dialog = format!("{}/facebook-login", h.sandbox.url());
     let mut all = vec!["accounts", "link", "meta", "--no-browser", "--graph", &graph, "--dialog", &dialog];
     all.extend(args);
-    let mut child = h
-        .command(&all)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn fanout");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut printed = String::new();
-    let mut url = None;
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap_or(0) > 0 {
-        printed.push_str(&line);
-        if line.starts_with("http") {
-            url = Some(line.trim().to_owned());
-            break;
-        }
-        line.clear();
-    }
-    if let Some(url) = url {
+    let run = LoginRun::start(h, &all, stdin);
+    if let Some(url) = &run.url {
+        let link = LoginRun::link(h, url, choice);
         h.block_on(async {
-            let http = reqwest::Client::new();
-            let page = http.get(&url).send().await.expect("the dialog opens").text().await.expect("html");
-            let marker = format!("id=\"{choice}\" href=\"");
-            let start = page.find(&marker).expect("the dialog offers the choice") + marker.len();
-            let link = page[start..].split('"').next().expect("a link").replace("&amp;", "&");
-            let back = http.get(&link).send().await.expect("the app's loopback answers").text().await.expect("html");
+            let back = reqwest::get(&link).await.expect("the app's loopback answers").text().await.expect("html");
             assert!(back.contains("Fanout"), "the browser lands on Fanout's page: {back}");
         });
     }
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("read stdout");
-    printed.push_str(&rest);
-    let mut stderr = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
-    let status = child.wait().expect("fanout finishes");
-    crate::harness::Run { code: status.code().unwrap_or(-1), stdout: printed, stderr }
+    run.finish()
 }
 
 #[test]
@@ -231,52 +259,19 @@ fn a_whatsapp_number_messages_a_recipient_list_with_a_template_from_the_command_
 /// the user in the sandbox's Threads window, and pastes back the address it sends the browser to
 /// (or `paste` instead, when given).
 fn log_in_threads(h: &Harness, args: &[&str], secret: Option<&str>, paste: Option<&str>) -> crate::harness::Run {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let api = format!("{}/threads", h.sandbox.url());
     let dialog = format!("{}/threads-login", h.sandbox.url());
     let mut all = vec!["accounts", "link", "threads", "--no-browser", "--api", &api, "--dialog", &dialog];
     all.extend(args);
-    let mut child = h
-        .command(&all)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn fanout");
-    let mut stdin = child.stdin.take().expect("stdin");
-    if let Some(secret) = secret {
-        writeln!(stdin, "{secret}").expect("write the secret");
-    }
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut printed = String::new();
-    let mut line = String::new();
-    let mut url = None;
-    while stdout.read_line(&mut line).unwrap_or(0) > 0 {
-        printed.push_str(&line);
-        if line.starts_with("http") {
-            url = Some(line.trim().to_owned());
-            break;
-        }
-        line.clear();
-    }
-    if let Some(url) = url {
-        let back = h.block_on(async {
-            let page = reqwest::get(&url).await.expect("the window opens").text().await.expect("html");
-            let marker = "id=\"continue\" href=\"";
-            let start = page.find(marker).expect("the window offers to allow") + marker.len();
-            page[start..].split('"').next().expect("a link").replace("&amp;", "&")
-        });
+    let mut run = LoginRun::start(h, &all, &secret.map(|s| format!("{s}\n")).unwrap_or_default());
+    if let Some(url) = run.url.clone() {
+        let back = LoginRun::link(h, &url, "continue");
         assert!(back.starts_with(fanout_core::threads_login::DEFAULT_REDIRECT), "{back}");
+        let stdin = run.stdin.as_mut().expect("stdin");
         writeln!(stdin, "{}", paste.unwrap_or(&back)).expect("paste the address");
     }
-    drop(stdin);
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("read stdout");
-    printed.push_str(&rest);
-    let mut stderr = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
-    let status = child.wait().expect("fanout finishes");
-    crate::harness::Run { code: status.code().unwrap_or(-1), stdout: printed, stderr }
+    run.finish()
 }
 
 #[test]
