@@ -225,6 +225,21 @@ pub enum AddCommand {
     },
     /// A Threads profile (its access token on standard input); photos and videos need --bucket.
     Threads(ThreadsArgs),
+    /// A Matrix room, as a user of its homeserver: with --user, the password on standard input
+    /// (logged in once; only the access token is kept), else an access token on standard input.
+    Matrix {
+        /// The homeserver's address, e.g. https://matrix.example.org.
+        #[arg(long, value_name = "URL")]
+        homeserver: String,
+        /// The room: its id (!abc…) or its address (#news:example.org).
+        #[arg(long, value_name = "ROOM")]
+        room: String,
+        /// Log in as this user (its password on standard input) instead of pasting a token.
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        #[command(flatten)]
+        common: AddCommon,
+    },
     /// A WhatsApp Business phone number (Cloud API): its id, its WhatsApp Business Account's id,
     /// and a token with whatsapp_business_messaging (a system user's) on standard input.
     Whatsapp {

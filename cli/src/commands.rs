@@ -167,6 +167,20 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                         common,
                     )
                 }
+                AddCommand::Matrix { homeserver, room, user, common } => (
+                    Credentials::Matrix {
+                        homeserver: homeserver.clone(),
+                        room: room.clone(),
+                        login: match user {
+                            Some(user) => fanout_core::accounts::MatrixLogin::Password {
+                                user: user.clone(),
+                                password: read_secret_line("password")?,
+                            },
+                            None => fanout_core::accounts::MatrixLogin::Token(read_secret_line("access token")?),
+                        },
+                    },
+                    common,
+                ),
                 AddCommand::Whatsapp { phone_number_id, business_account_id, graph, common, .. } => (
                     Credentials::WhatsApp {
                         graph: graph.clone(),

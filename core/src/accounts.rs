@@ -53,6 +53,13 @@ pub enum Credentials {
         /// When the token expires (seconds since 1970), where the login said.
         expires_at: Option<i64>,
     },
+    /// A Matrix room: the homeserver, the room (its `!id` or `#alias`), and the user's access
+    /// token — or a user name and password, logged in once for a token (the password is not kept).
+    Matrix {
+        homeserver: String,
+        room: String,
+        login: MatrixLogin,
+    },
     /// A WhatsApp Business phone number: its id, the WhatsApp Business Account it belongs to
     /// (where its templates are) and a token with `whatsapp_business_messaging`, such as a
     /// system user's.
@@ -62,6 +69,13 @@ pub enum Credentials {
         business_account_id: String,
         token: Secret,
     },
+}
+
+/// How a Matrix account signs in: an access token, or a password swapped for one when linking.
+#[derive(Debug, Clone)]
+pub enum MatrixLogin {
+    Token(Secret),
+    Password { user: String, password: Secret },
 }
 
 /// An S3-compatible bucket (AWS, MinIO, Cloudflare R2, Backblaze B2…) for media a platform
@@ -297,6 +311,30 @@ impl Accounts {
                 }
                 (NetworkKind::Instagram, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
             }
+            Credentials::Matrix { homeserver, room, login } => {
+                let base = parse_base("the homeserver's address", homeserver)?;
+                let base = base.as_str().trim_end_matches('/').to_owned();
+                let room = room.trim();
+                // Room ids of room version 12 carry no server name; addresses always do.
+                let valid = (room.starts_with('!') && room.len() > 1) || (room.starts_with('#') && room.contains(':'));
+                if !valid {
+                    return Err(Error::invalid(format!(
+                        "'{room}' is not a Matrix room: give its id (!abc:example.org) or its address (#room:example.org)"
+                    )));
+                }
+                let token = match login {
+                    MatrixLogin::Token(token) if token.expose().trim().is_empty() => {
+                        return Err(Error::invalid("the access token is empty; paste it on standard input"));
+                    }
+                    MatrixLogin::Token(token) => Secret::new(token.expose().trim()),
+                    MatrixLogin::Password { user, password } => {
+                        crate::networks::matrix::log_in(&self.http, &base, user, password, self.clock.now())
+                            .await
+                            .map_err(|f| Error::Network(format!("could not log in to {base}: {}", f.message)))?
+                    }
+                };
+                (NetworkKind::Matrix, base, token)
+            }
             Credentials::WhatsApp { graph, phone_number_id, business_account_id, token } => {
                 if token.expose().trim().is_empty() {
                     return Err(Error::invalid("the access token is empty; paste it on standard input"));
@@ -326,6 +364,7 @@ impl Accounts {
                     business_account_id: None,
                 },
             ),
+            Credentials::Matrix { room, .. } => (Some(room.trim().to_owned()), Default::default()),
             Credentials::WhatsApp { phone_number_id, business_account_id, .. } => (
                 Some(phone_number_id.trim().to_owned()),
                 crate::model::AccountOptions {
@@ -693,6 +732,7 @@ fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> S
         NetworkKind::Instagram => format!("Instagram: {}", verified.display_name),
         NetworkKind::Threads => format!("Threads: {}", verified.display_name),
         NetworkKind::WhatsApp => format!("WhatsApp: {}", verified.display_name),
+        NetworkKind::Matrix => format!("Matrix: {}", verified.display_name),
     }
 }
 

@@ -69,16 +69,19 @@ pub enum NetworkKind {
     Threads,
     /// A WhatsApp Business phone number, messaging lists of opted-in recipients (Cloud API).
     WhatsApp,
+    /// One room of a Matrix homeserver, as a user of it.
+    Matrix,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 6] = [
+    pub const ALL: [NetworkKind; 7] = [
         NetworkKind::Mastodon,
         NetworkKind::Discord,
         NetworkKind::Facebook,
         NetworkKind::Instagram,
         NetworkKind::Threads,
         NetworkKind::WhatsApp,
+        NetworkKind::Matrix,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl NetworkKind {
             Self::Instagram => "instagram",
             Self::Threads => "threads",
             Self::WhatsApp => "whatsapp",
+            Self::Matrix => "matrix",
         }
     }
 
@@ -100,6 +104,7 @@ impl NetworkKind {
             Self::Instagram => "Instagram",
             Self::Threads => "Threads",
             Self::WhatsApp => "WhatsApp",
+            Self::Matrix => "Matrix room",
         }
     }
 }
@@ -115,7 +120,7 @@ impl FromStr for NetworkKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
             Error::invalid(format!(
-                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp)"
+                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix)"
             ))
         })
     }

@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 mod facebook;
 #[path = "delivery/instagram.rs"]
 mod instagram;
+#[path = "delivery/matrix.rs"]
+mod matrix;
 #[path = "delivery/threads.rs"]
 mod threads;
 #[path = "delivery/whatsapp.rs"]

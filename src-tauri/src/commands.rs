@@ -205,6 +205,21 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Threads { token, name } => {
             (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None, expires_at: None })
         }
+        LinkRequest::Matrix { homeserver, room, user, password, token, name } => {
+            let login = match (user.filter(|u| !u.trim().is_empty()), password, token) {
+                (Some(user), Some(password), _) => {
+                    fanout_core::accounts::MatrixLogin::Password { user, password: Secret::new(password) }
+                }
+                (None, _, Some(token)) => fanout_core::accounts::MatrixLogin::Token(Secret::new(token.trim())),
+                _ => {
+                    return Err(AppError::new(
+                        "invalid_input",
+                        "give a user name and its password, or an access token",
+                    ));
+                }
+            };
+            (name, Credentials::Matrix { homeserver, room, login })
+        }
         LinkRequest::Whatsapp { phone_number_id, business_account_id, token, name } => (
             name,
             Credentials::WhatsApp {

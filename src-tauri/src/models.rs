@@ -115,6 +115,17 @@ pub enum LinkRequest {
     /// command line for now).
     #[serde(rename_all = "camelCase")]
     Threads { token: String, name: Option<String> },
+    /// A Matrix room: the homeserver, the room (`!id` or `#address`), and a user name with its
+    /// password (logged in once; only the token is kept) or an access token.
+    #[serde(rename_all = "camelCase")]
+    Matrix {
+        homeserver: String,
+        room: String,
+        user: Option<String>,
+        password: Option<String>,
+        token: Option<String>,
+        name: Option<String>,
+    },
     /// A WhatsApp Business number: its id, its business account's id, and a token (a system
     /// user's) with `whatsapp_business_messaging`.
     #[serde(rename_all = "camelCase")]

@@ -12,6 +12,7 @@ pub mod graph;
 pub mod hosting;
 pub mod instagram;
 pub mod mastodon;
+pub mod matrix;
 pub mod threads;
 pub mod whatsapp;
 
@@ -305,6 +306,7 @@ pub struct Registry {
     instagram: Arc<dyn Network>,
     threads: Arc<dyn Network>,
     whatsapp: Arc<dyn Network>,
+    matrix: Arc<dyn Network>,
 }
 
 impl Default for Registry {
@@ -316,6 +318,7 @@ impl Default for Registry {
             instagram: Arc::new(instagram::Instagram),
             threads: Arc::new(threads::Threads),
             whatsapp: Arc::new(whatsapp::WhatsApp),
+            matrix: Arc::new(matrix::Matrix),
         }
     }
 }
@@ -329,6 +332,7 @@ impl Registry {
             NetworkKind::Instagram => &self.instagram,
             NetworkKind::Threads => &self.threads,
             NetworkKind::WhatsApp => &self.whatsapp,
+            NetworkKind::Matrix => &self.matrix,
         }
     }
 }

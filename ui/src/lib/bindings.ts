@@ -561,6 +561,11 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
  */
 { network: "threads"; token: string; name: string | null } | 
 /**
+ * A Matrix room: the homeserver, the room (`!id` or `#address`), and a user name with its
+ * password (logged in once; only the token is kept) or an access token.
+ */
+{ network: "matrix"; homeserver: string; room: string; user: string | null; password: string | null; token: string | null; name: string | null } | 
+/**
  * A WhatsApp Business number: its id, its business account's id, and a token (a system
  * user's) with `whatsapp_business_messaging`.
  */

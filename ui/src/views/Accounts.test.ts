@@ -255,4 +255,24 @@ describe('Accounts', () => {
     expect(onChanged).toHaveBeenCalled();
     expect(panel.queryByLabelText(/The address your browser was sent to/)).not.toBeInTheDocument();
   });
+
+  it('links a Matrix room with a user name and password, and keeps neither in the form', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'matrix');
+    await user.type(screen.getByLabelText('Homeserver address'), 'https://matrix.example.org');
+    await user.type(screen.getByLabelText(/^Room/), '#news:example.org');
+    await user.type(screen.getByLabelText('User name'), 'alice');
+    await user.type(screen.getByLabelText(/^Password/), 'pw');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() =>
+      expect(backend.called('linkAccount')[0]).toEqual([
+        { network: 'matrix', homeserver: 'https://matrix.example.org', room: '#news:example.org', user: 'alice', password: 'pw', token: null, name: null },
+      ]),
+    );
+    expect(screen.getByLabelText(/^Password/)).toHaveValue('');
+    await user.click(screen.getByLabelText('Access token'));
+    expect(screen.queryByLabelText('User name')).not.toBeInTheDocument();
+  });
 });

@@ -1,0 +1,308 @@
+//! Matrix: text and files to one room of a homeserver, as the linked user. The account's endpoint
+//! is the homeserver's base URL, its remote id the room's id, its secret the user's access token.
+//!
+//! Files are uploaded first (`POST /_matrix/media/v3/upload`, each `mxc://` address checkpointed),
+//! then each message is sent with `PUT /_matrix/client/v3/rooms/{room}/send/m.room.message/{txnId}`
+//! — the text, then one event per file (`m.image`, `m.video`, `m.file`). The transaction id is the
+//! delivery's id and the message's place in it, and the homeserver answers a repeated transaction
+//! with the event it already made: a resend after a lost answer cannot post twice, so a publish
+//! whose outcome is unknown is simply sent again with the same transaction id.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{Job, Network, Profile, StepError, Verified, excerpt, transport_failure};
+use crate::clock::Timestamp;
+use crate::http;
+use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
+use crate::profiles::Target;
+use crate::secrets::Secret;
+use crate::text::TextCounting;
+
+const NAME: &str = "Matrix";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Matrix;
+
+/// A path segment, percent-encoded (room ids and aliases carry `!`, `#` and `:`).
+fn segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+fn url(account_base: &str, path: &str) -> String {
+    format!("{}/{}", account_base.trim_end_matches('/'), path.trim_start_matches('/'))
+}
+
+fn room_id(account: &Account) -> Result<&str, Failure> {
+    account
+        .remote_id
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| Failure::rejected("the account has no room; link it again"))
+}
+
+/// Sorts a homeserver's error answer (`{"errcode", "error", "retry_after_ms"}`).
+fn classify(
+    step: &str,
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    now: Timestamp,
+) -> Failure {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let errcode = value.get("errcode").and_then(Value::as_str).unwrap_or("");
+    let error = value
+        .get("error")
+        .and_then(Value::as_str)
+        .map(|e| excerpt(e, 200))
+        .unwrap_or_else(|| excerpt(&String::from_utf8_lossy(body), 160));
+    let what = if errcode.is_empty() { error } else { format!("{error} ({errcode})") };
+    match (status.as_u16(), errcode) {
+        (_, "M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN") | (401, _) => Failure::new(
+            FailureKind::Unauthorized,
+            format!("{NAME}: the homeserver no longer accepts the sign-in ({what}); link the account again"),
+        ),
+        (_, "M_LIMIT_EXCEEDED") | (429, _) => {
+            let hint = value.get("retry_after_ms").and_then(Value::as_u64).map(Duration::from_millis);
+            Failure::new(FailureKind::RateLimited, format!("{step}: the homeserver asks to slow down ({what})"))
+                .with_retry_after(hint.or_else(|| http::retry_after(headers, now)))
+        }
+        (_, "M_FORBIDDEN") | (403, _) => Failure::rejected(format!(
+            "{step}: the homeserver does not let this user post in the room ({what}); invite the user or give it permission to send messages"
+        )),
+        (_, "M_TOO_LARGE") | (413, _) => {
+            Failure::rejected(format!("{step}: a file is larger than the homeserver takes ({what})"))
+        }
+        (500..=599, _) => {
+            Failure::transient(format!("{step}: the homeserver answered HTTP {}: {what}", status.as_u16()))
+                .with_retry_after(http::retry_after(headers, now))
+        }
+        _ => Failure::rejected(format!("{step}: the homeserver refused it: {what}")),
+    }
+}
+
+/// Sends one request and reads its JSON answer. Every request here is safe to repeat (an upload
+/// makes at most an unused file; a message carries its transaction id), so transport errors are
+/// transient.
+async fn call(request: reqwest::RequestBuilder, step: &str, now: Timestamp) -> Result<Value, Failure> {
+    let response = request.send().await.map_err(|e| transport_failure(step, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+    if !status.is_success() {
+        return Err(classify(step, status, &headers, &body, now));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|_| Failure::transient(format!("{step}: the homeserver's answer was not JSON")))
+}
+
+/// Logs in with a user name and password (`m.login.password`); returns the access token.
+pub async fn log_in(
+    http: &reqwest::Client,
+    homeserver: &str,
+    user: &str,
+    password: &Secret,
+    now: Timestamp,
+) -> Result<Secret, Failure> {
+    let body = json!({
+        "type": "m.login.password",
+        "identifier": { "type": "m.id.user", "user": user.trim() },
+        "password": password.expose(),
+        "initial_device_display_name": "Fanout",
+    });
+    let answer = call(http.post(url(homeserver, "_matrix/client/v3/login")).json(&body), "logging in", now).await?;
+    answer
+        .get("access_token")
+        .and_then(Value::as_str)
+        .map(Secret::new)
+        .ok_or_else(|| Failure::transient("logging in: the homeserver gave back no access token"))
+}
+
+fn msgtype(mime: &str) -> &'static str {
+    if mime.starts_with("image/") {
+        "m.image"
+    } else if mime.starts_with("video/") {
+        "m.video"
+    } else {
+        "m.file"
+    }
+}
+
+impl Matrix {
+    async fn upload(&self, job: &mut Job<'_>, index: usize) -> Result<String, StepError> {
+        if let Some(mxc) = super::containers::entry(job.checkpoint(), "uploads", index).and_then(Value::as_str) {
+            return Ok(mxc.to_owned());
+        }
+        super::containers::stopping(job)?;
+        let media = job.media[index].clone();
+        job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
+        let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
+            Failure::rejected(format!("media file {} cannot be read from the data folder: {e}", media.file_name))
+        })?;
+        let name: String = url::form_urlencoded::byte_serialize(media.file_name.as_bytes()).collect();
+        let request = job
+            .http
+            .post(url(&job.account.endpoint, &format!("_matrix/media/v3/upload?filename={name}")))
+            .bearer_auth(job.secret.expose())
+            .header(reqwest::header::CONTENT_TYPE, media.mime.clone())
+            .body(bytes);
+        let step = format!("uploading {}", media.file_name);
+        let answer = call(request, &step, job.now()).await?;
+        let mxc = answer
+            .get("content_uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Failure::transient(format!("{step}: the homeserver gave back no content address")))?
+            .to_owned();
+        let next = super::containers::with_entry(job.checkpoint(), "uploads", index, json!(mxc));
+        job.save_checkpoint(next)?;
+        Ok(mxc)
+    }
+
+    async fn send(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
+        let text = job.post.text_for(job.account.id).trim().to_owned();
+        let room = room_id(job.account)?.to_owned();
+        let mut contents = Vec::new();
+        if !text.is_empty() {
+            contents.push(json!({ "msgtype": "m.text", "body": text }));
+        }
+        for index in 0..job.media.len() {
+            let mxc = self.upload(job, index).await?;
+            let media = &job.media[index];
+            let size = tokio::fs::metadata(&media.path).await.map(|m| m.len()).unwrap_or(0);
+            contents.push(json!({
+                "msgtype": msgtype(&media.mime),
+                "body": media.description.clone().unwrap_or_else(|| media.file_name.clone()),
+                "filename": media.file_name,
+                "url": mxc,
+                "info": { "mimetype": media.mime, "size": size },
+            }));
+        }
+        if contents.is_empty() {
+            return Err(Failure::rejected("there is nothing to send: the post has no text and no files").into());
+        }
+        let mut last = String::new();
+        for (index, content) in contents.iter().enumerate() {
+            if let Some(id) = super::containers::entry(job.checkpoint(), "events", index).and_then(Value::as_str) {
+                last = id.to_owned();
+                continue;
+            }
+            let txn = format!("fanout-{}-{index}", job.delivery.id);
+            let path = format!("_matrix/client/v3/rooms/{}/send/m.room.message/{}", segment(&room), segment(&txn));
+            job.publish_starting().await?;
+            let request =
+                job.http.put(url(&job.account.endpoint, &path)).bearer_auth(job.secret.expose()).json(content);
+            let step = if contents.len() > 1 {
+                format!("sending message {} of {}", index + 1, contents.len())
+            } else {
+                "sending the message".to_owned()
+            };
+            let response = job.send_publish(request).await.map_err(|e| transport_failure(&step, &e))?;
+            let answer = job.read_publish(response).await;
+            let body = answer.body.map_err(|e| transport_failure(&step, &e))?;
+            if !answer.status.is_success() {
+                return Err(classify(&step, answer.status, &answer.headers, &body, job.now()).into());
+            }
+            let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let id = value
+                .get("event_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Failure::transient(format!("{step}: the homeserver gave back no event id")))?
+                .to_owned();
+            let next = super::containers::with_entry(job.checkpoint(), "events", index, json!(id));
+            job.save_checkpoint(next)?;
+            last = id;
+        }
+        let url = self.page_url(job.account, job.facts).map(|room_url| format!("{room_url}/{last}"));
+        Ok(Published { remote_id: last, url })
+    }
+}
+
+impl Network for Matrix {
+    fn kind(&self) -> NetworkKind {
+        NetworkKind::Matrix
+    }
+
+    fn profile(&self, _cached: Option<&Value>) -> Profile {
+        let table = crate::profiles::profile(Target::Matrix);
+        Profile {
+            network: NetworkKind::Matrix,
+            text_limit: table.text_limit,
+            counting: TextCounting::Utf8Bytes,
+            max_media: table.max_media,
+            min_media: 0,
+            text_apart: true,
+            document_bytes: Some(50 * 1024 * 1024),
+            source: "Matrix's event size".into(),
+        }
+    }
+
+    fn cache_scope(&self, account: &Account) -> Option<String> {
+        Some(format!("matrix:{}:{}", account.endpoint, account.remote_id.as_deref().unwrap_or_default()))
+    }
+
+    fn target(&self) -> Target {
+        Target::Matrix
+    }
+
+    /// The room on matrix.to, which opens it in the user's own client.
+    fn page_url(&self, account: &Account, _facts: Option<&Value>) -> Option<String> {
+        Some(format!("https://matrix.to/#/{}", account.remote_id.as_deref()?))
+    }
+
+    fn pacing(&self) -> Duration {
+        Duration::from_millis(500)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Verified, Failure>> {
+        async move {
+            let base = &account.endpoint;
+            let auth = |r: reqwest::RequestBuilder| r.bearer_auth(secret.expose());
+            let me =
+                call(auth(http.get(url(base, "_matrix/client/v3/account/whoami"))), "reading the user", now).await?;
+            let user = me.get("user_id").and_then(Value::as_str).unwrap_or("?").to_owned();
+            let wanted = room_id(account)?;
+            let path = format!("_matrix/client/v3/join/{}", segment(wanted));
+            let joined = call(auth(http.post(url(base, &path))).json(&json!({})), "joining the room", now)
+                .await
+                .map_err(|f| Failure {
+                    message: format!("{} — check the room's id or address, and that {user} is invited", f.message),
+                    ..f
+                })?;
+            let room = joined.get("room_id").and_then(Value::as_str).unwrap_or(wanted).to_owned();
+            let name_path = format!("_matrix/client/v3/rooms/{}/state/m.room.name", segment(&room));
+            let name = call(auth(http.get(url(base, &name_path))), "reading the room's name", now)
+                .await
+                .ok()
+                .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| wanted.to_owned());
+            let limit =
+                call(auth(http.get(url(base, "_matrix/client/v1/media/config"))), "reading the upload limit", now)
+                    .await
+                    .ok()
+                    .and_then(|v| v.get("m.upload.size").and_then(Value::as_u64));
+            let facts = json!({ "user_id": user, "room_name": name, "upload_size": limit });
+            Ok(Verified { remote_id: room, display_name: format!("{name} ({user})"), cache: Some(facts), secret: None })
+        }
+        .boxed()
+    }
+
+    fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>> {
+        self.send(job).boxed()
+    }
+
+    /// Sending again is safe: the same transaction id gives back the event already made.
+    fn reconcile<'a, 'j: 'a>(&'a self, _job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        async move { Ok(Reconciled::NotPublished) }.boxed()
+    }
+}
