@@ -225,6 +225,20 @@ pub enum AddCommand {
     },
     /// A Threads profile (its access token on standard input); photos and videos need --bucket.
     Threads(ThreadsArgs),
+    /// A Telegram channel or group, through a bot that administers it (the bot's token from
+    /// @BotFather on standard input).
+    Telegram {
+        /// The channel's @name, or the chat's numeric id (-100…).
+        #[arg(long, value_name = "CHAT")]
+        chat: String,
+        /// The Bot API's address, for testing against a stand-in.
+        #[arg(long, value_name = "URL", hide = true)]
+        api: Option<String>,
+        #[arg(long, required = true)]
+        token_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
     /// A Matrix room, as a user of its homeserver: with --user, the password on standard input
     /// (logged in once; only the access token is kept), else an access token on standard input.
     Matrix {

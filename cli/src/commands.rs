@@ -167,6 +167,14 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                         common,
                     )
                 }
+                AddCommand::Telegram { chat, api, common, .. } => (
+                    Credentials::Telegram {
+                        api: api.clone(),
+                        chat: chat.clone(),
+                        token: read_secret_line("bot token")?,
+                    },
+                    common,
+                ),
                 AddCommand::Matrix { homeserver, room, user, common } => (
                     Credentials::Matrix {
                         homeserver: homeserver.clone(),

@@ -60,6 +60,14 @@ pub enum Credentials {
         room: String,
         login: MatrixLogin,
     },
+    /// A Telegram channel or group (`@name` or its numeric id) and the token of a bot that is an
+    /// administrator there.
+    Telegram {
+        /// The Bot API's root, `https://api.telegram.org` unless testing.
+        api: Option<String>,
+        chat: String,
+        token: Secret,
+    },
     /// A WhatsApp Business phone number: its id, the WhatsApp Business Account it belongs to
     /// (where its templates are) and a token with `whatsapp_business_messaging`, such as a
     /// system user's.
@@ -335,6 +343,28 @@ impl Accounts {
                 };
                 (NetworkKind::Matrix, base, token)
             }
+            Credentials::Telegram { api, chat, token } => {
+                let token = token.expose().trim();
+                let looks_right = token.split_once(':').is_some_and(|(id, rest)| {
+                    !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty()
+                });
+                if !looks_right {
+                    return Err(Error::invalid(
+                        "that is not a bot token: @BotFather gives one like 123456789:AAF…; paste it on standard input",
+                    ));
+                }
+                let chat = chat.trim();
+                let valid = (chat.starts_with('@') && chat.len() > 1)
+                    || chat.strip_prefix('-').unwrap_or(chat).chars().all(|c| c.is_ascii_digit()) && !chat.is_empty();
+                if !valid {
+                    return Err(Error::invalid(format!(
+                        "'{chat}' is not a Telegram chat: give a public channel's @name or the chat's numeric id"
+                    )));
+                }
+                let base =
+                    parse_base("the Bot API's address", api.as_deref().unwrap_or(crate::networks::telegram::ROOT))?;
+                (NetworkKind::Telegram, base.as_str().trim_end_matches('/').to_owned(), Secret::new(token))
+            }
             Credentials::WhatsApp { graph, phone_number_id, business_account_id, token } => {
                 if token.expose().trim().is_empty() {
                     return Err(Error::invalid("the access token is empty; paste it on standard input"));
@@ -365,6 +395,7 @@ impl Accounts {
                 },
             ),
             Credentials::Matrix { room, .. } => (Some(room.trim().to_owned()), Default::default()),
+            Credentials::Telegram { chat, .. } => (Some(chat.trim().to_owned()), Default::default()),
             Credentials::WhatsApp { phone_number_id, business_account_id, .. } => (
                 Some(phone_number_id.trim().to_owned()),
                 crate::model::AccountOptions {
@@ -733,6 +764,7 @@ fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> S
         NetworkKind::Threads => format!("Threads: {}", verified.display_name),
         NetworkKind::WhatsApp => format!("WhatsApp: {}", verified.display_name),
         NetworkKind::Matrix => format!("Matrix: {}", verified.display_name),
+        NetworkKind::Telegram => format!("Telegram: {}", verified.display_name),
     }
 }
 

@@ -71,10 +71,12 @@ pub enum NetworkKind {
     WhatsApp,
     /// One room of a Matrix homeserver, as a user of it.
     Matrix,
+    /// A Telegram channel or group, through a bot.
+    Telegram,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 7] = [
+    pub const ALL: [NetworkKind; 8] = [
         NetworkKind::Mastodon,
         NetworkKind::Discord,
         NetworkKind::Facebook,
@@ -82,6 +84,7 @@ impl NetworkKind {
         NetworkKind::Threads,
         NetworkKind::WhatsApp,
         NetworkKind::Matrix,
+        NetworkKind::Telegram,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +96,7 @@ impl NetworkKind {
             Self::Threads => "threads",
             Self::WhatsApp => "whatsapp",
             Self::Matrix => "matrix",
+            Self::Telegram => "telegram",
         }
     }
 
@@ -105,6 +109,7 @@ impl NetworkKind {
             Self::Threads => "Threads",
             Self::WhatsApp => "WhatsApp",
             Self::Matrix => "Matrix room",
+            Self::Telegram => "Telegram",
         }
     }
 }
@@ -120,7 +125,7 @@ impl FromStr for NetworkKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
             Error::invalid(format!(
-                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix)"
+                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix, telegram)"
             ))
         })
     }

@@ -26,6 +26,8 @@ mod facebook;
 mod instagram;
 #[path = "delivery/matrix.rs"]
 mod matrix;
+#[path = "delivery/telegram.rs"]
+mod telegram;
 #[path = "delivery/threads.rs"]
 mod threads;
 #[path = "delivery/whatsapp.rs"]

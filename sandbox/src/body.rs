@@ -314,6 +314,38 @@ fn summarize_parts(parts: &[Part]) -> String {
     format!("multipart: {}", fields.join(", "))
 }
 
+/// A request's text fields, in order, and its files.
+pub(crate) type Fields = (Vec<(String, String)>, Vec<Part>);
+
+/// A request's parameters — the query string, then the form, JSON or multipart text fields — and
+/// its files; `None` when a multipart body is malformed.
+pub(crate) fn fields(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Option<Fields> {
+    let mut pairs = parse_urlencoded(query.unwrap_or("").as_bytes());
+    let mut files = Vec::new();
+    match kind(headers) {
+        BodyKind::Form => pairs.extend(parse_urlencoded(body)),
+        BodyKind::Json => {
+            if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+                for (key, value) in map {
+                    let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                    pairs.push((key, text));
+                }
+            }
+        }
+        BodyKind::Multipart => {
+            for part in parse_multipart(headers, body)? {
+                if part.filename.is_some() {
+                    files.push(part);
+                } else {
+                    pairs.push((part.name.clone(), part.text()));
+                }
+            }
+        }
+        BodyKind::Other => {}
+    }
+    Some((pairs, files))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,6 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
 use crate::faults::ErrorShape;
 use crate::{Shared, lock, now_ms, stable_hash};
 
@@ -248,31 +247,8 @@ pub(crate) struct Params {
 
 impl Params {
     pub(crate) fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, GraphFail> {
-        let mut pairs = parse_urlencoded(query.unwrap_or("").as_bytes());
-        let mut files = Vec::new();
-        match crate::body::kind(headers) {
-            BodyKind::Form => pairs.extend(parse_urlencoded(body)),
-            BodyKind::Json => {
-                if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
-                    for (key, value) in map {
-                        let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-                        pairs.push((key, text));
-                    }
-                }
-            }
-            BodyKind::Multipart => {
-                let parts =
-                    parse_multipart(headers, body).ok_or_else(|| invalid("(#100) The multipart body is malformed"))?;
-                for part in parts {
-                    if part.filename.is_some() {
-                        files.push(part);
-                    } else {
-                        pairs.push((part.name.clone(), part.text()));
-                    }
-                }
-            }
-            BodyKind::Other => {}
-        }
+        let (pairs, files) = crate::body::fields(query, headers, body)
+            .ok_or_else(|| invalid("(#100) The multipart body is malformed"))?;
         Ok(Params { pairs, files })
     }
 

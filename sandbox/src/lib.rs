@@ -16,6 +16,7 @@ mod log;
 mod login;
 mod mastodon;
 mod pages;
+mod telegram;
 mod threads;
 mod whatsapp;
 
@@ -43,6 +44,7 @@ pub use instagram::{InstagramContainerRecord, InstagramMediaRecord, SANDBOX_INST
 pub use log::RequestRecord;
 pub use login::{SANDBOX_APP_ID, SANDBOX_APP_SECRET};
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
+pub use telegram::{SANDBOX_TELEGRAM_TOKEN, TelegramMessageRecord};
 pub use threads::{SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, ThreadsPostRecord};
 pub use whatsapp::{SANDBOX_WHATSAPP, SANDBOX_WHATSAPP_TOKEN, WhatsAppMediaRecord, WhatsAppMessageRecord};
 
@@ -92,6 +94,8 @@ pub struct SandboxState {
     pub instagram_media: Vec<InstagramMediaRecord>,
     #[serde(default)]
     pub threads_posts: Vec<ThreadsPostRecord>,
+    #[serde(default)]
+    pub telegram_messages: Vec<TelegramMessageRecord>,
     #[serde(default)]
     pub whatsapp_messages: Vec<WhatsAppMessageRecord>,
     #[serde(default)]
@@ -232,6 +236,7 @@ pub(crate) struct Shared {
     pub(crate) instagram: Mutex<instagram::InstagramState>,
     pub(crate) threads: Mutex<threads::ThreadsState>,
     pub(crate) whatsapp: Mutex<whatsapp::WhatsAppState>,
+    pub(crate) telegram: Mutex<telegram::TelegramState>,
     pub(crate) instagram_processing_polls: u32,
     revoked: Mutex<HashSet<String>>,
 }
@@ -253,6 +258,7 @@ impl Shared {
             instagram: Mutex::new(instagram::InstagramState::default()),
             threads: Mutex::new(threads::ThreadsState::default()),
             whatsapp: Mutex::new(whatsapp::WhatsAppState::default()),
+            telegram: Mutex::new(telegram::TelegramState::default()),
             instagram_processing_polls: config.instagram_processing_polls,
             revoked: Mutex::new(HashSet::new()),
         }
@@ -282,6 +288,7 @@ impl Shared {
             threads_posts: lock(&self.threads).posts.clone(),
             whatsapp_messages,
             whatsapp_media,
+            telegram_messages: lock(&self.telegram).messages.clone(),
         }
     }
 
@@ -310,12 +317,15 @@ pub(crate) enum Network {
     Mastodon,
     Discord,
     Graph,
+    Telegram,
 }
 
 impl Network {
     pub(crate) fn of_path(path: &str) -> Network {
         if path.starts_with("/api/webhooks/") {
             Network::Discord
+        } else if path.starts_with("/bot") {
+            Network::Telegram
         } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/", "/threads/", "/threads-login/"]
             .iter()
             .any(|p| path.starts_with(p))
@@ -332,6 +342,7 @@ impl Network {
             Network::Mastodon => mastodon::error_for_status(status, error.retry_after),
             Network::Discord => discord::error_for_status(status, error.retry_after),
             Network::Graph => graph::error_for_status(status, error),
+            Network::Telegram => telegram::error_for_status(status, error.retry_after),
         }
     }
 }
@@ -346,6 +357,7 @@ pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
         .chain(login::ROUTES)
         .chain(threads::ROUTES)
         .chain(whatsapp::ROUTES)
+        .chain(telegram::ROUTES)
         .copied()
 }
 
@@ -358,6 +370,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(login::routes())
         .merge(threads::routes())
         .merge(whatsapp::routes())
+        .merge(telegram::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)

@@ -23,6 +23,15 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/instagram/{username}", get(instagram_profile))
         .route("/instagram/p/{code}", get(instagram_post))
         .route("/whatsapp/{phone}/chats/{to}", get(whatsapp_chat))
+        .route("/telegram/{username}/{id}", get(telegram_message))
+}
+
+/// A public channel's message (an album shows as one).
+async fn telegram_message(State(shared): State<Arc<Shared>>, Path((username, id)): Path<(String, i64)>) -> Response {
+    match crate::telegram::page(&shared, &username, id) {
+        Some((title, text)) => self::page(&title, &text, &format!("t.me/{username}/{id}")),
+        None => not_found(),
+    }
 }
 
 /// The business number's conversation with one person, oldest first, with each message's fate.

@@ -205,6 +205,9 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Threads { token, name } => {
             (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None, expires_at: None })
         }
+        LinkRequest::Telegram { chat, token, name } => {
+            (name, Credentials::Telegram { api: None, chat, token: Secret::new(token.trim()) })
+        }
         LinkRequest::Matrix { homeserver, room, user, password, token, name } => {
             let login = match (user.filter(|u| !u.trim().is_empty()), password, token) {
                 (Some(user), Some(password), _) => {

@@ -115,6 +115,9 @@ pub enum LinkRequest {
     /// command line for now).
     #[serde(rename_all = "camelCase")]
     Threads { token: String, name: Option<String> },
+    /// A Telegram channel or group (`@name` or id) and the token of a bot administering it.
+    #[serde(rename_all = "camelCase")]
+    Telegram { chat: String, token: String, name: Option<String> },
     /// A Matrix room: the homeserver, the room (`!id` or `#address`), and a user name with its
     /// password (logged in once; only the token is kept) or an access token.
     #[serde(rename_all = "camelCase")]

@@ -398,17 +398,7 @@ impl Network for Facebook {
     }
 
     fn profile(&self, _cached: Option<&Value>) -> Profile {
-        let table = crate::profiles::profile(Target::FacebookFeed);
-        Profile {
-            network: NetworkKind::Facebook,
-            text_limit: table.text_limit,
-            counting: TextCounting::Chars,
-            max_media: table.max_media,
-            min_media: 0,
-            text_apart: false,
-            document_bytes: None,
-            source: "Facebook's limit".into(),
-        }
+        Profile::from_table(NetworkKind::Facebook, Target::FacebookFeed, TextCounting::Chars, "Facebook's limit")
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {

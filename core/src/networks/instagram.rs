@@ -291,17 +291,15 @@ impl Network for Instagram {
     }
 
     fn profile(&self, _cached: Option<&Value>) -> Profile {
-        let table = crate::profiles::profile(Target::InstagramCarousel);
         Profile {
-            network: NetworkKind::Instagram,
-            text_limit: table.text_limit,
-            counting: TextCounting::Chars,
-            max_media: table.max_media,
             // One photo, one video (a reel) or a carousel of 2 to 10.
             min_media: 1,
-            text_apart: false,
-            document_bytes: None,
-            source: "Instagram's limit".into(),
+            ..Profile::from_table(
+                NetworkKind::Instagram,
+                Target::InstagramCarousel,
+                TextCounting::Chars,
+                "Instagram's limit",
+            )
         }
     }
 
@@ -324,12 +322,8 @@ impl Network for Instagram {
 
     fn page_url(&self, account: &Account, facts: Option<&Value>) -> Option<String> {
         let username = facts.and_then(|f| f.get("username")).and_then(Value::as_str)?;
-        if account.endpoint.starts_with(graph::FACEBOOK_ROOT) {
-            Some(format!("https://www.instagram.com/{username}/"))
-        } else {
-            let origin = url::Url::parse(&account.endpoint).ok()?.origin().ascii_serialization();
-            Some(format!("{origin}/instagram/{username}"))
-        }
+        let real = format!("https://www.instagram.com/{username}/");
+        super::page_on(account, graph::FACEBOOK_ROOT, real, &format!("/instagram/{username}"))
     }
 
     fn pacing(&self) -> Duration {

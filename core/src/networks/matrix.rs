@@ -227,16 +227,10 @@ impl Network for Matrix {
     }
 
     fn profile(&self, _cached: Option<&Value>) -> Profile {
-        let table = crate::profiles::profile(Target::Matrix);
         Profile {
-            network: NetworkKind::Matrix,
-            text_limit: table.text_limit,
-            counting: TextCounting::Utf8Bytes,
-            max_media: table.max_media,
-            min_media: 0,
             text_apart: true,
             document_bytes: Some(50 * 1024 * 1024),
-            source: "Matrix's event size".into(),
+            ..Profile::from_table(NetworkKind::Matrix, Target::Matrix, TextCounting::Utf8Bytes, "Matrix's event size")
         }
     }
 

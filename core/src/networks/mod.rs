@@ -13,6 +13,7 @@ pub mod hosting;
 pub mod instagram;
 pub mod mastodon;
 pub mod matrix;
+pub mod telegram;
 pub mod threads;
 pub mod whatsapp;
 
@@ -45,6 +46,28 @@ pub struct Profile {
     pub document_bytes: Option<u64>,
     /// Where this limit comes from, for messages ("server limit", "Discord's limit").
     pub source: String,
+}
+
+impl Profile {
+    /// The table's text and media limits for `target`, with nothing else special.
+    pub fn from_table(
+        network: NetworkKind,
+        target: crate::profiles::Target,
+        counting: TextCounting,
+        source: &str,
+    ) -> Profile {
+        let table = crate::profiles::profile(target);
+        Profile {
+            network,
+            text_limit: table.text_limit,
+            counting,
+            max_media: table.max_media,
+            min_media: 0,
+            text_apart: false,
+            document_bytes: None,
+            source: source.to_owned(),
+        }
+    }
 }
 
 /// The outcome of linking or checking an account: who it is and what the platform told us.
@@ -307,6 +330,7 @@ pub struct Registry {
     threads: Arc<dyn Network>,
     whatsapp: Arc<dyn Network>,
     matrix: Arc<dyn Network>,
+    telegram: Arc<dyn Network>,
 }
 
 impl Default for Registry {
@@ -319,6 +343,7 @@ impl Default for Registry {
             threads: Arc::new(threads::Threads),
             whatsapp: Arc::new(whatsapp::WhatsApp),
             matrix: Arc::new(matrix::Matrix),
+            telegram: Arc::new(telegram::Telegram),
         }
     }
 }
@@ -333,8 +358,25 @@ impl Registry {
             NetworkKind::Threads => &self.threads,
             NetworkKind::WhatsApp => &self.whatsapp,
             NetworkKind::Matrix => &self.matrix,
+            NetworkKind::Telegram => &self.telegram,
         }
     }
+}
+
+/// An account's public page: `real` on the platform itself (its API at `real_root`), or the
+/// sandbox's stand-in at `sandbox_path` on the account's own origin.
+pub(crate) fn page_on(account: &Account, real_root: &str, real: String, sandbox_path: &str) -> Option<String> {
+    if account.endpoint.starts_with(real_root) {
+        Some(real)
+    } else {
+        let origin = url::Url::parse(&account.endpoint).ok()?.origin().ascii_serialization();
+        Some(format!("{origin}{sandbox_path}"))
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn test_file(mime: &str) -> UploadFile {
+    UploadFile { path: "x".into(), mime: mime.into(), file_name: "x".into(), description: None }
 }
 
 /// A media file as a multipart part; a file gone from the data folder is the user's to fix.

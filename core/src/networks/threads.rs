@@ -184,17 +184,7 @@ impl Network for Threads {
     }
 
     fn profile(&self, _cached: Option<&Value>) -> Profile {
-        let table = crate::profiles::profile(Target::Threads);
-        Profile {
-            network: NetworkKind::Threads,
-            text_limit: table.text_limit,
-            counting: TextCounting::Utf8Bytes,
-            max_media: table.max_media,
-            min_media: 0,
-            text_apart: false,
-            document_bytes: None,
-            source: "Threads' limit".into(),
-        }
+        Profile::from_table(NetworkKind::Threads, Target::Threads, TextCounting::Utf8Bytes, "Threads' limit")
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {

@@ -400,12 +400,8 @@ impl WhatsApp {
     /// Where the user can see the conversation: the sandbox's chat page, or WhatsApp's own link.
     fn chat_url(&self, account: &Account, to: &str) -> Option<String> {
         let digits = to.trim_start_matches('+');
-        if account.endpoint.starts_with(graph::FACEBOOK_ROOT) {
-            Some(format!("https://wa.me/{digits}"))
-        } else {
-            let origin = url::Url::parse(&account.endpoint).ok()?.origin().ascii_serialization();
-            Some(format!("{origin}/whatsapp/{}/chats/{digits}", account.remote_id.as_deref()?))
-        }
+        let sandbox = format!("/whatsapp/{}/chats/{digits}", account.remote_id.as_deref()?);
+        super::page_on(account, graph::FACEBOOK_ROOT, format!("https://wa.me/{digits}"), &sandbox)
     }
 }
 
@@ -415,16 +411,10 @@ impl Network for WhatsApp {
     }
 
     fn profile(&self, _cached: Option<&Value>) -> Profile {
-        let table = crate::profiles::profile(Target::WhatsApp);
         Profile {
-            network: NetworkKind::WhatsApp,
-            text_limit: table.text_limit,
-            counting: TextCounting::Chars,
-            max_media: table.max_media,
-            min_media: 0,
             text_apart: true,
             document_bytes: Some(DOCUMENT_BYTES),
-            source: "WhatsApp's limit".into(),
+            ..Profile::from_table(NetworkKind::WhatsApp, Target::WhatsApp, TextCounting::Chars, "WhatsApp's limit")
         }
     }
 
@@ -518,10 +508,7 @@ impl Network for WhatsApp {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file(mime: &str) -> UploadFile {
-        UploadFile { path: "x".into(), mime: mime.into(), file_name: "x".into(), description: None }
-    }
+    use crate::networks::test_file as file;
 
     #[test]
     fn text_rides_as_the_first_caption_where_it_fits() {

@@ -561,6 +561,10 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
  */
 { network: "threads"; token: string; name: string | null } | 
 /**
+ * A Telegram channel or group (`@name` or id) and the token of a bot administering it.
+ */
+{ network: "telegram"; chat: string; token: string; name: string | null } | 
+/**
  * A Matrix room: the homeserver, the room (`!id` or `#address`), and a user name with its
  * password (logged in once; only the token is kept) or an access token.
  */

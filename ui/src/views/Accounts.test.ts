@@ -275,4 +275,18 @@ describe('Accounts', () => {
     await user.click(screen.getByLabelText('Access token'));
     expect(screen.queryByLabelText('User name')).not.toBeInTheDocument();
   });
+
+  it('links a Telegram channel with its bot token', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'telegram');
+    await user.type(screen.getByLabelText(/^Channel or group/), '@fanoutbakery');
+    await user.type(screen.getByLabelText(/^Bot token/), '123:abc');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() =>
+      expect(backend.called('linkAccount')[0]).toEqual([{ network: 'telegram', chat: '@fanoutbakery', token: '123:abc', name: null }]),
+    );
+    expect(screen.getByLabelText(/^Bot token/)).toHaveValue('');
+  });
 });

@@ -1,0 +1,332 @@
+//! Telegram channels and groups through a bot (Bot API): `sendMessage`, `sendPhoto`, `sendVideo`
+//! and `sendMediaGroup` (2–10 photos and videos, the caption on the first). The account's
+//! endpoint is the Bot API's root, its secret the bot's token, its remote id the chat's numeric id.
+//!
+//! A text too long for a caption goes first as a message of its own. Each step's message ids are
+//! checkpointed, so a retry sends only what is left. The Bot API has no idempotency key and no
+//! way to read a channel's messages back, so a send whose answer was lost waits for the user.
+//! `retry_after` in a 429 (and in some 400s) is honoured as the least wait.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{
+    Job, Network, Profile, StepError, UploadFile, Verified, excerpt, media_part, publish_transport_failure,
+    transport_failure,
+};
+use crate::clock::Timestamp;
+use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
+use crate::profiles::Target;
+use crate::secrets::Secret;
+use crate::text::TextCounting;
+
+const NAME: &str = "Telegram";
+/// The Bot API's root.
+pub const ROOT: &str = "https://api.telegram.org";
+const CAPTION_LIMIT: usize = 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Telegram;
+
+/// One request of a delivery, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Text(String),
+    /// One file, with the caption where it fits.
+    File {
+        index: usize,
+        caption: Option<String>,
+    },
+    /// 2–10 files as one album, the caption on the first.
+    Album {
+        caption: Option<String>,
+    },
+}
+
+fn steps(text: &str, media: &[UploadFile]) -> Vec<Step> {
+    let text = text.trim();
+    let fits = !text.is_empty() && text.chars().count() <= CAPTION_LIMIT;
+    let caption = fits.then(|| text.to_owned());
+    let mut out = Vec::new();
+    if !text.is_empty() && (media.is_empty() || !fits) {
+        out.push(Step::Text(text.to_owned()));
+    }
+    match media.len() {
+        0 => {}
+        1 => out.push(Step::File { index: 0, caption }),
+        _ => out.push(Step::Album { caption }),
+    }
+    out
+}
+
+fn method_url(account: &Account, secret: &Secret, method: &str) -> String {
+    format!("{}/bot{}/{method}", account.endpoint.trim_end_matches('/'), secret.expose())
+}
+
+fn chat_id(account: &Account) -> Result<&str, Failure> {
+    account
+        .remote_id
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Failure::rejected("the account has no chat; link it again"))
+}
+
+/// Sorts a Bot API error answer (`{"ok": false, "error_code", "description", "parameters"}`).
+fn classify(step: &str, status: StatusCode, body: &[u8], publishing: bool) -> Failure {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let description = value
+        .get("description")
+        .and_then(Value::as_str)
+        .map(|d| excerpt(d, 200))
+        .unwrap_or_else(|| excerpt(&String::from_utf8_lossy(body), 160));
+    let retry_after =
+        value.get("parameters").and_then(|p| p.get("retry_after")).and_then(Value::as_u64).map(Duration::from_secs);
+    let code = value.get("error_code").and_then(Value::as_u64).map_or(status.as_u16(), |c| c as u16);
+    let lower = description.to_lowercase();
+    match code {
+        429 => Failure::new(FailureKind::RateLimited, format!("{step}: Telegram asks to slow down ({description})"))
+            .with_retry_after(retry_after.or(Some(Duration::from_secs(30)))),
+        401 | 404 => Failure::new(
+            FailureKind::Unauthorized,
+            format!(
+                "{NAME}: the bot's token is no longer valid ({description}); link the account again with a new token from @BotFather"
+            ),
+        ),
+        403 => Failure::new(
+            FailureKind::Unauthorized,
+            format!(
+                "{NAME}: the bot may not post there ({description}); add it to the channel or group as an administrator"
+            ),
+        ),
+        400 if lower.contains("chat not found")
+            || lower.contains("not enough rights")
+            || lower.contains("have no rights") =>
+        {
+            Failure::new(
+                FailureKind::Unauthorized,
+                format!(
+                    "{NAME}: the bot cannot post in the chat ({description}); add it as an administrator that may post messages"
+                ),
+            )
+        }
+        400 => Failure::rejected(format!("{step}: Telegram refused it ({description})")),
+        500..=599 if publishing => Failure::new(
+            FailureKind::OutcomeUnknown,
+            format!("{step}: Telegram answered HTTP {code} — the message may or may not be live"),
+        ),
+        _ => Failure::transient(format!("{step}: Telegram answered HTTP {code}: {description}")),
+    }
+}
+
+/// The ids of the messages a send made (one, or each of an album's).
+fn message_ids(result: &Value) -> Vec<i64> {
+    match result {
+        Value::Array(items) => items.iter().filter_map(|m| m.get("message_id").and_then(Value::as_i64)).collect(),
+        message => message.get("message_id").and_then(Value::as_i64).into_iter().collect(),
+    }
+}
+
+fn kind_of(media: &UploadFile) -> &'static str {
+    if media.mime.starts_with("video/") { "video" } else { "photo" }
+}
+
+impl Telegram {
+    async fn request(&self, job: &Job<'_>, step: &Step) -> Result<reqwest::RequestBuilder, StepError> {
+        let chat = chat_id(job.account)?.to_owned();
+        Ok(match step {
+            Step::Text(text) => job
+                .http
+                .post(method_url(job.account, job.secret, "sendMessage"))
+                .json(&json!({ "chat_id": chat, "text": text })),
+            Step::File { index, caption } => {
+                let media = &job.media[*index];
+                let kind = kind_of(media);
+                let method = if kind == "video" { "sendVideo" } else { "sendPhoto" };
+                let mut form =
+                    reqwest::multipart::Form::new().text("chat_id", chat).part(kind, media_part(media).await?);
+                if let Some(caption) = caption {
+                    form = form.text("caption", caption.clone());
+                }
+                job.http.post(method_url(job.account, job.secret, method)).multipart(form)
+            }
+            Step::Album { caption } => {
+                let mut items = Vec::with_capacity(job.media.len());
+                let mut form = reqwest::multipart::Form::new().text("chat_id", chat);
+                for (index, media) in job.media.iter().enumerate() {
+                    let name = format!("file{index}");
+                    let mut item = json!({ "type": kind_of(media), "media": format!("attach://{name}") });
+                    if index == 0
+                        && let Some(caption) = caption
+                    {
+                        item["caption"] = json!(caption);
+                    }
+                    items.push(item);
+                    form = form.part(name, media_part(media).await?);
+                }
+                form = form.text("media", Value::Array(items).to_string());
+                job.http.post(method_url(job.account, job.secret, "sendMediaGroup")).multipart(form)
+            }
+        })
+    }
+
+    async fn send(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
+        let text = job.post.text_for(job.account.id).to_owned();
+        let list = steps(&text, job.media);
+        if list.is_empty() {
+            return Err(Failure::rejected("there is nothing to send: the post has no text and no files").into());
+        }
+        let mut last = None;
+        for (index, step) in list.iter().enumerate() {
+            if let Some(ids) = super::containers::entry(job.checkpoint(), "sent", index) {
+                last = ids.as_array().and_then(|a| a.last()).and_then(Value::as_i64).or(last);
+                continue;
+            }
+            let request = self.request(job, step).await?;
+            let what =
+                if list.len() > 1 { format!("sending part {} of {}", index + 1, list.len()) } else { "sending".into() };
+            job.publish_starting().await?;
+            let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
+            let answer = job.read_publish(response).await;
+            let body = answer.body.map_err(|e| publish_transport_failure(NAME, &e))?;
+            let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            if !answer.status.is_success() || value.get("ok") != Some(&Value::Bool(true)) {
+                return Err(classify(&what, answer.status, &body, true).into());
+            }
+            let ids = message_ids(value.get("result").unwrap_or(&Value::Null));
+            if ids.is_empty() {
+                return Err(Failure::new(
+                    FailureKind::OutcomeUnknown,
+                    format!("{what}: Telegram answered without a message id — it may or may not be live"),
+                )
+                .into());
+            }
+            let next = super::containers::with_entry(job.checkpoint(), "sent", index, json!(ids));
+            job.save_checkpoint(next)?;
+            last = ids.first().copied();
+        }
+        let id = last.map(|i| i.to_string()).unwrap_or_default();
+        let url = self.page_url(job.account, job.facts).map(|page| format!("{page}/{id}"));
+        Ok(Published { remote_id: id, url })
+    }
+}
+
+impl Network for Telegram {
+    fn kind(&self) -> NetworkKind {
+        NetworkKind::Telegram
+    }
+
+    fn profile(&self, _cached: Option<&Value>) -> Profile {
+        Profile {
+            text_apart: true,
+            ..Profile::from_table(NetworkKind::Telegram, Target::Telegram, TextCounting::Chars, "Telegram's limit")
+        }
+    }
+
+    fn cache_scope(&self, account: &Account) -> Option<String> {
+        Some(format!("telegram:chat:{}", account.remote_id.as_deref().unwrap_or_default()))
+    }
+
+    fn target(&self) -> Target {
+        Target::Telegram
+    }
+
+    /// A public channel's page (`t.me/NAME`); private chats have none.
+    fn page_url(&self, account: &Account, facts: Option<&Value>) -> Option<String> {
+        let username = facts.and_then(|f| f.get("username")).and_then(Value::as_str)?;
+        super::page_on(account, ROOT, format!("https://t.me/{username}"), &format!("/telegram/{username}"))
+    }
+
+    fn pacing(&self) -> Duration {
+        // Telegram allows a bot about 20 messages a minute in one group or channel.
+        Duration::from_secs(3)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, Result<Verified, Failure>> {
+        async move {
+            let call = |method: &'static str, body: Value| async move {
+                let step = format!("calling {method}");
+                let response = http
+                    .post(method_url(account, secret, method))
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| transport_failure(&step, &e))?;
+                let status = response.status();
+                let bytes = response.bytes().await.map_err(|e| transport_failure(&step, &e))?;
+                let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                if !status.is_success() || value.get("ok") != Some(&Value::Bool(true)) {
+                    return Err(classify(&step, status, &bytes, false));
+                }
+                Ok::<Value, Failure>(value.get("result").cloned().unwrap_or(Value::Null))
+            };
+            let me = call("getMe", json!({})).await?;
+            let bot_id = me.get("id").and_then(Value::as_i64).unwrap_or_default();
+            let bot = me.get("username").and_then(Value::as_str).unwrap_or("the bot").to_owned();
+            let wanted = chat_id(account)?;
+            let chat = call("getChat", json!({ "chat_id": wanted })).await?;
+            let id = chat.get("id").and_then(Value::as_i64).map(|i| i.to_string()).unwrap_or_else(|| wanted.to_owned());
+            let title = chat.get("title").and_then(Value::as_str).unwrap_or(wanted).to_owned();
+            let member = call("getChatMember", json!({ "chat_id": id, "user_id": bot_id })).await?;
+            let status = member.get("status").and_then(Value::as_str).unwrap_or("");
+            let kind = chat.get("type").and_then(Value::as_str).unwrap_or("");
+            let may_post = match (kind, status) {
+                ("channel", "administrator") => {
+                    member.get("can_post_messages").and_then(Value::as_bool).unwrap_or(true)
+                }
+                ("channel", "creator") => true,
+                // In a channel only administrators post; in a group members may too.
+                ("channel", _) => false,
+                (_, "administrator" | "creator" | "member") => true,
+                _ => false,
+            };
+            if !may_post {
+                return Err(Failure::rejected(format!(
+                    "@{bot} may not post in {title} (it is {}); add it as an administrator that may post messages",
+                    if status.is_empty() { "not a member" } else { status }
+                )));
+            }
+            let facts = json!({ "title": title, "username": chat.get("username"), "type": kind, "bot": bot });
+            Ok(Verified { remote_id: id, display_name: title, cache: Some(facts), secret: None })
+        }
+        .boxed()
+    }
+
+    fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>> {
+        self.send(job).boxed()
+    }
+
+    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        async move {
+            let where_ = self.page_url(job.account, job.facts).unwrap_or_else(|| "the chat".into());
+            Ok(Reconciled::Unknown(format!(
+                "the Bot API cannot read a channel's messages back: look in {where_}, then mark it sent or send it again"
+            )))
+        }
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::networks::test_file as file;
+
+    #[test]
+    fn a_long_text_goes_before_the_files_and_a_short_one_is_their_caption() {
+        let two = [file("image/jpeg"), file("video/mp4")];
+        assert_eq!(steps("Hi", &two), vec![Step::Album { caption: Some("Hi".into()) }]);
+        let long = "x".repeat(CAPTION_LIMIT + 1);
+        assert_eq!(steps(&long, &two[..1]), vec![Step::Text(long.clone()), Step::File { index: 0, caption: None }]);
+        assert_eq!(steps("Only text", &[]), vec![Step::Text("Only text".into())]);
+    }
+}
