@@ -225,6 +225,27 @@ pub enum AddCommand {
     },
     /// A Threads profile (its access token on standard input); photos and videos need --bucket.
     Threads(ThreadsArgs),
+    /// A Slack channel's incoming webhook (its address on standard input): text and links.
+    Slack {
+        #[arg(long, required = true)]
+        webhook_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
+    /// A Microsoft Teams channel's Workflows webhook (its address on standard input).
+    Teams {
+        #[arg(long, required = true)]
+        webhook_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
+    /// A Google Chat space's incoming webhook (its address on standard input).
+    GoogleChat {
+        #[arg(long, required = true)]
+        webhook_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
     /// A Telegram channel or group, through a bot that administers it (the bot's token from
     /// @BotFather on standard input).
     Telegram {

@@ -167,6 +167,17 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                         common,
                     )
                 }
+                AddCommand::Slack { common, .. }
+                | AddCommand::Teams { common, .. }
+                | AddCommand::GoogleChat { common, .. } => {
+                    use fanout_core::networks::chat_webhooks::Chat;
+                    let chat = match add {
+                        AddCommand::Slack { .. } => Chat::Slack,
+                        AddCommand::Teams { .. } => Chat::Teams,
+                        _ => Chat::GoogleChat,
+                    };
+                    (Credentials::ChatWebhook { chat, url: read_secret_line("webhook address")? }, common)
+                }
                 AddCommand::Telegram { chat, api, common, .. } => (
                     Credentials::Telegram {
                         api: api.clone(),

@@ -60,6 +60,11 @@ pub enum Credentials {
         room: String,
         login: MatrixLogin,
     },
+    /// A Slack, Teams or Google Chat incoming webhook: its whole address is the secret.
+    ChatWebhook {
+        chat: crate::networks::chat_webhooks::Chat,
+        url: Secret,
+    },
     /// A Telegram channel or group (`@name` or its numeric id) and the token of a bot that is an
     /// administrator there.
     Telegram {
@@ -342,6 +347,10 @@ impl Accounts {
                     }
                 };
                 (NetworkKind::Matrix, base, token)
+            }
+            Credentials::ChatWebhook { chat, url } => {
+                let (endpoint, _) = chat.parse(url.expose()).map_err(Error::invalid)?;
+                (chat.kind(), endpoint, Secret::new(url.expose().trim()))
             }
             Credentials::Telegram { api, chat, token } => {
                 let token = token.expose().trim();
@@ -765,6 +774,7 @@ fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> S
         NetworkKind::WhatsApp => format!("WhatsApp: {}", verified.display_name),
         NetworkKind::Matrix => format!("Matrix: {}", verified.display_name),
         NetworkKind::Telegram => format!("Telegram: {}", verified.display_name),
+        NetworkKind::Slack | NetworkKind::Teams | NetworkKind::GoogleChat => verified.display_name.clone(),
     }
 }
 

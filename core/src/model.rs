@@ -73,10 +73,16 @@ pub enum NetworkKind {
     Matrix,
     /// A Telegram channel or group, through a bot.
     Telegram,
+    /// A Slack channel's incoming webhook.
+    Slack,
+    /// A Microsoft Teams channel's Workflows webhook.
+    Teams,
+    /// A Google Chat space's incoming webhook.
+    GoogleChat,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 8] = [
+    pub const ALL: [NetworkKind; 11] = [
         NetworkKind::Mastodon,
         NetworkKind::Discord,
         NetworkKind::Facebook,
@@ -85,6 +91,9 @@ impl NetworkKind {
         NetworkKind::WhatsApp,
         NetworkKind::Matrix,
         NetworkKind::Telegram,
+        NetworkKind::Slack,
+        NetworkKind::Teams,
+        NetworkKind::GoogleChat,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +106,9 @@ impl NetworkKind {
             Self::WhatsApp => "whatsapp",
             Self::Matrix => "matrix",
             Self::Telegram => "telegram",
+            Self::Slack => "slack",
+            Self::Teams => "teams",
+            Self::GoogleChat => "google_chat",
         }
     }
 
@@ -110,6 +122,9 @@ impl NetworkKind {
             Self::WhatsApp => "WhatsApp",
             Self::Matrix => "Matrix room",
             Self::Telegram => "Telegram",
+            Self::Slack => "Slack webhook",
+            Self::Teams => "Microsoft Teams webhook",
+            Self::GoogleChat => "Google Chat webhook",
         }
     }
 }
@@ -125,7 +140,7 @@ impl FromStr for NetworkKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
             Error::invalid(format!(
-                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix, telegram)"
+                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix, telegram, slack, teams, google_chat)"
             ))
         })
     }

@@ -20,6 +20,8 @@ use fanout_core::worker::{StopWhen, Worker, WorkerConfig};
 use fanout_sandbox::{FaultPlan, Sandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
+#[path = "delivery/chats.rs"]
+mod chats;
 #[path = "delivery/facebook.rs"]
 mod facebook;
 #[path = "delivery/instagram.rs"]

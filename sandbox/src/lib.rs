@@ -6,6 +6,7 @@
 //! one module per network).
 
 mod body;
+mod chats;
 mod control;
 mod discord;
 mod error;
@@ -36,6 +37,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
+pub use chats::{ChatMessageRecord, SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK};
 pub use discord::DiscordMessageRecord;
 pub use error::{Result, SandboxError};
 pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
@@ -96,6 +98,9 @@ pub struct SandboxState {
     pub threads_posts: Vec<ThreadsPostRecord>,
     #[serde(default)]
     pub telegram_messages: Vec<TelegramMessageRecord>,
+    /// What the Slack, Teams and Google Chat webhooks took, in order.
+    #[serde(default)]
+    pub chat_messages: Vec<ChatMessageRecord>,
     #[serde(default)]
     pub whatsapp_messages: Vec<WhatsAppMessageRecord>,
     #[serde(default)]
@@ -237,6 +242,7 @@ pub(crate) struct Shared {
     pub(crate) threads: Mutex<threads::ThreadsState>,
     pub(crate) whatsapp: Mutex<whatsapp::WhatsAppState>,
     pub(crate) telegram: Mutex<telegram::TelegramState>,
+    pub(crate) chats: Mutex<Vec<chats::ChatMessageRecord>>,
     pub(crate) instagram_processing_polls: u32,
     revoked: Mutex<HashSet<String>>,
 }
@@ -259,6 +265,7 @@ impl Shared {
             threads: Mutex::new(threads::ThreadsState::default()),
             whatsapp: Mutex::new(whatsapp::WhatsAppState::default()),
             telegram: Mutex::new(telegram::TelegramState::default()),
+            chats: Mutex::new(Vec::new()),
             instagram_processing_polls: config.instagram_processing_polls,
             revoked: Mutex::new(HashSet::new()),
         }
@@ -289,6 +296,7 @@ impl Shared {
             whatsapp_messages,
             whatsapp_media,
             telegram_messages: lock(&self.telegram).messages.clone(),
+            chat_messages: lock(&self.chats).clone(),
         }
     }
 
@@ -358,6 +366,7 @@ pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
         .chain(threads::ROUTES)
         .chain(whatsapp::ROUTES)
         .chain(telegram::ROUTES)
+        .chain(chats::ROUTES)
         .copied()
 }
 
@@ -371,6 +380,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(threads::routes())
         .merge(whatsapp::routes())
         .merge(telegram::routes())
+        .merge(chats::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)

@@ -205,6 +205,16 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Threads { token, name } => {
             (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None, expires_at: None })
         }
+        LinkRequest::ChatWebhook { service, webhook_url, name } => {
+            use fanout_core::networks::chat_webhooks::Chat;
+            let chat = match service.as_str() {
+                "slack" => Chat::Slack,
+                "teams" => Chat::Teams,
+                "google_chat" => Chat::GoogleChat,
+                other => return Err(AppError::new("invalid_input", format!("unknown team chat '{other}'"))),
+            };
+            (name, Credentials::ChatWebhook { chat, url: Secret::new(webhook_url.trim()) })
+        }
         LinkRequest::Telegram { chat, token, name } => {
             (name, Credentials::Telegram { api: None, chat, token: Secret::new(token.trim()) })
         }

@@ -115,6 +115,10 @@ pub enum LinkRequest {
     /// command line for now).
     #[serde(rename_all = "camelCase")]
     Threads { token: String, name: Option<String> },
+    /// A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
+    /// or `google_chat`.
+    #[serde(rename_all = "camelCase")]
+    ChatWebhook { service: String, webhook_url: String, name: Option<String> },
     /// A Telegram channel or group (`@name` or id) and the token of a bot administering it.
     #[serde(rename_all = "camelCase")]
     Telegram { chat: String, token: String, name: Option<String> },

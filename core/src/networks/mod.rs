@@ -5,6 +5,7 @@
 //! `Job` it is handed, which checkpoints each step before the next starts and records "publish
 //! request about to be sent" before the request leaves. Every base URL comes from the account.
 
+pub mod chat_webhooks;
 pub mod containers;
 pub mod discord;
 pub mod facebook;
@@ -331,6 +332,9 @@ pub struct Registry {
     whatsapp: Arc<dyn Network>,
     matrix: Arc<dyn Network>,
     telegram: Arc<dyn Network>,
+    slack: Arc<dyn Network>,
+    teams: Arc<dyn Network>,
+    google_chat: Arc<dyn Network>,
 }
 
 impl Default for Registry {
@@ -344,6 +348,9 @@ impl Default for Registry {
             whatsapp: Arc::new(whatsapp::WhatsApp),
             matrix: Arc::new(matrix::Matrix),
             telegram: Arc::new(telegram::Telegram),
+            slack: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack)),
+            teams: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams)),
+            google_chat: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat)),
         }
     }
 }
@@ -359,6 +366,9 @@ impl Registry {
             NetworkKind::WhatsApp => &self.whatsapp,
             NetworkKind::Matrix => &self.matrix,
             NetworkKind::Telegram => &self.telegram,
+            NetworkKind::Slack => &self.slack,
+            NetworkKind::Teams => &self.teams,
+            NetworkKind::GoogleChat => &self.google_chat,
         }
     }
 }

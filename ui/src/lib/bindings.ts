@@ -561,6 +561,11 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
  */
 { network: "threads"; token: string; name: string | null } | 
 /**
+ * A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
+ * or `google_chat`.
+ */
+{ network: "chatWebhook"; service: string; webhookUrl: string; name: string | null } | 
+/**
  * A Telegram channel or group (`@name` or id) and the token of a bot administering it.
  */
 { network: "telegram"; chat: string; token: string; name: string | null } | 

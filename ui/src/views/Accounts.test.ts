@@ -289,4 +289,19 @@ describe('Accounts', () => {
     );
     expect(screen.getByLabelText(/^Bot token/)).toHaveValue('');
   });
+
+  it('links a Slack channel by its webhook address, with the hint for where to find it', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'slack');
+    expect(screen.getByText(/Incoming Webhooks → Add New Webhook/)).toBeInTheDocument();
+    await user.type(screen.getByLabelText(/Webhook URL/), 'https://hooks.slack.com/services/T/B/x');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() =>
+      expect(backend.called('linkAccount')[0]).toEqual([
+        { network: 'chatWebhook', service: 'slack', webhookUrl: 'https://hooks.slack.com/services/T/B/x', name: null },
+      ]),
+    );
+  });
 });

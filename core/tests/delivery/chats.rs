@@ -1,0 +1,181 @@
+//! Team chats' webhooks against the sandbox — Slack, Teams Workflows, Google Chat: linking checks
+//! the address, text reaches each, files are refused before queuing, a lost answer to Google Chat
+//! is settled by its message id, Slack's `Retry-After` is honoured — and one post fanned out to
+//! every chat at once (Matrix on a real Synapse among them), each target settling on its own.
+
+use fanout_core::accounts::{Credentials, MatrixLogin, NewAccount};
+use fanout_core::model::{Account, DeliveryState, FailureKind};
+use fanout_core::networks::chat_webhooks::Chat;
+use fanout_core::post::Draft;
+use fanout_core::secrets::Secret;
+use fanout_sandbox::{SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK};
+
+use super::matrix::Synapse;
+use super::{Env, env};
+
+const SLACK: &str = "POST /services/{team}/{bot}/{token}";
+const GOOGLE: &str = "POST /v1/spaces/{space}/messages";
+
+impl Env {
+    async fn chat(&self, chat: Chat, path: &str) -> fanout_core::Result<Account> {
+        let url = format!("{}{path}", self.sandbox.url());
+        self.accounts()
+            .add(NewAccount {
+                name: None,
+                credentials: Credentials::ChatWebhook { chat, url: Secret::new(url) },
+                enabled: true,
+                demo: true,
+            })
+            .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_teams_and_google_chat_each_get_the_text_and_refuse_files_up_front() {
+    let env = env("{}").await;
+    let slack = env.chat(Chat::Slack, SANDBOX_SLACK_WEBHOOK).await.expect("slack");
+    let teams = env.chat(Chat::Teams, SANDBOX_TEAMS_WEBHOOK).await.expect("teams");
+    let google = env.chat(Chat::GoogleChat, SANDBOX_GOOGLE_CHAT_WEBHOOK).await.expect("google chat");
+    assert_eq!(
+        [slack.name.as_str(), teams.name.as_str(), google.name.as_str()],
+        ["Slack: B0NEWS", "Microsoft Teams: 5a9f0c0d", "Google Chat: AAAAfanout"]
+    );
+    for account in [&slack, &teams, &google] {
+        assert!(!account.endpoint.contains("sandbox-"), "no secret in the endpoint: {}", account.endpoint);
+    }
+
+    let ids = env.post("Team meeting moved to 3 pm — https://example.org/agenda", vec![], &[&slack, &teams, &google]);
+    env.deliver(&ids).await;
+    for id in &ids {
+        assert_eq!(env.delivery(*id).state, DeliveryState::Sent, "{:?}", env.delivery(*id).last_error);
+    }
+    let mut services: Vec<(String, String)> =
+        env.sandbox.state().chat_messages.into_iter().map(|m| (m.service, m.text)).collect();
+    services.sort();
+    let text = "Team meeting moved to 3 pm — https://example.org/agenda".to_owned();
+    assert_eq!(
+        services,
+        [("google_chat".into(), text.clone()), ("slack".into(), text.clone()), ("teams".into(), text)]
+    );
+
+    let refused = fanout_core::post::enqueue(
+        &env.outbox(),
+        &fanout_core::networks::Registry::default(),
+        &env.variants(),
+        &env.dir.path().join("media"),
+        &Draft {
+            text: "With a photo".into(),
+            media: vec![env.photo()],
+            targets: vec![slack.name.clone()],
+            ..Draft::default()
+        },
+        env.clock.now(),
+    )
+    .expect_err("webhooks take text only");
+    assert!(refused.to_string().contains("text only"), "{refused}");
+
+    let wrong = env.chat(Chat::Slack, "/services/T0FANOUT/B0NEWS/not-the-token").await.expect_err("a dead webhook");
+    assert!(wrong.to_string().contains("invalid_token"), "{wrong}");
+    let shape = env.chat(Chat::GoogleChat, "/v1/spaces/AAAAfanout/messages?key=k").await.expect_err("no token");
+    assert!(shape.to_string().contains("key=…&token=…"), "{shape}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_google_chat_answer_is_settled_by_its_message_id_and_slack_waits_as_told() {
+    // Linking takes each route's first call (the empty probe).
+    let plan = format!(
+        r#"{{"routes": {{"{GOOGLE}": {{"faults": [{{"pass": true}}, {{"close": "after"}}]}}, "{SLACK}": {{"faults": [{{"pass": true}}, {{"status": 429, "retry_after": 1}}, {{"pass": true}}, {{"close": "after"}}]}}}}}}"#
+    );
+    let env = env(&plan).await;
+    let google = env.chat(Chat::GoogleChat, SANDBOX_GOOGLE_CHAT_WEBHOOK).await.expect("google chat");
+    let slack = env.chat(Chat::Slack, SANDBOX_SLACK_WEBHOOK).await.expect("slack");
+
+    let started = std::time::Instant::now();
+    let ids = env.post("Lunch is served", vec![], &[&google, &slack]);
+    env.deliver(&ids).await;
+    assert_eq!(env.delivery(ids[0]).state, DeliveryState::Sent, "{:?}", env.delivery(ids[0]).last_error);
+    assert_eq!(env.delivery(ids[1]).state, DeliveryState::Sent, "{:?}", env.delivery(ids[1]).last_error);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "Slack's Retry-After was honoured");
+    let messages = env.sandbox.state().chat_messages;
+    let google_count = messages.iter().filter(|m| m.service == "google_chat").count();
+    assert_eq!(google_count, 1, "sent again with the same message id: refused as a duplicate, recorded as sent");
+    assert!(env.delivery(ids[0]).remote_id.is_some_and(|id| id.contains("/messages/client-")));
+
+    let lost = env.post("Coffee too", vec![], &[&slack]);
+    env.deliver(&lost).await;
+    let d = env.delivery(lost[0]);
+    assert_eq!(d.state, DeliveryState::Unconfirmed);
+    assert_eq!(d.last_error.map(|e| e.kind), Some(FailureKind::OutcomeUnknown));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_own() {
+    let synapse = Synapse::start();
+    synapse.register("alice", "alice-password");
+    // Slack throttles once; Teams' webhook was removed.
+    let plan = format!(
+        r#"{{"routes": {{"{SLACK}": {{"faults": [{{"pass": true}}, {{"status": 429, "retry_after": 1}}]}}}}}}"#
+    );
+    let env = env(&plan).await;
+    let owner = synapse.login(&env.http, "alice", "alice-password").await;
+    let room = synapse.create_room(&env.http, &owner, "Staff", "staff").await;
+    let matrix = env
+        .accounts()
+        .add(NewAccount {
+            name: None,
+            credentials: Credentials::Matrix {
+                homeserver: synapse.url.clone(),
+                room: room.clone(),
+                login: MatrixLogin::Token(Secret::new(owner.clone())),
+            },
+            enabled: true,
+            demo: false,
+        })
+        .await
+        .expect("matrix");
+    let telegram = env
+        .accounts()
+        .add(NewAccount {
+            name: None,
+            credentials: Credentials::Telegram {
+                api: Some(env.sandbox.url()),
+                chat: "@fanoutbakery".into(),
+                token: Secret::new(fanout_sandbox::SANDBOX_TELEGRAM_TOKEN),
+            },
+            enabled: true,
+            demo: true,
+        })
+        .await
+        .expect("telegram");
+    let slack = env.chat(Chat::Slack, SANDBOX_SLACK_WEBHOOK).await.expect("slack");
+    let teams = env.chat(Chat::Teams, SANDBOX_TEAMS_WEBHOOK).await.expect("teams");
+    let google = env.chat(Chat::GoogleChat, SANDBOX_GOOGLE_CHAT_WEBHOOK).await.expect("google chat");
+    let mastodon = env.mastodon("staff-mastodon", "token-a").await;
+    let discord = env.discord("staff-discord", 1, "token-1").await;
+    env.sandbox.revoke_token("sandbox-teams-sig");
+
+    let targets = [&matrix, &telegram, &slack, &teams, &google, &mastodon, &discord];
+    let ids = env.post("Rota for next week is up", vec![], &targets);
+    env.run_worker(fanout_core::worker::StopWhen::Settled(ids.clone())).await;
+    let states: Vec<(String, DeliveryState)> =
+        targets.iter().zip(&ids).map(|(a, id)| (a.name.clone(), env.delivery(*id).state)).collect();
+    for ((name, state), id) in states.iter().zip(&ids) {
+        if name.starts_with("Microsoft Teams") {
+            let error = env.delivery(*id).last_error.expect("why");
+            assert_eq!((*state, error.kind), (DeliveryState::NeedsAttention, FailureKind::Unauthorized), "{states:?}");
+            assert!(error.message.contains("link it again"), "{}", error.message);
+        } else {
+            assert_eq!(*state, DeliveryState::Sent, "{name}: {states:?}");
+        }
+    }
+    let messages = synapse.messages(&env.http, &owner, &room).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["content"]["body"], "Rota for next week is up");
+    let state = env.sandbox.state();
+    assert_eq!(state.telegram_messages.len(), 1);
+    let mut services: Vec<&str> = state.chat_messages.iter().map(|m| m.service.as_str()).collect();
+    services.sort_unstable();
+    assert_eq!(services, ["google_chat", "slack"], "Slack after its 429, Teams refused: {services:?}");
+    assert_eq!(state.mastodon_statuses.len(), 1);
+    assert_eq!(state.discord_messages.len(), 1);
+}
