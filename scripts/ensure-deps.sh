@@ -64,7 +64,7 @@ if ! python3 -c "import moto.server, flask, werkzeug" >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]==5.2.1'
 fi
 # The Matrix tests run a real homeserver, Synapse, from PyPI (SQLite, loopback only).
-if ! python3 -c "import synapse" >/dev/null 2>&1 || ! command -v register_new_matrix_user >/dev/null 2>&1; then
+if ! python3 -c "import synapse._scripts.register_new_matrix_user" >/dev/null 2>&1; then
   echo "Installing the Synapse Matrix homeserver (tests only)…"
   python3 -m pip install --quiet 'matrix-synapse==1.163.2'
 fi

@@ -69,10 +69,11 @@ impl Synapse {
 
     /// Registers a user with the shared secret, as an admin would.
     pub(super) fn register(&self, user: &str, password: &str) {
-        let out = std::process::Command::new("register_new_matrix_user")
+        let out = std::process::Command::new("python3")
+            .args(["-m", "synapse._scripts.register_new_matrix_user"])
             .args(["-u", user, "-p", password, "--no-admin", "-k", SHARED_SECRET, &self.url])
             .output()
-            .expect("register_new_matrix_user runs (it comes with matrix-synapse)");
+            .expect("Synapse's register_new_matrix_user runs (it comes with matrix-synapse)");
         assert!(out.status.success(), "register {user}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
