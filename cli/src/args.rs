@@ -225,6 +225,20 @@ pub enum AddCommand {
     },
     /// A Threads profile (its access token on standard input); photos and videos need --bucket.
     Threads(ThreadsArgs),
+    /// A Bluesky account: its handle and an app password (on standard input; Settings → App
+    /// passwords), on bsky.social or its own PDS.
+    Bluesky {
+        /// The handle, e.g. bakery.bsky.social (or a DID).
+        #[arg(long, value_name = "HANDLE")]
+        handle: String,
+        /// The account's PDS, when it is not on bsky.social.
+        #[arg(long, value_name = "URL")]
+        pds: Option<String>,
+        #[arg(long, required = true)]
+        app_password_stdin: bool,
+        #[command(flatten)]
+        common: AddCommon,
+    },
     /// A Slack channel's incoming webhook (its address on standard input): text and links.
     Slack {
         #[arg(long, required = true)]

@@ -167,6 +167,14 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                         common,
                     )
                 }
+                AddCommand::Bluesky { handle, pds, common, .. } => (
+                    Credentials::Bluesky {
+                        pds: pds.clone(),
+                        handle: handle.clone(),
+                        app_password: read_secret_line("app password")?,
+                    },
+                    common,
+                ),
                 AddCommand::Slack { common, .. }
                 | AddCommand::Teams { common, .. }
                 | AddCommand::GoogleChat { common, .. } => {

@@ -60,6 +60,13 @@ pub enum Credentials {
         room: String,
         login: MatrixLogin,
     },
+    /// A Bluesky account: its handle (or DID), an app password, and its PDS (bsky.social unless
+    /// it has its own).
+    Bluesky {
+        pds: Option<String>,
+        handle: String,
+        app_password: Secret,
+    },
     /// A Slack, Teams or Google Chat incoming webhook: its whole address is the secret.
     ChatWebhook {
         chat: crate::networks::chat_webhooks::Chat,
@@ -348,6 +355,25 @@ impl Accounts {
                 };
                 (NetworkKind::Matrix, base, token)
             }
+            Credentials::Bluesky { pds, handle, app_password } => {
+                if app_password.expose().trim().is_empty() {
+                    return Err(Error::invalid(
+                        "the app password is empty; make one in Bluesky's Settings → App passwords",
+                    ));
+                }
+                let handle = handle.trim().trim_start_matches('@');
+                if !(handle.contains('.') || handle.starts_with("did:")) {
+                    return Err(Error::invalid(format!(
+                        "'{handle}' is not a Bluesky handle: it looks like name.bsky.social (or your own domain)"
+                    )));
+                }
+                let base = parse_base("the PDS address", pds.as_deref().unwrap_or(crate::networks::bluesky::ROOT))?;
+                (
+                    NetworkKind::Bluesky,
+                    base.as_str().trim_end_matches('/').to_owned(),
+                    Secret::new(app_password.expose().trim()),
+                )
+            }
             Credentials::ChatWebhook { chat, url } => {
                 let (endpoint, _) = chat.parse(url.expose()).map_err(Error::invalid)?;
                 (chat.kind(), endpoint, Secret::new(url.expose().trim()))
@@ -404,6 +430,9 @@ impl Accounts {
                 },
             ),
             Credentials::Matrix { room, .. } => (Some(room.trim().to_owned()), Default::default()),
+            Credentials::Bluesky { handle, .. } => {
+                (Some(handle.trim().trim_start_matches('@').to_owned()), Default::default())
+            }
             Credentials::Telegram { chat, .. } => (Some(chat.trim().to_owned()), Default::default()),
             Credentials::WhatsApp { phone_number_id, business_account_id, .. } => (
                 Some(phone_number_id.trim().to_owned()),
@@ -775,6 +804,7 @@ fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> S
         NetworkKind::Matrix => format!("Matrix: {}", verified.display_name),
         NetworkKind::Telegram => format!("Telegram: {}", verified.display_name),
         NetworkKind::Slack | NetworkKind::Teams | NetworkKind::GoogleChat => verified.display_name.clone(),
+        NetworkKind::Bluesky => format!("Bluesky: {}", verified.display_name),
     }
 }
 

@@ -79,10 +79,12 @@ pub enum NetworkKind {
     Teams,
     /// A Google Chat space's incoming webhook.
     GoogleChat,
+    /// A Bluesky account (AT Protocol), with an app password.
+    Bluesky,
 }
 
 impl NetworkKind {
-    pub const ALL: [NetworkKind; 11] = [
+    pub const ALL: [NetworkKind; 12] = [
         NetworkKind::Mastodon,
         NetworkKind::Discord,
         NetworkKind::Facebook,
@@ -94,6 +96,7 @@ impl NetworkKind {
         NetworkKind::Slack,
         NetworkKind::Teams,
         NetworkKind::GoogleChat,
+        NetworkKind::Bluesky,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +112,7 @@ impl NetworkKind {
             Self::Slack => "slack",
             Self::Teams => "teams",
             Self::GoogleChat => "google_chat",
+            Self::Bluesky => "bluesky",
         }
     }
 
@@ -125,6 +129,7 @@ impl NetworkKind {
             Self::Slack => "Slack webhook",
             Self::Teams => "Microsoft Teams webhook",
             Self::GoogleChat => "Google Chat webhook",
+            Self::Bluesky => "Bluesky",
         }
     }
 }
@@ -140,7 +145,7 @@ impl FromStr for NetworkKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
             Error::invalid(format!(
-                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix, telegram, slack, teams, google_chat)"
+                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix, telegram, slack, teams, google_chat, bluesky)"
             ))
         })
     }

@@ -20,6 +20,8 @@ use fanout_core::worker::{StopWhen, Worker, WorkerConfig};
 use fanout_sandbox::{FaultPlan, Sandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
+#[path = "delivery/bluesky.rs"]
+mod bluesky;
 #[path = "delivery/chats.rs"]
 mod chats;
 #[path = "delivery/facebook.rs"]

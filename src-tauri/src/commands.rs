@@ -205,6 +205,14 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Threads { token, name } => {
             (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None, expires_at: None })
         }
+        LinkRequest::Bluesky { handle, app_password, pds, name } => (
+            name,
+            Credentials::Bluesky {
+                pds: pds.filter(|p| !p.trim().is_empty()),
+                handle,
+                app_password: Secret::new(app_password.trim()),
+            },
+        ),
         LinkRequest::ChatWebhook { service, webhook_url, name } => {
             use fanout_core::networks::chat_webhooks::Chat;
             let chat = match service.as_str() {

@@ -115,6 +115,9 @@ pub enum LinkRequest {
     /// command line for now).
     #[serde(rename_all = "camelCase")]
     Threads { token: String, name: Option<String> },
+    /// A Bluesky account by its handle and an app password (`pds` when not on bsky.social).
+    #[serde(rename_all = "camelCase")]
+    Bluesky { handle: String, app_password: String, pds: Option<String>, name: Option<String> },
     /// A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
     /// or `google_chat`.
     #[serde(rename_all = "camelCase")]

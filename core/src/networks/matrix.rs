@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Job, Network, Profile, StepError, Verified, excerpt, transport_failure};
+use super::{Job, Network, Profile, StepError, Verified, transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
@@ -54,13 +54,8 @@ fn classify(
     now: Timestamp,
 ) -> Failure {
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let errcode = value.get("errcode").and_then(Value::as_str).unwrap_or("");
-    let error = value
-        .get("error")
-        .and_then(Value::as_str)
-        .map(|e| excerpt(e, 200))
-        .unwrap_or_else(|| excerpt(&String::from_utf8_lossy(body), 160));
-    let what = if errcode.is_empty() { error } else { format!("{error} ({errcode})") };
+    let (errcode, what) = super::json_error(body, "errcode", "error");
+    let errcode = errcode.as_str();
     match (status.as_u16(), errcode) {
         (_, "M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN") | (401, _) => Failure::new(
             FailureKind::Unauthorized,
@@ -89,15 +84,10 @@ fn classify(
 /// makes at most an unused file; a message carries its transaction id), so transport errors are
 /// transient.
 async fn call(request: reqwest::RequestBuilder, step: &str, now: Timestamp) -> Result<Value, Failure> {
-    let response = request.send().await.map_err(|e| transport_failure(step, &e))?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
-    if !status.is_success() {
-        return Err(classify(step, status, &headers, &body, now));
-    }
-    serde_json::from_slice(&body)
-        .map_err(|_| Failure::transient(format!("{step}: the homeserver's answer was not JSON")))
+    super::call_json(request, step, "the homeserver", |status, headers, body| {
+        classify(step, status, headers, body, now)
+    })
+    .await
 }
 
 /// Logs in with a user name and password (`m.login.password`); returns the access token.

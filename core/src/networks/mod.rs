@@ -5,6 +5,7 @@
 //! `Job` it is handed, which checkpoints each step before the next starts and records "publish
 //! request about to be sent" before the request leaves. Every base URL comes from the account.
 
+pub mod bluesky;
 pub mod chat_webhooks;
 pub mod containers;
 pub mod discord;
@@ -335,6 +336,7 @@ pub struct Registry {
     slack: Arc<dyn Network>,
     teams: Arc<dyn Network>,
     google_chat: Arc<dyn Network>,
+    bluesky: Arc<dyn Network>,
 }
 
 impl Default for Registry {
@@ -351,6 +353,7 @@ impl Default for Registry {
             slack: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack)),
             teams: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams)),
             google_chat: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat)),
+            bluesky: Arc::new(bluesky::Bluesky),
         }
     }
 }
@@ -369,6 +372,7 @@ impl Registry {
             NetworkKind::Slack => &self.slack,
             NetworkKind::Teams => &self.teams,
             NetworkKind::GoogleChat => &self.google_chat,
+            NetworkKind::Bluesky => &self.bluesky,
         }
     }
 }
@@ -402,6 +406,38 @@ pub(crate) async fn media_part(media: &UploadFile) -> Result<reqwest::multipart:
         .file_name(media.file_name.clone())
         .mime_str(&media.mime)
         .map_err(|_| Failure::rejected(format!("media type {} is not valid", media.mime)))
+}
+
+/// An error answer's code and a message for people, from a JSON body with the code under
+/// `code_field` and the text under `text_field` (the raw body, shortened, where it is not JSON).
+pub(crate) fn json_error(body: &[u8], code_field: &str, text_field: &str) -> (String, String) {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+    let code = value.get(code_field).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
+    let text = value
+        .get(text_field)
+        .and_then(serde_json::Value::as_str)
+        .map(|m| excerpt(m, 200))
+        .unwrap_or_else(|| excerpt(&String::from_utf8_lossy(body), 160));
+    let what = if code.is_empty() { text } else { format!("{text} ({code})") };
+    (code, what)
+}
+
+/// Sends a request that is safe to repeat and reads its JSON answer; an error answer is sorted
+/// by `classify` (status, headers, body).
+pub(crate) async fn call_json(
+    request: reqwest::RequestBuilder,
+    step: &str,
+    who: &str,
+    classify: impl Fn(StatusCode, &reqwest::header::HeaderMap, &[u8]) -> Failure,
+) -> Result<serde_json::Value, Failure> {
+    let response = request.send().await.map_err(|e| transport_failure(step, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+    if !status.is_success() {
+        return Err(classify(status, &headers, &body));
+    }
+    serde_json::from_slice(&body).map_err(|_| Failure::transient(format!("{step}: {who}'s answer was not JSON")))
 }
 
 /// A transport error in a step that publishes nothing: always safe to retry.

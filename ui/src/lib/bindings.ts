@@ -561,6 +561,10 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
  */
 { network: "threads"; token: string; name: string | null } | 
 /**
+ * A Bluesky account by its handle and an app password (`pds` when not on bsky.social).
+ */
+{ network: "bluesky"; handle: string; appPassword: string; pds: string | null; name: string | null } | 
+/**
  * A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
  * or `google_chat`.
  */

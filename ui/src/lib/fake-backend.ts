@@ -137,7 +137,7 @@ export class FakeBackend implements Backend {
     this.record('linkAccount', request);
     const a = account({
       id: `acc-${this.nextId++}`,
-      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me', threads: 'Threads: @me', whatsapp: 'WhatsApp: My Shop (+31 20 123 4567)', matrix: 'Matrix: News (@me:example.org)', telegram: 'Telegram: My Channel', chatWebhook: 'Slack: B0NEWS' } as const)[request.network],
+      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me', threads: 'Threads: @me', whatsapp: 'WhatsApp: My Shop (+31 20 123 4567)', matrix: 'Matrix: News (@me:example.org)', telegram: 'Telegram: My Channel', chatWebhook: 'Slack: B0NEWS', bluesky: 'Bluesky: @me.bsky.social' } as const)[request.network],
       network: request.network,
       enabled: false,
       demo: false,

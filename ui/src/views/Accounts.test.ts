@@ -304,4 +304,20 @@ describe('Accounts', () => {
       ]),
     );
   });
+
+  it('links a Bluesky account with its handle and an app password, and forgets the password', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'bluesky');
+    await user.type(screen.getByLabelText('Handle'), 'bakery.bsky.social');
+    await user.type(screen.getByLabelText(/^App password/), 'abcd-efgh-ijkl-mnop');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() =>
+      expect(backend.called('linkAccount')[0]).toEqual([
+        { network: 'bluesky', handle: 'bakery.bsky.social', appPassword: 'abcd-efgh-ijkl-mnop', pds: null, name: null },
+      ]),
+    );
+    expect(screen.getByLabelText(/^App password/)).toHaveValue('');
+  });
 });
