@@ -207,7 +207,9 @@ impl Network for ChatWebhook {
     }
 
     fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile::from_table(self.0.kind(), self.0.target(), TextCounting::Chars, &format!("{}'s limit", self.0.name()))
+        // Teams limits the payload's bytes (28 KB), not its characters.
+        let counting = if self.0 == Chat::Teams { TextCounting::Utf8Bytes } else { TextCounting::Chars };
+        Profile::from_table(self.0.kind(), self.0.target(), counting, &format!("{}'s limit", self.0.name()))
     }
 
     fn cache_scope(&self, _account: &Account) -> Option<String> {

@@ -179,3 +179,31 @@ async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_
     assert_eq!(state.mastodon_statuses.len(), 1);
     assert_eq!(state.discord_messages.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_chat_refuses_a_text_over_its_own_limit_before_anything_is_queued() {
+    let env = env("{}").await;
+    let slack = env.chat(Chat::Slack, SANDBOX_SLACK_WEBHOOK).await.expect("slack");
+    let teams = env.chat(Chat::Teams, SANDBOX_TEAMS_WEBHOOK).await.expect("teams");
+    let google = env.chat(Chat::GoogleChat, SANDBOX_GOOGLE_CHAT_WEBHOOK).await.expect("google chat");
+    // Slack and Google Chat count characters; Teams counts the bytes of its 28 KB payload.
+    for (account, limit, unit_bytes) in [(&slack, 40_000, 1), (&teams, 20_000, 2), (&google, 4_096, 1)] {
+        let at_limit = limit / unit_bytes;
+        let refused = fanout_core::post::enqueue(
+            &env.outbox(),
+            &fanout_core::networks::Registry::default(),
+            &env.variants(),
+            &env.dir.path().join("media"),
+            &Draft { text: "é".repeat(at_limit + 1), targets: vec![account.name.clone()], ..Draft::default() },
+            env.clock.now(),
+        )
+        .expect_err("over the limit");
+        let message = refused.to_string();
+        let over = (at_limit + 1) * unit_bytes;
+        assert!(message.contains(&format!("{over}/{limit}")), "{}: {message}", account.name);
+        let fits = env.post(&"é".repeat(at_limit), vec![], &[account]);
+        env.deliver(&fits).await;
+        let d = env.delivery(fits[0]);
+        assert_eq!(d.state, DeliveryState::Sent, "{}: exactly the limit is taken: {:?}", account.name, d.last_error);
+    }
+}
