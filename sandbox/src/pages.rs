@@ -162,7 +162,8 @@ async fn discord_message(
 
 fn page(title: &str, text: &str, detail: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta property=\"og:title\" content=\"{title}\"><meta property=\"og:description\" content=\"{text}\"></head>\
          <body style=\"font-family:system-ui;max-width:40rem;margin:3rem auto\"><p style=\"color:#666\">\
          Fanout sandbox — {title}</p><p style=\"white-space:pre-wrap;font-size:1.2rem\">{text}</p>\
          <p style=\"color:#666\">{detail}</p></body></html>",

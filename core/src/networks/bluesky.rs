@@ -93,6 +93,27 @@ async fn session(
     }
 }
 
+/// The `content` of `<meta property="NAME" content="…">`, unescaped.
+fn meta(html: &str, name: &str) -> Option<String> {
+    let marker = format!("property=\"{name}\"");
+    let at = html.find(&marker)?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = at + html[at..].find('>')?;
+    let tag = &html[tag_start..tag_end];
+    let content = tag.split("content=\"").nth(1)?.split('"').next()?;
+    Some(unescape(content)).filter(|c| !c.trim().is_empty())
+}
+
+fn between(html: &str, open: &str, close: &str) -> Option<String> {
+    let start = html.find(open)? + open.len();
+    let end = start + html[start..].find(close)?;
+    Some(unescape(html[start..end].trim())).filter(|t| !t.is_empty())
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
 /// A TID record key: 53 bits of microseconds and 10 bits of clock id, base32-sortable.
 pub fn tid(micros: u64, clock_id: u16) -> String {
     const ALPHABET: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
@@ -192,6 +213,7 @@ impl Bluesky {
                 mentions.insert(handle.to_owned(), did.to_owned());
             }
         }
+        let card = if images.is_empty() { self.card(job, &text).await? } else { None };
         let mut record = json!({
             "$type": POST,
             "text": text,
@@ -203,6 +225,8 @@ impl Bluesky {
         }
         if !images.is_empty() {
             record["embed"] = json!({ "$type": "app.bsky.embed.images", "images": images });
+        } else if let Some(card) = card {
+            record["embed"] = json!({ "$type": "app.bsky.embed.external", "external": card });
         }
         let body = json!({ "repo": s.did, "collection": POST, "rkey": rkey, "record": record, "swapRecord": null });
         job.publish_starting().await?;
@@ -223,6 +247,37 @@ impl Bluesky {
             Failure::new(FailureKind::OutcomeUnknown, "publishing: Bluesky answered without the post's address")
         })?;
         Ok(Published { remote_id: uri, url: self.post_url(job.account, &s.handle, &rkey) })
+    }
+
+    /// A link card for the text's first link: the page's title and description (Open Graph, or
+    /// its `<title>`), read once and checkpointed so every attempt writes the same record. Best
+    /// effort: a page that cannot be read within 5 seconds leaves the post without a card.
+    async fn card(&self, job: &mut Job<'_>, text: &str) -> Result<Option<Value>, StepError> {
+        if let Some(card) = job.checkpoint().get("card") {
+            return Ok((!card.is_null()).then(|| card.clone()));
+        }
+        let Some(link) = text
+            .split_whitespace()
+            .map(|w| w.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']))
+            .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+        else {
+            return Ok(None);
+        };
+        let fetch = async {
+            let response = job.http.get(link).header(reqwest::header::ACCEPT, "text/html").send().await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            let bytes = response.bytes().await.ok()?;
+            let html = String::from_utf8_lossy(&bytes[..bytes.len().min(512 * 1024)]).into_owned();
+            let title = meta(&html, "og:title").or_else(|| between(&html, "<title>", "</title>"))?;
+            let description = meta(&html, "og:description").unwrap_or_default();
+            Some(json!({ "uri": link, "title": title, "description": description }))
+        };
+        let card = tokio::time::timeout(Duration::from_secs(5), fetch).await.ok().flatten();
+        let next = super::graph::with(job.checkpoint(), "card", card.clone().unwrap_or(Value::Null));
+        job.save_checkpoint(next)?;
+        Ok(card)
     }
 
     fn post_url(&self, account: &Account, handle: &str, rkey: &str) -> Option<String> {

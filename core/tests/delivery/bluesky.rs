@@ -137,6 +137,21 @@ async fn a_post_with_images_and_facets_reaches_a_real_pds_and_its_record_key_can
     assert!(images[0]["aspectRatio"]["width"].as_u64().is_some_and(|w| w > 0));
     assert_eq!(images[1]["image"]["$type"], "blob");
 
+    // A post with a link and no images gets a card with the page's title.
+    let link = format!("{}/facebook/{}", env.sandbox.url(), fanout_sandbox::SANDBOX_PAGES[0].0);
+    let card = env.post(&format!("Our page: {link}"), vec![], &[&account]);
+    env.deliver(&card).await;
+    let d = env.delivery(card[0]);
+    assert_eq!(d.state, DeliveryState::Sent, "{:?}", d.last_error);
+    let rkey2 = d.remote_id.expect("uri").rsplit('/').next().expect("rkey").to_owned();
+    let get =
+        format!("{}/xrpc/com.atproto.repo.getRecord?repo={did}&collection=app.bsky.feed.post&rkey={rkey2}", pds.url);
+    let record: Value = env.http.get(&get).send().await.expect("getRecord").json().await.expect("json");
+    let external = &record["value"]["embed"]["external"];
+    assert_eq!(record["value"]["embed"]["$type"], "app.bsky.embed.external");
+    assert_eq!(external["uri"], link.as_str());
+    assert!(external["title"].as_str().is_some_and(|t| t.contains("Fanout Bakery")), "{external}");
+
     // The same record key again (a resend after a lost answer) is refused; nothing is added.
     let login: Value = env
         .http
@@ -162,5 +177,5 @@ async fn a_post_with_images_and_facets_reaches_a_real_pds_and_its_record_key_can
     assert_eq!(error["error"], "InvalidSwap");
     let list = format!("{}/xrpc/com.atproto.repo.listRecords?repo={did}&collection=app.bsky.feed.post", pds.url);
     let listed: Value = env.http.get(&list).send().await.expect("list").json().await.expect("json");
-    assert_eq!(listed["records"].as_array().map(Vec::len), Some(1), "one post: {listed}");
+    assert_eq!(listed["records"].as_array().map(Vec::len), Some(2), "two posts, none twice: {listed}");
 }
