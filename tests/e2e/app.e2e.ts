@@ -327,7 +327,9 @@ describe('Fanout, the built app', () => {
     if (!(await enabled.isSelected())) await enabled.click();
     await browser.waitUntil(async () => enabled.isSelected(), { timeout: 10_000 });
     await (await card.$(`[data-testid="lists-${wa}"] summary`)).click();
-    await card.$('td=+31612345678').waitForDisplayed({ timeout: 10_000 });
+    const person = await card.$('td=+31612345678');
+    await person.waitForDisplayed({ timeout: 10_000 });
+    await person.scrollIntoView({ block: 'center' });
     await screenshot('accounts-whatsapp');
 
     await view('compose');
