@@ -165,6 +165,21 @@ pub enum LinkCommand {
         #[command(flatten)]
         common: AddCommon,
     },
+    /// Sign in to a Mastodon server in the browser (Fanout registers itself on the server the
+    /// first time): nothing to copy or paste.
+    Mastodon {
+        /// The server, like mastodon.social or https://fosstodon.org.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// Print the sign-in address instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the browser to come back, in minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+        wait_minutes: u64,
+        #[command(flatten)]
+        common: AddCommon,
+    },
     /// Threads' own login with your Meta app's Threads app id (its secret on standard input the
     /// first time). Threads sends the browser back only to an https address registered in the
     /// app: after allowing Fanout, paste the address the browser was sent to.

@@ -279,6 +279,9 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
             link_meta(cx, app_id.as_deref(), *no_browser, *wait_minutes, graph.as_deref(), dialog.as_deref(), common)
                 .await
         }
+        AccountsCommand::Link(LinkCommand::Mastodon { server, no_browser, wait_minutes, common }) => {
+            link_mastodon(cx, server, *no_browser, *wait_minutes, common).await
+        }
         AccountsCommand::Link(LinkCommand::Threads { app_id, redirect_uri, no_browser, api, dialog, common }) => {
             link_threads(cx, app_id.as_deref(), redirect_uri, *no_browser, api.as_deref(), dialog.as_deref(), common)
                 .await
@@ -379,6 +382,45 @@ async fn link_meta(
         for why in &skipped {
             println!("  skipped {why}");
         }
+    }
+    Ok(0)
+}
+
+async fn link_mastodon(
+    cx: &Context,
+    server: &str,
+    no_browser: bool,
+    wait_minutes: u64,
+    common: &AddCommon,
+) -> Result<u8> {
+    let accounts = cx.accounts();
+    let login = fanout_core::mastodon_login::MastodonLogin::start(&accounts, &cx.http, server).await?;
+    let url = login.authorize_url().to_owned();
+    let host = login.server().split_once("://").map_or(login.server(), |(_, h)| h).to_owned();
+    if !no_browser && opener::open(&url).is_ok() {
+        println!("Sign in to {host} in the browser window that opened and allow Fanout. If none did, open:\n{url}");
+    } else {
+        println!("Open this address in a browser, sign in to {host} and allow Fanout:\n{url}");
+    }
+    let _ = std::io::stdout().flush();
+    let code = login.wait_for_code(std::time::Duration::from_secs(wait_minutes.max(1) * 60)).await?;
+    let token = login.finish(&cx.http, &code).await?;
+    let credentials = Credentials::Mastodon { server: login.server().to_owned(), token };
+    let account = accounts
+        .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
+        .await?;
+    if common.json {
+        println!("{}", output::account_json(&account));
+    } else {
+        println!(
+            "Signed in; linked Mastodon account '{}'{}.",
+            account.name,
+            if account.enabled {
+                String::new()
+            } else {
+                format!("; enable it with `fanout accounts enable '{}'`", account.name)
+            }
+        );
     }
     Ok(0)
 }

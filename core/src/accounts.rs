@@ -515,16 +515,24 @@ impl Accounts {
     /// Keeps the user's own Meta app (id and secret) in the secret store under `key`
     /// (`meta_login::APP_SECRET_KEY`, `threads_login::APP_SECRET_KEY`) for later logins.
     pub async fn save_app(&self, key: &'static str, app: &crate::meta_login::MetaApp) -> Result<()> {
-        let secrets = self.secrets.clone();
-        let secret = app.to_secret();
-        blocking(move || secrets.set(key, &secret)).await
+        self.save_secret(key, &app.to_secret()).await
     }
 
     /// The app saved under `key` by an earlier login, if any.
     pub async fn saved_app(&self, key: &'static str) -> Result<Option<crate::meta_login::MetaApp>> {
-        let secrets = self.secrets.clone();
-        let stored = blocking(move || secrets.get(key)).await?;
-        stored.as_ref().map(crate::meta_login::MetaApp::from_secret).transpose()
+        self.saved_secret(key).await?.as_ref().map(crate::meta_login::MetaApp::from_secret).transpose()
+    }
+
+    /// Keeps a login's own secret (an app registration, not an account's) under `key`.
+    pub(crate) async fn save_secret(&self, key: &str, secret: &Secret) -> Result<()> {
+        let (secrets, key, secret) = (self.secrets.clone(), key.to_owned(), secret.clone());
+        blocking(move || secrets.set(&key, &secret)).await
+    }
+
+    /// The secret kept under `key` by [`Accounts::save_secret`], if any.
+    pub(crate) async fn saved_secret(&self, key: &str) -> Result<Option<Secret>> {
+        let (secrets, key) = (self.secrets.clone(), key.to_owned());
+        blocking(move || secrets.get(&key)).await
     }
 
     /// Links every asset a login reached, each with its own token (already linked ones are

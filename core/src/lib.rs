@@ -13,6 +13,8 @@ pub mod context;
 pub mod error;
 pub mod handoff;
 pub mod http;
+pub mod loopback;
+pub mod mastodon_login;
 pub mod media;
 pub mod meta_login;
 pub mod model;

@@ -8,13 +8,10 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use serde_json::Value;
-use sha2::Digest;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use crate::error::{Error, Result};
+use crate::loopback::Loopback;
 use crate::networks::graph::{self, Graph};
 use crate::secrets::Secret;
 
@@ -122,16 +119,8 @@ pub struct Login {
 /// A login waiting for the browser to come back to the loopback address.
 #[derive(Debug)]
 pub struct LoopbackLogin {
-    listener: TcpListener,
-    state: String,
-    verifier: String,
-    redirect_uri: String,
+    loopback: Loopback,
     authorize_url: String,
-}
-
-pub(crate) fn random_token(bytes: usize) -> String {
-    let data: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
 }
 
 /// The Graph endpoint's version (`v26.0`) and origin, for the dialog's path.
@@ -142,15 +131,7 @@ fn version_of(graph_endpoint: &str) -> &str {
 impl LoopbackLogin {
     /// Listens on a free loopback port and builds the dialog's address.
     pub async fn start(app: &MetaApp, dialog_root: &str, graph_endpoint: &str) -> Result<LoopbackLogin> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(|e| Error::io("cannot listen on 127.0.0.1 for the login's return", e))?;
-        let port = listener.local_addr().map_err(|e| Error::io("no local address", e))?.port();
-        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-        let state = random_token(24);
-        let verifier = random_token(48);
-        let challenge =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+        let loopback = Loopback::start().await?;
         let scope: Vec<&str> = PERMISSIONS.iter().map(|(p, _)| *p).collect();
         let mut url = url::Url::parse(&format!(
             "{}/{}/dialog/oauth",
@@ -160,13 +141,13 @@ impl LoopbackLogin {
         .map_err(|e| Error::invalid(format!("the login dialog's address is not valid: {e}")))?;
         url.query_pairs_mut()
             .append_pair("client_id", &app.app_id)
-            .append_pair("redirect_uri", &redirect_uri)
-            .append_pair("state", &state)
+            .append_pair("redirect_uri", loopback.redirect_uri())
+            .append_pair("state", loopback.state())
             .append_pair("response_type", "code")
             .append_pair("scope", &scope.join(","))
-            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge", &loopback.challenge())
             .append_pair("code_challenge_method", "S256");
-        Ok(LoopbackLogin { listener, state, verifier, redirect_uri, authorize_url: url.to_string() })
+        Ok(LoopbackLogin { loopback, authorize_url: url.to_string() })
     }
 
     /// Open this in the system browser (or print it where there is none).
@@ -174,57 +155,9 @@ impl LoopbackLogin {
         &self.authorize_url
     }
 
-    /// Waits for the browser to come back with a code (ignoring other requests, such as a
-    /// favicon), answers it with a page saying the user can close the tab.
+    /// Waits for the browser to come back with a code.
     pub async fn wait_for_code(&self, timeout: Duration) -> Result<String> {
-        tokio::time::timeout(timeout, self.accept_code()).await.map_err(|_| {
-            Error::Network(format!(
-                "the login did not come back within {} minutes; start it again",
-                timeout.as_secs() / 60
-            ))
-        })?
-    }
-
-    async fn accept_code(&self) -> Result<String> {
-        loop {
-            let (mut stream, _) =
-                self.listener.accept().await.map_err(|e| Error::io("the login's return could not be received", e))?;
-            let mut buffer = vec![0u8; 8192];
-            let n = stream.read(&mut buffer).await.unwrap_or(0);
-            let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
-            let target = request.lines().next().and_then(|line| line.split_whitespace().nth(1)).unwrap_or("");
-            let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else { continue };
-            if url.path() != "/callback" {
-                let _ =
-                    stream.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-                continue;
-            }
-            let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-            let outcome = if query.get("state") != Some(&self.state) {
-                Err(Error::invalid("the login's return did not carry this login's state; start it again"))
-            } else if let Some(code) = query.get("code") {
-                Ok(code.clone())
-            } else {
-                let why = query.get("error_description").or(query.get("error_reason")).or(query.get("error"));
-                Err(Error::Network(format!(
-                    "Facebook Login was not completed: {}",
-                    why.map_or("no reason given", String::as_str)
-                )))
-            };
-            let (title, text) = match &outcome {
-                Ok(_) => ("Fanout is linked", "You can close this tab and go back to Fanout."),
-                Err(_) => ("Fanout was not linked", "Go back to Fanout to see why and try again."),
-            };
-            let html = format!(
-                "<!doctype html><meta charset=utf-8><title>{title}</title><body style=\"font-family:system-ui;margin:3rem\"><h1>{title}</h1><p>{text}</p>"
-            );
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
-                html.len()
-            );
-            let _ = stream.write_all(answer.as_bytes()).await;
-            return outcome;
-        }
+        self.loopback.wait_for_code(timeout, "Facebook Login").await
     }
 
     /// Exchanges the code for a long-lived user token and discovers what it reaches.
@@ -241,9 +174,9 @@ impl LoopbackLogin {
             &[
                 ("client_id", app.app_id.as_str()),
                 ("client_secret", app.app_secret.expose()),
-                ("redirect_uri", self.redirect_uri.as_str()),
+                ("redirect_uri", self.loopback.redirect_uri()),
                 ("code", code),
-                ("code_verifier", self.verifier.as_str()),
+                ("code_verifier", self.loopback.verifier()),
             ],
         )
         .await?;

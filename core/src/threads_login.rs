@@ -45,7 +45,7 @@ impl ThreadsLogin {
         if redirect.scheme() != "https" {
             return Err(Error::invalid("Threads sends the browser back only to an https:// address"));
         }
-        let state = crate::meta_login::random_token(24);
+        let state = crate::loopback::random_token(24);
         let mut url = url::Url::parse(&format!("{}/oauth/authorize", dialog_root.trim_end_matches('/')))
             .map_err(|e| Error::invalid(format!("the Threads login's address is not valid: {e}")))?;
         let scope: Vec<&str> = PERMISSIONS.iter().map(|(p, _)| *p).collect();

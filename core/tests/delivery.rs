@@ -28,6 +28,8 @@ mod chats;
 mod facebook;
 #[path = "delivery/instagram.rs"]
 mod instagram;
+#[path = "delivery/mastodon_login.rs"]
+mod mastodon_login;
 #[path = "delivery/matrix.rs"]
 mod matrix;
 #[path = "delivery/telegram.rs"]

@@ -16,6 +16,7 @@ mod instagram;
 mod log;
 mod login;
 mod mastodon;
+mod mastodon_oauth;
 mod pages;
 mod telegram;
 mod threads;
@@ -46,6 +47,7 @@ pub use instagram::{InstagramContainerRecord, InstagramMediaRecord, SANDBOX_INST
 pub use log::RequestRecord;
 pub use login::{SANDBOX_APP_ID, SANDBOX_APP_SECRET};
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
+pub use mastodon_oauth::OAUTH_USER as SANDBOX_MASTODON_OAUTH_USER;
 pub use telegram::{SANDBOX_TELEGRAM_TOKEN, TelegramMessageRecord};
 pub use threads::{SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, ThreadsPostRecord};
 pub use whatsapp::{SANDBOX_WHATSAPP, SANDBOX_WHATSAPP_TOKEN, WhatsAppMediaRecord, WhatsAppMessageRecord};
@@ -164,6 +166,12 @@ impl Sandbox {
     /// From now on, a Mastodon access token or a Discord webhook token equal to `token` answers 401.
     pub fn revoke_token(&self, token: &str) {
         self.shared.revoke(token);
+    }
+
+    /// Forgets every app registered on the sandbox's Mastodon, as a server does when its admin
+    /// removes them: their client ids are refused from then on.
+    pub fn forget_mastodon_apps(&self) {
+        lock(&self.shared.mastodon).oauth.forget_clients();
     }
 
     /// Makes a Graph API token expire now: from then on it answers error 190/463.
@@ -359,6 +367,7 @@ impl Network {
 pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
     mastodon::ROUTES
         .iter()
+        .chain(mastodon_oauth::ROUTES)
         .chain(discord::ROUTES)
         .chain(graph::ROUTES)
         .chain(instagram::ROUTES)
@@ -373,6 +382,7 @@ pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
 fn router(shared: Arc<Shared>) -> Router {
     let networks = Router::new()
         .merge(mastodon::routes())
+        .merge(mastodon_oauth::routes())
         .merge(discord::routes())
         .merge(graph::routes())
         .merge(instagram::routes())

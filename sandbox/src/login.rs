@@ -145,15 +145,20 @@ fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
     crate::body::parse_urlencoded(query.unwrap_or("").as_bytes()).into_iter().collect()
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    branded_page(status, "Facebook Login", title, body)
+}
+
+/// A sign-in page of the sandbox's `brand` (its `body` is HTML, already escaped).
+pub(crate) fn branded_page(status: StatusCode, brand: &str, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body style=\"font-family:system-ui;max-width:32rem;margin:3rem auto\"><p style=\"color:#666\">Fanout sandbox — \
-         Facebook Login</p><h1>{title}</h1>{body}</body></html>",
+         {brand}</p><h1>{title}</h1>{body}</body></html>",
         title = escape(title)
     );
     (status, [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()

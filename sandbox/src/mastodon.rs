@@ -80,6 +80,8 @@ pub(crate) struct MastodonState {
     /// (account id, key) → (status id, when the key was stored).
     idempotency: HashMap<(String, String), (String, Instant)>,
     last_id: u64,
+    /// Registered apps, codes and the tokens signed in through them.
+    pub(crate) oauth: crate::mastodon_oauth::OAuthState,
 }
 
 struct Status {
@@ -205,7 +207,9 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Account, Mastodo
         .filter(|token| !token.is_empty());
     match token {
         Some(token) if !shared.is_revoked(token) => {
-            let account = Account::for_token(token);
+            // A token from the sign-in stands for its user; any other token for itself.
+            let identity = lock(&shared.mastodon).oauth.tokens.get(token).cloned();
+            let account = Account::for_token(identity.as_deref().unwrap_or(token));
             lock(&shared.mastodon).accounts.insert(account.id.clone(), account.username.clone());
             Ok(account)
         }

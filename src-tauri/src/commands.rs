@@ -379,17 +379,8 @@ pub async fn link_meta(
     };
     let graph = fanout_core::accounts::graph_endpoint(Some(&graph))?;
     let login = LoopbackLogin::start(&app, &dialog, &graph).await?;
-    let cancel = tokio_util::sync::CancellationToken::new();
-    if let Some(earlier) = lock(&state.meta_login).replace(cancel.clone()) {
-        earlier.cancel();
-    }
     open_external(login.authorize_url())?;
-    let code = tokio::select! {
-        code = login.wait_for_code(std::time::Duration::from_secs(10 * 60)) => code,
-        () = cancel.cancelled() => Err(fanout_core::Error::invalid("the Facebook login was cancelled")),
-    };
-    lock(&state.meta_login).take();
-    let code = code?;
+    let code = wait_for_browser(&state, login.wait_for_code(LOGIN_WAIT), "the Facebook login was cancelled").await?;
     let found = login.finish(&state.cx.http, &app, &graph, &code).await?;
     let (linked, skipped) = accounts.link_assets(&graph, &found.assets, false, demo).await?;
     if demo {
@@ -398,13 +389,53 @@ pub async fn link_meta(
     Ok(MetaLinked { user_name: found.user_name, linked: linked.iter().map(AccountView::from).collect(), skipped })
 }
 
-/// Stops waiting for the browser to come back from Facebook Login.
+/// How long a sign-in waits for the browser to come back.
+const LOGIN_WAIT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Waits for a sign-in's code unless the user cancels it (or starts another sign-in).
+async fn wait_for_browser(
+    state: &AppState,
+    code: impl std::future::Future<Output = fanout_core::Result<String>>,
+    cancelled: &str,
+) -> Result<String> {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    if let Some(earlier) = lock(&state.browser_login).replace(cancel.clone()) {
+        earlier.cancel();
+    }
+    let code = tokio::select! {
+        code = code => code,
+        () = cancel.cancelled() => Err(fanout_core::Error::invalid(cancelled)),
+    };
+    lock(&state.browser_login).take();
+    Ok(code?)
+}
+
+/// Stops waiting for the browser to come back from a sign-in (Facebook Login or Mastodon).
 #[tauri::command]
 #[specta::specta]
-pub fn cancel_meta_login(state: State<'_, AppState>) {
-    if let Some(login) = lock(&state.meta_login).take() {
+pub fn cancel_browser_login(state: State<'_, AppState>) {
+    if let Some(login) = lock(&state.browser_login).take() {
         login.cancel();
     }
+}
+
+/// Signs in to a Mastodon server in the system browser (Fanout registers itself there once) and
+/// links the account, disabled until the user enables it. With `demo`, the demo sandbox plays
+/// the server.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_mastodon(state: State<'_, AppState>, server: String, demo: bool) -> Result<AccountView> {
+    use fanout_core::mastodon_login::MastodonLogin;
+    let server = if demo { crate::demo::ensure_sandbox(&state).await? } else { server };
+    let accounts = state.cx.accounts();
+    let login = MastodonLogin::start(&accounts, &state.cx.http, &server).await?;
+    open_external(login.authorize_url())?;
+    let code =
+        wait_for_browser(&state, login.wait_for_code(LOGIN_WAIT), "signing in to Mastodon was cancelled").await?;
+    let token = login.finish(&state.cx.http, &code).await?;
+    let credentials = Credentials::Mastodon { server: login.server().to_owned(), token };
+    let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
+    Ok(AccountView::with_facts(&account, accounts.cached_facts(&account)?.as_ref()))
 }
 
 #[tauri::command]

@@ -31,7 +31,8 @@ pub struct AppState {
     /// Files handed to a window (by label) and not yet taken by it.
     pub received: Mutex<std::collections::HashMap<String, crate::models::MediaReceived>>,
     /// Cancels the Meta login waiting for the browser, if one is.
-    pub meta_login: Mutex<Option<CancellationToken>>,
+    /// The sign-in waiting for the browser to come back (Facebook or Mastodon), to cancel it.
+    pub browser_login: Mutex<Option<CancellationToken>>,
     /// The Threads login waiting for the user to paste the address it sent the browser to.
     pub threads_login: Mutex<Option<PendingThreadsLogin>>,
 }
@@ -61,7 +62,7 @@ impl AppState {
             demo_url: Mutex::new(None),
             received: Mutex::new(std::collections::HashMap::new()),
             shell_strings: Mutex::new(crate::strings::ShellStrings::default()),
-            meta_login: Mutex::new(None),
+            browser_login: Mutex::new(None),
             threads_login: Mutex::new(None),
         }
     }

@@ -308,3 +308,41 @@ fn the_threads_login_links_the_profile_from_the_pasted_address_and_shows_how_lon
         assert!(!everything.contains(secret), "{secret} was printed");
     }
 }
+
+#[test]
+fn signing_in_to_mastodon_links_the_account_with_nothing_pasted_and_nothing_secret_printed() {
+    let h = Harness::new("{}");
+    let server = h.sandbox.url();
+    let sign_in = |choice: &str| {
+        let run = LoginRun::start(
+            &h,
+            &["accounts", "link", "mastodon", "--server", &server, "--no-browser", "--enable", "--name", "baker"],
+            "",
+        );
+        if let Some(url) = &run.url {
+            let link = LoginRun::link(&h, url, choice);
+            h.block_on(async { reqwest::get(&link).await.expect("the app's loopback answers") });
+        }
+        run.finish()
+    };
+    let run = sign_in("continue");
+    assert_eq!(run.code, 0, "{}", run.all());
+    let host = server.replace("http://", "");
+    assert!(
+        run.stdout.contains(&format!("Open this address in a browser, sign in to {host} and allow Fanout")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Signed in; linked Mastodon account 'baker'."), "{}", run.stdout);
+    let post = h.ok(&["post", "Signed in from the terminal", "--to", "baker", "--wait"]);
+    assert_eq!(h.sandbox.state().mastodon_statuses.len(), 1, "the account publishes: {}", post.all());
+
+    let denied = sign_in("cancel");
+    assert_ne!(denied.code, 0);
+    assert!(denied.stderr.contains("Signing in to Mastodon was not completed"), "{}", denied.all());
+
+    let everything = format!("{}{}{}", run.all(), post.all(), denied.all());
+    assert!(!everything.contains("sandbox-mastodon-oauth") && !everything.contains("sandbox-client-secret"));
+    let db = std::fs::read(h.data_dir().join("fanout.db")).expect("database");
+    assert!(!db.windows(22).any(|w| w == b"sandbox-mastodon-oauth"), "a token is in the database");
+}

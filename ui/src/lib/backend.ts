@@ -81,7 +81,8 @@ export interface Backend {
   /** Facebook Login in the browser; links every Page reached and its Instagram account. */
   linkMeta(appId: string | null, appSecret: string | null, demo: boolean): Promise<MetaLinked>;
   /** Stops waiting for the browser to come back from Facebook Login. */
-  cancelMetaLogin(): Promise<void>;
+  cancelBrowserLogin(): Promise<void>;
+  signInMastodon(server: string, demo: boolean): Promise<AccountView>;
   /** A WhatsApp account's recipient lists. */
   recipientLists(accountId: string): Promise<RecipientListView[]>;
   createRecipientList(accountId: string, name: string): Promise<RecipientListView>;
@@ -148,7 +149,8 @@ export const tauriBackend: Backend = {
   },
   linkMeta: async (appId, appSecret, demo) => unwrap(await commands.linkMeta(appId, appSecret, demo)),
   handOff: async (to, text, media) => unwrap(await commands.handOff(to, text, media)),
-  cancelMetaLogin: () => commands.cancelMetaLogin(),
+  cancelBrowserLogin: () => commands.cancelBrowserLogin(),
+  signInMastodon: async (server, demo) => unwrap(await commands.signInMastodon(server, demo)),
   recipientLists: async (accountId) => unwrap(await commands.recipientLists(accountId)),
   createRecipientList: async (accountId, name) => unwrap(await commands.createRecipientList(accountId, name)),
   addRecipients: async (accountId, listId, people, optedIn) =>

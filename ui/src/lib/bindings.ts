@@ -66,10 +66,23 @@ async linkMeta(appId: string | null, appSecret: string | null, demo: boolean) : 
 }
 },
 /**
- * Stops waiting for the browser to come back from Facebook Login.
+ * Stops waiting for the browser to come back from a sign-in (Facebook Login or Mastodon).
  */
-async cancelMetaLogin() : Promise<void> {
-    await TAURI_INVOKE("cancel_meta_login");
+async cancelBrowserLogin() : Promise<void> {
+    await TAURI_INVOKE("cancel_browser_login");
+},
+/**
+ * Signs in to a Mastodon server in the system browser (Fanout registers itself there once) and
+ * links the account, disabled until the user enables it. With `demo`, the demo sandbox plays
+ * the server.
+ */
+async signInMastodon(server: string, demo: boolean) : Promise<Result<AccountView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_in_mastodon", { server, demo }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 },
 /**
  * Hands the post to an app no API reaches (WhatsApp chats and Status, Messenger, Facebook's

@@ -165,9 +165,23 @@ export class FakeBackend implements Backend {
   /** When set, a login waits (as for a browser) until cancelled. */
   hangMetaLogin = false;
   private cancelMeta: (() => void) | null = null;
-  async cancelMetaLogin() {
-    this.record('cancelMetaLogin');
+  async cancelBrowserLogin() {
+    this.record('cancelBrowserLogin');
     this.cancelMeta?.();
+  }
+  async signInMastodon(server: string, demo: boolean) {
+    this.record('signInMastodon', server, demo);
+    if (this.hangMetaLogin) {
+      return new Promise<never>((_, reject) => {
+        this.cancelMeta = () => reject(new BackendError({ code: 'invalid_input', message: 'signing in to Mastodon was cancelled' }));
+      });
+    }
+    if (!demo && !/^(https?:\/\/)?[a-z0-9.-]+\.[a-z]{2,}\/?$/i.test(server.trim())) {
+      throw new BackendError({ code: 'invalid_input', message: `'${server}' is not a server address: use one like https://mastodon.social` });
+    }
+    const linked = account({ id: `acc-${this.nextId++}`, name: '@baker@mastodon.example', network: 'mastodon', networkName: 'Mastodon', enabled: false, demo });
+    this.accounts.push(linked);
+    return linked;
   }
   async linkMeta(appId: string | null, appSecret: string | null, demo: boolean) {
     this.record('linkMeta', appId, appSecret, demo);

@@ -19,6 +19,40 @@ describe('Accounts', () => {
     expect(await screen.findByText(/Turn it on to share to it/)).toBeInTheDocument();
   });
 
+  it('signs in to a Mastodon server in the browser instead of pasting a token', async () => {
+    const backend = new FakeBackend();
+    const changed = vi.fn();
+    renderView(Accounts, { accounts: [], onChanged: changed }, backend);
+    const user = userEvent.setup();
+    const panel = within(screen.getByTestId('mastodon-login'));
+    expect(panel.queryByRole('button', { name: 'Try it with the demo Mastodon' })).toBeNull();
+    await user.type(panel.getByLabelText(/Your server/), 'not a server');
+    await user.click(panel.getByRole('button', { name: 'Sign in in the browser…' }));
+    expect(await screen.findByText(/'not a server' is not a server address/)).toBeInTheDocument();
+    await user.clear(panel.getByLabelText(/Your server/));
+    await user.type(panel.getByLabelText(/Your server/), 'mastodon.example');
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(backend.called('signInMastodon').at(-1)).toEqual(['mastodon.example', false]));
+    expect(await screen.findByText('Signed in as @baker@mastodon.example. Turn it on to share to it.')).toBeInTheDocument();
+    expect(changed).toHaveBeenCalled();
+    expect(panel.getByLabelText(/Your server/)).toHaveValue('');
+  });
+
+  it('cancels a Mastodon sign-in still waiting for the browser, and offers the demo server in demo mode', async () => {
+    const backend = new FakeBackend();
+    backend.hangMetaLogin = true;
+    renderView(Accounts, { accounts: [account({ demo: true })], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    const panel = within(screen.getByTestId('mastodon-login'));
+    await user.click(panel.getByRole('button', { name: 'Try it with the demo Mastodon' }));
+    expect(backend.called('signInMastodon')).toEqual([['', true]]);
+    expect(await panel.findByRole('button', { name: 'Finish signing in in your browser…' })).toBeDisabled();
+    await user.click(panel.getByRole('button', { name: 'Cancel signing in' }));
+    expect(backend.called('cancelBrowserLogin')).toHaveLength(1);
+    expect(await screen.findByText(/signing in to Mastodon was cancelled/)).toBeInTheDocument();
+    expect(panel.getByRole('button', { name: 'Sign in in the browser…' })).toBeEnabled();
+  });
+
   it('switches to the Discord form', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
@@ -81,7 +115,7 @@ describe('Accounts', () => {
     await user.click(screen.getByRole('button', { name: 'Log in with Facebook…' }));
     expect(await screen.findByRole('button', { name: 'Finish logging in in your browser…' })).toBeDisabled();
     await user.click(screen.getByRole('button', { name: 'Cancel the login' }));
-    expect(backend.called('cancelMetaLogin')).toHaveLength(1);
+    expect(backend.called('cancelBrowserLogin')).toHaveLength(1);
     expect(await screen.findByText(/the Facebook login was cancelled/)).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Log in with Facebook…' })).toBeEnabled();
   });

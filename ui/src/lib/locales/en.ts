@@ -263,6 +263,17 @@ export default {
     expiresFix: 'log in again to renew it',
     pageToken: 'Page access token',
     pageTokenHint: 'A Page token, or a user token that manages the Page; Fanout keeps the Page’s own token.',
+    mastodonLogin: {
+      title: 'Mastodon',
+      intro: 'Sign in on your Mastodon server in the browser: Fanout asks only to see your account’s name, read your own posts and publish. Nothing to copy. The account starts switched off; turn it on to share to it.',
+      server: 'Your server',
+      login: 'Sign in in the browser…',
+      waiting: 'Finish signing in in your browser…',
+      cancel: 'Cancel signing in',
+      demo: 'Try it with the demo Mastodon',
+      linked: 'Signed in as {{name}}. Turn it on to share to it.',
+      pasteInstead: 'You can also paste an access token below.',
+    },
     threadsLogin: {
       title: 'Threads',
       intro: 'Log in with Threads to link your profile. Threads sends your browser back to a secure address that Fanout cannot receive on this computer, so you paste that address here — it takes one copy and paste.',

@@ -265,6 +265,17 @@ const nl: typeof en = {
     threadsHint: 'Een Threads-toegangstoken met threads_basic en threads_content_publish. Tekstberichten werken meteen; foto’s hebben een bucket nodig (fanout accounts add threads --bucket …).',
     pageToken: 'Toegangstoken van de pagina',
     pageTokenHint: 'Een paginatoken, of een gebruikerstoken dat de pagina beheert; Fanout bewaart het eigen token van de pagina.',
+    mastodonLogin: {
+      title: 'Mastodon',
+      intro: 'Meld je in de browser aan op je Mastodon-server: Fanout vraagt alleen je accountnaam te zien, je eigen berichten te lezen en te publiceren. Niets te kopiëren. Het account staat eerst uit; zet het aan om ernaar te delen.',
+      server: 'Je server',
+      login: 'Aanmelden in de browser…',
+      waiting: 'Rond het aanmelden af in je browser…',
+      cancel: 'Aanmelden annuleren',
+      demo: 'Probeer het met de demo-Mastodon',
+      linked: 'Aangemeld als {{name}}. Zet het aan om ernaar te delen.',
+      pasteInstead: 'Je kunt hieronder ook een toegangstoken plakken.',
+    },
     threadsLogin: {
       title: 'Threads',
       intro: 'Log in met Threads om je profiel te koppelen. Threads stuurt je browser terug naar een beveiligd adres dat Fanout op deze computer niet kan ontvangen; je plakt dat adres hier — één keer kopiëren en plakken.',
