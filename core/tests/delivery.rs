@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 #[path = "delivery/bluesky.rs"]
 mod bluesky;
+#[path = "delivery/bluesky_sandbox.rs"]
+mod bluesky_sandbox;
 #[path = "delivery/chats.rs"]
 mod chats;
 #[path = "delivery/facebook.rs"]
@@ -32,6 +34,8 @@ mod instagram;
 mod mastodon_login;
 #[path = "delivery/matrix.rs"]
 mod matrix;
+#[path = "delivery/matrix_sandbox.rs"]
+mod matrix_sandbox;
 #[path = "delivery/telegram.rs"]
 mod telegram;
 #[path = "delivery/threads.rs"]
@@ -51,6 +55,9 @@ struct Env {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
+    /// One for the whole test, as the app's `Context` has one: networks keep state in it (Bluesky
+    /// its sessions) across links and worker runs.
+    registry: Registry,
 }
 
 fn fast_policy() -> RetryPolicy {
@@ -67,17 +74,22 @@ async fn env(faults: &str) -> Env {
 }
 
 async fn env_with(faults: &str, policy: RetryPolicy, http_timeout: Duration) -> Env {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open(&dir.path().join("fanout.db")).expect("open"));
-    let secrets = Arc::new(FileStore::new(dir.path().join("secrets.json")));
     let config = SandboxConfig {
         faults: FaultPlan::from_json(faults).expect("fault plan"),
         media_processing: Duration::from_millis(150),
         ..SandboxConfig::default()
     };
+    env_from(config, policy, http_timeout).await
+}
+
+/// An environment whose sandbox starts with `config`.
+async fn env_from(config: SandboxConfig, policy: RetryPolicy, http_timeout: Duration) -> Env {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("fanout.db")).expect("open"));
+    let secrets = Arc::new(FileStore::new(dir.path().join("secrets.json")));
     let sandbox = Sandbox::start(config).await.expect("sandbox");
     let http = http::client(&HttpConfig::with_total_timeout(http_timeout)).expect("client");
-    Env { dir, store, secrets, sandbox, http, clock: Arc::new(SystemClock), policy }
+    Env { dir, store, secrets, sandbox, http, clock: Arc::new(SystemClock), policy, registry: Registry::default() }
 }
 
 impl Env {
@@ -87,7 +99,7 @@ impl Env {
             self.secrets.clone(),
             self.http.clone(),
             self.clock.clone(),
-            Registry::default(),
+            self.registry.clone(),
         )
     }
 
@@ -184,7 +196,7 @@ impl Env {
         };
         let worker = Worker::new(
             self.outbox(),
-            Registry::default(),
+            self.registry.clone(),
             self.secrets.clone(),
             self.http.clone(),
             self.clock.clone(),

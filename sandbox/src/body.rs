@@ -223,7 +223,7 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// The text (status text, message content, a Graph message or caption) a request carries, and a one-line summary of its
+/// The text (status text, message content, a Graph message or caption, a Bluesky post's text) a request carries, and a one-line summary of its
 /// body for the request log.
 pub(crate) fn describe(headers: &HeaderMap, body: &Bytes) -> (Option<String>, String) {
     if body.is_empty() {
@@ -255,9 +255,11 @@ pub(crate) fn describe(headers: &HeaderMap, body: &Bytes) -> (Option<String>, St
 }
 
 fn json_text(value: &serde_json::Value) -> Option<String> {
-    ["status", "content", "message", "caption"]
+    // `body`: a Matrix event's content; `record.text`: a Bluesky post.
+    ["status", "content", "message", "caption", "body"]
         .iter()
         .find_map(|key| value.get(key).and_then(|v| v.as_str()).map(str::to_owned))
+        .or_else(|| value.pointer("/record/text").and_then(|v| v.as_str()).map(str::to_owned))
 }
 
 fn multipart_text(parts: &[Part]) -> Option<String> {

@@ -5,6 +5,7 @@
 //! never listen on anything but loopback, and it owns no network-specific behaviour (that lives in
 //! one module per network).
 
+mod bluesky;
 mod body;
 mod chats;
 mod control;
@@ -17,6 +18,7 @@ mod log;
 mod login;
 mod mastodon;
 mod mastodon_oauth;
+mod matrix;
 mod pages;
 mod telegram;
 mod threads;
@@ -38,6 +40,9 @@ use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
+pub use bluesky::{
+    BlueskyBlobRecord, BlueskyRecord, SANDBOX_BLUESKY_DID, SANDBOX_BLUESKY_HANDLE, SANDBOX_BLUESKY_PASSWORD,
+};
 pub use chats::{ChatMessageRecord, SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK};
 pub use discord::DiscordMessageRecord;
 pub use error::{Result, SandboxError};
@@ -48,6 +53,11 @@ pub use log::RequestRecord;
 pub use login::{SANDBOX_APP_ID, SANDBOX_APP_SECRET};
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
 pub use mastodon_oauth::OAUTH_USER as SANDBOX_MASTODON_OAUTH_USER;
+pub use matrix::{
+    MatrixEventRecord, MatrixMediaRecord, SANDBOX_MATRIX_PASSWORD, SANDBOX_MATRIX_PRIVATE_ROOM,
+    SANDBOX_MATRIX_READ_ONLY_ROOM, SANDBOX_MATRIX_ROOM, SANDBOX_MATRIX_SERVER, SANDBOX_MATRIX_TOKEN,
+    SANDBOX_MATRIX_USER, SANDBOX_MATRIX_USER_ID,
+};
 pub use telegram::{SANDBOX_TELEGRAM_TOKEN, TelegramMessageRecord};
 pub use threads::{SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, ThreadsPostRecord};
 pub use whatsapp::{SANDBOX_WHATSAPP, SANDBOX_WHATSAPP_TOKEN, WhatsAppMediaRecord, WhatsAppMessageRecord};
@@ -68,6 +78,9 @@ pub struct SandboxConfig {
     pub mastodon_max_characters: usize,
     /// How many status polls an Instagram video or carousel container answers IN_PROGRESS.
     pub instagram_processing_polls: u32,
+    /// How long a Bluesky access token lasts before it answers `ExpiredToken` (the PDS's is
+    /// two hours); a test sets it short to see sessions refreshed.
+    pub bluesky_access_lifetime: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -79,6 +92,7 @@ impl Default for SandboxConfig {
             idempotency_ttl: Duration::from_secs(3600),
             mastodon_max_characters: 500,
             instagram_processing_polls: 2,
+            bluesky_access_lifetime: Duration::from_secs(2 * 3600),
         }
     }
 }
@@ -107,6 +121,16 @@ pub struct SandboxState {
     pub whatsapp_messages: Vec<WhatsAppMessageRecord>,
     #[serde(default)]
     pub whatsapp_media: Vec<WhatsAppMediaRecord>,
+    /// Every record in the Bluesky repositories (the newest version of each), in the order made.
+    #[serde(default)]
+    pub bluesky_records: Vec<BlueskyRecord>,
+    #[serde(default)]
+    pub bluesky_blobs: Vec<BlueskyBlobRecord>,
+    /// Every event sent to a Matrix room, in order.
+    #[serde(default)]
+    pub matrix_events: Vec<MatrixEventRecord>,
+    #[serde(default)]
+    pub matrix_media: Vec<MatrixMediaRecord>,
 }
 
 /// A running sandbox server. Dropping it or calling [`Sandbox::shutdown`] stops it.
@@ -202,6 +226,18 @@ impl Sandbox {
         lock(&self.shared.whatsapp).inbound.insert(digits, now_ms());
     }
 
+    /// Makes every Bluesky access token issued so far expire now (as if its lifetime had passed):
+    /// each answers `ExpiredToken` from now on, while the refresh tokens still work.
+    pub fn expire_bluesky_access_tokens(&self) {
+        lock(&self.shared.bluesky).expire_access_tokens();
+    }
+
+    /// Ends every Bluesky session issued so far, access and refresh tokens alike (as revoking
+    /// the app password's sessions does): only signing in again helps.
+    pub fn revoke_bluesky_sessions(&self) {
+        lock(&self.shared.bluesky).revoke_sessions();
+    }
+
     /// Stops accepting, drops every open connection (hung requests included) and waits for that.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -251,6 +287,9 @@ pub(crate) struct Shared {
     pub(crate) whatsapp: Mutex<whatsapp::WhatsAppState>,
     pub(crate) telegram: Mutex<telegram::TelegramState>,
     pub(crate) chats: Mutex<Vec<chats::ChatMessageRecord>>,
+    pub(crate) bluesky: Mutex<bluesky::BlueskyState>,
+    pub(crate) matrix: Mutex<matrix::MatrixState>,
+    pub(crate) bluesky_access_lifetime: Duration,
     pub(crate) instagram_processing_polls: u32,
     revoked: Mutex<HashSet<String>>,
 }
@@ -274,6 +313,9 @@ impl Shared {
             whatsapp: Mutex::new(whatsapp::WhatsAppState::default()),
             telegram: Mutex::new(telegram::TelegramState::default()),
             chats: Mutex::new(Vec::new()),
+            bluesky: Mutex::new(bluesky::BlueskyState::default()),
+            matrix: Mutex::new(matrix::MatrixState::default()),
+            bluesky_access_lifetime: config.bluesky_access_lifetime,
             instagram_processing_polls: config.instagram_processing_polls,
             revoked: Mutex::new(HashSet::new()),
         }
@@ -293,6 +335,14 @@ impl Shared {
             let whatsapp = lock(&self.whatsapp);
             (whatsapp.messages.clone(), whatsapp.media.clone())
         };
+        let (bluesky_records, bluesky_blobs) = {
+            let bluesky = lock(&self.bluesky);
+            (bluesky.records.clone(), bluesky.blobs())
+        };
+        let (matrix_events, matrix_media) = {
+            let matrix = lock(&self.matrix);
+            (matrix.events.clone(), matrix.media.clone())
+        };
         SandboxState {
             mastodon_statuses,
             mastodon_media,
@@ -305,6 +355,10 @@ impl Shared {
             whatsapp_media,
             telegram_messages: lock(&self.telegram).messages.clone(),
             chat_messages: lock(&self.chats).clone(),
+            bluesky_records,
+            bluesky_blobs,
+            matrix_events,
+            matrix_media,
         }
     }
 
@@ -334,6 +388,8 @@ pub(crate) enum Network {
     Discord,
     Graph,
     Telegram,
+    Bluesky,
+    Matrix,
 }
 
 impl Network {
@@ -342,6 +398,10 @@ impl Network {
             Network::Discord
         } else if path.starts_with("/bot") {
             Network::Telegram
+        } else if path.starts_with("/xrpc/") {
+            Network::Bluesky
+        } else if path.starts_with("/_matrix/") {
+            Network::Matrix
         } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/", "/threads/", "/threads-login/"]
             .iter()
             .any(|p| path.starts_with(p))
@@ -359,6 +419,8 @@ impl Network {
             Network::Discord => discord::error_for_status(status, error.retry_after),
             Network::Graph => graph::error_for_status(status, error),
             Network::Telegram => telegram::error_for_status(status, error.retry_after),
+            Network::Bluesky => bluesky::error_for_status(status, error.retry_after),
+            Network::Matrix => matrix::error_for_status(status, error.retry_after),
         }
     }
 }
@@ -376,6 +438,8 @@ pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
         .chain(whatsapp::ROUTES)
         .chain(telegram::ROUTES)
         .chain(chats::ROUTES)
+        .chain(bluesky::ROUTES)
+        .chain(matrix::ROUTES)
         .copied()
 }
 
@@ -391,6 +455,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(whatsapp::routes())
         .merge(telegram::routes())
         .merge(chats::routes())
+        .merge(bluesky::routes())
+        .merge(matrix::routes())
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)

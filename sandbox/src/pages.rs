@@ -1,7 +1,9 @@
-//! The pages a post's permalink opens: `/@{user}/{id}` for a Mastodon status and
-//! `/channels/{server}/{channel}/{message}` for a Discord message, as small HTML pages showing what
-//! the sandbox received — so a demo's "Open post" link leads somewhere real. Like the control
-//! endpoints, they are never logged and never faulted.
+//! The pages a post's permalink opens: `/@{user}/{id}` for a Mastodon status,
+//! `/channels/{server}/{channel}/{message}` for a Discord message, `/bluesky/profile/{handle}/post/{rkey}`
+//! for a Bluesky post, and so on, as small HTML pages showing what the sandbox received — so a
+//! demo's "Open post" link leads somewhere real. `/web/{site}` are small web pages with Open Graph
+//! tags (title, description, `og:image`) for a post to link to, as link cards read them. Like the
+//! control endpoints, they are never logged and never faulted.
 
 use std::sync::Arc;
 
@@ -24,6 +26,133 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/instagram/p/{code}", get(instagram_post))
         .route("/whatsapp/{phone}/chats/{to}", get(whatsapp_chat))
         .route("/telegram/{username}/{id}", get(telegram_message))
+        .route("/bluesky/profile/{handle}/post/{rkey}", get(bluesky_post))
+        .route("/web/{site}", get(website))
+        .route("/web/{site}/cover.png", get(website_cover))
+}
+
+/// A Bluesky post, as bsky.app shows it.
+async fn bluesky_post(State(shared): State<Arc<Shared>>, Path((handle, rkey)): Path<(String, String)>) -> Response {
+    match crate::bluesky::page(&shared, &handle, &rkey) {
+        Some((title, text, detail)) => self::page(&title, &text, &detail),
+        None => not_found(),
+    }
+}
+
+/// What a web page's `og:image` is.
+#[derive(Clone, Copy)]
+enum Cover {
+    /// A 1600×1000 PNG of about 4.8 MB: too big for a Bluesky blob until it is fitted.
+    Picture,
+    /// Says it is a PNG, but is cut off after the signature.
+    Broken,
+}
+
+/// The sandbox's web pages: (path segment, title, description, cover). The cover of `bakery` is
+/// named by its absolute address, that of `menu` by a path on the same host.
+const WEBSITES: &[(&str, &str, &str, Cover)] = &[
+    (
+        "bakery",
+        "Fanout Bakery — sourdough and rye, baked daily",
+        "Opening hours, this week's loaves and where to find us.",
+        Cover::Picture,
+    ),
+    ("menu", "This week's menu at Fanout Bakery", "Rye, spelt, and a cardamom bun on Fridays.", Cover::Broken),
+];
+
+/// A small web page with Open Graph tags, as a link card reads it.
+async fn website(State(shared): State<Arc<Shared>>, Path(site): Path<String>) -> Response {
+    let Some((slug, title, description, cover)) = WEBSITES.iter().find(|w| w.0 == site) else {
+        return not_found();
+    };
+    let image = match cover {
+        Cover::Picture => format!("{}/web/{slug}/cover.png", shared.base_url),
+        Cover::Broken => format!("/web/{slug}/cover.png"),
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta property=\"og:title\" content=\"{title}\"><meta property=\"og:description\" content=\"{description}\">\
+         <meta property=\"og:image\" content=\"{image}\"></head><body style=\"font-family:system-ui;max-width:40rem;\
+         margin:3rem auto\"><h1>{title}</h1><p>{description}</p><img src=\"{image}\" alt=\"\" width=\"640\"></body></html>",
+        title = escape(title),
+        description = escape(description),
+        image = escape(&image),
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+async fn website_cover(Path(site): Path<String>) -> Response {
+    let Some((_, _, _, cover)) = WEBSITES.iter().find(|w| w.0 == site) else {
+        return not_found();
+    };
+    let bytes = match cover {
+        Cover::Picture => cover_picture().clone(),
+        Cover::Broken => b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+    };
+    ([(header::CONTENT_TYPE, "image/png")], bytes).into_response()
+}
+
+/// A warm gradient, 1600×1000, as an uncompressed PNG (made once).
+fn cover_picture() -> &'static Vec<u8> {
+    static PICTURE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PICTURE.get_or_init(|| {
+        let (width, height) = (1600u32, 1000u32);
+        uncompressed_png(width, height, |x, y| {
+            let r = 190 + (x * 60 / width) as u8;
+            let g = 110 + (y * 90 / height) as u8;
+            let b = 50 + ((x / 40 + y / 40) % 2) as u8 * 30;
+            [r, g, b]
+        })
+    })
+}
+
+/// An 8-bit RGB PNG whose image data is stored, not deflated: large on purpose, and needing no
+/// compression library.
+fn uncompressed_png(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity((height * (width * 3 + 1)) as usize);
+    for y in 0..height {
+        raw.push(0);
+        for x in 0..width {
+            raw.extend_from_slice(&pixel(x, y));
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let mut blocks = raw.chunks(65_535).peekable();
+    while let Some(block) = blocks.next() {
+        zlib.push(u8::from(blocks.peek().is_none()));
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in &raw {
+        a = (a + u32::from(*byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(b"IHDR", &ihdr), (b"IDAT", &zlib), (b"IEND", &Vec::new())] {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let crc = crc32(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    }
+    png
+}
+
+/// CRC-32 (IEEE), as PNG chunks carry it.
+fn crc32(data: &[u8]) -> u32 {
+    let table: [u32; 256] =
+        std::array::from_fn(|n| (0..8).fold(n as u32, |c, _| if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 }));
+    !data.iter().fold(!0u32, |c, byte| table[((c ^ u32::from(*byte)) & 0xFF) as usize] ^ (c >> 8))
 }
 
 /// A public channel's message (an album shows as one).
@@ -184,6 +313,17 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_cover_is_a_well_formed_png_over_a_megabyte() {
+        assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926, "the CRC-32 check value");
+        let png = super::cover_picture();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.ends_with(&[0xAE, 0x42, 0x60, 0x82]),
+            "IEND's CRC ends it"
+        );
+        assert!(png.len() > 1_000_000, "{} bytes: a link card's thumbnail has to be fitted", png.len());
+    }
+
     #[test]
     fn posted_markup_is_shown_as_text() {
         assert_eq!(super::escape("<script>&\"x\""), "&lt;script&gt;&amp;&quot;x&quot;");

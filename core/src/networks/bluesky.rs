@@ -1,24 +1,36 @@
-//! Bluesky (AT Protocol): a handle and an app password, a session made for each delivery
-//! (`com.atproto.server.createSession`), images uploaded as blobs (`uploadBlob`, alt text and
-//! aspect ratio kept), and the post written as an `app.bsky.feed.post` record with **facets** for
-//! links, mentions and hashtags at their UTF-8 byte offsets.
+//! Bluesky (AT Protocol): a handle and an app password, images uploaded as blobs (`uploadBlob`,
+//! alt text and aspect ratio kept), and the post written as an `app.bsky.feed.post` record with
+//! **facets** for links, mentions and hashtags at their UTF-8 byte offsets. A post without images
+//! gets a link card for its first link: the page's title, description and `og:image`, the
+//! picture fitted under Bluesky's 1,000,000 bytes and uploaded as the card's `thumb`.
+//!
+//! Signing in (`com.atproto.server.createSession`) is limited to 30 times in 5 minutes and 300 a
+//! day per account, so the session is kept in memory, per account, for the life of the process
+//! (never in the database or a log): used while its access token lasts, renewed with
+//! `refreshSession` when it has expired (or the PDS says `ExpiredToken`, after which the request
+//! is made once more), and made anew only when refreshing fails or the app password changed.
 //!
 //! The record key is chosen by Fanout (a TID from the delivery's first attempt, checkpointed) and
 //! the record written with `putRecord` and `swapRecord: null` — "create only if absent". A resend
-//! after a lost answer is therefore refused as `InvalidSwap` instead of posting twice, and the
-//! existing record is read back to confirm it.
+//! after a lost answer writes the same record (the link card, its picture included, is
+//! checkpointed too), which the PDS takes as a no-op; a different one is refused as `InvalidSwap`
+//! instead of posting twice.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use base64::Engine;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::{Job, Network, Profile, StepError, Verified, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
-use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
+use crate::model::{Account, AccountId, Failure, FailureKind, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
 use crate::text::TextCounting;
@@ -26,9 +38,86 @@ use crate::text::TextCounting;
 /// Bluesky's own PDS entryway.
 pub const ROOT: &str = "https://bsky.social";
 const POST: &str = "app.bsky.feed.post";
+/// How long reading a linked page, and then its picture, may take before the card goes without.
+const LINK_TIME_LIMIT: Duration = Duration::from_secs(5);
+/// The most of a linked page's picture that is read; a bigger one leaves the card without it.
+const CARD_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Bluesky;
+/// The Bluesky network. Clones share its sessions, so the registry's one instance (see
+/// `Registry`) keeps them for every delivery and check of the process.
+#[derive(Debug, Clone, Default)]
+pub struct Bluesky {
+    sessions: Arc<Sessions>,
+}
+
+/// The sessions this process holds, by account. Memory only: the tokens never reach the
+/// database, a log line or an error message.
+#[derive(Default)]
+struct Sessions(Mutex<HashMap<AccountId, Session>>);
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.lock().map(|s| s.len()).unwrap_or(0);
+        write!(f, "Sessions({held} held)")
+    }
+}
+
+impl Sessions {
+    fn get(&self, account: AccountId) -> Option<Session> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&account).cloned()
+    }
+
+    fn put(&self, account: AccountId, session: Session) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(account, session);
+    }
+}
+
+/// A session: its tokens and the account's DID and handle.
+#[derive(Clone)]
+struct Session {
+    access: String,
+    refresh: String,
+    did: String,
+    handle: String,
+    /// When the access token stops working, with a margin, from its `exp` claim (if readable).
+    renew_at: Option<Timestamp>,
+    /// Which PDS and app password made it: a session of other credentials is never used.
+    made_with: [u8; 32],
+}
+
+impl Session {
+    fn from_answer(answer: &Value, made_with: [u8; 32], step: &str) -> Result<Session, Failure> {
+        let field = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_owned);
+        match (field("accessJwt"), field("refreshJwt"), field("did"), field("handle")) {
+            (Some(access), Some(refresh), Some(did), Some(handle)) => {
+                let renew_at = renew_at(&access);
+                Ok(Session { access, refresh, did, handle, renew_at, made_with })
+            }
+            _ => Err(Failure::transient(format!("{step}: Bluesky's answer had no session"))),
+        }
+    }
+}
+
+/// When to stop using an access token: its `exp` less a tenth of its lifetime (at most a minute),
+/// read from the JWT's claims (not verified: only the PDS can, and it still has the last word).
+fn renew_at(jwt: &str) -> Option<Timestamp> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_i64()?;
+    let lifetime = claims.get("iat").and_then(Value::as_i64).map_or(3600, |iat| (exp - iat).max(0));
+    let margin_ms = (lifetime * 100).min(60_000);
+    Some(Timestamp(exp.saturating_mul(1000).saturating_sub(margin_ms)))
+}
+
+/// The credentials a session is made with, as a hash kept beside it.
+fn fingerprint(account: &Account, password: &Secret) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(account.endpoint.trim_end_matches('/').as_bytes());
+    hash.update([0]);
+    hash.update(password.expose().as_bytes());
+    hash.finalize().into()
+}
 
 fn xrpc(account: &Account, method: &str) -> String {
     format!("{}/xrpc/{method}", account.endpoint.trim_end_matches('/'))
@@ -69,27 +158,141 @@ async fn call(request: reqwest::RequestBuilder, step: &str, now: Timestamp) -> R
     super::call_json(request, step, "Bluesky", |status, headers, body| classify(step, status, headers, body, now)).await
 }
 
-/// A session: the access token and the account's DID and handle.
-struct Session {
-    access: String,
-    did: String,
-    handle: String,
+/// Whether an error answer says the session is over (`ExpiredToken`, also sent for a revoked
+/// one) or its token no longer verifies (`InvalidToken`): a renewed session may succeed.
+fn session_over(body: &[u8]) -> bool {
+    let error = super::json_error(body, "error", "message").0;
+    matches!(error.as_str(), "ExpiredToken" | "InvalidToken")
 }
 
-async fn session(
-    http: &reqwest::Client,
-    account: &Account,
-    identifier: &str,
-    password: &Secret,
-    now: Timestamp,
-) -> Result<Session, Failure> {
-    let body = json!({ "identifier": identifier, "password": password.expose() });
-    let answer =
-        call(http.post(xrpc(account, "com.atproto.server.createSession")).json(&body), "signing in", now).await?;
-    let field = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_owned);
-    match (field("accessJwt"), field("did"), field("handle")) {
-        (Some(access), Some(did), Some(handle)) => Ok(Session { access, did, handle }),
-        _ => Err(Failure::transient("signing in: Bluesky's answer had no session")),
+/// Why an authenticated call failed.
+enum Refused {
+    /// The session is over; renew it and ask again.
+    SessionOver,
+    Failed(Failure),
+}
+
+impl From<Failure> for Refused {
+    fn from(f: Failure) -> Self {
+        Refused::Failed(f)
+    }
+}
+
+/// Like `call`, telling an ended session apart from other refusals.
+async fn call_as(request: reqwest::RequestBuilder, step: &str, now: Timestamp) -> Result<Value, Refused> {
+    let response = request.send().await.map_err(|e| super::transport_failure(step, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| super::transport_failure(step, &e))?;
+    if !status.is_success() {
+        if session_over(&body) {
+            return Err(Refused::SessionOver);
+        }
+        return Err(classify(step, status, &headers, &body, now).into());
+    }
+    serde_json::from_slice(&body)
+        .map_err(|_| Failure::transient(format!("{step}: Bluesky's answer was not JSON")).into())
+}
+
+/// A session in use by one delivery, and what it takes to renew it.
+struct Signed<'a> {
+    net: &'a Bluesky,
+    http: &'a reqwest::Client,
+    account: &'a Account,
+    password: &'a Secret,
+    session: Session,
+}
+
+impl Signed<'_> {
+    /// An authenticated call: `build` makes the request with an access token. If the PDS says
+    /// the session is over, it is renewed and the request made once more.
+    async fn call(
+        &mut self,
+        step: &str,
+        now: Timestamp,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<Value, Failure> {
+        match call_as(build(&self.session.access), step, now).await {
+            Ok(value) => Ok(value),
+            Err(Refused::Failed(f)) => Err(f),
+            Err(Refused::SessionOver) => {
+                self.renew(now).await?;
+                match call_as(build(&self.session.access), step, now).await {
+                    Ok(value) => Ok(value),
+                    Err(Refused::Failed(f)) => Err(f),
+                    Err(Refused::SessionOver) => Err(Failure::new(
+                        FailureKind::Unauthorized,
+                        format!("{step}: Bluesky ended the new session at once; link the account again"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Replaces the session: refreshed if its refresh token still works, else signed in anew.
+    async fn renew(&mut self, now: Timestamp) -> Result<(), Failure> {
+        self.session = self.net.renew(self.http, self.account, self.password, &self.session, now).await?;
+        Ok(())
+    }
+}
+
+impl Bluesky {
+    /// The account's session: the one held if it is still good, else refreshed, else new.
+    async fn signed_in<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        password: &'a Secret,
+        now: Timestamp,
+    ) -> Result<Signed<'a>, Failure> {
+        let made_with = fingerprint(account, password);
+        let held = self.sessions.get(account.id).filter(|s| s.made_with == made_with);
+        let session = match held {
+            Some(held) if held.renew_at.is_none_or(|at| now < at) => held,
+            Some(held) => self.renew(http, account, password, &held, now).await?,
+            None => self.create_session(http, account, password, now).await?,
+        };
+        Ok(Signed { net: self, http, account, password, session })
+    }
+
+    /// `refreshSession` with the held session's refresh token; `createSession` if that fails.
+    async fn renew(
+        &self,
+        http: &reqwest::Client,
+        account: &Account,
+        password: &Secret,
+        stale: &Session,
+        now: Timestamp,
+    ) -> Result<Session, Failure> {
+        let step = "renewing the session";
+        let request = http.post(xrpc(account, "com.atproto.server.refreshSession")).bearer_auth(&stale.refresh);
+        match call(request, step, now).await.and_then(|answer| Session::from_answer(&answer, stale.made_with, step)) {
+            Ok(session) => {
+                self.sessions.put(account.id, session.clone());
+                Ok(session)
+            }
+            Err(f) => {
+                tracing::debug!(account = %account.id, reason = %f.message, "Bluesky session not refreshed; signing in");
+                self.create_session(http, account, password, now).await
+            }
+        }
+    }
+
+    /// `createSession` with the account's handle (or DID) and app password; the session is kept.
+    async fn create_session(
+        &self,
+        http: &reqwest::Client,
+        account: &Account,
+        password: &Secret,
+        now: Timestamp,
+    ) -> Result<Session, Failure> {
+        let identifier = account.remote_id.as_deref().unwrap_or_default();
+        let body = json!({ "identifier": identifier, "password": password.expose() });
+        let request = http.post(xrpc(account, "com.atproto.server.createSession")).json(&body);
+        let answer = call(request, "signing in", now).await?;
+        let session = Session::from_answer(&answer, fingerprint(account, password), "signing in")?;
+        self.sessions.put(account.id, session.clone());
+        Ok(session)
     }
 }
 
@@ -152,8 +355,8 @@ pub fn facets(text: &str, resolve: &dyn Fn(&str) -> Option<String>) -> Vec<Value
 impl Bluesky {
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
         let now = job.now();
-        let did = job.account.remote_id.clone().unwrap_or_default();
-        let s = session(job.http, job.account, &did, job.secret, now).await?;
+        let (http, account) = (job.http, job.account);
+        let mut signed = self.signed_in(http, account, job.secret, now).await?;
         let rkey = match job.checkpoint().get("rkey").and_then(Value::as_str) {
             Some(rkey) => rkey.to_owned(),
             None => {
@@ -179,13 +382,14 @@ impl Bluesky {
                         ))
                     })?;
                     let step = format!("uploading {}", media.file_name);
-                    let request = job
-                        .http
-                        .post(xrpc(job.account, "com.atproto.repo.uploadBlob"))
-                        .bearer_auth(&s.access)
-                        .header(reqwest::header::CONTENT_TYPE, media.mime.clone())
-                        .body(bytes);
-                    let answer = call(request, &step, now).await?;
+                    let answer = signed
+                        .call(&step, now, |access| {
+                            http.post(xrpc(account, "com.atproto.repo.uploadBlob"))
+                                .bearer_auth(access)
+                                .header(reqwest::header::CONTENT_TYPE, media.mime.clone())
+                                .body(bytes.clone())
+                        })
+                        .await?;
                     let blob = answer
                         .get("blob")
                         .cloned()
@@ -213,7 +417,7 @@ impl Bluesky {
                 mentions.insert(handle.to_owned(), did.to_owned());
             }
         }
-        let card = if images.is_empty() { self.card(job, &text).await? } else { None };
+        let card = if images.is_empty() { self.card(job, &text, &mut signed).await? } else { None };
         let mut record = json!({
             "$type": POST,
             "text": text,
@@ -228,61 +432,179 @@ impl Bluesky {
         } else if let Some(card) = card {
             record["embed"] = json!({ "$type": "app.bsky.embed.external", "external": card });
         }
-        let body = json!({ "repo": s.did, "collection": POST, "rkey": rkey, "record": record, "swapRecord": null });
+        let did = signed.session.did.clone();
+        let body = json!({ "repo": did, "collection": POST, "rkey": rkey, "record": record, "swapRecord": null });
         job.publish_starting().await?;
-        let request = job.http.post(xrpc(job.account, "com.atproto.repo.putRecord")).bearer_auth(&s.access).json(&body);
-        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure("Bluesky", &e))?;
-        let answer = job.read_publish(response).await;
-        let bytes = answer.body.map_err(|e| publish_transport_failure("Bluesky", &e))?;
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let uri = if answer.status.is_success() {
-            value.get("uri").and_then(Value::as_str).map(str::to_owned)
-        } else if value.get("error").and_then(Value::as_str) == Some("InvalidSwap") {
-            // Written by an earlier attempt whose answer was lost: it is there already.
-            Some(format!("at://{}/{POST}/{rkey}", s.did))
-        } else {
-            return Err(classify("publishing", answer.status, &answer.headers, &bytes, now).into());
+        let mut renewed = false;
+        let uri = loop {
+            let request =
+                http.post(xrpc(account, "com.atproto.repo.putRecord")).bearer_auth(&signed.session.access).json(&body);
+            let response = job.send_publish(request).await.map_err(|e| publish_transport_failure("Bluesky", &e))?;
+            let answer = job.read_publish(response).await;
+            let bytes = answer.body.map_err(|e| publish_transport_failure("Bluesky", &e))?;
+            let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if answer.status.is_success() {
+                break value.get("uri").and_then(Value::as_str).map(str::to_owned);
+            } else if value.get("error").and_then(Value::as_str) == Some("InvalidSwap") {
+                // Written by an earlier attempt whose answer was lost: it is there already.
+                break Some(format!("at://{did}/{POST}/{rkey}"));
+            } else if !renewed && session_over(&bytes) {
+                // Refused before anything was written: the same record goes again.
+                signed.renew(now).await?;
+                renewed = true;
+            } else {
+                return Err(classify("publishing", answer.status, &answer.headers, &bytes, now).into());
+            }
         };
         let uri = uri.ok_or_else(|| {
             Failure::new(FailureKind::OutcomeUnknown, "publishing: Bluesky answered without the post's address")
         })?;
-        Ok(Published { remote_id: uri, url: self.post_url(job.account, &s.handle, &rkey) })
+        Ok(Published { remote_id: uri, url: self.post_url(account, &signed.session.handle, &rkey) })
     }
 
     /// A link card for the text's first link: the page's title and description (Open Graph, or
-    /// its `<title>`), read once and checkpointed so every attempt writes the same record. Best
-    /// effort: a page that cannot be read within 5 seconds leaves the post without a card.
-    async fn card(&self, job: &mut Job<'_>, text: &str) -> Result<Option<Value>, StepError> {
-        if let Some(card) = job.checkpoint().get("card") {
-            return Ok((!card.is_null()).then(|| card.clone()));
+    /// its `<title>`) and its `og:image` as the card's picture, each read once and checkpointed
+    /// so every attempt writes the same record. The checkpoint keeps the card under `card` and,
+    /// until the picture is uploaded or given up, the picture's address under `card_image`.
+    /// Best effort: a page that cannot be read within 5 seconds leaves the post without a card,
+    /// a picture that cannot be read, fitted or taken leaves the card without a picture.
+    async fn card(&self, job: &mut Job<'_>, text: &str, signed: &mut Signed<'_>) -> Result<Option<Value>, StepError> {
+        let mut card = match job.checkpoint().get("card") {
+            Some(card) => card.clone(),
+            None => {
+                let (card, image) = match first_link(text) {
+                    Some(link) => read_card(job.http, link).await.map_or((None, None), |(c, i)| (Some(c), i)),
+                    None => (None, None),
+                };
+                let next = super::graph::with(job.checkpoint(), "card", card.clone().unwrap_or(Value::Null));
+                let next = super::graph::with(&next, "card_image", image.map_or(Value::Null, Value::String));
+                job.save_checkpoint(next)?;
+                card.unwrap_or(Value::Null)
+            }
+        };
+        if card.is_null() {
+            return Ok(None);
         }
-        let Some(link) = text
-            .split_whitespace()
-            .map(|w| w.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']))
-            .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+        if let Some(image) = job.checkpoint().get("card_image").and_then(Value::as_str).map(str::to_owned) {
+            super::containers::stopping(job)?;
+            if let Some(thumb) = self.thumb(job.http, &image, signed, job.now()).await? {
+                card["thumb"] = thumb;
+            }
+            let next = super::graph::with(job.checkpoint(), "card", card.clone());
+            let next = super::graph::with(&next, "card_image", Value::Null);
+            job.save_checkpoint(next)?;
+        }
+        Ok(Some(card))
+    }
+
+    /// The card's picture: read (within the time limit, up to 20 MB), fitted to Bluesky's image
+    /// rules by the media pipeline (at most 1,000,000 bytes) and uploaded; its blob ref. `None`
+    /// when the picture cannot be read or fitted, or Bluesky refuses it; an error only when
+    /// Bluesky cannot take it now (down, slowing us down, the sign-in refused), to try again.
+    async fn thumb(
+        &self,
+        http: &reqwest::Client,
+        address: &str,
+        signed: &mut Signed<'_>,
+        now: Timestamp,
+    ) -> Result<Option<Value>, Failure> {
+        let Some(bytes) = tokio::time::timeout(LINK_TIME_LIMIT, read_picture(http, address)).await.ok().flatten()
         else {
             return Ok(None);
         };
-        let fetch = async {
-            let response = job.http.get(link).header(reqwest::header::ACCEPT, "text/html").send().await.ok()?;
-            if !response.status().is_success() {
-                return None;
-            }
-            let bytes = response.bytes().await.ok()?;
-            let html = String::from_utf8_lossy(&bytes[..bytes.len().min(512 * 1024)]).into_owned();
-            let title = meta(&html, "og:title").or_else(|| between(&html, "<title>", "</title>"))?;
-            let description = meta(&html, "og:description").unwrap_or_default();
-            Some(json!({ "uri": link, "title": title, "description": description }))
+        let Some(spec) = self.image_spec(None) else {
+            return Ok(None);
         };
-        let card = tokio::time::timeout(Duration::from_secs(5), fetch).await.ok().flatten();
-        let next = super::graph::with(job.checkpoint(), "card", card.clone().unwrap_or(Value::Null));
-        job.save_checkpoint(next)?;
-        Ok(card)
+        let fitted = tokio::task::spawn_blocking(move || {
+            crate::media::prepare_image_owned(
+                bytes,
+                &spec,
+                &crate::media::FitOptions::default(),
+                &crate::media::Limits::default(),
+            )
+        })
+        .await;
+        let variant = match fitted {
+            Ok(Ok(variant)) => variant,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "the link card's picture cannot be used; the card goes without");
+                return Ok(None);
+            }
+            Err(_) => return Ok(None),
+        };
+        let mime = variant.format.mime();
+        let account = signed.account;
+        let uploaded = signed
+            .call("uploading the link card's picture", now, |access| {
+                http.post(xrpc(account, "com.atproto.repo.uploadBlob"))
+                    .bearer_auth(access)
+                    .header(reqwest::header::CONTENT_TYPE, mime)
+                    .body(variant.bytes.clone())
+            })
+            .await;
+        match uploaded {
+            Ok(answer) => Ok(answer.get("blob").cloned()),
+            Err(f) if f.kind == FailureKind::Rejected => Ok(None),
+            Err(f) => Err(f),
+        }
     }
 
+    /// The post on bsky.app, or on the sandbox's stand-in for a demo account; another PDS's
+    /// posts have no page of their own.
     fn post_url(&self, account: &Account, handle: &str, rkey: &str) -> Option<String> {
-        account.endpoint.starts_with(ROOT).then(|| format!("https://bsky.app/profile/{handle}/post/{rkey}"))
+        if !(account.endpoint.starts_with(ROOT) || account.demo) {
+            return None;
+        }
+        super::page_on(
+            account,
+            ROOT,
+            format!("https://bsky.app/profile/{handle}/post/{rkey}"),
+            &format!("/bluesky/profile/{handle}/post/{rkey}"),
+        )
     }
+}
+
+/// The text's first link, without trailing punctuation.
+fn first_link(text: &str) -> Option<&str> {
+    text.split_whitespace()
+        .map(|w| w.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']))
+        .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+}
+
+/// Reads a linked page (within the time limit) for its card and its picture's full address.
+async fn read_card(http: &reqwest::Client, link: &str) -> Option<(Value, Option<String>)> {
+    let fetch = async {
+        let response = http.get(link).header(reqwest::header::ACCEPT, "text/html").send().await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let bytes = response.bytes().await.ok()?;
+        let html = String::from_utf8_lossy(&bytes[..bytes.len().min(512 * 1024)]).into_owned();
+        let title = meta(&html, "og:title").or_else(|| between(&html, "<title>", "</title>"))?;
+        let description = meta(&html, "og:description").unwrap_or_default();
+        let image = meta(&html, "og:image")
+            .and_then(|image| url::Url::parse(link).ok()?.join(image.trim()).ok())
+            .filter(|url| matches!(url.scheme(), "https" | "http"))
+            .map(String::from);
+        Some((json!({ "uri": link, "title": title, "description": description }), image))
+    };
+    tokio::time::timeout(LINK_TIME_LIMIT, fetch).await.ok().flatten()
+}
+
+/// A picture's bytes, if it answers with success and is not over `CARD_IMAGE_BYTES`.
+async fn read_picture(http: &reqwest::Client, address: &str) -> Option<Vec<u8>> {
+    let mut response = http.get(address).header(reqwest::header::ACCEPT, "image/*").send().await.ok()?;
+    if !response.status().is_success() || response.content_length().is_some_and(|n| n > CARD_IMAGE_BYTES as u64) {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if bytes.len() + chunk.len() > CARD_IMAGE_BYTES {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Some(bytes)
 }
 
 impl Network for Bluesky {
@@ -315,8 +637,7 @@ impl Network for Bluesky {
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Verified, Failure>> {
         async move {
-            let identifier = account.remote_id.as_deref().unwrap_or_default();
-            let s = session(http, account, identifier, secret, now).await?;
+            let s = self.create_session(http, account, secret, now).await?;
             Ok(Verified {
                 remote_id: s.did,
                 display_name: format!("@{}", s.handle),
@@ -340,6 +661,36 @@ impl Network for Bluesky {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_access_token_is_renewed_shortly_before_its_exp_claim() {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let jwt = |claims: &str| format!("{}.{}.sig", b64.encode(r#"{"typ":"at+jwt"}"#), b64.encode(claims));
+        assert_eq!(
+            renew_at(&jwt(r#"{"iat":1000,"exp":8200}"#)),
+            Some(Timestamp(8_200_000 - 60_000)),
+            "a minute early for a two-hour token"
+        );
+        assert_eq!(renew_at(&jwt(r#"{"iat":1000,"exp":1010}"#)), Some(Timestamp(1_009_000)), "a tenth of a short one");
+        assert_eq!(renew_at("not-a-jwt"), None, "unreadable: used until the PDS says it has expired");
+    }
+
+    #[test]
+    fn held_sessions_never_print_their_tokens() {
+        let bluesky = Bluesky::default();
+        let session = Session {
+            access: "access-secret".into(),
+            refresh: "refresh-secret".into(),
+            did: "did:plc:x".into(),
+            handle: "x.test".into(),
+            renew_at: None,
+            made_with: [0; 32],
+        };
+        bluesky.sessions.put(AccountId::new(), session);
+        let printed = format!("{bluesky:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("1 held"), "{printed}");
+    }
 
     #[test]
     fn tids_sort_by_time_and_are_thirteen_characters() {

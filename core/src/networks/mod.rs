@@ -353,7 +353,7 @@ impl Default for Registry {
             slack: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack)),
             teams: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams)),
             google_chat: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat)),
-            bluesky: Arc::new(bluesky::Bluesky),
+            bluesky: Arc::new(bluesky::Bluesky::default()),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Bluesky against a real PDS — `@atproto/dev-env`'s TestNetworkNoAppView (a PDS and an
 //! in-memory PLC, installed by `npm ci` and started by the test on 127.0.0.1): an account linked
 //! with its password, a post with two images, alt text, aspect ratios and facets at UTF-8 byte
-//! offsets read back from the repository, and a repeated create with the same record key refused.
+//! offsets read back from the repository, a link card with the linked page's picture as its
+//! thumbnail, and a repeated create with the same record key refused.
 
 use std::io::BufRead;
 use std::time::Duration;
@@ -137,8 +138,9 @@ async fn a_post_with_images_and_facets_reaches_a_real_pds_and_its_record_key_can
     assert!(images[0]["aspectRatio"]["width"].as_u64().is_some_and(|w| w > 0));
     assert_eq!(images[1]["image"]["$type"], "blob");
 
-    // A post with a link and no images gets a card with the page's title.
-    let link = format!("{}/facebook/{}", env.sandbox.url(), fanout_sandbox::SANDBOX_PAGES[0].0);
+    // A post with a link and no images gets a card with the page's title and picture (a 4.8 MB
+    // PNG on the sandbox's page, fitted under the PDS's 1,000,000 bytes).
+    let link = format!("{}/web/bakery", env.sandbox.url());
     let card = env.post(&format!("Our page: {link}"), vec![], &[&account]);
     env.deliver(&card).await;
     let d = env.delivery(card[0]);
@@ -151,6 +153,8 @@ async fn a_post_with_images_and_facets_reaches_a_real_pds_and_its_record_key_can
     assert_eq!(record["value"]["embed"]["$type"], "app.bsky.embed.external");
     assert_eq!(external["uri"], link.as_str());
     assert!(external["title"].as_str().is_some_and(|t| t.contains("Fanout Bakery")), "{external}");
+    assert_eq!(external["thumb"]["$type"], "blob", "the page's picture is the card's thumbnail: {external}");
+    assert!(external["thumb"]["size"].as_u64().is_some_and(|n| n <= 1_000_000), "{external}");
 
     // The same record key again (a resend after a lost answer) is refused; nothing is added.
     let login: Value = env

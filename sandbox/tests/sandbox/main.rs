@@ -1,10 +1,12 @@
 //! End-to-end tests of the sandbox over real HTTP on loopback, one binary for all of them so the
 //! workspace links it once.
 
+mod bluesky;
 mod control;
 mod discord;
 mod faults;
 mod mastodon;
+mod matrix;
 
 use std::time::Duration;
 
