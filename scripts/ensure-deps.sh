@@ -31,6 +31,8 @@ command -v xauth >/dev/null 2>&1 || missing+=(xauth)
 command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
 command -v dbus-launch >/dev/null 2>&1 || missing+=(dbus-x11)
 [[ -e /usr/libexec/at-spi-bus-launcher ]] || missing+=(at-spi2-core)
+# The tray test reads and clicks the tray menu over D-Bus with busctl.
+command -v busctl >/dev/null 2>&1 || missing+=(systemd)
 
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then

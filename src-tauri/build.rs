@@ -25,6 +25,7 @@ fn main() {
         "remove_account",
         "verify_account",
         "start_demo",
+        "add_demo_networks",
         "pick_media",
         "attach_bytes",
         "detach_media",

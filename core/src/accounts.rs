@@ -91,6 +91,24 @@ pub enum Credentials {
     },
 }
 
+impl Credentials {
+    /// The network these credentials link to.
+    pub fn network(&self) -> NetworkKind {
+        match self {
+            Credentials::Mastodon { .. } => NetworkKind::Mastodon,
+            Credentials::Discord { .. } => NetworkKind::Discord,
+            Credentials::Facebook { .. } => NetworkKind::Facebook,
+            Credentials::Instagram { .. } => NetworkKind::Instagram,
+            Credentials::Threads { .. } => NetworkKind::Threads,
+            Credentials::Matrix { .. } => NetworkKind::Matrix,
+            Credentials::Bluesky { .. } => NetworkKind::Bluesky,
+            Credentials::ChatWebhook { chat, .. } => chat.kind(),
+            Credentials::Telegram { .. } => NetworkKind::Telegram,
+            Credentials::WhatsApp { .. } => NetworkKind::WhatsApp,
+        }
+    }
+}
+
 /// How a Matrix account signs in: an access token, or a password swapped for one when linking.
 #[derive(Debug, Clone)]
 pub enum MatrixLogin {
@@ -158,6 +176,19 @@ pub struct Accounts {
 /// Runs blocking secret-store work off the async threads (the keychain talks D-Bus synchronously).
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| Error::Secrets(format!("the secret store task failed: {e}")))?
+}
+
+/// `address` on `base`'s scheme, host and port (path and query kept); `None` if it is not an address.
+fn rebased(address: &str, base: &Url) -> Option<String> {
+    let mut url = url::Url::parse(address).ok()?;
+    url.set_scheme(base.scheme()).ok()?;
+    url.set_host(base.host_str()).ok()?;
+    url.set_port(base.port()).ok()?;
+    let mut text = url.to_string();
+    if !address.ends_with('/') && text.ends_with('/') {
+        text.pop();
+    }
+    Some(text)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -645,30 +676,38 @@ impl Accounts {
     }
 
     /// Points the demo accounts at a sandbox that came back on `base_url` (a new port after a
-    /// restart), keeping their history. Returns how many were moved.
-    pub fn rebase_demo(&self, base_url: &str) -> Result<usize> {
+    /// restart), keeping their history: their endpoints, and the secrets that are whole addresses
+    /// (the team-chat webhooks). Returns how many were moved.
+    pub async fn rebase_demo(&self, base_url: &str) -> Result<usize> {
         let base = url::Url::parse(base_url).map_err(|e| Error::invalid(format!("bad sandbox URL: {e}")))?;
-        self.store.write(|tx| {
-            let mut moved = 0;
+        let moved = self.store.write(|tx| {
+            let mut moved = Vec::new();
             for account in accounts::list(tx)?.into_iter().filter(|a| a.demo) {
-                let Ok(mut endpoint) = url::Url::parse(&account.endpoint) else { continue };
-                if endpoint.set_scheme(base.scheme()).is_err()
-                    || endpoint.set_host(base.host_str()).is_err()
-                    || endpoint.set_port(base.port()).is_err()
-                {
-                    continue;
-                }
-                let mut text = endpoint.to_string();
-                if !account.endpoint.ends_with('/') && text.ends_with('/') {
-                    text.pop();
-                }
+                let Some(text) = rebased(&account.endpoint, &base) else { continue };
                 if text != account.endpoint {
-                    accounts::set_identity(tx, account.id, &text, account.remote_id.as_deref())?;
-                    moved += 1;
+                    // A Matrix room's address names its server: `#room:127.0.0.1:PORT`.
+                    let authority = |address: &str| {
+                        url::Url::parse(address).ok().and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port()?)))
+                    };
+                    let remote = match (authority(&account.endpoint), authority(&text), account.remote_id.as_deref()) {
+                        (Some(old), Some(new), Some(remote)) => Some(remote.replace(&old, &new)),
+                        (_, _, remote) => remote.map(str::to_owned),
+                    };
+                    accounts::set_identity(tx, account.id, &text, remote.as_deref())?;
+                    moved.push(account);
                 }
             }
             Ok(moved)
-        })
+        })?;
+        for account in &moved {
+            if matches!(account.network, NetworkKind::Slack | NetworkKind::Teams | NetworkKind::GoogleChat) {
+                let address = self.secret_of(account).await?;
+                if let Some(text) = rebased(address.expose(), &base) {
+                    self.save_secret(&account.secret_key(), &Secret::new(text)).await?;
+                }
+            }
+        }
+        Ok(moved.len())
     }
 
     /// Checks the account's credentials with one API call and records its health. A refused

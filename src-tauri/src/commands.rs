@@ -466,6 +466,16 @@ pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Ve
     Ok(accounts.iter().map(AccountView::from).collect())
 }
 
+/// Adds demo accounts for Bluesky, Matrix, Telegram, Slack, Teams and Google Chat (those the
+/// demo does not have yet), served by the demo server.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_demo_networks(app: AppHandle, state: State<'_, AppState>) -> Result<Vec<AccountView>> {
+    let accounts = demo::add_networks(&state).await?;
+    crate::tray::refresh(&app);
+    Ok(accounts.iter().map(AccountView::from).collect())
+}
+
 /// Opens the system's file picker for photos and videos and attaches what the user picks.
 /// `FANOUT_PICK_FILES` (paths separated like `PATH`) answers for the picker in automated runs.
 #[tauri::command]

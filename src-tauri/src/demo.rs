@@ -26,7 +26,7 @@ pub async fn ensure_sandbox(state: &AppState) -> Result<String> {
         .await
         .map_err(|e| AppError::new("demo", format!("cannot start the demo server on this machine: {e}")))?;
     let url = sandbox.url();
-    state.cx.accounts().rebase_demo(&url)?;
+    state.cx.accounts().rebase_demo(&url).await?;
     *lock(&state.demo_url) = Some(url.clone());
     *running = Some(sandbox);
     Ok(url)
@@ -56,6 +56,79 @@ pub async fn start(state: &AppState) -> Result<Vec<Account>> {
     ];
     let mut linked = Vec::new();
     for (name, credentials) in wanted {
+        linked
+            .push(accounts.add(NewAccount { name: Some(name.into()), credentials, enabled: true, demo: true }).await?);
+    }
+    Ok(linked)
+}
+
+/// Demo accounts for the chats and open networks — Bluesky, Matrix, Telegram, Slack, Teams and
+/// Google Chat — each linked through its own flow against the demo server (a network that has a
+/// demo account already is skipped).
+pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
+    use fanout_core::accounts::MatrixLogin;
+    use fanout_core::model::NetworkKind;
+    use fanout_core::networks::chat_webhooks::Chat;
+    let url = ensure_sandbox(state).await?;
+    let host = url.trim_start_matches("http://").to_owned();
+    let accounts = state.cx.accounts();
+    let have: Vec<NetworkKind> = accounts.list()?.into_iter().filter(|a| a.demo).map(|a| a.network).collect();
+    let wanted = [
+        (
+            "Demo Bluesky",
+            Credentials::Bluesky {
+                pds: Some(url.clone()),
+                handle: fanout_sandbox::SANDBOX_BLUESKY_HANDLE.into(),
+                app_password: Secret::new(fanout_sandbox::SANDBOX_BLUESKY_PASSWORD),
+            },
+        ),
+        (
+            "Demo Matrix",
+            Credentials::Matrix {
+                homeserver: url.clone(),
+                room: format!("#{}:{host}", fanout_sandbox::SANDBOX_MATRIX_ROOM),
+                login: MatrixLogin::Password {
+                    user: fanout_sandbox::SANDBOX_MATRIX_USER.into(),
+                    password: Secret::new(fanout_sandbox::SANDBOX_MATRIX_PASSWORD),
+                },
+            },
+        ),
+        (
+            "Demo Telegram",
+            Credentials::Telegram {
+                api: Some(url.clone()),
+                chat: "@fanoutbakery".into(),
+                token: Secret::new(fanout_sandbox::SANDBOX_TELEGRAM_TOKEN),
+            },
+        ),
+        (
+            "Demo Slack",
+            Credentials::ChatWebhook {
+                chat: Chat::Slack,
+                url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_SLACK_WEBHOOK)),
+            },
+        ),
+        (
+            "Demo Teams",
+            Credentials::ChatWebhook {
+                chat: Chat::Teams,
+                url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_TEAMS_WEBHOOK)),
+            },
+        ),
+        (
+            "Demo Google Chat",
+            Credentials::ChatWebhook {
+                chat: Chat::GoogleChat,
+                url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_GOOGLE_CHAT_WEBHOOK)),
+            },
+        ),
+    ];
+    let mut linked = Vec::new();
+    for (name, credentials) in wanted {
+        let network = credentials.network();
+        if have.contains(&network) {
+            continue;
+        }
         linked
             .push(accounts.add(NewAccount { name: Some(name.into()), credentials, enabled: true, demo: true }).await?);
     }

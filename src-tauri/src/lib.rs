@@ -57,6 +57,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::remove_account,
             commands::verify_account,
             commands::start_demo,
+            commands::add_demo_networks,
             commands::pick_media,
             commands::attach_bytes,
             commands::detach_media,

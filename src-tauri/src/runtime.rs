@@ -44,6 +44,7 @@ pub fn watch_outbox(app: AppHandle) {
         let store = state.cx.store.clone();
         let mut seq = store.read(|tx| events::last_seq(tx)).unwrap_or(0);
         let mut announced: HashSet<String> = HashSet::new();
+        let mut failing = crate::tray::failures(&state);
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let Ok(new) = store.read(|tx| events::since(tx, seq)) else { continue };
@@ -66,6 +67,12 @@ pub fn watch_outbox(app: AppHandle) {
                 rows.iter().map(|r| DeliveryView::from(r).with_step(steps.get(&r.delivery.id).copied())).collect();
             notify(&app, &state, &views, &mut announced);
             let _ = OutboxChanged { deliveries: views }.emit(&app);
+            // The tray's menu counts the shares that need attention.
+            let now_failing = crate::tray::failures(&state);
+            if now_failing != failing {
+                failing = now_failing;
+                crate::tray::refresh(&app);
+            }
         }
     });
 }

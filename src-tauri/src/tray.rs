@@ -43,7 +43,8 @@ pub fn refresh(app: &AppHandle) {
     }
 }
 
-fn failures(state: &AppState) -> usize {
+/// How many shares wait for the user (needs attention, failed, unconfirmed), as the menu shows.
+pub(crate) fn failures(state: &AppState) -> usize {
     let filter = Filter {
         states: vec![DeliveryState::NeedsAttention, DeliveryState::Failed, DeliveryState::Unconfirmed],
         limit: Some(100),

@@ -116,6 +116,104 @@ async function invoke(cmd: string, args: Record<string, unknown>): Promise<strin
   );
 }
 
+/**
+ * The tray's menu as a tray host sees it: libayatana-appindicator exports it over D-Bus
+ * (com.canonical.dbusmenu) on one of the app's connections to the session bus.
+ */
+const MENU = '/org/ayatana/NotificationItem/tray_icon_tray_app_fanout/Menu';
+let trayBus: string | null = null;
+
+function busctl(args: string[]): string {
+  return execFileSync('busctl', ['--user', ...args], { encoding: 'utf8', timeout: 10_000 });
+}
+
+/** The app's unique bus name that serves the tray menu (one of its connections never answers, hence the short timeouts). */
+function trayConnection(): string | null {
+  if (trayBus) return trayBus;
+  const names = JSON.parse(busctl(['list', '--json=short'])) as { name: string; process?: string }[];
+  for (const { name } of names.filter((n) => n.name.startsWith(':') && n.process === 'fanout-app')) {
+    try {
+      busctl(['--timeout=1', 'call', name, MENU, 'org.freedesktop.DBus.Properties', 'Get', 'ss', 'com.canonical.dbusmenu', 'Version']);
+      trayBus = name;
+      return name;
+    } catch {
+      // not this connection
+    }
+  }
+  return null;
+}
+
+type TrayItem = { id: number; label: string; enabled: boolean };
+
+/** The menu's items (separators left out); an item without `enabled` is enabled, as dbusmenu says. */
+function trayItems(): TrayItem[] {
+  const bus = trayConnection();
+  if (!bus) throw new Error('no connection of the app serves the tray menu');
+  const answer = JSON.parse(busctl(['--json=short', 'call', bus, MENU, 'com.canonical.dbusmenu', 'GetLayout', 'iias', '--', '0', '-1', '0']));
+  type Props = Record<string, { data: unknown }>;
+  const children = answer.data[1][2] as { data: [number, Props, unknown[]] }[];
+  return children
+    .map(({ data: [id, props] }) => ({
+      id,
+      type: props.type?.data,
+      label: String(props.label?.data ?? ''),
+      enabled: props.enabled?.data !== false,
+    }))
+    .filter((item) => item.type !== 'separator')
+    .map(({ id, label, enabled }) => ({ id, label, enabled }));
+}
+
+async function trayShows(label: string, timeout = 15_000): Promise<TrayItem> {
+  let items: TrayItem[] = [];
+  let problem = '';
+  await browser.waitUntil(
+    async () => {
+      try {
+        items = trayItems();
+        problem = '';
+      } catch (e) {
+        // Look the connection up again next time, in case the app made a new one.
+        trayBus = null;
+        items = [];
+        problem = String(e).slice(0, 500);
+      }
+      return items.some((i) => i.label === label);
+    },
+    {
+      timeout,
+      interval: 250,
+      timeoutMsg: `the tray menu never showed "${label}"; it shows ${JSON.stringify(items)} ${problem}`,
+    },
+  );
+  return items.find((i) => i.label === label) as TrayItem;
+}
+
+/** Clicks a tray menu item as a tray host does (its id changes whenever the menu is rebuilt, so it is read right before). */
+async function trayClick(label: string) {
+  const bus = trayConnection() as string;
+  await browser.waitUntil(
+    async () => {
+      const item = await trayShows(label);
+      try {
+        busctl(['call', bus, MENU, 'com.canonical.dbusmenu', 'Event', 'isvu', '--', String(item.id), 'clicked', 's', '', '0']);
+        return true;
+      } catch {
+        return false; // the menu was rebuilt between reading and clicking
+      }
+    },
+    { timeout: 10_000, interval: 250, timeoutMsg: `could not click "${label}" in the tray menu` },
+  );
+  log(`tray: ${label}`);
+}
+
+function visibleWindow(title: string): boolean {
+  try {
+    return execFileSync('xdotool', ['search', '--onlyvisible', '--name', title], { encoding: 'utf8' }).trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 async function sandbox(path: string, init?: RequestInit) {
   const r = await fetch(`http://127.0.0.1:${demoPort}${path}`, init);
   if (!r.ok) throw new Error(`sandbox ${path}: ${r.status} ${await r.text()}`);
@@ -137,7 +235,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   monitor.kill();
-  await browser?.deleteSession();
+  // The last test quits the app from its tray; the session may be gone with it.
+  await browser?.deleteSession().catch(() => undefined);
 });
 
 describe('Fanout, the built app', () => {
@@ -195,6 +294,45 @@ describe('Fanout, the built app', () => {
     await notified('Not shared to Demo Mastodon');
     await (await row.$('[data-testid="retry"]')).click();
     await waitForState('Demo Mastodon', 'Sent');
+  });
+
+  it('offers the tray menu: quick share, pause and resume, and the shares that need attention', async () => {
+    const labels = () => trayItems().map((i) => i.label);
+    await trayShows('Quick share…', 20_000);
+    expect(labels()).toEqual(['Quick share…', 'Share clipboard', 'Open Fanout', 'Pause delivery', 'No failures', 'Quit Fanout']);
+    expect(trayItems().find((i) => i.label === 'No failures')?.enabled, 'nothing to open').toBe(false);
+
+    await trayClick('Pause delivery');
+    await trayShows('Resume delivery');
+    await browser.$('div*=Delivery is paused.').waitForDisplayed({ timeout: 10_000 });
+    await trayClick('Resume delivery');
+    await trayShows('Pause delivery');
+    await browser.$('div*=Delivery is paused.').waitForDisplayed({ timeout: 10_000, reverse: true });
+
+    await sandbox('/_sandbox/faults', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ routes: { 'POST /api/v1/statuses': { faults: [{ status: 422 }] } } }),
+    });
+    await compose('A post for the tray to point at', ['Demo Mastodon']);
+    await send(1);
+    const failing = await trayShows('1 share needs attention…', 30_000);
+    expect(failing.enabled).toBe(true);
+    await trayClick('1 share needs attention…');
+    await browser.$('h1=Outbox').waitForDisplayed({ timeout: 10_000 });
+    await waitForState('Demo Mastodon', 'Needs attention');
+
+    await trayClick('Quick share…');
+    await browser.waitUntil(async () => visibleWindow('^Fanout: Quick share$'), {
+      timeout: 15_000,
+      timeoutMsg: 'Quick share… opened no window',
+    });
+    await screenshot('quick-share-from-tray', '^Fanout: Quick share$');
+
+    const row = await (await browser.$('[data-testid="post"]')).$('[data-testid="delivery-Demo Mastodon"]');
+    await (await row.$('[data-testid="retry"]')).click();
+    await waitForState('Demo Mastodon', 'Sent');
+    await trayShows('No failures', 30_000);
   });
 
   it('shows markup in a post as text and never runs it', async () => {
@@ -391,6 +529,61 @@ describe('Fanout, the built app', () => {
     await screenshot('accounts-threads');
   });
 
+  it('signs in to the demo Mastodon in the browser, adds the chats and open networks, and fans a post out to them', async () => {
+    await view('accounts');
+    await (await browser.$('[data-testid="mastodon-demo-login"]')).click();
+    const urlFile = join(dataDir, 'login-url.txt');
+    await browser.waitUntil(async () => existsSync(urlFile) && readFileSync(urlFile, 'utf8').includes('/oauth/authorize'), {
+      timeout: 15_000,
+      timeoutMsg: 'the app never opened the Mastodon sign-in',
+    });
+    const page = await (await fetch(readFileSync(urlFile, 'utf8').trim())).text();
+    expect(page).toContain('write:statuses');
+    const allow = /id="continue" href="([^"]+)"/.exec(page)?.[1].replaceAll('&amp;', '&');
+    expect(allow, 'the authorization page offers to authorize').toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback\?code=/);
+    expect(await (await fetch(allow as string)).text()).toContain('Fanout is linked');
+    await browser.$('[data-testid^="account-@demo_"]').waitForDisplayed({ timeout: 15_000 });
+    await browser.$('span*=Turn it on to share to it').waitForDisplayed({ timeout: 15_000 });
+
+    const more = await browser.$('[data-testid="add-demo-networks"]');
+    await more.scrollIntoView({ block: 'center' });
+    await more.click();
+    const targets = ['Demo Bluesky', 'Demo Matrix', 'Demo Telegram', 'Demo Slack', 'Demo Teams', 'Demo Google Chat'];
+    for (const name of targets) await browser.$(`[data-testid="account-${name}"]`).waitForDisplayed({ timeout: 20_000 });
+    expect(await browser.$('[data-testid="more-demo"]').isExisting(), 'offered only while some are missing').toBe(false);
+    await (await browser.$('[data-testid="account-Demo Bluesky"]')).scrollIntoView({ block: 'center' });
+    await screenshot('accounts-networks');
+
+    await view('compose');
+    for (const box of await browser.$$('input[data-testid^="target-"]')) {
+      const name = (await box.getAttribute('data-testid')).slice('target-'.length);
+      if ((await box.isSelected()) !== targets.includes(name)) await box.click();
+    }
+    const story = await browser.$('[data-testid="story"]');
+    if (await story.isSelected()) await story.click();
+    for (const remove of await browser.$$('button[aria-label^="Remove "]')) await remove.click();
+    const text = 'Staff meeting moved to 3 pm. Brød for everyone! #fanout';
+    const box = await browser.$('[data-testid="post-text"]');
+    await box.clearValue();
+    await box.setValue(text);
+    await (await browser.$('[data-testid="send"]')).waitForEnabled({ timeout: 30_000 });
+    await send(6);
+    await view('outbox');
+    for (const name of targets) await waitForState(name, 'Sent');
+    await screenshot('outbox-networks');
+    const state = await (await sandbox('/_sandbox/state')).json();
+    const posts = state.bluesky_records.filter((r: { collection: string }) => r.collection === 'app.bsky.feed.post');
+    expect(posts).toHaveLength(1);
+    expect(JSON.stringify(posts[0])).toContain('Staff meeting moved to 3 pm.');
+    expect(state.matrix_events.filter((e: { body?: string; content?: { body?: string } }) => JSON.stringify(e).includes('Staff meeting'))).toHaveLength(1);
+    expect(state.telegram_messages.filter((m: { text: string }) => m.text === text)).toHaveLength(1);
+    expect(state.chat_messages.filter((m: { text: string }) => m.text === text).map((m: { service: string }) => m.service).sort()).toEqual([
+      'google_chat',
+      'slack',
+      'teams',
+    ]);
+  });
+
   it('hands a post with a photo to WhatsApp: its share page with the text, the photo prepared to attach', async () => {
     await view('compose');
     for (const box of await browser.$$('input[data-testid^="target-"]')) {
@@ -428,5 +621,16 @@ describe('Fanout, the built app', () => {
     await screenshot('accounts');
     await view('settings');
     await screenshot('settings');
+  });
+
+  it('quits from the tray, stopping delivery first', async () => {
+    await trayClick('Quit Fanout');
+    await browser.waitUntil(
+      async () => {
+        const names = JSON.parse(busctl(['list', '--json=short'])) as { process?: string }[];
+        return !names.some((n) => n.process === 'fanout-app');
+      },
+      { timeout: 15_000, interval: 250, timeoutMsg: 'the app was still running after Quit Fanout' },
+    );
   });
 });

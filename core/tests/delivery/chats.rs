@@ -207,3 +207,24 @@ async fn each_chat_refuses_a_text_over_its_own_limit_before_anything_is_queued()
         assert_eq!(d.state, DeliveryState::Sent, "{}: exactly the limit is taken: {:?}", account.name, d.last_error);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_webhooks_follow_the_demo_server_to_its_new_port() {
+    let env = env("{}").await;
+    let slack = env.chat(Chat::Slack, SANDBOX_SLACK_WEBHOOK).await.expect("slack");
+    let mastodon = env.mastodon("Demo Mastodon", "demo-token").await;
+    // The demo server comes back on another port after a restart.
+    let moved = fanout_sandbox::Sandbox::start(fanout_sandbox::SandboxConfig::default()).await.expect("sandbox");
+    assert_eq!(env.accounts().rebase_demo(&moved.url()).await.expect("rebased"), 2);
+    let ids = env.post("After the restart", vec![], &[&slack, &mastodon]);
+    env.deliver(&ids).await;
+    for id in &ids {
+        assert_eq!(env.delivery(*id).state, DeliveryState::Sent, "{:?}", env.delivery(*id).last_error);
+    }
+    let state = moved.state();
+    assert_eq!(state.chat_messages.len(), 1, "the webhook's whole address moved, its secret included");
+    assert_eq!(state.mastodon_statuses.len(), 1);
+    assert!(env.sandbox.state().chat_messages.is_empty(), "nothing went to the old address");
+    let again = env.accounts().rebase_demo(&moved.url()).await.expect("rebased");
+    assert_eq!(again, 0, "already there");
+}

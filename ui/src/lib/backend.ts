@@ -104,6 +104,7 @@ export interface Backend {
   removeAccount(id: string): Promise<number>;
   verifyAccount(id: string): Promise<AccountView>;
   startDemo(): Promise<AccountView[]>;
+  addDemoNetworks(): Promise<AccountView[]>;
   pickMedia(): Promise<MediaView[]>;
   attachBytes(name: string, data: Uint8Array): Promise<MediaView>;
   detachMedia(id: string): Promise<void>;
@@ -172,6 +173,7 @@ export const tauriBackend: Backend = {
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),
   startDemo: async () => unwrap(await commands.startDemo()),
+  addDemoNetworks: async () => unwrap(await commands.addDemoNetworks()),
   pickMedia: async () => unwrap(await commands.pickMedia()),
   attachBytes: async (name, data) => unwrap(await commands.attachBytes(name, Array.from(data))),
   detachMedia: async (id) => {

@@ -238,6 +238,18 @@ async startDemo() : Promise<Result<AccountView[], AppError>> {
 }
 },
 /**
+ * Adds demo accounts for Bluesky, Matrix, Telegram, Slack, Teams and Google Chat (those the
+ * demo does not have yet), served by the demo server.
+ */
+async addDemoNetworks() : Promise<Result<AccountView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_demo_networks") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Opens the system's file picker for photos and videos and attaches what the user picks.
  * `FANOUT_PICK_FILES` (paths separated like `PATH`) answers for the picker in automated runs.
  */

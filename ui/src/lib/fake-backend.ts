@@ -307,6 +307,24 @@ export class FakeBackend implements Backend {
     ];
     return this.accounts;
   }
+  async addDemoNetworks() {
+    this.record('addDemoNetworks');
+    const have = new Set(this.accounts.filter((a) => a.demo).map((a) => a.network));
+    const added = (
+      [
+        ['Demo Bluesky', 'bluesky', 'Bluesky'],
+        ['Demo Matrix', 'matrix', 'Matrix'],
+        ['Demo Telegram', 'telegram', 'Telegram'],
+        ['Demo Slack', 'slack', 'Slack'],
+        ['Demo Teams', 'teams', 'Microsoft Teams'],
+        ['Demo Google Chat', 'google_chat', 'Google Chat'],
+      ] as const
+    )
+      .filter(([, network]) => !have.has(network))
+      .map(([name, network, networkName]) => account({ id: `acc-${this.nextId++}`, name, network, networkName }));
+    this.accounts.push(...added);
+    return added;
+  }
   async pickMedia() {
     this.record('pickMedia');
     const m = { id: `m${this.nextId++}`, name: 'beach.jpg', mime: 'image/jpeg', bytes: 2_400_000, thumbnail: 'fanout-media://localhost/thumb/x' };

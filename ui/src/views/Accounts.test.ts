@@ -53,6 +53,25 @@ describe('Accounts', () => {
     expect(panel.getByRole('button', { name: 'Sign in in the browser…' })).toBeEnabled();
   });
 
+  it('adds demo accounts for the chats and open networks once the demo runs, and then stops offering them', async () => {
+    const backend = new FakeBackend({ accounts: [account({ name: 'Demo Mastodon', demo: true })] });
+    const changed = vi.fn();
+    const { rerender } = renderView(Accounts, { accounts: backend.accounts, onChanged: changed }, backend);
+    const user = userEvent.setup();
+    expect(screen.getByText(/Add demo accounts for Bluesky, Matrix, Telegram, Slack, Teams and Google Chat/)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Add these demo accounts' }));
+    expect(await screen.findByText('Added 6 demo accounts.')).toBeInTheDocument();
+    expect(changed).toHaveBeenCalled();
+    await rerender({ accounts: [...backend.accounts], onChanged: changed });
+    expect(screen.queryByTestId('more-demo')).toBeNull();
+    expect(screen.getByText('Demo Google Chat')).toBeInTheDocument();
+  });
+
+  it('does not offer more demo accounts before the demo is started', () => {
+    renderView(Accounts, { accounts: [account({ demo: false })], onChanged: () => {} }, new FakeBackend());
+    expect(screen.queryByTestId('more-demo')).toBeNull();
+  });
+
   it('switches to the Discord form', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);

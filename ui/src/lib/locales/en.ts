@@ -263,6 +263,12 @@ export default {
     expiresFix: 'log in again to renew it',
     pageToken: 'Page access token',
     pageTokenHint: 'A Page token, or a user token that manages the Page; Fanout keeps the Page’s own token.',
+    moreDemo: {
+      title: 'More demo accounts',
+      intro: 'Add demo accounts for Bluesky, Matrix, Telegram, Slack, Teams and Google Chat, served by the demo server like the others.',
+      add: 'Add these demo accounts',
+      added: 'Added {{count}} demo accounts.',
+    },
     mastodonLogin: {
       title: 'Mastodon',
       intro: 'Sign in on your Mastodon server in the browser: Fanout asks only to see your account’s name, read your own posts and publish. Nothing to copy. The account starts switched off; turn it on to share to it.',

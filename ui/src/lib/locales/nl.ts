@@ -265,6 +265,12 @@ const nl: typeof en = {
     threadsHint: 'Een Threads-toegangstoken met threads_basic en threads_content_publish. Tekstberichten werken meteen; foto’s hebben een bucket nodig (fanout accounts add threads --bucket …).',
     pageToken: 'Toegangstoken van de pagina',
     pageTokenHint: 'Een paginatoken, of een gebruikerstoken dat de pagina beheert; Fanout bewaart het eigen token van de pagina.',
+    moreDemo: {
+      title: 'Meer demo-accounts',
+      intro: 'Voeg demo-accounts toe voor Bluesky, Matrix, Telegram, Slack, Teams en Google Chat, net als de andere bediend door de demoserver.',
+      add: 'Deze demo-accounts toevoegen',
+      added: '{{count}} demo-accounts toegevoegd.',
+    },
     mastodonLogin: {
       title: 'Mastodon',
       intro: 'Meld je in de browser aan op je Mastodon-server: Fanout vraagt alleen je accountnaam te zien, je eigen berichten te lezen en te publiceren. Niets te kopiëren. Het account staat eerst uit; zet het aan om ernaar te delen.',
