@@ -254,24 +254,33 @@ pub enum AddCommand {
         #[command(flatten)]
         common: AddCommon,
     },
-    /// A Slack channel's incoming webhook (its address on standard input): text and links.
+    /// A Slack channel's incoming webhook (its address on standard input): text and links, and
+    /// pictures with a public bucket (--bucket … --bucket-public-url).
     Slack {
         #[arg(long, required = true)]
         webhook_stdin: bool,
         #[command(flatten)]
+        bucket: BucketArgs,
+        #[command(flatten)]
         common: AddCommon,
     },
-    /// A Microsoft Teams channel's Workflows webhook (its address on standard input).
+    /// A Microsoft Teams channel's Workflows webhook (its address on standard input); pictures
+    /// with a public bucket.
     Teams {
         #[arg(long, required = true)]
         webhook_stdin: bool,
         #[command(flatten)]
+        bucket: BucketArgs,
+        #[command(flatten)]
         common: AddCommon,
     },
-    /// A Google Chat space's incoming webhook (its address on standard input).
+    /// A Google Chat space's incoming webhook (its address on standard input); pictures with a
+    /// public bucket.
     GoogleChat {
         #[arg(long, required = true)]
         webhook_stdin: bool,
+        #[command(flatten)]
+        bucket: BucketArgs,
         #[command(flatten)]
         common: AddCommon,
     },
@@ -376,6 +385,10 @@ pub struct BucketArgs {
     /// Address objects as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted servers).
     #[arg(long)]
     pub bucket_path_style: bool,
+    /// Where anyone can read the bucket's files (a public bucket, a CDN, R2's public domain):
+    /// a team chat shows its pictures from there, so they stay.
+    #[arg(long, value_name = "URL", requires = "bucket")]
+    pub bucket_public_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -175,16 +175,17 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                     },
                     common,
                 ),
-                AddCommand::Slack { common, .. }
-                | AddCommand::Teams { common, .. }
-                | AddCommand::GoogleChat { common, .. } => {
+                AddCommand::Slack { common, bucket, .. }
+                | AddCommand::Teams { common, bucket, .. }
+                | AddCommand::GoogleChat { common, bucket, .. } => {
                     use fanout_core::networks::chat_webhooks::Chat;
                     let chat = match add {
                         AddCommand::Slack { .. } => Chat::Slack,
                         AddCommand::Teams { .. } => Chat::Teams,
                         _ => Chat::GoogleChat,
                     };
-                    (Credentials::ChatWebhook { chat, url: read_secret_line("webhook address")? }, common)
+                    let url = read_secret_line("webhook address")?;
+                    (Credentials::ChatWebhook { chat, url, bucket: bucket_host(bucket)? }, common)
                 }
                 AddCommand::Telegram { chat, api, common, .. } => (
                     Credentials::Telegram {
@@ -309,6 +310,7 @@ fn bucket_host(args: &crate::args::BucketArgs) -> Result<Option<BucketHost>> {
             .ok_or_else(|| Error::invalid("--bucket needs --bucket-key-id (the bucket's access key id)"))?,
         secret_access_key: read_secret_line("bucket's secret key (second line)")?,
         path_style: args.bucket_path_style,
+        public_url: args.bucket_public_url.clone(),
     }))
 }
 

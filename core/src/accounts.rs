@@ -67,10 +67,13 @@ pub enum Credentials {
         handle: String,
         app_password: Secret,
     },
-    /// A Slack, Teams or Google Chat incoming webhook: its whole address is the secret.
+    /// A Slack, Teams or Google Chat incoming webhook: its whole address is the secret. Webhooks
+    /// carry no files: with a bucket that has a public address, pictures go there and the
+    /// message shows them from it.
     ChatWebhook {
         chat: crate::networks::chat_webhooks::Chat,
         url: Secret,
+        bucket: Option<BucketHost>,
     },
     /// A Telegram channel or group (`@name` or its numeric id) and the token of a bot that is an
     /// administrator there.
@@ -128,6 +131,9 @@ pub struct BucketHost {
     pub secret_access_key: Secret,
     /// `endpoint/bucket/key` rather than `bucket.endpoint/key` (MinIO and most self-hosted).
     pub path_style: bool,
+    /// Where anyone can read the bucket's files; a team chat needs it (its pictures are shown
+    /// from there for as long as the message is read).
+    pub public_url: Option<String>,
 }
 
 impl BucketHost {
@@ -152,6 +158,10 @@ impl BucketHost {
             region: region.to_owned(),
             access_key_id: self.access_key_id.trim().to_owned(),
             path_style: self.path_style,
+            public_url: match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                Some(address) => Some(parse_base("the bucket's public address", address)?.to_string()),
+                None => None,
+            },
         })
     }
 }
@@ -405,7 +415,7 @@ impl Accounts {
                     Secret::new(app_password.expose().trim()),
                 )
             }
-            Credentials::ChatWebhook { chat, url } => {
+            Credentials::ChatWebhook { chat, url, .. } => {
                 let (endpoint, _) = chat.parse(url.expose()).map_err(Error::invalid)?;
                 (chat.kind(), endpoint, Secret::new(url.expose().trim()))
             }
@@ -465,6 +475,16 @@ impl Accounts {
                 (Some(handle.trim().trim_start_matches('@').to_owned()), Default::default())
             }
             Credentials::Telegram { chat, .. } => (Some(chat.trim().to_owned()), Default::default()),
+            Credentials::ChatWebhook { chat, bucket: Some(bucket), .. } => {
+                if bucket.public_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+                    return Err(Error::invalid(format!(
+                        "{} shows a picture from its address whenever the message is read, so the bucket needs \
+                         its public address (where anyone can read its files, like https://media.example.org/)",
+                        chat.name()
+                    )));
+                }
+                (None, crate::model::AccountOptions { media_host: Some(bucket.media_host()?), ..Default::default() })
+            }
             Credentials::WhatsApp { phone_number_id, business_account_id, .. } => (
                 Some(phone_number_id.trim().to_owned()),
                 crate::model::AccountOptions {
@@ -490,9 +510,9 @@ impl Accounts {
             options,
         };
         let host_secret = match &new.credentials {
-            Credentials::Instagram { bucket: Some(bucket), .. } | Credentials::Threads { bucket: Some(bucket), .. } => {
-                Some(bucket.secret_access_key.clone())
-            }
+            Credentials::Instagram { bucket: Some(bucket), .. }
+            | Credentials::Threads { bucket: Some(bucket), .. }
+            | Credentials::ChatWebhook { bucket: Some(bucket), .. } => Some(bucket.secret_access_key.clone()),
             _ => None,
         };
         if let Some(host) = &account.options.media_host {

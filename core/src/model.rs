@@ -213,8 +213,9 @@ pub struct AccountOptions {
     pub business_account_id: Option<String>,
 }
 
-/// Where media goes to be fetched by a platform that only takes public URLs. Nothing stays
-/// there: each file is removed once the post is published.
+/// Where media goes to be fetched by a platform that only takes public URLs: for Instagram and
+/// Threads each file is removed once the post is published; a team chat shows its pictures from
+/// there, so they stay (at the bucket's public address).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MediaHost {
@@ -222,7 +223,18 @@ pub enum MediaHost {
     FacebookPage { page_id: String },
     /// An S3-compatible bucket, by presigned addresses; the secret key is in the secret store
     /// under `media_host_secret_key`.
-    S3 { endpoint: String, bucket: String, region: String, access_key_id: String, path_style: bool },
+    S3 {
+        endpoint: String,
+        bucket: String,
+        region: String,
+        access_key_id: String,
+        path_style: bool,
+        /// Where anyone can read the bucket's files (a public bucket's address, a CDN, R2's
+        /// public domain): files are linked there, for good, instead of by presigned addresses
+        /// that expire.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        public_url: Option<String>,
+    },
 }
 
 impl Account {

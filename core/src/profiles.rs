@@ -204,7 +204,7 @@ pub struct Profile {
     pub caption_limit: Option<usize>,
     /// The network refuses a post without text even when media is attached.
     pub text_required: bool,
-    /// 0 = text only (Slack, Teams and Google Chat incoming webhooks).
+    /// 0 = text only.
     pub max_media: usize,
     /// e.g. Instagram needs at least 1, a carousel at least 2.
     pub min_media: usize,
@@ -522,6 +522,24 @@ const TELEGRAM_VIDEO: VideoRules = VideoRules {
 
 // Matrix: the upload limit is the server's m.upload.size (read at run time); 50 MB is Synapse's
 // default max_upload_size.
+// Team-chat webhooks carry no files: a picture is shown from a public address. Google Chat's
+// image widget takes PNG or JPG and recommends at most 2 MB
+// (https://developers.google.com/workspace/chat/add-text-image-card-dialog); Slack's image block
+// and Teams' Adaptive Card Image show the same. One rule for all three, the strictest.
+const CHAT_IMAGE: ImageRules = ImageRules {
+    formats: JPEG_PNG,
+    max_bytes: 2 * MB,
+    min_width: 1,
+    max_width: 2048,
+    target_width: 1600,
+    max_pixels: FANOUT_MAX_PIXELS,
+    max_side_sum: None,
+    aspect: None,
+    story: false,
+    keeps_animated_gif: false,
+    keeps_png: true,
+};
+
 const MATRIX_IMAGE: ImageRules = ImageRules {
     formats: ALL_FORMATS,
     max_bytes: 50 * MB,
@@ -838,15 +856,16 @@ static PROFILES: [Profile; 17] = [
         text_count: TextCount::Chars,
         caption_limit: None,
         text_required: true,
-        // Incoming webhooks carry no files (upload needs a bot token).
-        max_media: 0,
+        // Incoming webhooks carry no files (upload needs a bot token): pictures are image blocks
+        // with a public address. A message takes 50 blocks; Fanout sends at most 10 pictures.
+        max_media: 10,
         min_media: 0,
-        image: None,
+        image: Some(CHAT_IMAGE),
         video: None,
         video_alone: false,
         max_total_bytes: None,
-        media_by_public_url: false,
-        notes: "Incoming webhooks carry text and links only, so media is linked rather than attached.",
+        media_by_public_url: true,
+        notes: "Incoming webhooks carry no files: pictures are shown from the account's public bucket.",
     },
     Profile {
         target: Target::Teams,
@@ -858,14 +877,15 @@ static PROFILES: [Profile; 17] = [
         text_count: TextCount::Utf8Bytes,
         caption_limit: None,
         text_required: true,
-        max_media: 0,
+        // Pictures are Adaptive Card images with a public address.
+        max_media: 10,
         min_media: 0,
-        image: None,
+        image: Some(CHAT_IMAGE),
         video: None,
         video_alone: false,
         max_total_bytes: None,
-        media_by_public_url: false,
-        notes: "Workflows webhooks carry text and links only, so media is linked rather than attached.",
+        media_by_public_url: true,
+        notes: "Workflows webhooks carry no files: pictures are shown from the account's public bucket.",
     },
     Profile {
         target: Target::GoogleChat,
@@ -877,14 +897,15 @@ static PROFILES: [Profile; 17] = [
         text_count: TextCount::Chars,
         caption_limit: None,
         text_required: true,
-        max_media: 0,
+        // Pictures are card image widgets with a public address.
+        max_media: 10,
         min_media: 0,
-        image: None,
+        image: Some(CHAT_IMAGE),
         video: None,
         video_alone: false,
         max_total_bytes: None,
-        media_by_public_url: false,
-        notes: "Incoming webhooks carry text and links only, so media is linked rather than attached.",
+        media_by_public_url: true,
+        notes: "Incoming webhooks carry no files: pictures are shown from the account's public bucket.",
     },
 ];
 
@@ -1114,7 +1135,9 @@ mod tests {
         assert!(image(Target::FacebookFeed).max_bytes <= 4_000_000, "PLATFORMS.md: 4 MB safe");
 
         for t in [Target::Slack, Target::Teams, Target::GoogleChat] {
-            assert_eq!(profile(t).max_media, 0, "{}: incoming webhooks carry no files", t.id());
+            let p = profile(t);
+            assert!(p.media_by_public_url && p.video.is_none(), "{}: pictures by public address only", t.id());
+            assert_eq!(image(t).max_bytes, 2 * MB, "{}: Google Chat's 2 MB for every chat", t.id());
         }
     }
 }

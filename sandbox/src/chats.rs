@@ -50,16 +50,43 @@ pub struct ChatMessageRecord {
     pub text: String,
     pub id: String,
     pub created_at_ms: u64,
+    /// The pictures the message shows (Slack image blocks, Adaptive Card images, card widgets).
+    #[serde(default)]
+    pub images: Vec<ChatImageRecord>,
 }
 
-fn record(shared: &Shared, service: &str, channel: &str, text: &str, id: String) {
+/// A picture in a chat message: the address it is shown from, and its alt text.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ChatImageRecord {
+    pub url: String,
+    pub alt: String,
+}
+
+fn record(shared: &Shared, service: &str, channel: &str, text: &str, id: String, images: Vec<ChatImageRecord>) {
     lock(&shared.chats).push(ChatMessageRecord {
         service: service.to_owned(),
         channel: channel.to_owned(),
         text: text.to_owned(),
         id,
         created_at_ms: now_ms(),
+        images,
     });
+}
+
+/// An address a chat's servers could fetch a picture from: https, or http on loopback (the
+/// stand-in for a public bucket in tests).
+fn fetchable(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "https"
+            || (u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()))
+    })
+}
+
+fn image_of(url: Option<&Value>, alt: Option<&Value>) -> Option<ChatImageRecord> {
+    Some(ChatImageRecord {
+        url: url?.as_str()?.to_owned(),
+        alt: alt.and_then(Value::as_str).unwrap_or_default().to_owned(),
+    })
 }
 
 fn plain(status: StatusCode, text: &str) -> Response {
@@ -85,9 +112,37 @@ async fn slack(
     if text.trim().is_empty() && value.get("blocks").is_none() {
         return plain(StatusCode::BAD_REQUEST, "no_text");
     }
+    // Block Kit: at most 50 blocks; a section's text takes 3,000 characters; an image block
+    // needs an address (≤ 3,000) Slack can fetch and alt text (≤ 2,000).
+    let blocks = value.get("blocks").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut images = Vec::new();
+    for block in &blocks {
+        let valid = match block.get("type").and_then(Value::as_str) {
+            Some("section") => block
+                .get("text")
+                .and_then(|t| t.get("text"))
+                .and_then(Value::as_str)
+                .is_some_and(|t| !t.is_empty() && t.chars().count() <= 3_000),
+            Some("image") => {
+                let image = image_of(block.get("image_url"), block.get("alt_text"));
+                let ok = image.as_ref().is_some_and(|i| {
+                    fetchable(&i.url) && i.url.len() <= 3_000 && !i.alt.is_empty() && i.alt.chars().count() <= 2_000
+                });
+                images.extend(image);
+                ok
+            }
+            _ => false,
+        };
+        if !valid {
+            return plain(StatusCode::BAD_REQUEST, "invalid_blocks");
+        }
+    }
+    if blocks.len() > 50 {
+        return plain(StatusCode::BAD_REQUEST, "invalid_blocks");
+    }
     // Slack keeps the first 40,000 characters of a longer text.
     let kept: String = text.chars().take(SLACK_TEXT).collect();
-    record(&shared, "slack", &bot, &kept, format!("{}", now_ms()));
+    record(&shared, "slack", &bot, &kept, format!("{}", now_ms()), images);
     plain(StatusCode::OK, "ok")
 }
 
@@ -121,14 +176,17 @@ async fn teams(
             "The request content is not an Adaptive Card message (type 'message' with an attachment).",
         );
     };
-    let text: Vec<&str> = card
-        .get("body")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b.get("text").and_then(Value::as_str))
+    let elements: Vec<&Value> = card.get("body").and_then(Value::as_array).into_iter().flatten().collect();
+    let text: Vec<&str> = elements.iter().filter_map(|b| b.get("text").and_then(Value::as_str)).collect();
+    let images: Vec<ChatImageRecord> = elements
+        .iter()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("Image"))
+        .filter_map(|b| image_of(b.get("url"), b.get("altText")))
         .collect();
-    record(&shared, "teams", &id, &text.join("\n"), format!("{}", now_ms()));
+    if images.iter().any(|i| !fetchable(&i.url)) {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequestContent", "An Image element's url is not a web address.");
+    }
+    record(&shared, "teams", &id, &text.join("\n"), format!("{}", now_ms()), images);
     StatusCode::ACCEPTED.into_response()
 }
 
@@ -166,8 +224,20 @@ async fn google_chat(
             return error(StatusCode::CONFLICT, "ALREADY_EXISTS", "Message with the same ID already exists.");
         }
     }
+    let widgets = value
+        .get("cardsV2")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c.pointer("/card/sections").and_then(Value::as_array).cloned().unwrap_or_default())
+        .flat_map(|s| s.get("widgets").and_then(Value::as_array).cloned().unwrap_or_default());
+    let images: Vec<ChatImageRecord> =
+        widgets.filter_map(|w| w.get("image").and_then(|i| image_of(i.get("imageUrl"), i.get("altText")))).collect();
+    if images.iter().any(|i| !fetchable(&i.url)) {
+        return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Image URLs must use HTTPS.");
+    }
     let name = format!("spaces/{space}/messages/{}", message_id.unwrap_or_else(|| format!("{}", now_ms())));
-    record(&shared, "google_chat", &space, text, name.clone());
+    record(&shared, "google_chat", &space, text, name.clone(), images);
     axum::Json(json!({ "name": name, "text": text, "space": { "name": format!("spaces/{space}") },
                        "createTime": crate::graph::graph_time(now_ms()) }))
     .into_response()

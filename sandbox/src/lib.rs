@@ -43,7 +43,9 @@ use tower::ServiceExt;
 pub use bluesky::{
     BlueskyBlobRecord, BlueskyRecord, SANDBOX_BLUESKY_DID, SANDBOX_BLUESKY_HANDLE, SANDBOX_BLUESKY_PASSWORD,
 };
-pub use chats::{ChatMessageRecord, SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK};
+pub use chats::{
+    ChatImageRecord, ChatMessageRecord, SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK,
+};
 pub use discord::DiscordMessageRecord;
 pub use error::{Result, SandboxError};
 pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};

@@ -221,7 +221,7 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
                 "google_chat" => Chat::GoogleChat,
                 other => return Err(AppError::new("invalid_input", format!("unknown team chat '{other}'"))),
             };
-            (name, Credentials::ChatWebhook { chat, url: Secret::new(webhook_url.trim()) })
+            (name, Credentials::ChatWebhook { chat, url: Secret::new(webhook_url.trim()), bucket: None })
         }
         LinkRequest::Telegram { chat, token, name } => {
             (name, Credentials::Telegram { api: None, chat, token: Secret::new(token.trim()) })

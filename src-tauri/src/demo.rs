@@ -106,6 +106,7 @@ pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
             Credentials::ChatWebhook {
                 chat: Chat::Slack,
                 url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_SLACK_WEBHOOK)),
+                bucket: None,
             },
         ),
         (
@@ -113,6 +114,7 @@ pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
             Credentials::ChatWebhook {
                 chat: Chat::Teams,
                 url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_TEAMS_WEBHOOK)),
+                bucket: None,
             },
         ),
         (
@@ -120,6 +122,7 @@ pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
             Credentials::ChatWebhook {
                 chat: Chat::GoogleChat,
                 url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_GOOGLE_CHAT_WEBHOOK)),
+                bucket: None,
             },
         ),
     ];

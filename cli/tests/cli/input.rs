@@ -89,3 +89,38 @@ fn unconfirmed_deliveries_are_settled_by_the_user() {
     assert_eq!(messages.iter().filter(|m| m.content == "first").count(), 1, "marked sent: not sent again");
     assert_eq!(messages.iter().filter(|m| m.content == "second").count(), 2, "resent on the user's word");
 }
+
+#[test]
+fn a_team_chat_takes_text_and_asks_for_a_public_bucket_for_pictures() {
+    let h = Harness::new("{}");
+    let webhook = format!("{}{}\n", h.sandbox.url(), fanout_sandbox::SANDBOX_SLACK_WEBHOOK);
+    let private = h.run_with_stdin(
+        &[
+            "accounts",
+            "add",
+            "slack",
+            "--webhook-stdin",
+            "--bucket",
+            "fanout-chats",
+            "--bucket-endpoint",
+            "http://127.0.0.1:9",
+            "--bucket-key-id",
+            "key",
+        ],
+        &format!("{webhook}secret\n"),
+    );
+    assert_eq!(private.code, 3, "{}", private.all());
+    assert!(private.stderr.contains("the bucket needs its public address"), "{}", private.all());
+
+    let linked =
+        h.run_with_stdin(&["accounts", "add", "slack", "--webhook-stdin", "--name", "team", "--enable"], &webhook);
+    assert_eq!(linked.code, 0, "{}", linked.all());
+    let photo = h.photo();
+    let refused = h.run(&["post", "Rolls", "--media", photo.to_str().unwrap_or_default(), "--to", "team"]);
+    assert_eq!(refused.code, 3, "{}", refused.all());
+    assert!(refused.stderr.contains("has nowhere to find them"), "{}", refused.all());
+    h.ok(&["post", "Rolls at seven", "--to", "team", "--wait"]);
+    let messages = h.sandbox.state().chat_messages;
+    assert_eq!(messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Rolls at seven"]);
+    assert!(!format!("{}{}", linked.all(), refused.all()).contains("sandbox-slack-token"), "the webhook stays secret");
+}

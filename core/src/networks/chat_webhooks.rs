@@ -1,6 +1,10 @@
 //! Team chats through their incoming webhooks — Slack, Microsoft Teams (Workflows) and Google
-//! Chat. Each takes text (links unfurl); none takes files, so a post with files is refused for
-//! them while composing, not after queuing. The whole webhook address is the secret; the account's
+//! Chat. Each takes text (links unfurl); none takes files, so a picture goes to the account's
+//! bucket and the message shows it from the bucket's public address — a Slack image block, an
+//! Adaptive Card image, a Google Chat card's image widget — with its alt text. The staged
+//! addresses are checkpointed, so a retry does not upload again; the files stay, as the chats
+//! load them whenever the message is read. An account without a public bucket is refused a post
+//! with pictures while composing. The whole webhook address is the secret; the account's
 //! endpoint is that address without its secret parts, for display.
 //!
 //! Google Chat takes a client-chosen message id (`messageId=client-…`), so a resend after a lost
@@ -142,9 +146,24 @@ fn classify(
     }
 }
 
+/// A picture at a public address, with its alt text.
+struct Picture {
+    url: String,
+    alt: String,
+}
+
 /// The message body each chat takes.
-fn payload(chat: Chat, text: &str) -> Value {
+fn payload(chat: Chat, text: &str, pictures: &[Picture]) -> Value {
     match chat {
+        Chat::Slack if !pictures.is_empty() => {
+            // With blocks, `text` becomes the notification's; the message shows the blocks.
+            let mut blocks: Vec<Value> = text_sections(text)
+                .into_iter()
+                .map(|part| json!({ "type": "section", "text": { "type": "mrkdwn", "text": part } }))
+                .collect();
+            blocks.extend(pictures.iter().map(|p| json!({ "type": "image", "image_url": p.url, "alt_text": p.alt })));
+            json!({ "text": text, "blocks": blocks, "unfurl_links": true })
+        }
         Chat::Slack => json!({ "text": text, "unfurl_links": true }),
         Chat::Teams => json!({
             "type": "message",
@@ -154,17 +173,56 @@ fn payload(chat: Chat, text: &str) -> Value {
                     "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                     "type": "AdaptiveCard",
                     "version": "1.4",
-                    "body": [{ "type": "TextBlock", "text": text, "wrap": true }],
+                    "body": std::iter::once(json!({ "type": "TextBlock", "text": text, "wrap": true }))
+                        .chain(pictures.iter().map(|p| json!({ "type": "Image", "url": p.url, "altText": p.alt })))
+                        .collect::<Vec<_>>(),
                 },
+            }],
+        }),
+        Chat::GoogleChat if !pictures.is_empty() => json!({
+            "text": text,
+            "cardsV2": [{
+                "cardId": "fanout-pictures",
+                "card": { "sections": [{
+                    "widgets": pictures
+                        .iter()
+                        .map(|p| json!({ "image": { "imageUrl": p.url, "altText": p.alt } }))
+                        .collect::<Vec<_>>(),
+                }] },
             }],
         }),
         Chat::GoogleChat => json!({ "text": text }),
     }
 }
 
+/// Slack's section block takes 3,000 characters: longer text is split at line ends (or spaces).
+fn text_sections(text: &str) -> Vec<String> {
+    const SECTION: usize = 3_000;
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while rest.chars().count() > SECTION {
+        let limit = rest.char_indices().nth(SECTION).map_or(rest.len(), |(i, _)| i);
+        let cut = rest[..limit].rfind('\n').or_else(|| rest[..limit].rfind(' ')).filter(|&i| i > 0).unwrap_or(limit);
+        parts.push(rest[..cut].to_owned());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() {
+        parts.push(rest.to_owned());
+    }
+    parts
+}
+
 /// Google Chat's message id for a delivery: `client-` and the delivery's id.
 fn message_id(job: &Job<'_>) -> String {
     format!("client-{}", job.delivery.id.0.simple())
+}
+
+fn no_host(chat: Chat) -> String {
+    format!(
+        "{} webhooks carry no files: link the account again with a bucket that has a public address, \
+         or leave the pictures out for it",
+        chat.name()
+    )
 }
 
 impl ChatWebhook {
@@ -176,13 +234,21 @@ impl ChatWebhook {
                 Failure::rejected(format!("{} webhooks carry text, and this post has none", chat.name())).into()
             );
         }
+        let mut pictures = Vec::new();
+        for index in 0..job.media.len() {
+            let url = super::containers::stage(job, None, index, &no_host(chat)).await?;
+            let alt = job.media[index].description.clone().unwrap_or_default();
+            // Slack requires alt text; a picture without any is described by its file name.
+            let alt = if alt.trim().is_empty() { job.media[index].file_name.clone() } else { alt };
+            pictures.push(Picture { url, alt });
+        }
         let mut url = url::Url::parse(job.secret.expose())
             .map_err(|_| Failure::rejected("the webhook address is damaged; link it again"))?;
         if chat == Chat::GoogleChat {
             url.query_pairs_mut().append_pair("messageId", &message_id(job));
         }
         job.publish_starting().await?;
-        let request = job.http.post(url.as_str()).json(&payload(chat, &text));
+        let request = job.http.post(url.as_str()).json(&payload(chat, &text, &pictures));
         let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(chat.name(), &e))?;
         let answer = job.read_publish(response).await;
         let body = answer.body.map_err(|e| publish_transport_failure(chat.name(), &e))?;
@@ -282,6 +348,32 @@ impl Network for ChatWebhook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_slack_text_is_split_into_sections_at_spaces_and_the_pictures_follow() {
+        let text = "word ".repeat(1_500);
+        let parts = text_sections(text.trim_end());
+        assert_eq!(parts.len(), 3);
+        assert!(parts.iter().all(|p| p.chars().count() <= 3_000 && !p.starts_with(' ') && !p.ends_with(' ')));
+        assert_eq!(parts.join(" "), text.trim_end(), "nothing lost");
+        let pictures = [Picture { url: "https://media.example.org/a.jpg".into(), alt: "A loaf".into() }];
+        let slack = payload(Chat::Slack, &text, &pictures);
+        let blocks = slack["blocks"].as_array().expect("blocks");
+        assert_eq!(blocks.len(), 4);
+        assert_eq!(
+            blocks[3],
+            json!({ "type": "image", "image_url": "https://media.example.org/a.jpg", "alt_text": "A loaf" })
+        );
+        let teams = payload(Chat::Teams, "Hi", &pictures);
+        assert_eq!(teams["attachments"][0]["content"]["body"][1]["url"], "https://media.example.org/a.jpg");
+        let google = payload(Chat::GoogleChat, "Hi", &pictures);
+        assert_eq!(google["cardsV2"][0]["card"]["sections"][0]["widgets"][0]["image"]["altText"], "A loaf");
+        assert_eq!(
+            payload(Chat::Slack, "Hi", &[]),
+            json!({ "text": "Hi", "unfurl_links": true }),
+            "no blocks without pictures"
+        );
+    }
 
     #[test]
     fn webhook_addresses_are_recognised_and_their_secrets_kept_out_of_the_endpoint() {

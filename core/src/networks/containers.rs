@@ -35,7 +35,12 @@ pub(super) fn stopping(job: &Job<'_>) -> Result<(), StepError> {
 }
 
 /// Puts file `index` on the account's media host (once); returns its public address.
-pub(super) async fn stage(job: &mut Job<'_>, g: &Graph<'_>, index: usize, no_host: &str) -> Result<String, StepError> {
+pub(super) async fn stage(
+    job: &mut Job<'_>,
+    g: Option<&Graph<'_>>,
+    index: usize,
+    no_host: &str,
+) -> Result<String, StepError> {
     if let Some(url) = entry(job.checkpoint(), "hosted", index).and_then(|h| h.get("url")).and_then(Value::as_str) {
         return Ok(url.to_owned());
     }
@@ -54,7 +59,7 @@ pub(super) async fn stage(job: &mut Job<'_>, g: &Graph<'_>, index: usize, no_hos
 /// Removes the staged files; best effort, the post is live either way.
 pub(super) async fn remove_staged(job: &Job<'_>, g: &Graph<'_>) {
     let Some(host) = &job.account.options.media_host else { return };
-    let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
+    let access = HostAccess { graph: Some(g), http: job.http, secret: job.host_secret, now: job.now() };
     let hosted = job.checkpoint().get("hosted").and_then(Value::as_array).cloned().unwrap_or_default();
     for id in hosted.iter().filter_map(|h| graph::id_of(h, "id")) {
         if let Err(e) = hosting::remove(host, &access, &id).await {

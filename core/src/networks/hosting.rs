@@ -5,7 +5,9 @@
 //!   Graph API gives for it; removed with `DELETE /{id}`.
 //! - `S3`: an object in an S3-compatible bucket (AWS, MinIO, R2, Backblaze…), uploaded and handed
 //!   over by presigned addresses (`rusty-s3`, signed with the job's clock), so the bucket can stay
-//!   private; removed with a presigned DELETE. The secret key lives in the secret store.
+//!   private; removed with a presigned DELETE. The secret key lives in the secret store. With a
+//!   public address (team chats, which show a picture from its address whenever the message is
+//!   read), the file is linked there instead and stays.
 
 use std::time::Duration;
 
@@ -34,7 +36,8 @@ pub struct Staged {
 
 /// What a host needs besides its description: the Graph calls for a Page, the secret key for S3.
 pub struct HostAccess<'a> {
-    pub graph: &'a Graph<'a>,
+    /// The Page's Graph API, for a Page host; `None` where the account has no Page.
+    pub graph: Option<&'a Graph<'a>>,
     pub http: &'a reqwest::Client,
     pub secret: Option<&'a Secret>,
     pub now: Timestamp,
@@ -89,7 +92,8 @@ pub async fn stage(
     let step = format!("putting {} where the platform can fetch it", media.file_name);
     match host {
         MediaHost::FacebookPage { page_id } => {
-            let g = access.graph;
+            let g =
+                access.graph.ok_or_else(|| Failure::rejected("only a Facebook account can keep files on a Page"))?;
             let video = media.mime.starts_with("video/");
             let (edge, field) = if video { ("videos", "source") } else { ("photos", "images") };
             let form =
@@ -107,7 +111,7 @@ pub async fn stage(
             .to_owned();
             Ok(Staged { id, url })
         }
-        MediaHost::S3 { endpoint, bucket: name, region, access_key_id, path_style } => {
+        MediaHost::S3 { endpoint, bucket: name, region, access_key_id, path_style, public_url } => {
             let bucket = bucket(endpoint, name, region, *path_style)?;
             let credentials = s3_credentials(access_key_id, access.secret)?;
             let at = signed_at(access.now);
@@ -128,8 +132,11 @@ pub async fn stage(
                 let body = response.bytes().await.unwrap_or_default();
                 return Err(s3_refusal(&step, status, &body));
             }
-            let get = bucket.get_object(Some(&credentials), key).sign_with_time(FETCH_WINDOW, &at);
-            Ok(Staged { id: key.to_owned(), url: get.to_string() })
+            let url = match public_url {
+                Some(base) => public_address(base, key)?,
+                None => bucket.get_object(Some(&credentials), key).sign_with_time(FETCH_WINDOW, &at).to_string(),
+            };
+            Ok(Staged { id: key.to_owned(), url })
         }
     }
 }
@@ -138,8 +145,12 @@ pub async fn stage(
 pub async fn remove(host: &MediaHost, access: &HostAccess<'_>, id: &str) -> Result<(), Failure> {
     let step = "removing a staged file";
     match host {
-        MediaHost::FacebookPage { .. } => access.graph.call(step, access.graph.delete(id)).await.map(drop),
-        MediaHost::S3 { endpoint, bucket: name, region, access_key_id, path_style } => {
+        MediaHost::FacebookPage { .. } => {
+            let g =
+                access.graph.ok_or_else(|| Failure::rejected("only a Facebook account can keep files on a Page"))?;
+            g.call(step, g.delete(id)).await.map(drop)
+        }
+        MediaHost::S3 { endpoint, bucket: name, region, access_key_id, path_style, .. } => {
             let bucket = bucket(endpoint, name, region, *path_style)?;
             let credentials = s3_credentials(access_key_id, access.secret)?;
             let url = bucket.delete_object(Some(&credentials), id).sign_with_time(SHORT_WINDOW, &signed_at(access.now));
@@ -155,15 +166,27 @@ pub async fn remove(host: &MediaHost, access: &HostAccess<'_>, id: &str) -> Resu
     }
 }
 
+/// `key` at the bucket's public address `base`, each segment of the key percent-encoded.
+fn public_address(base: &str, key: &str) -> Result<String, Failure> {
+    let mut url = url::Url::parse(base)
+        .map_err(|_| Failure::rejected(format!("the bucket's public address '{base}' is not a URL; link it again")))?;
+    url.path_segments_mut()
+        .map_err(|()| Failure::rejected(format!("the bucket's public address '{base}' cannot take a file name")))?
+        .pop_if_empty()
+        .extend(key.split('/'));
+    Ok(url.to_string())
+}
+
 /// Checks a bucket works before an account relies on it: a small object put, fetched without
-/// credentials through its presigned address, and removed.
+/// credentials through its presigned address (or its public address, where it has one), and
+/// removed.
 pub async fn check(
     host: &MediaHost,
     http: &reqwest::Client,
     secret: Option<&Secret>,
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let MediaHost::S3 { endpoint, bucket: name, region, access_key_id, path_style } = host else {
+    let MediaHost::S3 { endpoint, bucket: name, region, access_key_id, path_style, public_url } = host else {
         return Ok(());
     };
     let step = "checking the media bucket";
@@ -177,14 +200,22 @@ pub async fn check(
         let status = response.status();
         return Err(s3_refusal(step, status, &response.bytes().await.unwrap_or_default()));
     }
-    let get = bucket.get_object(Some(&credentials), &key).sign_with_time(SHORT_WINDOW, &at);
+    let get = match public_url {
+        Some(base) => public_address(base, &key)?,
+        None => bucket.get_object(Some(&credentials), &key).sign_with_time(SHORT_WINDOW, &at).to_string(),
+    };
     let fetched = http.get(get.as_str()).send().await.map_err(|e| transport_failure(step, &e))?;
     let readable = fetched.status().is_success();
     let delete = bucket.delete_object(Some(&credentials), &key).sign_with_time(SHORT_WINDOW, &at);
     let _ = http.delete(delete.as_str()).send().await;
     if !readable {
+        let through = if public_url.is_some() {
+            "the bucket's public address; make the bucket (or that address) readable by anyone"
+        } else {
+            "its presigned address"
+        };
         return Err(Failure::rejected(format!(
-            "{step}: an uploaded file could not be read back through its presigned address (HTTP {})",
+            "{step}: an uploaded file could not be read back through {through} (HTTP {})",
             fetched.status().as_u16()
         )));
     }

@@ -54,7 +54,7 @@ impl Threads {
         let text = job.post.text.clone();
         let mut urls = Vec::with_capacity(job.media.len());
         for index in 0..job.media.len() {
-            urls.push(containers::stage(job, g, index, NO_HOST).await?);
+            urls.push(containers::stage(job, Some(g), index, NO_HOST).await?);
         }
         if let Some(id) = graph::id_of(job.checkpoint(), "container") {
             containers::wait_finished(job, g, &id, "processing the post", "status").await?;

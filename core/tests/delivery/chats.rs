@@ -3,13 +3,14 @@
 //! is settled by its message id, Slack's `Retry-After` is honoured — and one post fanned out to
 //! every chat at once (Matrix on a real Synapse among them), each target settling on its own.
 
-use fanout_core::accounts::{Credentials, MatrixLogin, NewAccount};
+use fanout_core::accounts::{BucketHost, Credentials, MatrixLogin, NewAccount};
 use fanout_core::model::{Account, DeliveryState, FailureKind};
 use fanout_core::networks::chat_webhooks::Chat;
 use fanout_core::post::Draft;
 use fanout_core::secrets::Secret;
 use fanout_sandbox::{SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK};
 
+use super::instagram::{Moto, bucket_host};
 use super::matrix::Synapse;
 use super::{Env, env};
 
@@ -18,11 +19,15 @@ const GOOGLE: &str = "POST /v1/spaces/{space}/messages";
 
 impl Env {
     async fn chat(&self, chat: Chat, path: &str) -> fanout_core::Result<Account> {
+        self.chat_with(chat, path, None).await
+    }
+
+    async fn chat_with(&self, chat: Chat, path: &str, bucket: Option<BucketHost>) -> fanout_core::Result<Account> {
         let url = format!("{}{path}", self.sandbox.url());
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::ChatWebhook { chat, url: Secret::new(url) },
+                credentials: Credentials::ChatWebhook { chat, url: Secret::new(url), bucket },
                 enabled: true,
                 demo: true,
             })
@@ -71,8 +76,11 @@ async fn slack_teams_and_google_chat_each_get_the_text_and_refuse_files_up_front
         },
         env.clock.now(),
     )
-    .expect_err("webhooks take text only");
-    assert!(refused.to_string().contains("text only"), "{refused}");
+    .expect_err("a webhook without a public bucket has nowhere to show a picture from");
+    assert!(
+        refused.to_string().contains("fetches photos and videos from a public address and has nowhere to find them"),
+        "{refused}"
+    );
 
     let wrong = env.chat(Chat::Slack, "/services/T0FANOUT/B0NEWS/not-the-token").await.expect_err("a dead webhook");
     assert!(wrong.to_string().contains("invalid_token"), "{wrong}");
@@ -227,4 +235,59 @@ async fn demo_webhooks_follow_the_demo_server_to_its_new_port() {
     assert!(env.sandbox.state().chat_messages.is_empty(), "nothing went to the old address");
     let again = env.accounts().rebase_demo(&moved.url()).await.expect("rebased");
     assert_eq!(again, 0, "already there");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pictures_reach_each_chat_from_the_public_bucket_with_their_alt_text_and_stay_there() {
+    let moto = Moto::start();
+    let env = env("{}").await;
+    moto.create_bucket(&env.http, "fanout-chats").await;
+    let mut bucket = bucket_host(&moto, "fanout-chats");
+    let private = env.chat_with(Chat::Slack, SANDBOX_SLACK_WEBHOOK, Some(bucket.clone())).await.expect_err("private");
+    assert!(private.to_string().contains("the bucket needs its public address"), "{private}");
+    // A bucket that is not public yet: its files cannot be read by the chats.
+    bucket.public_url = Some(format!("{}/fanout-chats/", moto.url));
+    let unreadable = env.chat_with(Chat::Slack, SANDBOX_SLACK_WEBHOOK, Some(bucket.clone())).await.expect_err("403");
+    assert!(
+        unreadable.to_string().contains("could not be read back through the bucket's public address; make the bucket"),
+        "{unreadable}"
+    );
+
+    moto.make_public("fanout-chats");
+    let mut targets = Vec::new();
+    for (chat, path) in [
+        (Chat::Slack, SANDBOX_SLACK_WEBHOOK),
+        (Chat::Teams, SANDBOX_TEAMS_WEBHOOK),
+        (Chat::GoogleChat, SANDBOX_GOOGLE_CHAT_WEBHOOK),
+    ] {
+        targets.push(env.chat_with(chat, path, Some(bucket.clone())).await.expect("a chat with a public bucket"));
+    }
+    let draft = Draft {
+        text: "New loaves on the shelf".into(),
+        media: vec![env.photo(), env.photo()],
+        targets: targets.iter().map(|a| a.name.clone()).collect(),
+        media_details: vec![fanout_core::post::MediaDetail {
+            alt_text: Some("Rye loaves on a wooden shelf".into()),
+            focus: None,
+        }],
+        ..Draft::default()
+    };
+    let ids = env.enqueue(&draft);
+    env.deliver(&ids).await;
+    for id in &ids {
+        assert_eq!(env.delivery(*id).state, DeliveryState::Sent, "{:?}", env.delivery(*id).last_error);
+    }
+    let messages = env.sandbox.state().chat_messages;
+    assert_eq!(messages.len(), 3);
+    for message in &messages {
+        assert_eq!(message.images.len(), 2, "{}: both pictures", message.service);
+        for image in &message.images {
+            assert!(image.url.starts_with(&format!("{}/fanout-chats/fanout/", moto.url)), "{}", image.url);
+            assert!(!image.url.contains("X-Amz-Signature"), "a lasting address, not a presigned one: {}", image.url);
+            let picture = reqwest::get(&image.url).await.expect("fetched").bytes().await.expect("bytes");
+            assert!(fanout_core::media::sniff::detect(&picture).is_some_and(|k| k.is_image()), "{}", image.url);
+        }
+        assert_eq!(message.images[0].alt, "Rye loaves on a wooden shelf", "{}", message.service);
+    }
+    assert!(messages.iter().all(|m| m.text.contains("New loaves on the shelf")));
 }

@@ -226,6 +226,26 @@ impl Moto {
             .status();
         assert!(status.is_success(), "moto created the bucket: {status}");
     }
+
+    /// Lets anyone read the bucket's files (a bucket policy, as a public bucket has), with boto3,
+    /// which moto's server brings along.
+    pub(super) fn make_public(&self, name: &str) {
+        const SCRIPT: &str = r#"
+import json, sys, boto3
+from botocore.config import Config
+url, bucket = sys.argv[1], sys.argv[2]
+s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing",
+                  region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))
+policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+          "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+"#;
+        let out = std::process::Command::new("python3")
+            .args(["-c", SCRIPT, &self.url, name])
+            .output()
+            .expect("python3 runs (make test installs moto, which brings boto3)");
+        assert!(out.status.success(), "the bucket policy was set: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 impl Drop for Moto {
@@ -243,6 +263,7 @@ pub(super) fn bucket_host(moto: &Moto, bucket: &str) -> fanout_core::accounts::B
         access_key_id: "testing".into(),
         secret_access_key: Secret::new("testing"),
         path_style: true,
+        public_url: None,
     }
 }
 

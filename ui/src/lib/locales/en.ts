@@ -229,9 +229,9 @@ export default {
     teams: 'Microsoft Teams channel (Workflows webhook)',
     googleChat: 'Google Chat space (webhook)',
     webhookHints: {
-      slack: 'Slack app → Incoming Webhooks → Add New Webhook to Workspace → copy the address. Text and links only.',
-      teams: 'In the channel: Workflows → “Post to a channel when a webhook request is received” → copy the address. Text and links only.',
-      google_chat: 'Space → Apps & integrations → Webhooks → Add → copy the address. Text and links only.',
+      slack: 'Slack app → Incoming Webhooks → Add New Webhook to Workspace → copy the address. Text and links; pictures need a public bucket (fanout accounts add … --bucket-public-url).',
+      teams: 'In the channel: Workflows → “Post to a channel when a webhook request is received” → copy the address. Text and links; pictures need a public bucket (fanout accounts add … --bucket-public-url).',
+      google_chat: 'Space → Apps & integrations → Webhooks → Add → copy the address. Text and links; pictures need a public bucket (fanout accounts add … --bucket-public-url).',
     },
     telegram: 'Telegram channel or group',
     chat: 'Channel or group',

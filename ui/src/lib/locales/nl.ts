@@ -230,9 +230,9 @@ const nl: typeof en = {
     teams: 'Microsoft Teams-kanaal (Workflows-webhook)',
     googleChat: 'Google Chat-ruimte (webhook)',
     webhookHints: {
-      slack: 'Slack-app → Incoming Webhooks → Add New Webhook to Workspace → kopieer het adres. Alleen tekst en links.',
-      teams: 'In het kanaal: Werkstromen → “Posten in een kanaal wanneer een webhookaanvraag wordt ontvangen” → kopieer het adres. Alleen tekst en links.',
-      google_chat: 'Ruimte → Apps en integraties → Webhooks → Toevoegen → kopieer het adres. Alleen tekst en links.',
+      slack: 'Slack-app → Incoming Webhooks → Add New Webhook to Workspace → kopieer het adres. Tekst en links; afbeeldingen hebben een openbare bucket nodig (fanout accounts add … --bucket-public-url).',
+      teams: 'In het kanaal: Werkstromen → “Posten in een kanaal wanneer een webhookaanvraag wordt ontvangen” → kopieer het adres. Tekst en links; afbeeldingen hebben een openbare bucket nodig (fanout accounts add … --bucket-public-url).',
+      google_chat: 'Ruimte → Apps en integraties → Webhooks → Toevoegen → kopieer het adres. Tekst en links; afbeeldingen hebben een openbare bucket nodig (fanout accounts add … --bucket-public-url).',
     },
     telegram: 'Telegram-kanaal of -groep',
     chat: 'Kanaal of groep',
