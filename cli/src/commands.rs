@@ -62,6 +62,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Ok(0)
                 }
                 Command::Worker(args) => {
+                    // Sign-ins near their end are renewed first, so what is due can still go.
+                    for renewal in cx.accounts().renew_sign_ins().await? {
+                        match renewal.outcome {
+                            Ok(_) => println!("Renewed the sign-in of '{}' for 60 days.", renewal.account),
+                            Err(why) => eprintln!("The sign-in of '{}' was not renewed: {why}", renewal.account),
+                        }
+                    }
                     let stop_when = if args.once { StopWhen::Idle } else { StopWhen::Cancelled };
                     let summary = run_worker(&cx, &args.tuning, stop_when).await?;
                     println!("{}", summary_line(&summary));

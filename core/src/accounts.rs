@@ -166,6 +166,13 @@ impl BucketHost {
     }
 }
 
+/// What renewing one account's sign-in came to: its new expiry (seconds since 1970), or why not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Renewal {
+    pub account: String,
+    pub outcome: std::result::Result<i64, String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub name: Option<String>,
@@ -832,6 +839,48 @@ impl Accounts {
         let account = self.find(reference)?;
         let facts = self.cached_facts(&account)?;
         Ok(self.registry.get(account.network).page_url(&account, facts.as_ref()))
+    }
+
+    /// Renews every sign-in that can be renewed before it ends: a Threads token within
+    /// [`threads_login::RENEW_WITHIN_DAYS`](crate::threads_login::RENEW_WITHIN_DAYS) of its expiry
+    /// is exchanged for one valid 60 more days, kept in the secret store, its new expiry shown on
+    /// the account. One account's failure does not stop the others; each outcome is returned.
+    pub async fn renew_sign_ins(&self) -> Result<Vec<Renewal>> {
+        let now = self.clock.now();
+        let now_secs = now.0 / 1000;
+        let mut renewals = Vec::new();
+        for account in self.list()?.into_iter().filter(|a| a.network == NetworkKind::Threads) {
+            let mut facts = self.cached_facts(&account)?;
+            let Some(expires_at) = facts.as_ref().and_then(|f| f.get("token_expires_at")).and_then(|v| v.as_i64())
+            else {
+                continue;
+            };
+            let left = expires_at - now_secs;
+            if left <= 0 || left > crate::threads_login::RENEW_WITHIN_DAYS * 86_400 {
+                continue;
+            }
+            let secret = self.secret_of(&account).await?;
+            let outcome = match crate::threads_login::refresh(&self.http, &account.endpoint, &secret, now).await {
+                Ok(renewed) => {
+                    self.save_secret(&account.secret_key(), &renewed.token).await?;
+                    let at = renewed.expires_at.unwrap_or(now_secs + 60 * 86_400);
+                    if let (Some(scope), Some(serde_json::Value::Object(map))) =
+                        (self.registry.get(account.network).cache_scope(&account), facts.as_mut())
+                    {
+                        map.insert("token_expires_at".into(), serde_json::json!(at));
+                        let value = serde_json::Value::Object(map.clone());
+                        self.store.write(|tx| cache::put(tx, &scope, &value, now))?;
+                    }
+                    Ok(at)
+                }
+                Err(e) => {
+                    tracing::warn!(account = %account.id, error = %e, "a sign-in was not renewed");
+                    Err(e.to_string())
+                }
+            };
+            renewals.push(Renewal { account: account.name.clone(), outcome });
+        }
+        Ok(renewals)
     }
 
     pub fn cached_facts(&self, account: &Account) -> Result<Option<serde_json::Value>> {

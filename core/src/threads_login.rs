@@ -132,6 +132,47 @@ fn token_of(answer: &Value, step: &str) -> Result<Secret> {
         .ok_or_else(|| Error::Network(format!("{step}: Threads gave back no token")))
 }
 
+/// How close to its expiry a Threads sign-in is renewed. Threads renews a long-lived token that
+/// is at least a day old and not yet expired, for 60 days from then; one within 30 days of its
+/// end is always old enough.
+pub const RENEW_WITHIN_DAYS: i64 = 30;
+
+/// Renews a long-lived token (`GET /refresh_access_token` with `th_refresh_token`) against the
+/// Threads API at `api` (its versioned root is fine): the new token, valid 60 days from `now`.
+pub async fn refresh(
+    http: &reqwest::Client,
+    api: &str,
+    token: &Secret,
+    now: crate::clock::Timestamp,
+) -> Result<ThreadsToken> {
+    let root = api.trim_end_matches('/');
+    let root = root.strip_suffix(&format!("/{}", crate::networks::threads::VERSION)).unwrap_or(root);
+    let mut url = url::Url::parse(&format!("{root}/refresh_access_token"))
+        .map_err(|e| Error::invalid(format!("the Threads API address is not valid: {e}")))?;
+    url.query_pairs_mut().append_pair("grant_type", "th_refresh_token").append_pair("access_token", token.expose());
+    let step = "renewing the Threads sign-in";
+    let response = http
+        .get(url.as_str())
+        .send()
+        .await
+        .map_err(|e| Error::Network(format!("{step}: {}", crate::http::describe(&e))))?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| Error::Network(format!("{step}: {}", crate::http::describe(&e))))?;
+    if let Some(error) = crate::networks::graph::GraphError::parse(&body) {
+        return Err(Error::Network(format!(
+            "{step}: Threads refused it ({}); log in with Threads again",
+            crate::networks::excerpt(&error.message, 200)
+        )));
+    }
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(Error::Network(format!("{step}: Threads answered HTTP {}", status.as_u16())));
+    }
+    let token = token_of(&value, step)?;
+    let expires_at = value.get("expires_in").and_then(Value::as_i64).map(|seconds| now.0 / 1000 + seconds);
+    Ok(ThreadsToken { token, user_id: None, expires_at })
+}
+
 /// Sends one token request; an error names Threads' reason, never a token or the address.
 async fn call(request: reqwest::RequestBuilder, step: &str) -> Result<Value> {
     let response =

@@ -26,6 +26,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "GET /threads-login/oauth/authorize",
     "POST /threads/oauth/access_token",
     "GET /threads/access_token",
+    "GET /threads/refresh_access_token",
 ];
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -35,6 +36,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/threads-login/oauth/authorize", get(threads_dialog))
         .route("/threads/oauth/access_token", axum::routing::post(threads_code))
         .route("/threads/access_token", get(threads_exchange))
+        .route("/threads/refresh_access_token", get(threads_refresh))
 }
 
 /// Threads' authorization window: like Facebook's, but it sends the browser back only to an
@@ -133,6 +135,35 @@ async fn threads_exchange(State(shared): State<Arc<Shared>>, RawQuery(query): Ra
         "expires_in": LONG_LIVED_MS / 1000,
     }))
     .into_response()
+}
+
+/// A long-lived token for a new one, valid 60 days from now (`grant_type=th_refresh_token`);
+/// the old one keeps working until it would have expired, as on Threads.
+async fn threads_refresh(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let q = query_map(query.as_deref());
+    if q.get("grant_type").map(String::as_str) != Some("th_refresh_token") {
+        return threads_error("Unsupported grant_type.");
+    }
+    let token = q.get("access_token").cloned().unwrap_or_default();
+    if !crate::threads::token_is_valid(&shared, &token) {
+        return crate::graph::graph_error(
+            StatusCode::BAD_REQUEST,
+            190,
+            None,
+            "OAuthException",
+            "Invalid OAuth access token.",
+        )
+        .into_response();
+    }
+    let renewed = {
+        let mut threads = lock(&shared.threads);
+        let n = threads.tokens.len() + 1;
+        let renewed = format!("{}-renewed-{n}", crate::threads::SANDBOX_THREADS_TOKEN);
+        threads.tokens.insert(renewed.clone());
+        renewed
+    };
+    axum::Json(json!({ "access_token": renewed, "token_type": "bearer", "expires_in": LONG_LIVED_MS / 1000 }))
+        .into_response()
 }
 
 /// The sandbox's Meta app: its id and secret.

@@ -68,6 +68,8 @@ pub(crate) struct ThreadsState {
     containers: Vec<Container>,
     pub(crate) posts: Vec<ThreadsPostRecord>,
     pub(crate) quota: Option<u32>,
+    /// Tokens handed out by renewing a sign-in, besides [`SANDBOX_THREADS_TOKEN`].
+    pub(crate) tokens: std::collections::HashSet<String>,
     last_id: u64,
 }
 
@@ -92,9 +94,15 @@ fn permalink(shared: &Shared, id: &str) -> String {
     )
 }
 
+/// Whether `token` is the Threads user's: the sandbox's token or one a renewal handed out, not revoked.
+pub(crate) fn token_is_valid(shared: &Shared, token: &str) -> bool {
+    let known = token == SANDBOX_THREADS_TOKEN || lock(&shared.threads).tokens.contains(token);
+    known && !shared.is_revoked(token)
+}
+
 fn authorise(shared: &Shared, params: &Params, headers: &HeaderMap) -> Result<(), GraphFail> {
     match params.token(headers) {
-        Some(token) if token == SANDBOX_THREADS_TOKEN && !shared.is_revoked(&token) => Ok(()),
+        Some(token) if token_is_valid(shared, &token) => Ok(()),
         Some(token) if shared.is_revoked(&token) => Err(graph_error(
             StatusCode::UNAUTHORIZED,
             190,

@@ -248,6 +248,7 @@ pub fn run() {
                 }
                 runtime::start_worker(&boot);
                 runtime::watch_outbox(boot.clone());
+                runtime::renew_sign_ins(boot.clone());
                 tray::refresh(&boot);
             });
             Ok(())

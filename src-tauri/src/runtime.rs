@@ -37,6 +37,28 @@ pub fn pause_worker(app: &AppHandle) {
     let _ = DeliveryPaused { paused: true }.emit(app);
 }
 
+/// Renews sign-ins before they end (a Threads token within 30 days of its expiry), now and every
+/// six hours while the app runs, so an account does not stop for want of logging in again.
+pub fn renew_sign_ins(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let state = app.state::<AppState>();
+            match state.cx.accounts().renew_sign_ins().await {
+                Ok(renewals) => {
+                    for renewal in renewals {
+                        match renewal.outcome {
+                            Ok(_) => log::info!("renewed the sign-in of {} for 60 days", renewal.account),
+                            Err(why) => log::warn!("the sign-in of {} was not renewed: {why}", renewal.account),
+                        }
+                    }
+                }
+                Err(e) => log::warn!("sign-ins could not be renewed: {e}"),
+            }
+            tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
+        }
+    });
+}
+
 /// Follows the outbox's event log from its current end.
 pub fn watch_outbox(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
