@@ -112,6 +112,17 @@ pub enum Resolution {
 }
 
 impl Outbox {
+    /// A fact deliveries share (a platform's id for a file already uploaded), with when it was
+    /// kept; `scope` names it.
+    pub(crate) fn shared(&self, scope: &str) -> Result<Option<(serde_json::Value, Timestamp)>> {
+        self.store.read(|tx| crate::store::cache::get(tx, scope))
+    }
+
+    /// Keeps a fact for other deliveries under `scope`.
+    pub(crate) fn share(&self, scope: &str, value: &serde_json::Value, at: Timestamp) -> Result<()> {
+        self.store.write(|tx| crate::store::cache::put(tx, scope, value, at))
+    }
+
     pub fn new(store: Arc<Store>, policy: RetryPolicy) -> Self {
         Self { store, policy }
     }

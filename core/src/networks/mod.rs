@@ -177,6 +177,22 @@ impl Job<'_> {
         Ok(())
     }
 
+    /// What another delivery shared under `scope`, and when; `None` if nothing (or the store
+    /// could not be read: the caller then does the work itself).
+    pub(crate) fn shared(&self, scope: &str) -> Option<(serde_json::Value, Timestamp)> {
+        self.outbox.shared(scope).unwrap_or_else(|e| {
+            tracing::warn!(delivery = %self.delivery.id, error = %e, "a shared fact could not be read");
+            None
+        })
+    }
+
+    /// Shares a fact with later deliveries; best effort, never fails the delivery.
+    pub(crate) fn share(&self, scope: &str, value: &serde_json::Value) {
+        if let Err(e) = self.outbox.share(scope, value, self.clock.now()) {
+            tracing::warn!(delivery = %self.delivery.id, error = %e, "a shared fact was not kept");
+        }
+    }
+
     /// Tells the user how far the delivery got; best effort, never fails the delivery.
     pub fn progress(&self, step: crate::outbox::Step) {
         if let Err(e) = self.outbox.progress(self.delivery.id, self.clock.now(), step) {

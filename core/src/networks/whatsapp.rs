@@ -8,7 +8,9 @@
 //! - otherwise free-form: the text, and each file as an image, video or document message (the
 //!   text rides as the first file's caption where it fits).
 //!
-//! Files are uploaded first (`POST /{phone-number-id}/media`), each id checkpointed; then each
+//! Files are uploaded first (`POST /{phone-number-id}/media`), each id checkpointed — and shared
+//! with the number's other deliveries by the file's hash for 29 days, so a list gets each file
+//! uploaded once; then each
 //! message is sent (`POST /{phone-number-id}/messages`) and its `wamid` checkpointed before the
 //! next. The Cloud API has no idempotency key and no way to read a sent message back, so a message
 //! whose answer was lost cannot be settled by asking: the delivery becomes unconfirmed and the user
@@ -25,6 +27,7 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::graph::{self, Graph};
 use super::{Job, Network, Profile, StepError, UploadFile, Verified, media_part, publish_transport_failure};
@@ -35,6 +38,9 @@ use crate::secrets::Secret;
 use crate::text::TextCounting;
 
 const NAME: &str = "WhatsApp";
+/// How long an uploaded file's media id is used again for other recipients (WhatsApp keeps
+/// uploaded media for 30 days).
+const MEDIA_REUSE: Duration = Duration::from_secs(29 * 24 * 3600);
 /// The longest caption an image, video or document message carries.
 pub const CAPTION_LIMIT: usize = 1024;
 /// The largest document WhatsApp sends (PLATFORMS.md: 100 MB).
@@ -266,13 +272,28 @@ impl WhatsApp {
         g.read(step, status, &headers, &body, false)
     }
 
-    /// Uploads file `index` once; returns its media id.
+    /// Uploads file `index` once; returns its media id. A file another delivery of this number
+    /// uploaded in the last 29 days (WhatsApp keeps media 30) is not uploaded again: a list of
+    /// a hundred people gets the photo uploaded once.
     async fn upload(&self, job: &mut Job<'_>, g: &Graph<'_>, index: usize, to: &str) -> Result<String, StepError> {
         if let Some(id) = super::containers::entry(job.checkpoint(), "uploads", index).and_then(Value::as_str) {
             return Ok(id.to_owned());
         }
         super::containers::stopping(job)?;
         let media = job.media[index].clone();
+        let bytes = tokio::fs::read(&media.path).await.map_err(|e| {
+            Failure::rejected(format!("media file {} cannot be read from the data folder: {e}", media.file_name))
+        })?;
+        let scope = format!("whatsapp-media:{}:{}", phone_id(job.account)?, hex::encode(Sha256::digest(&bytes)));
+        let fresh_since = job.now().0 - MEDIA_REUSE.as_millis() as i64;
+        if let Some((shared, at)) = job.shared(&scope)
+            && at.0 > fresh_since
+            && let Some(id) = graph::id_of(&shared, "id")
+        {
+            let next = super::containers::with_entry(job.checkpoint(), "uploads", index, json!(id));
+            job.save_checkpoint(next)?;
+            return Ok(id);
+        }
         job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
         let form = reqwest::multipart::Form::new()
             .text("messaging_product", "whatsapp")
@@ -285,6 +306,7 @@ impl WhatsApp {
             .ok_or_else(|| Failure::transient(format!("{step}: WhatsApp gave back no media id")))?;
         let next = super::containers::with_entry(job.checkpoint(), "uploads", index, json!(id));
         job.save_checkpoint(next)?;
+        job.share(&scope, &json!({ "id": id }));
         Ok(id)
     }
 

@@ -101,7 +101,7 @@ async fn a_list_gets_one_message_each_and_only_open_windows_receive_free_form_on
     assert_eq!(reached, expected);
 
     let state = env.sandbox.state();
-    assert_eq!(state.whatsapp_media.len(), 3, "the photo uploaded through /media for each delivery");
+    assert_eq!(state.whatsapp_media.len(), 1, "the photo uploaded through /media once for the three deliveries");
     assert!(state.whatsapp_media.iter().all(|m| m.content_type == "image/png" || m.content_type == "image/jpeg"));
     assert_eq!(state.whatsapp_messages.len(), 3, "one message each: the text rides as the caption");
     for m in &state.whatsapp_messages {
