@@ -16,16 +16,16 @@ use serde_json::{Value, json};
 use super::env;
 
 /// A PDS on a free loopback port, for as long as the test holds it.
-struct Pds {
+pub(super) struct Pds {
     child: std::process::Child,
-    url: String,
-    handle: String,
-    password: String,
+    pub(super) url: String,
+    pub(super) handle: String,
+    pub(super) password: String,
     _dir: tempfile::TempDir,
 }
 
 impl Pds {
-    fn start() -> Pds {
+    pub(super) fn start() -> Pds {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut child = std::process::Command::new("node")

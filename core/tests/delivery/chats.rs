@@ -1,7 +1,8 @@
 //! Team chats' webhooks against the sandbox — Slack, Teams Workflows, Google Chat: linking checks
-//! the address, text reaches each, files are refused before queuing, a lost answer to Google Chat
-//! is settled by its message id, Slack's `Retry-After` is honoured — and one post fanned out to
-//! every chat at once (Matrix on a real Synapse among them), each target settling on its own.
+//! the address, text reaches each, pictures need a public bucket, a lost answer to Google Chat
+//! is settled by its message id, Slack's `Retry-After` is honoured, pictures shown from a public
+//! bucket — and one post fanned out to every chat and open network at once (Matrix on a real
+//! Synapse and Bluesky on a real PDS among them), each target settling on its own.
 
 use fanout_core::accounts::{BucketHost, Credentials, MatrixLogin, NewAccount};
 use fanout_core::model::{Account, DeliveryState, FailureKind};
@@ -10,6 +11,7 @@ use fanout_core::post::Draft;
 use fanout_core::secrets::Secret;
 use fanout_sandbox::{SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK};
 
+use super::bluesky::Pds;
 use super::instagram::{Moto, bucket_host};
 use super::matrix::Synapse;
 use super::{Env, env};
@@ -118,6 +120,7 @@ async fn a_lost_google_chat_answer_is_settled_by_its_message_id_and_slack_waits_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_own() {
+    let pds = Pds::start();
     let synapse = Synapse::start();
     synapse.register("alice", "alice-password");
     // Slack throttles once; Teams' webhook was removed.
@@ -155,6 +158,20 @@ async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_
         })
         .await
         .expect("telegram");
+    let bluesky = env
+        .accounts()
+        .add(NewAccount {
+            name: None,
+            credentials: Credentials::Bluesky {
+                pds: Some(pds.url.clone()),
+                handle: pds.handle.clone(),
+                app_password: Secret::new(pds.password.clone()),
+            },
+            enabled: true,
+            demo: false,
+        })
+        .await
+        .expect("bluesky");
     let slack = env.chat(Chat::Slack, SANDBOX_SLACK_WEBHOOK).await.expect("slack");
     let teams = env.chat(Chat::Teams, SANDBOX_TEAMS_WEBHOOK).await.expect("teams");
     let google = env.chat(Chat::GoogleChat, SANDBOX_GOOGLE_CHAT_WEBHOOK).await.expect("google chat");
@@ -162,7 +179,7 @@ async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_
     let discord = env.discord("staff-discord", 1, "token-1").await;
     env.sandbox.revoke_token("sandbox-teams-sig");
 
-    let targets = [&matrix, &telegram, &slack, &teams, &google, &mastodon, &discord];
+    let targets = [&matrix, &bluesky, &telegram, &slack, &teams, &google, &mastodon, &discord];
     let ids = env.post("Rota for next week is up", vec![], &targets);
     env.run_worker(fanout_core::worker::StopWhen::Settled(ids.clone())).await;
     let states: Vec<(String, DeliveryState)> =
@@ -179,6 +196,12 @@ async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_
     let messages = synapse.messages(&env.http, &owner, &room).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["content"]["body"], "Rota for next week is up");
+    let did = bluesky.remote_id.clone().expect("the account's DID");
+    let list = format!("{}/xrpc/com.atproto.repo.listRecords?repo={did}&collection=app.bsky.feed.post", pds.url);
+    let records: serde_json::Value = env.http.get(&list).send().await.expect("listed").json().await.expect("json");
+    let texts: Vec<&str> =
+        records["records"].as_array().expect("records").iter().filter_map(|r| r["value"]["text"].as_str()).collect();
+    assert_eq!(texts, ["Rota for next week is up"], "one post in the real PDS's repository");
     let state = env.sandbox.state();
     assert_eq!(state.telegram_messages.len(), 1);
     let mut services: Vec<&str> = state.chat_messages.iter().map(|m| m.service.as_str()).collect();
