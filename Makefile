@@ -57,6 +57,9 @@ bench: app
 	bash bench/media.sh
 	bash bench/app.sh
 
-## Linux packages (.deb and AppImage) of a release build.
+## Linux packages (.deb and AppImage) of a release build. The AppImage is packed by
+## scripts/appimage.sh: Tauri's own AppImage step fetches linuxdeploy from GitHub while building
+## (the desktop workflow in .github/ uses it there).
 bundle: ui
-	npx tauri build --bundles deb,appimage
+	npx tauri build --bundles deb
+	bash scripts/appimage.sh
