@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { remote } from 'webdriverio';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const { app, driverPort, demoPort, dataDir } = inject('e2e');
@@ -531,8 +531,9 @@ describe('Fanout, the built app', () => {
 
   it('signs in to the demo Mastodon in the browser, adds the chats and open networks, and fans a post out to them', async () => {
     await view('accounts');
-    await (await browser.$('[data-testid="mastodon-demo-login"]')).click();
     const urlFile = join(dataDir, 'login-url.txt');
+    rmSync(urlFile, { force: true }); // the Threads login's address is still there
+    await (await browser.$('[data-testid="mastodon-demo-login"]')).click();
     await browser.waitUntil(async () => existsSync(urlFile) && readFileSync(urlFile, 'utf8').includes('/oauth/authorize'), {
       timeout: 15_000,
       timeoutMsg: 'the app never opened the Mastodon sign-in',
@@ -582,6 +583,46 @@ describe('Fanout, the built app', () => {
       'slack',
       'teams',
     ]);
+  });
+
+  it('links a Matrix room through its form: a wrong password named, then a room that lets the user in but not speak', async () => {
+    await view('accounts');
+    const network = await browser.$('[data-testid="link-network"]');
+    await network.scrollIntoView({ block: 'center' });
+    await network.selectByAttribute('value', 'matrix');
+    await (await browser.$('input[type="url"][placeholder="https://"]')).setValue(`http://127.0.0.1:${demoPort}`);
+    await (await browser.$('input[placeholder="#news:example.org"]')).setValue(`#fanout-announcements:127.0.0.1:${demoPort}`);
+    await (await browser.$('input[autocomplete="username"]')).setValue('fanout');
+    const password = await browser.$('input[type="password"][autocomplete="current-password"]');
+    await password.setValue('not-the-password');
+    await (await browser.$('button=Link account')).click();
+    await browser.$('span*=the homeserver refused the user name or password').waitForDisplayed({ timeout: 15_000 });
+    await password.clearValue();
+    await password.setValue('sandbox-matrix-password');
+    await (await browser.$('button=Link account')).click();
+    const name = 'Matrix: Fanout Announcements (@fanout:fanout.sandbox)';
+    const card = await browser.$(`[data-testid="account-${name}"]`);
+    await card.waitForDisplayed({ timeout: 15_000 });
+    const enabled = await card.$(`[data-testid="enabled-${name}"]`);
+    await enabled.click();
+    await browser.waitUntil(async () => enabled.isSelected(), { timeout: 10_000 });
+
+    // The room lets the user in but not speak: the post needs attention, with the reason.
+    await view('compose');
+    for (const box of await browser.$$('input[data-testid^="target-"]')) {
+      const target = (await box.getAttribute('data-testid')).slice('target-'.length);
+      if ((await box.isSelected()) !== (target === name)) await box.click();
+    }
+    for (const remove of await browser.$$('button[aria-label^="Remove "]')) await remove.click();
+    const box = await browser.$('[data-testid="post-text"]');
+    await box.clearValue();
+    await box.setValue('An announcement nobody may make');
+    await (await browser.$('[data-testid="send"]')).waitForEnabled({ timeout: 30_000 });
+    await send(1);
+    await view('outbox');
+    await waitForState(name, 'Needs attention');
+    const row = await (await browser.$('[data-testid="post"]')).$(`[data-testid="delivery-${name}"]`);
+    expect(await row.getText()).toContain('send_level');
   });
 
   it('hands a post with a photo to WhatsApp: its share page with the text, the photo prepared to attach', async () => {

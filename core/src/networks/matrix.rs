@@ -104,7 +104,19 @@ pub async fn log_in(
         "password": password.expose(),
         "initial_device_display_name": "Fanout",
     });
-    let answer = call(http.post(url(homeserver, "_matrix/client/v3/login")).json(&body), "logging in", now).await?;
+    let request = http.post(url(homeserver, "_matrix/client/v3/login")).json(&body);
+    // Refused here means the user name or password, not a room's permissions.
+    let answer = super::call_json(request, "logging in", "the homeserver", |status, headers, body| {
+        let (errcode, what) = super::json_error(body, "errcode", "error");
+        if matches!(errcode.as_str(), "M_FORBIDDEN" | "M_USER_DEACTIVATED") || status == StatusCode::FORBIDDEN {
+            Failure::rejected(format!(
+                "logging in: the homeserver refused the user name or password ({what}); check them and try again"
+            ))
+        } else {
+            classify("logging in", status, headers, body, now)
+        }
+    })
+    .await?;
     answer
         .get("access_token")
         .and_then(Value::as_str)

@@ -83,6 +83,10 @@ async fn rooms_the_user_may_not_join_or_post_in_are_refused_clearly() {
     let wrong = env.sandbox_matrix(SANDBOX_MATRIX_ROOM, "not-it").await.expect_err("a wrong password");
     let wrong = wrong.to_string();
     assert!(wrong.contains("could not log in") && wrong.contains("Invalid username or password"), "{wrong}");
+    assert!(
+        wrong.contains("refused the user name or password") && !wrong.contains("post in the room"),
+        "a wrong password is called that, not a room's permission: {wrong}"
+    );
     assert!(!wrong.contains("not-it"), "the password is not repeated: {wrong}");
 
     let private =
