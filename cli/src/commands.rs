@@ -469,7 +469,7 @@ async fn link_threads(
     let pasted = read_secret_line("address the browser was sent to")?;
     let code = login.code_from(pasted.expose())?;
     let root = api.unwrap_or(fanout_core::networks::threads::ROOT).trim_end_matches('/');
-    let token = login.finish(&cx.http, &app, root, &code).await?;
+    let token = login.finish(&cx.http, &app, root, &code, cx.clock.now()).await?;
     let credentials = Credentials::Threads {
         api: api.map(str::to_owned),
         token: token.token,

@@ -96,6 +96,7 @@ impl ThreadsLogin {
         app: &MetaApp,
         api_root: &str,
         code: &str,
+        now: crate::clock::Timestamp,
     ) -> Result<ThreadsToken> {
         let root = api_root.trim_end_matches('/');
         let form = [
@@ -116,10 +117,7 @@ impl ThreadsLogin {
             .append_pair("access_token", short_token.expose());
         let long = call(http.get(url.as_str()), "getting a long-lived token").await?;
         let token = token_of(&long, "getting a long-lived token")?;
-        let expires_at = long
-            .get("expires_in")
-            .and_then(Value::as_i64)
-            .map(|seconds| std::time::SystemTime::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_secs() as i64) + seconds);
+        let expires_at = long.get("expires_in").and_then(Value::as_i64).map(|seconds| now.0 / 1000 + seconds);
         Ok(ThreadsToken { token, user_id, expires_at })
     }
 }

@@ -343,7 +343,7 @@ pub async fn finish_threads_login(state: State<'_, AppState>, pasted: String) ->
         .ok_or_else(|| AppError::new("invalid_input", "start the Threads login first"))?;
     let (login, app, api, demo) = pending;
     let code = login.code_from(&pasted)?;
-    let token = login.finish(&state.cx.http, &app, &api, &code).await?;
+    let token = login.finish(&state.cx.http, &app, &api, &code, state.cx.clock.now()).await?;
     lock(&state.threads_login).take();
     let credentials = Credentials::Threads {
         api: demo.then(|| api.clone()),
