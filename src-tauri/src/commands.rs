@@ -15,9 +15,9 @@ use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, Result};
 use crate::models::{
-    AccountView, AppInfo, DeliveryView, DraftInput, DraftProblemView, HandoffView, HistoryQuery, LinkRequest,
-    MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, QuotaView, RecipientListView,
-    Settings, ShareResult, TargetPlanView, TemplateView,
+    AccountView, AppInfo, BucketRequest, DeliveryView, DraftInput, DraftProblemView, HandoffView, HistoryQuery,
+    LinkRequest, MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, QuotaView,
+    RecipientListView, Settings, ShareResult, TargetPlanView, TemplateView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -202,9 +202,15 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
         LinkRequest::Facebook { page_id, token, name } => {
             (name, Credentials::Facebook { graph: None, page_id, token: Secret::new(token.trim()) })
         }
-        LinkRequest::Threads { token, name } => {
-            (name, Credentials::Threads { api: None, token: Secret::new(token.trim()), bucket: None, expires_at: None })
-        }
+        LinkRequest::Threads { token, bucket, name } => (
+            name,
+            Credentials::Threads {
+                api: None,
+                token: Secret::new(token.trim()),
+                bucket: bucket.map(BucketRequest::host),
+                expires_at: None,
+            },
+        ),
         LinkRequest::Bluesky { handle, app_password, pds, name } => (
             name,
             Credentials::Bluesky {
@@ -213,7 +219,7 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
                 app_password: Secret::new(app_password.trim()),
             },
         ),
-        LinkRequest::ChatWebhook { service, webhook_url, name } => {
+        LinkRequest::ChatWebhook { service, webhook_url, bucket, name } => {
             use fanout_core::networks::chat_webhooks::Chat;
             let chat = match service.as_str() {
                 "slack" => Chat::Slack,
@@ -221,7 +227,8 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
                 "google_chat" => Chat::GoogleChat,
                 other => return Err(AppError::new("invalid_input", format!("unknown team chat '{other}'"))),
             };
-            (name, Credentials::ChatWebhook { chat, url: Secret::new(webhook_url.trim()), bucket: None })
+            let bucket = bucket.map(BucketRequest::host);
+            (name, Credentials::ChatWebhook { chat, url: Secret::new(webhook_url.trim()), bucket })
         }
         LinkRequest::Telegram { chat, token, name } => {
             (name, Credentials::Telegram { api: None, chat, token: Secret::new(token.trim()) })
@@ -250,9 +257,15 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
                 token: Secret::new(token.trim()),
             },
         ),
-        LinkRequest::Instagram { user_id, page_id, token, name } => (
+        LinkRequest::Instagram { user_id, page_id, token, bucket, name } => (
             name,
-            Credentials::Instagram { graph: None, user_id, page_id, token: Secret::new(token.trim()), bucket: None },
+            Credentials::Instagram {
+                graph: None,
+                user_id,
+                page_id,
+                token: Secret::new(token.trim()),
+                bucket: bucket.map(BucketRequest::host),
+            },
         ),
     };
     let name = name.filter(|n| !n.trim().is_empty());

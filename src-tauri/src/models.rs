@@ -97,6 +97,35 @@ impl From<&Account> for AccountView {
     }
 }
 
+/// An S3-compatible bucket for media a platform fetches by address (Instagram, Threads) or shows
+/// from its public address (team chats). The secret key leaves the page for the secret store.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketRequest {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub path_style: bool,
+    /// Where anyone can read the bucket's files; a team chat needs it.
+    pub public_url: Option<String>,
+}
+
+impl BucketRequest {
+    pub fn host(self) -> fanout_core::accounts::BucketHost {
+        fanout_core::accounts::BucketHost {
+            endpoint: self.endpoint,
+            bucket: self.bucket,
+            region: self.region.unwrap_or_default(),
+            access_key_id: self.access_key_id,
+            secret_access_key: fanout_core::secrets::Secret::new(self.secret_access_key),
+            path_style: self.path_style,
+            public_url: self.public_url.filter(|u| !u.trim().is_empty()),
+        }
+    }
+}
+
 /// What the user links: each network's own form.
 #[derive(Debug, Clone, Deserialize, specta::Type)]
 #[serde(tag = "network", rename_all = "camelCase")]
@@ -110,18 +139,17 @@ pub enum LinkRequest {
     Facebook { page_id: String, token: String, name: Option<String> },
     /// An Instagram professional account, through the Facebook Page it is linked to.
     #[serde(rename_all = "camelCase")]
-    Instagram { user_id: String, page_id: String, token: String, name: Option<String> },
-    /// A Threads profile by its access token (text posts; photos need a bucket, linked from the
-    /// command line for now).
+    Instagram { user_id: String, page_id: String, token: String, bucket: Option<BucketRequest>, name: Option<String> },
+    /// A Threads profile by its access token (text posts; photos and videos need a bucket).
     #[serde(rename_all = "camelCase")]
-    Threads { token: String, name: Option<String> },
+    Threads { token: String, bucket: Option<BucketRequest>, name: Option<String> },
     /// A Bluesky account by its handle and an app password (`pds` when not on bsky.social).
     #[serde(rename_all = "camelCase")]
     Bluesky { handle: String, app_password: String, pds: Option<String>, name: Option<String> },
     /// A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
     /// or `google_chat`.
     #[serde(rename_all = "camelCase")]
-    ChatWebhook { service: String, webhook_url: String, name: Option<String> },
+    ChatWebhook { service: String, webhook_url: String, bucket: Option<BucketRequest>, name: Option<String> },
     /// A Telegram channel or group (`@name` or id) and the token of a bot administering it.
     #[serde(rename_all = "camelCase")]
     Telegram { chat: String, token: String, name: Option<String> },

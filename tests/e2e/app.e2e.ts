@@ -625,6 +625,28 @@ describe('Fanout, the built app', () => {
     expect(await row.getText()).toContain('send_level');
   });
 
+  it('checks a team chat\'s picture bucket before linking it, and says when it cannot be reached', async () => {
+    await view('accounts');
+    const network = await browser.$('[data-testid="link-network"]');
+    await network.scrollIntoView({ block: 'center' });
+    await network.selectByAttribute('value', 'slack');
+    await (await browser.$('input[aria-describedby="chat-webhook-hint"]')).setValue(
+      `http://127.0.0.1:${demoPort}/services/T0FANOUT/B0NEWS/sandbox-slack-token`,
+    );
+    await (await browser.$('[data-testid="bucket-fields"] summary')).click();
+    const field = async (placeholder: string) => browser.$(`[data-testid="bucket-fields"] input[placeholder="${placeholder}"]`);
+    await (await field('https://s3.eu-central-1.amazonaws.com')).setValue('http://127.0.0.1:9');
+    const inputs = await browser.$$('[data-testid="bucket-fields"] input[type="text"], [data-testid="bucket-fields"] input[type="password"]');
+    // Bucket name, region, access key id, secret access key — in that order.
+    await inputs[0].setValue('fanout-chats');
+    await inputs[2].setValue('key-id');
+    await inputs[3].setValue('bucket-secret');
+    await (await field('https://media.example.org/')).setValue('http://127.0.0.1:9/fanout-chats/');
+    await (await browser.$('button=Link account')).click();
+    await browser.$('span*=the media host does not work').waitForDisplayed({ timeout: 20_000 });
+    expect(await browser.$('body').getText()).not.toContain('bucket-secret');
+  });
+
   it('hands a post with a photo to WhatsApp: its share page with the text, the photo prepared to attach', async () => {
     await view('compose');
     for (const box of await browser.$$('input[data-testid^="target-"]')) {

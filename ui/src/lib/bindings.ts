@@ -497,6 +497,15 @@ paused: boolean;
  */
 demoServer: string | null; settings: Settings }
 /**
+ * An S3-compatible bucket for media a platform fetches by address (Instagram, Threads) or shows
+ * from its public address (team chats). The secret key leaves the page for the secret store.
+ */
+export type BucketRequest = { endpoint: string; bucket: string; region: string | null; accessKeyId: string; secretAccessKey: string; pathStyle: boolean; 
+/**
+ * Where anyone can read the bucket's files; a team chat needs it.
+ */
+publicUrl: string | null }
+/**
  * Delivery was paused or resumed (from the tray or a window).
  */
 export type DeliveryPaused = { paused: boolean }
@@ -579,12 +588,11 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
 /**
  * An Instagram professional account, through the Facebook Page it is linked to.
  */
-{ network: "instagram"; userId: string; pageId: string; token: string; name: string | null } | 
+{ network: "instagram"; userId: string; pageId: string; token: string; bucket: BucketRequest | null; name: string | null } | 
 /**
- * A Threads profile by its access token (text posts; photos need a bucket, linked from the
- * command line for now).
+ * A Threads profile by its access token (text posts; photos and videos need a bucket).
  */
-{ network: "threads"; token: string; name: string | null } | 
+{ network: "threads"; token: string; bucket: BucketRequest | null; name: string | null } | 
 /**
  * A Bluesky account by its handle and an app password (`pds` when not on bsky.social).
  */
@@ -593,7 +601,7 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
  * A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
  * or `google_chat`.
  */
-{ network: "chatWebhook"; service: string; webhookUrl: string; name: string | null } | 
+{ network: "chatWebhook"; service: string; webhookUrl: string; bucket: BucketRequest | null; name: string | null } | 
 /**
  * A Telegram channel or group (`@name` or id) and the token of a bot administering it.
  */

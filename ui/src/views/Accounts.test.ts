@@ -72,6 +72,51 @@ describe('Accounts', () => {
     expect(screen.queryByTestId('more-demo')).toBeNull();
   });
 
+  it('links a Slack webhook with a public bucket for its pictures, and forgets the bucket secret', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'slack');
+    await user.type(screen.getByLabelText(/Webhook URL/), 'https://hooks.slack.com/services/T1/B2/x');
+    const fields = within(screen.getByTestId('bucket-fields'));
+    await user.click(screen.getByText('Pictures, through a public bucket (optional)'));
+    await user.type(fields.getByLabelText('S3 endpoint'), 'https://s3.eu-central-1.amazonaws.com');
+    await user.type(fields.getByLabelText('Bucket name'), 'bakery-media');
+    await user.type(fields.getByLabelText('Access key id'), 'AKIA1');
+    await user.type(fields.getByLabelText('Secret access key'), 'bucket-secret');
+    await user.type(fields.getByLabelText(/Public address/), 'https://media.bakery.example/');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() => expect(backend.called('linkAccount')).toHaveLength(1));
+    expect(backend.called('linkAccount')[0]).toEqual([
+      {
+        network: 'chatWebhook',
+        service: 'slack',
+        webhookUrl: 'https://hooks.slack.com/services/T1/B2/x',
+        bucket: {
+          endpoint: 'https://s3.eu-central-1.amazonaws.com',
+          bucket: 'bakery-media',
+          region: null,
+          accessKeyId: 'AKIA1',
+          secretAccessKey: 'bucket-secret',
+          pathStyle: false,
+          publicUrl: 'https://media.bakery.example/',
+        },
+        name: null,
+      },
+    ]);
+    expect(fields.getByLabelText('Secret access key')).toHaveValue('');
+  });
+
+  it('sends no bucket when its fields are left empty', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Network'), 'threads');
+    await user.type(screen.getByLabelText(/Access token/), 'threads-token');
+    await user.click(screen.getByRole('button', { name: 'Link account' }));
+    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', token: 'threads-token', bucket: null, name: null }]));
+  });
+
   it('switches to the Discord form', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
@@ -93,7 +138,7 @@ describe('Accounts', () => {
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
       expect(backend.called('linkAccount')[0]).toEqual([
-        { network: 'instagram', userId: '17841400000000001', pageId: '102030405060', token: 'page-token', name: null },
+        { network: 'instagram', userId: '17841400000000001', pageId: '102030405060', token: 'page-token', bucket: null, name: null },
       ]),
     );
     expect(screen.getByLabelText(/Page access token/)).toHaveValue('');
@@ -104,10 +149,10 @@ describe('Accounts', () => {
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
     await user.selectOptions(screen.getByLabelText('Network'), 'threads');
-    expect(screen.getByText(/photos need a bucket/)).toBeInTheDocument();
+    expect(screen.getByText(/photos and videos need a media bucket/)).toBeInTheDocument();
     await user.type(screen.getByLabelText(/Access token/), 'threads-token');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
-    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', token: 'threads-token', name: null }]));
+    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', token: 'threads-token', bucket: null, name: null }]));
   });
 
   it('logs in with Facebook using the app id and secret once, lists the permissions, and forgets the secret', async () => {
@@ -353,7 +398,7 @@ describe('Accounts', () => {
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
       expect(backend.called('linkAccount')[0]).toEqual([
-        { network: 'chatWebhook', service: 'slack', webhookUrl: 'https://hooks.slack.com/services/T/B/x', name: null },
+        { network: 'chatWebhook', service: 'slack', webhookUrl: 'https://hooks.slack.com/services/T/B/x', bucket: null, name: null },
       ]),
     );
   });
