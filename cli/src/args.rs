@@ -423,6 +423,9 @@ pub struct PostArgs {
     /// 9:16): one photo or video, no text shown.
     #[arg(long)]
     pub story: bool,
+    /// Share it even where the same post went to an account in the last 7 days.
+    #[arg(long)]
+    pub again: bool,
     /// Instagram targets add this comment under the post once it is live (hashtags, a link).
     #[arg(long, value_name = "TEXT")]
     pub first_comment: Option<String>,

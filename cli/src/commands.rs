@@ -513,6 +513,7 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
         targets: args.to.clone(),
         scheduled_at,
         story: args.story,
+        again: args.again,
         ..Draft::default()
     };
     crate::whatsapp::fill_draft(cx, args, &mut draft).await?;

@@ -19,7 +19,7 @@ use crate::networks::UploadFile;
 use crate::outbox::Outbox;
 use crate::plan::{self, TargetPlan, TargetRules};
 use crate::profiles;
-use crate::store::{accounts, cache, recipients};
+use crate::store::{accounts, cache, posts, recipients};
 
 /// The files to upload for a post's media to one network: images fitted (through the cache),
 /// videos as they are. Blocking: call it off the async threads.
@@ -74,6 +74,8 @@ pub struct Draft {
     pub texts: Vec<(String, String)>,
     /// Share the images as full-screen 9:16 stories (padded, never cropped).
     pub story: bool,
+    /// Share it even where the same post went to an account in the last week.
+    pub again: bool,
     pub scheduled_at: Option<Timestamp>,
     /// The recipient list each WhatsApp target messages: (account name or id, list name or id).
     pub recipients: Vec<(String, String)>,
@@ -228,7 +230,16 @@ pub enum DraftProblem {
     NotMessaging(String),
     /// A first comment was given for an account that does not add one.
     NoComments(String),
+    /// The same text and files went to this account at `at`, within [`DUPLICATE_WINDOW`], and
+    /// that share was not cancelled or failed.
+    Duplicate {
+        account: String,
+        at: Timestamp,
+    },
 }
+
+/// How far back a post counts as shared already (so sharing it again asks first).
+pub const DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 impl DraftProblem {
     /// A stable code for front ends that word problems themselves.
@@ -243,6 +254,7 @@ impl DraftProblem {
             Self::PastSchedule(_) => "past_schedule",
             Self::NotMessaging(_) => "not_messaging",
             Self::NoComments(_) => "no_comments",
+            Self::Duplicate { .. } => "duplicate",
         }
     }
 
@@ -269,6 +281,10 @@ impl DraftProblem {
             Self::PastSchedule(at) => {
                 format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
             }
+            Self::Duplicate { account, at } => format!(
+                "the same post went to '{account}' at {} (in the last 7 days); add --again to share it again",
+                at.to_rfc3339()
+            ),
         }
     }
 }
@@ -395,6 +411,14 @@ pub fn review(
     {
         problems.push(DraftProblem::PastSchedule(at));
     }
+    if !draft.again {
+        let mut hashes = None;
+        for account in targets.iter().filter(|a| a.network != NetworkKind::WhatsApp) {
+            if let Some(at) = shared_before(outbox, account, draft.text_for(account), &media, &mut hashes, now)? {
+                problems.push(DraftProblem::Duplicate { account: account.name.clone(), at });
+            }
+        }
+    }
     let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {
         let rules = rules_for(registry, account, cached.as_ref(), draft.story);
@@ -440,6 +464,51 @@ pub fn review(
         planned.push((account.clone(), plan));
     }
     Ok(Review { problems, media, plans: planned, audiences })
+}
+
+/// Text as a reader compares it: runs of white space are one space, the ends trimmed.
+fn normalized(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// When the same text and files went to `account` in the last week, if they did. The draft's
+/// files are hashed only when an earlier post's text matches (`hashes` keeps them for the next
+/// account); a file that cannot be read is left to the media checks.
+fn shared_before(
+    outbox: &Outbox,
+    account: &Account,
+    text: &str,
+    media: &[MediaFile],
+    hashes: &mut Option<Vec<String>>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>> {
+    let text = normalized(text);
+    if text.is_empty() && media.is_empty() {
+        return Ok(None);
+    }
+    let since = Timestamp(now.0 - i64::try_from(DUPLICATE_WINDOW.as_millis()).unwrap_or(i64::MAX));
+    let earlier = outbox.store().read(|tx| {
+        let ids = posts::recent_for_account(tx, account.id, since, 50)?;
+        ids.into_iter().map(|id| posts::get(tx, id)).collect::<Result<Vec<_>>>()
+    })?;
+    for post in earlier.into_iter().flatten() {
+        if normalized(post.text_for(account.id)) != text || post.media.len() != media.len() {
+            continue;
+        }
+        if hashes.is_none() {
+            let mut all = Vec::with_capacity(media.len());
+            for file in media {
+                let Ok(bytes) = std::fs::read(&file.path) else { return Ok(None) };
+                all.push(hex::encode(Sha256::digest(&bytes)));
+            }
+            *hashes = Some(all);
+        }
+        let same_files = hashes.as_ref().is_some_and(|h| post.media.iter().map(|m| &m.sha256).eq(h.iter()));
+        if same_files {
+            return Ok(Some(post.created_at));
+        }
+    }
+    Ok(None)
 }
 
 /// What a WhatsApp target still lacks: a recipient list with people on it, and every value of

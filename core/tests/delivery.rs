@@ -480,3 +480,53 @@ async fn deliveries_to_different_accounts_are_in_flight_together() {
     // Each answer takes 300 ms: one after another, the last request would come 2.1 s after the first.
     assert!(spread < 300, "all eight requests should be in flight together; they arrived over {spread} ms");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_post_to_the_same_account_within_a_week_asks_first() {
+    let env = env("{}").await;
+    let m = env.mastodon("m", "token-m").await;
+    let d = env.discord("d", 7, "hook-d").await;
+    let photo = env.photo();
+    let first = env.post("Fresh  bread\ntoday", vec![photo.clone()], &[&m]);
+    let draft = |text: &str, media: Vec<PathBuf>, again: bool| Draft {
+        text: text.into(),
+        media,
+        targets: vec![m.name.clone(), d.name.clone()],
+        again,
+        ..Draft::default()
+    };
+    let refused = post::enqueue(
+        &env.outbox(),
+        &Registry::default(),
+        &env.variants(),
+        &env.dir.path().join("media"),
+        &draft("Fresh bread today", vec![photo.clone()], false),
+        env.clock.now(),
+    )
+    .expect_err("the same text (spacing aside) and photo went to m a moment ago");
+    let message = refused.to_string();
+    assert!(message.contains("the same post went to 'm' at ") && message.contains("add --again"), "{message}");
+    assert!(!message.contains("'d'"), "d never got it: {message}");
+
+    // Another photo, another text, a week later, or asked for: not the same post.
+    let other = env.dir.path().join("other.png");
+    image::RgbImage::from_pixel(40, 30, image::Rgb([200, 10, 10])).save(&other).expect("write another photo");
+    let review = |draft: &Draft, now: fanout_core::clock::Timestamp| {
+        post::review(&env.outbox(), &Registry::default(), &env.variants(), draft, now).expect("reviewed")
+    };
+    let now = env.clock.now();
+    let duplicates = |r: &post::Review| r.problems.iter().filter(|p| p.code() == "duplicate").count();
+    assert_eq!(duplicates(&review(&draft("Fresh bread today", vec![other], false), now)), 0);
+    assert_eq!(duplicates(&review(&draft("Fresh rolls today", vec![photo.clone()], false), now)), 0);
+    let week = fanout_core::clock::Timestamp(now.0 + 7 * 24 * 3600 * 1000 + 60_000);
+    assert_eq!(duplicates(&review(&draft("Fresh bread today", vec![photo.clone()], false), week)), 0);
+    let again = env.enqueue(&draft("Fresh bread today", vec![photo.clone()], true));
+    assert_eq!(again.len(), 2, "--again shares it to both");
+
+    // A share that was cancelled does not count.
+    let solo = |again| Draft { targets: vec![d.name.clone()], ..draft("Only for d", vec![], again) };
+    let cancelled = env.enqueue(&solo(false));
+    env.outbox().cancel(&cancelled[0].to_string(), env.clock.now()).expect("cancelled");
+    assert_eq!(env.enqueue(&solo(false)).len(), 1, "the cancelled one was never shared");
+    assert_eq!(first.len(), 1);
+}

@@ -42,6 +42,7 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
         targets: input.targets.clone(),
         texts: input.texts.iter().map(|t| (t.account_id.clone(), t.text.clone())).collect(),
         story: input.story,
+        again: input.again,
         scheduled_at: input.scheduled_at.map(|ms| Timestamp(ms as i64)),
         first_comments: input.first_comments.iter().map(|c| (c.account_id.clone(), c.text.clone())).collect(),
         recipients: input

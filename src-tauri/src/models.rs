@@ -326,6 +326,9 @@ pub struct DraftInput {
     pub texts: Vec<TargetText>,
     /// Images as full-screen 9:16 stories.
     pub story: bool,
+    /// Share it even where the same post went to an account in the last week.
+    #[serde(default)]
+    pub again: bool,
     /// When to send; none: now.
     pub scheduled_at: Option<f64>,
     /// The WhatsApp targets' recipient lists and templates.
@@ -411,6 +414,7 @@ impl From<&fanout_core::post::DraftProblem> for DraftProblemView {
             P::NeedsReconnect { account, detail } => (Some(account.clone()), detail.clone()),
             P::Media(message) => (None, Some(message.clone())),
             P::PastSchedule(at) => (None, Some(at.to_rfc3339())),
+            P::Duplicate { account, at } => (Some(account.clone()), Some(at.to_rfc3339())),
             P::NoTargets | P::Empty => (None, None),
         };
         Self { code: p.code().to_owned(), account, detail }

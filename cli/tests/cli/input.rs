@@ -124,3 +124,19 @@ fn a_team_chat_takes_text_and_asks_for_a_public_bucket_for_pictures() {
     assert_eq!(messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Rolls at seven"]);
     assert!(!format!("{}{}", linked.all(), refused.all()).contains("sandbox-slack-token"), "the webhook stays secret");
 }
+
+#[test]
+fn the_same_post_again_is_refused_until_asked_for() {
+    let h = Harness::new("{}");
+    h.add_mastodon("m", "token-m");
+    h.ok(&["post", "Open all weekend", "--to", "m"]);
+    let again = h.run(&["post", "Open  all weekend", "--to", "m"]);
+    assert_eq!(again.code, 3, "{}", again.all());
+    assert!(
+        again.stderr.contains("the same post went to 'm' at") && again.stderr.contains("--again"),
+        "{}",
+        again.all()
+    );
+    h.ok(&["post", "Open all weekend", "--to", "m", "--again"]);
+    assert_eq!(h.outbox().len(), 2, "the refused one queued nothing");
+}

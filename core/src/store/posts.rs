@@ -133,3 +133,25 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
         first_comments,
     }))
 }
+
+/// The posts made since `since` with a delivery to `account` that is not cancelled or failed,
+/// newest first (at most `limit`): what "the same post again" is looked for among.
+pub fn recent_for_account(
+    conn: &Connection,
+    account: crate::model::AccountId,
+    since: Timestamp,
+    limit: usize,
+) -> Result<Vec<PostId>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id FROM posts p
+         WHERE p.created_at >= ?2 AND EXISTS (
+             SELECT 1 FROM deliveries d
+             WHERE d.post_id = p.id AND d.account_id = ?1 AND d.state NOT IN ('cancelled', 'failed'))
+         ORDER BY p.created_at DESC LIMIT ?3",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let ids = stmt
+        .query_map(params![account.to_string(), since.0, limit], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids.into_iter().filter_map(|id| id.parse().ok()).collect())
+}

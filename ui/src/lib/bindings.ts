@@ -546,6 +546,10 @@ texts: TargetText[];
  */
 story: boolean; 
 /**
+ * Share it even where the same post went to an account in the last week.
+ */
+again?: boolean; 
+/**
  * When to send; none: now.
  */
 scheduledAt: number | null; 

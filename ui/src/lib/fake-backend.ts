@@ -340,11 +340,19 @@ export class FakeBackend implements Backend {
   async detachMedia(id: string) {
     this.record('detachMedia', id);
   }
+  /** What each account was sent, as core compares it for "the same post again". */
+  private shared: { accountId: string; text: string; at: string }[] = [];
   async reviewDraft(draft: DraftInput): Promise<PlanView> {
     this.record('reviewDraft', draft);
     const textFor = (id: string) => draft.texts.find((t) => t.accountId === id)?.text ?? draft.text;
     const problems: PlanView['problems'] = [];
     if (!draft.text.trim() && draft.media.length === 0) problems.push({ code: 'empty', account: null, detail: null });
+    const normal = (s: string) => s.trim().split(/\s+/).join(' ');
+    for (const id of draft.again ? [] : draft.targets) {
+      const before = this.shared.find((s) => s.accountId === id && s.text === normal(textFor(id)));
+      const name = this.accounts.find((x) => x.id === id)?.name ?? id;
+      if (before && draft.media.length === 0) problems.push({ code: 'duplicate', account: name, detail: before.at });
+    }
     const targets = draft.targets.map((id) => {
       const a = this.accounts.find((x) => x.id === id) ?? account({ id });
       const length = [...textFor(id)].length;
@@ -387,6 +395,11 @@ export class FakeBackend implements Backend {
   }
   async share(draft: DraftInput) {
     this.record('share', draft);
+    const at = new Date(Date.UTC(2026, 10, 20, 9, 30)).toISOString();
+    for (const id of draft.targets) {
+      const text = (draft.texts.find((t) => t.accountId === id)?.text ?? draft.text).trim().split(/\s+/).join(' ');
+      this.shared.push({ accountId: id, text, at });
+    }
     const postId = `p${this.nextId++}`;
     const ids = draft.targets.map((accountId) => {
       const a = this.accounts.find((x) => x.id === accountId);

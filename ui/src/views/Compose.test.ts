@@ -36,6 +36,28 @@ const regulars = {
 };
 
 describe('Compose', () => {
+  it('asks before sharing the same post to the same account again, and shares it when told to', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.type(screen.getByLabelText('Post text'), 'Open all weekend');
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    expect(screen.queryByTestId('again')).toBeNull();
+    expect(screen.getByTestId('target-Demo Mastodon')).toBeChecked();
+    await user.type(screen.getByLabelText('Post text'), 'Open  all weekend');
+    expect(await screen.findByText(/Demo Mastodon got this same post on 11\/20\/26/)).toBeInTheDocument();
+    expect(screen.getByTestId('send')).toBeDisabled();
+    await user.click(screen.getByLabelText('Share it again anyway'));
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    expect(screen.getByLabelText('Share it again anyway')).toBeChecked();
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(2));
+    expect((backend.called('share')[1][0] as DraftInput).again).toBe(true);
+    expect(screen.queryByTestId('again')).toBeNull();
+  });
+
   it('shows each chosen target’s live counter and blocks sending past its limit', async () => {
     const backend = setup();
     backend.textLimit = 10;
