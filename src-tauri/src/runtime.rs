@@ -38,9 +38,11 @@ pub fn pause_worker(app: &AppHandle) {
 }
 
 /// Renews sign-ins before they end (a Threads token within 30 days of its expiry), now and every
-/// six hours while the app runs, so an account does not stop for want of logging in again.
+/// six hours while the app runs, so an account does not stop for want of logging in again; one
+/// that cannot be renewed is a desktop notification saying to log in again.
 pub fn renew_sign_ins(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
+        let mut warned: HashSet<String> = HashSet::new();
         loop {
             let state = app.state::<AppState>();
             match state.cx.accounts().renew_sign_ins().await {
@@ -48,7 +50,14 @@ pub fn renew_sign_ins(app: AppHandle) {
                     for renewal in renewals {
                         match renewal.outcome {
                             Ok(_) => log::info!("renewed the sign-in of {} for 60 days", renewal.account),
-                            Err(why) => log::warn!("the sign-in of {} was not renewed: {why}", renewal.account),
+                            Err(why) => {
+                                log::warn!("the sign-in of {} was not renewed: {why}", renewal.account);
+                                // Said once a run of the app, not every six hours.
+                                if state.settings().notify_failures && warned.insert(renewal.account.clone()) {
+                                    let strings = state.shell_strings();
+                                    show(&app, &strings.not_renewed(&renewal.account), &why);
+                                }
+                            }
                         }
                     }
                 }

@@ -21,6 +21,8 @@ pub struct ShellStrings {
     pub not_shared: String,
     pub shared_one: String,
     pub shared_other: String,
+    /// A sign-in that could not be renewed before it ends (`{account}`).
+    pub not_renewed: String,
 }
 
 impl Default for ShellStrings {
@@ -38,6 +40,7 @@ impl Default for ShellStrings {
             not_shared: "Not shared to {account}".into(),
             shared_one: "Shared to {count} place".into(),
             shared_other: "Shared to {count} places".into(),
+            not_renewed: "Log in to {account} again".into(),
         }
     }
 }
@@ -49,6 +52,10 @@ impl ShellStrings {
             1 => self.failures_one.replace("{count}", "1"),
             n => self.failures_other.replace("{count}", &n.to_string()),
         }
+    }
+
+    pub fn not_renewed(&self, account: &str) -> String {
+        self.not_renewed.replace("{account}", account)
     }
 
     pub fn not_shared(&self, account: &str) -> String {
@@ -76,6 +83,7 @@ mod tests {
         assert_eq!(dutch.shared(3), "Gedeeld op 3 plekken");
         assert_eq!(dutch.shared(1), "Gedeeld op 1 plek");
         assert_eq!(dutch.not_shared("Werk"), "Niet gedeeld met Werk");
+        assert_eq!(ShellStrings::default().not_renewed("Threads: @bakery"), "Log in to Threads: @bakery again");
         assert_eq!(ShellStrings::default().failures(2), "2 shares need attention…");
         assert_eq!(ShellStrings::default().failures(0), "No failures");
     }

@@ -33,6 +33,7 @@ describe('App', () => {
     render(App, { props: { backend } });
     await waitFor(() => expect(backend.shellStrings?.sharedOther).toBe('Gedeeld op {count} plekken'));
     expect(backend.shellStrings?.quit).toBe('Fanout afsluiten');
+    expect(backend.shellStrings?.notRenewed).toBe('Log opnieuw in bij {account}');
     await setLocale('en');
   });
 

@@ -740,7 +740,11 @@ export type ShareResult = { postId: string; deliveries: string[] }
  * Texts with `{count}` or `{account}` where a value goes; `_one` and `_other` are the plural
  * forms both of Fanout's languages use.
  */
-export type ShellStrings = { quickShare: string; shareClipboard: string; open: string; pause: string; resume: string; noFailures: string; failuresOne: string; failuresOther: string; quit: string; notShared: string; sharedOne: string; sharedOther: string }
+export type ShellStrings = { quickShare: string; shareClipboard: string; open: string; pause: string; resume: string; noFailures: string; failuresOne: string; failuresOther: string; quit: string; notShared: string; sharedOne: string; sharedOther: string; 
+/**
+ * A sign-in that could not be renewed before it ends (`{account}`).
+ */
+notRenewed: string }
 export type TargetPlanView = { account: AccountView; textLength: number; 
 /**
  * 0: no limit.

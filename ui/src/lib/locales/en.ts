@@ -412,6 +412,7 @@ export default {
     notShared: 'Not shared to {account}',
     sharedOne: 'Shared to {count} place',
     sharedOther: 'Shared to {count} places',
+    notRenewed: 'Log in to {account} again',
   },
   errors: {
     generic: '{{message}}',

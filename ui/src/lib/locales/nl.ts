@@ -376,6 +376,7 @@ const nl: typeof en = {
     notShared: 'Niet gedeeld met {account}',
     sharedOne: 'Gedeeld op {count} plek',
     sharedOther: 'Gedeeld op {count} plekken',
+    notRenewed: 'Log opnieuw in bij {account}',
   },
   whatsapp: {
     optInNote: 'WhatsApp stuurt ieder op de lijst een eigen bericht — alleen mensen die toestemming gaven voor berichten van je bedrijf.',
