@@ -395,6 +395,15 @@ async fn link_meta(
     Ok(0)
 }
 
+/// "; enable it with `fanout accounts enable 'NAME'`" for an account linked disabled, else nothing.
+fn enable_hint(account: &fanout_core::model::Account) -> String {
+    if account.enabled {
+        String::new()
+    } else {
+        format!("; enable it with `fanout accounts enable '{}'`", account.name)
+    }
+}
+
 async fn link_mastodon(
     cx: &Context,
     server: &str,
@@ -421,15 +430,7 @@ async fn link_mastodon(
     if common.json {
         println!("{}", output::account_json(&account));
     } else {
-        println!(
-            "Signed in; linked Mastodon account '{}'{}.",
-            account.name,
-            if account.enabled {
-                String::new()
-            } else {
-                format!("; enable it with `fanout accounts enable '{}'`", account.name)
-            }
-        );
+        println!("Signed in; linked Mastodon account '{}'{}.", account.name, enable_hint(&account));
     }
     Ok(0)
 }
@@ -487,11 +488,7 @@ async fn link_threads(
             "Linked Threads account '{}'{}{}.",
             account.name,
             days.map(|d| format!("; its sign-in lasts {d} days (log in again before then)")).unwrap_or_default(),
-            if account.enabled {
-                String::new()
-            } else {
-                format!("; enable it with `fanout accounts enable '{}'`", account.name)
-            }
+            enable_hint(&account)
         );
     }
     Ok(0)
