@@ -2,16 +2,20 @@
 CARGO ?= cargo
 APP := target/debug/fanout-app
 
-.PHONY: run test deps ui app lint test-rust test-ui test-e2e bench bundle cli-demo
+.PHONY: run test deps ui app lint test-rust test-ui test-e2e screenshots bench bundle cli-demo
 
 deps:
 	@bash scripts/ensure-deps.sh
 
-# `npm ci` refuses a lock file without other systems' optional packages (esbuild, rollup and the
-# Tauri CLI ship one per system), which a registry mirror lacking them produces; `npm install`
-# then installs exactly the locked versions for this system.
+# The lock file lists every system's optional packages (esbuild, rollup and the Tauri CLI ship one
+# per system), so `npm ci` installs exactly it on any of them.
 node_modules/.fanout-installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The Bluesky tests' PDS (@atproto/dev-env) has its own packages, kept out of the app's.
+tests/pds/node_modules/.fanout-installed: tests/pds/package.json tests/pds/package-lock.json
+	npm ci --prefix tests/pds --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## The web UI, built into ui/dist (the app embeds it).
@@ -38,7 +42,7 @@ lint: ui
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	npm run check
 
-test-rust: ui
+test-rust: ui tests/pds/node_modules/.fanout-installed
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 
 test-ui: ui
@@ -49,6 +53,10 @@ test-ui: ui
 test-e2e: ui
 	$(CARGO) test --workspace --all-targets --no-run
 	bash scripts/e2e.sh
+
+## The README's pictures: the e2e run's screenshots (target/e2e-screenshots/) copied into docs/.
+screenshots: test-e2e
+	cp target/e2e-screenshots/*.png docs/screenshots/
 
 ## Criterion benchmarks and the comparison scripts (the README's figures come from here).
 bench: app

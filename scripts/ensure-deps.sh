@@ -3,36 +3,54 @@
 set -euo pipefail
 
 missing=()
-command -v cc >/dev/null 2>&1 || missing+=(build-essential)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# need PROGRAM PACKAGE: PACKAGE provides PROGRAM (a name on PATH, or an absolute path).
+need() {
+  if [[ $1 == /* ]]; then [[ -x $1 ]] && return; else command -v "$1" >/dev/null 2>&1 && return; fi
+  [[ " ${missing[*]} " == *" $2 "* ]] || missing+=("$2")
+}
+has_pc() { pkg-config --exists "$1" 2>/dev/null; }
+
+need cc build-essential
+need pkg-config pkg-config
 # libjpeg-turbo is built from source (static, with its SIMD code): cmake and nasm.
-command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-command -v nasm >/dev/null 2>&1 || missing+=(nasm)
+need cmake cmake
+need nasm nasm
 # The keychain test: a private D-Bus session with the Secret Service (gnome-keyring) and secret-tool.
-command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus-daemon)
-command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
-command -v secret-tool >/dev/null 2>&1 || missing+=(libsecret-tools)
+need dbus-daemon dbus-daemon
+need dbus-run-session dbus-bin
+need gnome-keyring-daemon gnome-keyring
+need secret-tool libsecret-tools
 # Video tests make real files and Fanout converts videos with ffmpeg where it is installed.
-command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+need ffmpeg ffmpeg
 # HEIC photos are decoded by libheif's heif-convert; its heif-enc makes the test photo.
-command -v heif-convert >/dev/null 2>&1 || missing+=(libheif-examples)
+need heif-convert libheif-examples
+need heif-enc libheif-examples
+# `make bundle` fetches the AppImage runtime (curl) and squashes the AppImage (mksquashfs).
+need curl curl
+need mksquashfs squashfs-tools
+need file file
 
 # The desktop app: WebKitGTK and the libraries Tauri links (tray, SVG icons, X input for shortcuts).
-has_pc() { pkg-config --exists "$1" 2>/dev/null; }
+# (Without pkg-config each check fails, so all four are asked for.)
 has_pc webkit2gtk-4.1 || missing+=(libwebkit2gtk-4.1-dev)
 has_pc ayatana-appindicator3-0.1 || missing+=(libayatana-appindicator3-dev)
 has_pc librsvg-2.0 || missing+=(librsvg2-dev)
 has_pc openssl || missing+=(libssl-dev)
 [[ -e /usr/include/xdo.h ]] || missing+=(libxdo-dev)
-command -v file >/dev/null 2>&1 || missing+=(file)
 # End-to-end tests: a virtual X server, WebKit's WebDriver, D-Bus and the accessibility bus.
-command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
-command -v xauth >/dev/null 2>&1 || missing+=(xauth)
-command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
-command -v dbus-launch >/dev/null 2>&1 || missing+=(dbus-x11)
-[[ -e /usr/libexec/at-spi-bus-launcher ]] || missing+=(at-spi2-core)
-# The tray test reads and clicks the tray menu over D-Bus with busctl.
-command -v busctl >/dev/null 2>&1 || missing+=(systemd)
+need xvfb-run xvfb
+need xauth xauth
+need WebKitWebDriver webkit2gtk-driver
+need dbus-launch dbus-x11
+need /usr/libexec/at-spi-bus-launcher at-spi2-core
+# The e2e finds the app's windows and sends keys with xdotool, photographs them with ImageMagick's
+# import, and listens for notifications with dbus-monitor; the tray test reads and clicks the tray
+# menu over D-Bus with busctl. bench/app.sh walks the app's processes with pgrep.
+need xdotool xdotool
+need /usr/bin/import imagemagick
+need dbus-monitor dbus-bin
+need busctl systemd
+need pgrep procps
 
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
@@ -45,8 +63,15 @@ if ((${#missing[@]} > 0)); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "Fanout needs the Rust toolchain (cargo, rustc 1.89 or newer): https://rustup.rs" >&2
+# The oldest Rust the locked dependencies build with is the workspace's rust-version.
+msrv=$(sed -n 's/^rust-version = "\([0-9.]*\)"/\1/p' "$(dirname "$0")/../Cargo.toml")
+if ! command -v cargo >/dev/null 2>&1 || ! command -v rustc >/dev/null 2>&1; then
+  echo "Fanout needs the Rust toolchain (cargo, rustc $msrv or newer): https://rustup.rs" >&2
+  exit 1
+fi
+rustc_version=$(rustc --version | awk '{print $2}')
+if [[ $(printf '%s\n%s\n' "$msrv" "${rustc_version%%-*}" | sort -V | head -1) != "$msrv" ]]; then
+  echo "Fanout needs rustc $msrv or newer (its locked dependencies do), and this is rustc $rustc_version: run 'rustup update stable'" >&2
   exit 1
 fi
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then

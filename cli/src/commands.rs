@@ -38,23 +38,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::Outbox { json, limit } => outbox(&cx, *json, *limit),
                 Command::Retry { id } => {
                     let d = cx.outbox(&WorkerTuning::defaults().to_core()).retry(id, cx.clock.now())?;
-                    println!(
-                        "Delivery {} is queued again with a fresh retry budget.",
-                        output::short(&d.id.to_string())
-                    );
+                    out!("Delivery {} is queued again with a fresh retry budget.", output::short(&d.id.to_string()));
                     Ok(0)
                 }
                 Command::Cancel { id } => {
                     let d = cx.outbox(&WorkerTuning::defaults().to_core()).cancel(id, cx.clock.now())?;
-                    println!("Delivery {} is cancelled.", output::short(&d.id.to_string()));
+                    out!("Delivery {} is cancelled.", output::short(&d.id.to_string()));
                     Ok(0)
                 }
                 Command::Resolve(args) => {
                     let how = if args.how.sent { Resolution::Sent } else { Resolution::Resend };
                     let d = cx.outbox(&WorkerTuning::defaults().to_core()).resolve(&args.id, how, cx.clock.now())?;
                     match how {
-                        Resolution::Sent => println!("Delivery {} is marked sent.", output::short(&d.id.to_string())),
-                        Resolution::Resend => println!(
+                        Resolution::Sent => out!("Delivery {} is marked sent.", output::short(&d.id.to_string())),
+                        Resolution::Resend => out!(
                             "Delivery {} is queued to be sent again; the worker will send it.",
                             output::short(&d.id.to_string())
                         ),
@@ -65,13 +62,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     // Sign-ins near their end are renewed first, so what is due can still go.
                     for renewal in cx.accounts().renew_sign_ins().await? {
                         match renewal.outcome {
-                            Ok(_) => println!("Renewed the sign-in of '{}' for 60 days.", renewal.account),
-                            Err(why) => eprintln!("The sign-in of '{}' was not renewed: {why}", renewal.account),
+                            Ok(_) => out!("Renewed the sign-in of '{}' for 60 days.", renewal.account),
+                            Err(why) => err!("The sign-in of '{}' was not renewed: {why}", renewal.account),
                         }
                     }
                     let stop_when = if args.once { StopWhen::Idle } else { StopWhen::Cancelled };
                     let summary = run_worker(&cx, &args.tuning, stop_when).await?;
-                    println!("{}", summary_line(&summary));
+                    out!("{}", summary_line(&summary));
                     Ok(0)
                 }
                 Command::Sandbox { .. }
@@ -84,23 +81,25 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// Cancels `token` on Ctrl-C or SIGTERM, so a stop is graceful.
+/// Cancels `token` on Ctrl-C, SIGTERM or SIGHUP (the terminal was closed), so a stop is graceful:
+/// what is in flight finishes and is recorded, nothing new starts.
 pub fn cancel_on_signal(token: CancellationToken) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return,
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+                return;
             };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = hangup.recv() => {}
             }
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-        eprintln!("stopping: finishing what is in flight…");
+        err!("stopping: finishing what is in flight…");
         token.cancel();
     });
 }
@@ -116,9 +115,9 @@ async fn sandbox(port: u16, faults: Option<&std::path::Path>) -> Result<u8> {
     let sandbox = fanout_sandbox::Sandbox::start(config)
         .await
         .map_err(|e| Error::invalid(format!("cannot start the sandbox: {e}")))?;
-    println!("{}", sandbox.url());
+    out!("{}", sandbox.url());
     let _ = std::io::stdout().flush();
-    eprintln!("Fanout sandbox listening on {} (Ctrl-C to stop)", sandbox.url());
+    err!("Fanout sandbox listening on {} (Ctrl-C to stop)", sandbox.url());
     let stop = CancellationToken::new();
     cancel_on_signal(stop.clone());
     stop.cancelled().await;
@@ -238,9 +237,9 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                 .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
                 .await?;
             if common.json {
-                println!("{}", output::account_json(&account));
+                println!("{}", crate::terminal::json(&output::account_json(&account)));
             } else {
-                println!(
+                out!(
                     "Linked {} account '{}' ({}), {}.",
                     account.network.display_name(),
                     account.name,
@@ -251,32 +250,35 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                         format!("disabled — enable it with `fanout accounts enable {}`", account.name)
                     }
                 );
-                println!("Its secret is kept in {}.", accounts.secrets().describe());
+                out!("Its secret is kept in {}.", accounts.secrets().describe());
             }
             Ok(0)
         }
         AccountsCommand::List { json } => {
             let list = accounts.list()?;
             if *json {
-                println!("{}", serde_json::Value::Array(list.iter().map(output::account_json).collect()));
+                println!(
+                    "{}",
+                    crate::terminal::json(&serde_json::Value::Array(list.iter().map(output::account_json).collect()))
+                );
             } else {
-                print!("{}", output::accounts_table(&list));
+                print!("{}", crate::terminal::clean(&output::accounts_table(&list)));
             }
             Ok(0)
         }
         AccountsCommand::Enable { account } => {
             let a = accounts.set_enabled(account, true)?;
-            println!("Account '{}' is enabled.", a.name);
+            out!("Account '{}' is enabled.", a.name);
             Ok(0)
         }
         AccountsCommand::Disable { account } => {
             let a = accounts.set_enabled(account, false)?;
-            println!("Account '{}' is disabled; its queued deliveries wait until it is enabled again.", a.name);
+            out!("Account '{}' is disabled; its queued deliveries wait until it is enabled again.", a.name);
             Ok(0)
         }
         AccountsCommand::Remove { account } => {
             let (a, cancelled) = accounts.remove(account).await?;
-            println!(
+            out!(
                 "Removed account '{}' and its secret{}.",
                 a.name,
                 if cancelled > 0 { format!("; {cancelled} unsent deliveries were cancelled") } else { String::new() }
@@ -296,7 +298,7 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
         }
         AccountsCommand::Verify { account } => {
             let a = accounts.verify(account).await?;
-            println!("Account '{}' works: {}.", a.name, a.remote_id.as_deref().unwrap_or("?"));
+            out!("Account '{}' works: {}.", a.name, a.remote_id.as_deref().unwrap_or("?"));
             Ok(0)
         }
     }
@@ -364,15 +366,15 @@ async fn link_meta(
     let url = login.authorize_url().to_owned();
     let opened = !no_browser && opener::open(&url).is_ok();
     if opened {
-        println!("Log in to Facebook in the browser window that opened. If none did, open:\n{url}");
+        out!("Log in to Facebook in the browser window that opened. If none did, open:\n{url}");
     } else {
-        println!("Open this address in a browser and log in to Facebook:\n{url}");
+        out!("Open this address in a browser and log in to Facebook:\n{url}");
     }
     let _ = std::io::stdout().flush();
     let code = login.wait_for_code(std::time::Duration::from_secs(wait_minutes.max(1) * 60)).await?;
     let found = login.finish(&cx.http, &app, &graph, &code).await?;
     if found.assets.is_empty() {
-        println!(
+        out!(
             "Logged in as {}, but the login reached no Page: give the app access to your Pages and try again.",
             found.user_name
         );
@@ -381,15 +383,15 @@ async fn link_meta(
     let (linked, skipped) = accounts.link_assets(&graph, &found.assets, common.enable, false).await?;
     if common.json {
         let list: Vec<serde_json::Value> = linked.iter().map(output::account_json).collect();
-        println!("{}", serde_json::json!({ "linked": list, "skipped": skipped }));
+        println!("{}", crate::terminal::json(&serde_json::json!({ "linked": list, "skipped": skipped })));
     } else {
-        println!("Logged in as {}; linked {} account(s):", found.user_name, linked.len());
+        out!("Logged in as {}; linked {} account(s):", found.user_name, linked.len());
         for account in &linked {
             let state = if account.enabled { "enabled" } else { "disabled until you enable it" };
-            println!("  {} ({}), {state}", account.name, account.remote_id.as_deref().unwrap_or("?"));
+            out!("  {} ({}), {state}", account.name, account.remote_id.as_deref().unwrap_or("?"));
         }
         for why in &skipped {
-            println!("  skipped {why}");
+            out!("  skipped {why}");
         }
     }
     Ok(0)
@@ -416,9 +418,9 @@ async fn link_mastodon(
     let url = login.authorize_url().to_owned();
     let host = login.server().split_once("://").map_or(login.server(), |(_, h)| h).to_owned();
     if !no_browser && opener::open(&url).is_ok() {
-        println!("Sign in to {host} in the browser window that opened and allow Fanout. If none did, open:\n{url}");
+        out!("Sign in to {host} in the browser window that opened and allow Fanout. If none did, open:\n{url}");
     } else {
-        println!("Open this address in a browser, sign in to {host} and allow Fanout:\n{url}");
+        out!("Open this address in a browser, sign in to {host} and allow Fanout:\n{url}");
     }
     let _ = std::io::stdout().flush();
     let code = login.wait_for_code(std::time::Duration::from_secs(wait_minutes.max(1) * 60)).await?;
@@ -428,9 +430,9 @@ async fn link_mastodon(
         .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
         .await?;
     if common.json {
-        println!("{}", output::account_json(&account));
+        println!("{}", crate::terminal::json(&output::account_json(&account)));
     } else {
-        println!("Signed in; linked Mastodon account '{}'{}.", account.name, enable_hint(&account));
+        out!("Signed in; linked Mastodon account '{}'{}.", account.name, enable_hint(&account));
     }
     Ok(0)
 }
@@ -457,11 +459,11 @@ async fn link_threads(
     let url = login.authorize_url().to_owned();
     let opened = !no_browser && opener::open(&url).is_ok();
     if opened {
-        println!("Allow Fanout in the browser window that opened. If none did, open:\n{url}");
+        out!("Allow Fanout in the browser window that opened. If none did, open:\n{url}");
     } else {
-        println!("Open this address in a browser and allow Fanout:\n{url}");
+        out!("Open this address in a browser and allow Fanout:\n{url}");
     }
-    println!(
+    out!(
         "Threads then sends the browser to {} — that page will not load. Copy its whole address from the \
          address bar and paste it here.",
         login.redirect_uri()
@@ -481,10 +483,10 @@ async fn link_threads(
         .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
         .await?;
     if common.json {
-        println!("{}", output::account_json(&account));
+        println!("{}", crate::terminal::json(&output::account_json(&account)));
     } else {
         let days = token.expires_at.map(|at| (at - cx.clock.now().0 / 1000) / 86_400);
-        println!(
+        out!(
             "Linked Threads account '{}'{}{}.",
             account.name,
             days.map(|d| format!("; its sign-in lasts {d} days (log in again before then)")).unwrap_or_default(),
@@ -522,7 +524,7 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
             .iter()
             .map(|(id, a)| serde_json::json!({"id": id.to_string(), "account": a.name, "network": a.network.as_str()}))
             .collect();
-        println!("{}", serde_json::json!({"postId": post_id.to_string(), "deliveries": list}));
+        println!("{}", crate::terminal::json(&serde_json::json!({"postId": post_id.to_string(), "deliveries": list})));
         return Ok(0);
     }
     if !args.json {
@@ -538,11 +540,11 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
             Some(at) => format!(" for {}", at.to_rfc3339()),
             None => String::new(),
         };
-        println!("Queued post {} for {}{when}.", output::short(&post_id.to_string()), names.join(", "));
+        out!("Queued post {} for {}{when}.", output::short(&post_id.to_string()), names.join(", "));
     }
     if !args.wait {
         if !args.json {
-            println!("A running worker delivers it (`fanout worker`), or post with --wait.");
+            out!("A running worker delivers it (`fanout worker`), or post with --wait.");
         }
         return Ok(0);
     }
@@ -579,7 +581,7 @@ pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[Deliver
                         {
                             let detail = e.detail.unwrap_or_default();
                             let detail = Step::parse(&detail).map_or(detail, Step::describe);
-                            println!("  {:<40} {:<16} {}", name, e.state.as_str(), detail);
+                            out!("  {:<40} {:<16} {}", name, e.state.as_str(), detail);
                         }
                     }
                 }
@@ -599,12 +601,15 @@ pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[Deliver
     let rows = cx.outbox(&tuning.to_core()).list(&Filter { ids: ids.to_vec(), ..Filter::default() })?;
     let now = cx.clock.now();
     if json {
-        println!("{}", serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()));
+        println!(
+            "{}",
+            crate::terminal::json(&serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()))
+        );
     } else {
-        println!();
+        out!();
         for row in &rows {
             let mark = if row.delivery.state == DeliveryState::Sent { "✓" } else { "✗" };
-            println!(
+            out!(
                 "{mark} {:<40} {:<16} {}",
                 names.get(&row.delivery.id).cloned().unwrap_or_default(),
                 row.delivery.state.as_str(),
@@ -642,9 +647,12 @@ fn outbox(cx: &Context, json: bool, limit: usize) -> Result<u8> {
     let rows =
         cx.outbox(&WorkerTuning::defaults().to_core()).list(&Filter { limit: Some(limit), ..Filter::default() })?;
     if json {
-        println!("{}", serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()));
+        println!(
+            "{}",
+            crate::terminal::json(&serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()))
+        );
     } else {
-        print!("{}", output::outbox_table(&rows, cx.clock.now()));
+        print!("{}", crate::terminal::clean(&output::outbox_table(&rows, cx.clock.now())));
     }
     Ok(0)
 }

@@ -29,7 +29,7 @@ pub async fn open(cli: &Cli) -> Result<Context> {
     let secrets: Arc<dyn SecretStore> = match cli.secret_store {
         SecretStoreKind::File => {
             let store = FileStore::new(data_dir.join("secrets.json"));
-            eprintln!(
+            err!(
                 "warning: account secrets are kept in the plain file {} (readable by you only); \
                  use this only on a machine without a keychain",
                 store.path().display()

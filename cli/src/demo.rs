@@ -27,8 +27,8 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     let sandbox = fanout_sandbox::Sandbox::start(fanout_sandbox::SandboxConfig::default())
         .await
         .map_err(|e| Error::invalid(format!("cannot start the sandbox: {e}")))?;
-    println!("Fanout demo");
-    println!("The sandbox — a stand-in Mastodon server and Discord webhook on this machine — is at {}", sandbox.url());
+    out!("Fanout demo");
+    out!("The sandbox — a stand-in Mastodon server and Discord webhook on this machine — is at {}", sandbox.url());
 
     let accounts = cx.accounts();
     // The sandbox gets a new port each run: replace the demo accounts of an earlier run.
@@ -53,7 +53,7 @@ pub async fn run(cli: &Cli) -> Result<u8> {
             demo: true,
         })
         .await?;
-    println!("Linked demo accounts: {}, {}", describe_account(&mastodon), describe_account(&discord));
+    out!("Linked demo accounts: {}, {}", describe_account(&mastodon), describe_account(&discord));
 
     let photo = dir.join("sample-photo.png");
     std::fs::write(&photo, PHOTO).map_err(|e| Error::io(format!("cannot write {}", photo.display()), e))?;
@@ -69,7 +69,7 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     let outbox = cx.outbox(&tuning.to_core());
     let (post_id, deliveries) =
         post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;
-    println!(
+    out!(
         "Queued post {} with a photo for {} accounts; delivering:",
         crate::output::short(&post_id.to_string()),
         deliveries.len()
@@ -78,14 +78,14 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     let code = wait_and_report(&cx, &tuning, &ids, false).await?;
 
     let state = sandbox.state();
-    println!();
-    println!(
+    out!();
+    out!(
         "The sandbox received {} Mastodon status(es) with {} media and {} Discord message(s).",
         state.mastodon_statuses.len(),
         state.mastodon_media.len(),
         state.discord_messages.len()
     );
-    println!("Demo data is in {} — look at it with `fanout --data-dir {} outbox`.", dir.display(), dir.display());
+    out!("Demo data is in {} — look at it with `fanout --data-dir {} outbox`.", dir.display(), dir.display());
     sandbox.shutdown().await;
     Ok(code)
 }

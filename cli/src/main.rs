@@ -1,11 +1,32 @@
 //! `fanout`: the command line over fanout-core. Glue only: it parses, calls the core, prints.
 
+/// A line on standard output through `terminal::clean`: nothing from outside reaches the terminal
+/// raw. A closed output (a pipe whose reader left, a terminal that was closed) is not a reason
+/// to stop mid-delivery, so a failed write is ignored rather than a panic.
+macro_rules! out {
+    () => { out!("") };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), "{}", $crate::terminal::clean(&format!($($arg)*)));
+    }};
+}
+
+/// The same on standard error.
+macro_rules! err {
+    () => { err!("") };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "{}", $crate::terminal::clean(&format!($($arg)*)));
+    }};
+}
+
 mod args;
 mod commands;
 mod context;
 mod demo;
 mod output;
 mod prepare;
+mod terminal;
 mod whatsapp;
 
 use std::process::ExitCode;
@@ -33,14 +54,14 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start: {e}");
+            err!("error: cannot start: {e}");
             return ExitCode::from(exit::LOCAL);
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            err!("error: {e}");
             let code = if e.is_user_error() {
                 exit::INPUT
             } else if matches!(e, fanout_core::Error::Network(_)) {
@@ -54,12 +75,14 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to standard error, filtered by FANOUT_LOG (e.g. `debug`); HTTP internals stay quiet.
+/// No colour codes (they would end up in files stderr is sent to), and escaped as all output is.
 fn init_logging() {
     let filter = std::env::var("FANOUT_LOG").unwrap_or_else(|_| "warn".to_owned());
     let filter = format!("{filter},hyper=warn,hyper_util=warn,reqwest=warn,h2=warn,rustls=warn,zbus=warn");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(|| terminal::LogWriter)
+        .with_ansi(false)
         .with_target(false)
         .try_init();
 }

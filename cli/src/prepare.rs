@@ -70,13 +70,13 @@ pub async fn plan(args: &PlanArgs) -> Result<u8> {
         let problems: Vec<String> = plan.problems.iter().map(ToString::to_string).collect();
         if !args.json {
             let mark = if problems.is_empty() { "✓" } else { "✗" };
-            println!("{mark} {}", target.display_name());
+            out!("{mark} {}", target.display_name());
             for p in &problems {
-                println!("    {p}");
+                out!("    {p}");
             }
             for f in &files {
                 if f["kind"] == "image" {
-                    println!(
+                    out!(
                         "    {}: {}×{} {}, {:.1} KB",
                         f["source"].as_str().unwrap_or_default(),
                         f["width"],
@@ -90,7 +90,7 @@ pub async fn plan(args: &PlanArgs) -> Result<u8> {
         report.push(json!({"target": target.id(), "ok": problems.is_empty(), "problems": problems, "files": files}));
     }
     if args.json {
-        println!("{}", serde_json::Value::Array(report));
+        println!("{}", crate::terminal::json(&serde_json::Value::Array(report)));
     }
     Ok(if plans.iter().all(|(_, p)| p.problems.is_empty()) { 0 } else { exit::INPUT })
 }
@@ -109,14 +109,19 @@ pub async fn handoff(args: &HandoffArgs) -> Result<u8> {
         .await
         .map_err(|e| Error::invalid(format!("preparation stopped: {e}")))??;
     if args.json {
-        println!("{}", json!({"app": intent.id(), "url": shared.url, "notes": shared.notes, "files": prepared}));
+        println!(
+            "{}",
+            crate::terminal::json(
+                &json!({"app": intent.id(), "url": shared.url, "notes": shared.notes, "files": prepared})
+            )
+        );
     } else {
-        println!("{}", shared.url);
+        out!("{}", shared.url);
         for note in &shared.notes {
-            eprintln!("note: {note}");
+            err!("note: {note}");
         }
         for path in &prepared {
-            eprintln!("ready to attach: {}", path.display());
+            err!("ready to attach: {}", path.display());
         }
     }
     if args.open {
@@ -162,8 +167,8 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                 };
                 let changes: Vec<String> = variant.changes.iter().map(ToString::to_string).collect();
                 if !args.json {
-                    println!("{} → {}", file.display(), target.display_name());
-                    println!(
+                    out!("{} → {}", file.display(), target.display_name());
+                    out!(
                         "  {}×{} {}, {:.1} KB{}",
                         variant.width,
                         variant.height,
@@ -171,7 +176,7 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                         variant.bytes.len() as f64 / 1000.0,
                         written.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default()
                     );
-                    println!("  {}", changes.join("; "));
+                    out!("  {}", changes.join("; "));
                 }
                 report.push(json!({
                     "file": file, "target": target.id(), "ok": true, "kind": "image",
@@ -199,18 +204,18 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                     .await
                     .map_err(|e| Error::invalid(format!("conversion stopped: {e}")))?;
                     if !args.json {
-                        eprintln!();
+                        err!();
                     }
                     match converted {
                         Ok(fitted) => {
                             if !args.json {
-                                println!(
+                                out!(
                                     "{} → {}: converted to fit ({})",
                                     file.display(),
                                     target.display_name(),
                                     problems.join("; ")
                                 );
-                                println!(
+                                out!(
                                     "  {}×{} H.264/AAC MP4, {:.1} s, {:.1} MB → {}",
                                     fitted.display_width,
                                     fitted.display_height,
@@ -229,7 +234,7 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                         Err(e) => {
                             failed = true;
                             if !args.json {
-                                eprintln!("✗ {}: {e}", file.display());
+                                err!("✗ {}: {e}", file.display());
                             }
                             report.push(json!({"file": file, "target": target.id(), "ok": false, "kind": "video", "problems": problems, "error": e.to_string()}));
                             continue;
@@ -238,7 +243,7 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                 }
                 failed |= !problems.is_empty();
                 if !args.json {
-                    println!(
+                    out!(
                         "{} → {}: video {}×{}, {:.1} s, {:.1} MB",
                         file.display(),
                         target.display_name(),
@@ -248,10 +253,10 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                         info.bytes as f64 / 1e6
                     );
                     if problems.is_empty() {
-                        println!("  ready as it is");
+                        out!("  ready as it is");
                     }
                     for p in &problems {
-                        println!("  ✗ {p}");
+                        out!("  ✗ {p}");
                     }
                     if !problems.is_empty() {
                         let how = if media::transcode::ffmpeg().is_some() {
@@ -259,7 +264,7 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
                         } else {
                             "install ffmpeg and give --out DIR to let Fanout convert it"
                         };
-                        println!("  ({how})");
+                        out!("  ({how})");
                     }
                 }
                 report.push(json!({
@@ -271,14 +276,14 @@ pub async fn run(args: &PrepareArgs) -> Result<u8> {
             Err(e) => {
                 failed = true;
                 if !args.json {
-                    eprintln!("✗ {e}");
+                    err!("✗ {e}");
                 }
                 report.push(json!({"file": file, "target": target.id(), "ok": false, "error": e.reason}));
             }
         }
     }
     if args.json {
-        println!("{}", serde_json::Value::Array(report));
+        println!("{}", crate::terminal::json(&serde_json::Value::Array(report)));
     }
     Ok(if failed { exit::INPUT } else { 0 })
 }

@@ -25,9 +25,9 @@ fn list_json(list: &RecipientList) -> serde_json::Value {
 }
 
 fn print_list(list: &RecipientList) {
-    println!("{} — {} {}", list.name, list.members.len(), if list.members.len() == 1 { "person" } else { "people" });
+    out!("{} — {} {}", list.name, list.members.len(), if list.members.len() == 1 { "person" } else { "people" });
     for m in &list.members {
-        println!(
+        out!(
             "  {:<18} {:<28} opted in {}",
             m.recipient.phone,
             m.recipient.name.as_deref().unwrap_or(""),
@@ -57,9 +57,9 @@ pub async fn recipients(cx: &Context, command: &RecipientsCommand) -> Result<u8>
         RecipientsCommand::List { account, json } => {
             let found = lists.lists(account)?;
             if *json {
-                println!("{}", serde_json::Value::Array(found.iter().map(list_json).collect()));
+                println!("{}", crate::terminal::json(&serde_json::Value::Array(found.iter().map(list_json).collect())));
             } else if found.is_empty() {
-                println!(
+                out!(
                     "'{account}' has no recipient lists yet; make one with `fanout recipients create {account} NAME`."
                 );
             } else {
@@ -68,24 +68,25 @@ pub async fn recipients(cx: &Context, command: &RecipientsCommand) -> Result<u8>
         }
         RecipientsCommand::Create { account, list } => {
             let made = lists.create(account, list)?;
-            println!(
+            out!(
                 "Made the list '{}'. Add people who opted in with `fanout recipients add {account} '{}' +31… --opted-in`.",
-                made.name, made.name
+                made.name,
+                made.name
             );
         }
         RecipientsCommand::Add { account, list, people: given, file, opted_in } => {
             let people = people(given, file.as_deref())?;
             let updated = lists.add(account, list, &people, *opted_in)?;
-            println!("Added {} to '{}'.", people.len(), updated.name);
+            out!("Added {} to '{}'.", people.len(), updated.name);
             print_list(&updated);
         }
         RecipientsCommand::Remove { account, list, phone } => {
             let updated = lists.remove(account, list, phone)?;
-            println!("Removed {} from '{}'.", phone.trim(), updated.name);
+            out!("Removed {} from '{}'.", phone.trim(), updated.name);
         }
         RecipientsCommand::Delete { account, list } => {
             lists.delete(account, list)?;
-            println!("Deleted the list '{}'.", list.trim());
+            out!("Deleted the list '{}'.", list.trim());
         }
     }
     Ok(0)
@@ -99,15 +100,15 @@ fn template_json(t: &TemplateInfo) -> serde_json::Value {
 pub async fn templates(cx: &Context, account: &str, json: bool) -> Result<u8> {
     let list = cx.accounts().whatsapp_templates(account).await?;
     if json {
-        println!("{}", serde_json::Value::Array(list.iter().map(template_json).collect()));
+        println!("{}", crate::terminal::json(&serde_json::Value::Array(list.iter().map(template_json).collect())));
         return Ok(0);
     }
     if list.is_empty() {
-        println!("No approved templates; make one in WhatsApp Manager (Message templates) and wait for approval.");
+        out!("No approved templates; make one in WhatsApp Manager (Message templates) and wait for approval.");
     }
     for t in &list {
         let header = t.header.map(|h| format!(", {} header", h.as_str())).unwrap_or_default();
-        println!("{}:{} ({}{header}, {} value(s))\n  {}", t.name, t.language, t.category, t.params, t.body);
+        out!("{}:{} ({}{header}, {} value(s))\n  {}", t.name, t.language, t.category, t.params, t.body);
     }
     Ok(0)
 }

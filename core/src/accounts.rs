@@ -762,6 +762,8 @@ impl Accounts {
                 }
                 self.store.write(|tx| {
                     accounts::set_health(tx, account.id, Health::Ok, None)?;
+                    // The platform answered: whatever pause it once asked for, try now.
+                    accounts::clear_pause(tx, account.id)?;
                     accounts::set_identity(tx, account.id, &account.endpoint, Some(&verified.remote_id))?;
                     if let (Some(scope), Some(value)) = (&scope, &facts) {
                         cache::put(tx, scope, value, now)?;

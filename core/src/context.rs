@@ -71,9 +71,10 @@ impl Context {
         if http_timeout.is_zero() {
             return Err(Error::invalid("the HTTP timeout must be a positive number of seconds"));
         }
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| Error::io(format!("cannot create the data folder {}", data_dir.display()), e))?;
-        let store = Arc::new(Store::open(&data_dir.join("fanout.db"))?);
+        create_private_dir(data_dir)?;
+        let database = data_dir.join("fanout.db");
+        refuse_lost_database(data_dir, &database)?;
+        let store = Arc::new(Store::open(&database)?);
         let http = http::client(&HttpConfig::with_total_timeout(http_timeout))?;
         Ok(Context { data_dir: data_dir.to_owned(), store, secrets, http, clock, registry: Registry::default() })
     }
@@ -141,4 +142,56 @@ impl Context {
             config,
         )
     }
+}
+
+/// Creates the data folder readable by its owner only (it holds post texts, schedules, photos
+/// and people's phone numbers), and takes that access away from others if an older Fanout made
+/// it open. On Windows the per-user application-data folder's own permissions apply.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    let cannot = |e| Error::io(format!("cannot create the data folder {}", dir.display()), e);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(cannot)?;
+        let mode = std::fs::metadata(dir).map_err(cannot)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700)).map_err(|e| {
+                Error::io(format!("cannot make the data folder {} private to its owner", dir.display()), e)
+            })?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    Ok(())
+}
+
+/// A data folder that holds Fanout's secrets or media but whose database is missing or empty
+/// has lost its outbox and accounts (a failed copy, a restore gone wrong): starting afresh there
+/// would silently forget them, so it is refused with what to do.
+fn refuse_lost_database(data_dir: &Path, database: &Path) -> Result<()> {
+    let size = std::fs::metadata(database).ok().map(|m| m.len());
+    if size.is_some_and(|n| n > 0) {
+        return Ok(());
+    }
+    let media = data_dir.join("media");
+    let has_media = std::fs::read_dir(&media).is_ok_and(|mut entries| entries.next().is_some());
+    let has_secrets = data_dir.join("secrets.json").is_file();
+    if !has_media && !has_secrets {
+        return Ok(());
+    }
+    let what = match size {
+        None => "is missing",
+        Some(_) => "is empty (0 bytes)",
+    };
+    let beside = match (has_secrets, has_media) {
+        (true, true) => "secrets.json and media/",
+        (true, false) => "secrets.json",
+        _ => "media/",
+    };
+    Err(Error::invalid(format!(
+        "the data folder {} holds Fanout's {beside}, but its database fanout.db {what}: the outbox and \
+         the accounts would be lost. Restore fanout.db (with fanout.db-wal, if the backup has one) from \
+         a backup into that folder, or move the folder aside to start afresh",
+        data_dir.display()
+    )))
 }

@@ -67,6 +67,26 @@ impl Error {
         }
     }
 
+    /// A local fault that passes by itself: the database busy or locked by another program, the
+    /// disk full, an I/O error. Whoever meets one waits and tries again; it is never the
+    /// platform's answer.
+    pub fn is_transient_local(&self) -> bool {
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, DiskFull, SystemIoFailure};
+        match self {
+            Self::Database { source, .. } => {
+                matches!(source.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked | DiskFull | SystemIoFailure))
+            }
+            Self::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull
+                    | std::io::ErrorKind::Interrupted
+                    | std::io::ErrorKind::WouldBlock
+                    | std::io::ErrorKind::TimedOut
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether the user's input caused this (as opposed to the machine or the network).
     pub fn is_user_error(&self) -> bool {
         matches!(

@@ -94,6 +94,71 @@ pub fn describe(e: &reqwest::Error) -> String {
     }
 }
 
+/// The most an API's answer may hold: every JSON answer Fanout reads is far smaller, and a server
+/// streaming without end must not fill the memory.
+pub const ANSWER_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Reading an answer's body failed: the transport broke, or it grew past the limit.
+#[derive(Debug)]
+pub enum ReadError {
+    Transport(reqwest::Error),
+    TooLarge { limit: usize },
+}
+
+impl From<reqwest::Error> for ReadError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Transport(e)
+    }
+}
+
+/// What a failed request or read means for the step that made it.
+pub trait TransportError {
+    fn reach(&self) -> Reach;
+    fn describe(&self) -> String;
+}
+
+impl TransportError for reqwest::Error {
+    fn reach(&self) -> Reach {
+        reach(self)
+    }
+    fn describe(&self) -> String {
+        describe(self)
+    }
+}
+
+impl TransportError for ReadError {
+    fn reach(&self) -> Reach {
+        match self {
+            Self::Transport(e) => reach(e),
+            // The request arrived and was answered: whatever it asked for may have been done.
+            Self::TooLarge { .. } => Reach::MaybeReceived,
+        }
+    }
+    fn describe(&self) -> String {
+        match self {
+            Self::Transport(e) => describe(e),
+            Self::TooLarge { limit } => {
+                format!("the server's answer was larger than the {} MB an answer may be; it was not read", limit >> 20)
+            }
+        }
+    }
+}
+
+/// Reads an answer's body, refusing one over `limit` bytes (as declared, or as it streams).
+pub async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The wait a 429/503 answer asks for: `Retry-After` in seconds or as an HTTP date, else a
 /// `X-RateLimit-Reset` timestamp (Mastodon sends an ISO 8601 time there).
 pub fn retry_after(headers: &reqwest::header::HeaderMap, now: Timestamp) -> Option<Duration> {

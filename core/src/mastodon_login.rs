@@ -149,7 +149,7 @@ async fn register(http: &reqwest::Client, server: &str, redirect_uri: &str) -> R
     let response =
         http.post(format!("{server}/api/v1/apps")).form(&form).send().await.map_err(|e| unreachable(server, &e))?;
     let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
+    let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT).await.unwrap_or_default();
     let value: Option<Value> = serde_json::from_slice(&body).ok();
     let field = |name: &str| value.as_ref().and_then(|v| v.get(name)).and_then(Value::as_str).map(str::to_owned);
     if status.is_success()
@@ -197,7 +197,7 @@ async fn token_request(
     let response =
         http.post(format!("{server}/oauth/token")).form(form).send().await.map_err(|e| unreachable(server, &e))?;
     let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
+    let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT).await.unwrap_or_default();
     let value: Option<Value> = serde_json::from_slice(&body).ok();
     if let Some(token) = value.as_ref().and_then(|v| v.get("access_token")).and_then(Value::as_str) {
         return Ok(Ok(Secret::new(token)));

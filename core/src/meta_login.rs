@@ -206,7 +206,7 @@ async fn exchange(http: &reqwest::Client, graph_endpoint: &str, query: &[(&str, 
         .await
         .map_err(|e| Error::Network(format!("exchanging the login for a token: {}", crate::http::describe(&e))))?;
     let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
+    let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT).await.unwrap_or_default();
     if let Some(error) = graph::GraphError::parse(&body) {
         return Err(Error::Network(format!(
             "Meta refused the login ({} — Graph error {}); check the app id and secret and try again",

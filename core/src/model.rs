@@ -548,10 +548,20 @@ impl Failure {
         Self::new(FailureKind::Rejected, message)
     }
 
+    /// The wait the platform asked for, capped at `MAX_RETRY_HINT`: every network's hint passes
+    /// here, so one absurd answer (`retry_after: 1e9`) cannot park an account for decades.
     pub fn with_retry_after(mut self, after: Option<std::time::Duration>) -> Self {
-        self.retry_after = after;
+        self.retry_after = after.map(cap_retry_hint);
         self
     }
+}
+
+/// The longest wait a platform's hint may impose (a day: no platform's real limits ask for more).
+pub const MAX_RETRY_HINT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// A platform's wait hint, at most `MAX_RETRY_HINT`.
+pub fn cap_retry_hint(hint: std::time::Duration) -> std::time::Duration {
+    hint.min(MAX_RETRY_HINT)
 }
 
 impl fmt::Display for Failure {

@@ -417,7 +417,8 @@ impl Outbox {
 
     /// Holds back the account's deliveries until `until`: the platform's usage headers said its
     /// budget is (nearly) spent.
-    pub fn pause_account(&self, account: AccountId, until: Timestamp) -> Result<()> {
+    pub fn pause_account(&self, account: AccountId, until: Timestamp, now: Timestamp) -> Result<()> {
+        let until = Timestamp(until.0.min(now.plus(crate::model::MAX_RETRY_HINT).0));
         self.store.write(|tx| accounts::pause_until(tx, account, until))
     }
 
@@ -427,6 +428,9 @@ impl Outbox {
             let ids = deliveries::retry_failures(tx, now)?;
             for id in &ids {
                 events::record(tx, *id, now, DeliveryState::Queued, Some("retry requested"))?;
+                if let Some(d) = deliveries::get(tx, *id)? {
+                    accounts::clear_pause(tx, d.account_id)?;
+                }
             }
             Ok(ids.len())
         })
@@ -480,6 +484,10 @@ impl Outbox {
             let reset = to == DeliveryState::Queued;
             if !deliveries::user_change(tx, d.id, from, to, now, reset)? {
                 return Err(Error::Conflict(refusal(&d)));
+            }
+            if reset {
+                // "Try again" means now: a platform's pause on the account would hold it back.
+                accounts::clear_pause(tx, d.account_id)?;
             }
             events::record(tx, d.id, now, to, Some(detail))?;
             deliveries::get(tx, d.id)?.ok_or_else(|| Error::UnknownDelivery(d.id.to_string()))

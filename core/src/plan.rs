@@ -28,6 +28,8 @@ pub struct TargetRules {
     pub max_media: usize,
     pub image: Option<ImageSpec>,
     pub video: Option<VideoRules>,
+    /// The platform takes videos, but Fanout does not send them there yet (`Profile::video_not_built`).
+    pub video_not_built: bool,
     pub video_alone: bool,
     pub max_total_bytes: Option<u64>,
     /// The largest document (PDF) it takes; `None`: it takes none.
@@ -55,6 +57,7 @@ impl TargetRules {
             max_media: profile.max_media,
             image: profile.image.as_ref().map(ImageSpec::from_rules),
             video: profile.video.clone(),
+            video_not_built: profile.video_not_built,
             video_alone: profile.video_alone,
             max_total_bytes: profile.max_total_bytes,
             document_bytes: None,
@@ -69,7 +72,7 @@ impl TargetRules {
 pub struct Problem {
     /// `text_too_long` (count, limit, unit, over), `text_required`, `text_only`, `too_few_media`
     /// (min), `too_many_media` (max, count), `video_alone`, `too_many_bytes` (total_mb, limit_mb),
-    /// `no_videos` (file), `no_images` (file), `no_documents` (file), `file` (file, reason — English),
+    /// `no_videos` (file), `videos_not_built` (file), `no_images` (file), `no_documents` (file), `file` (file, reason — English),
     /// `no_media_host`.
     pub code: &'static str,
     pub values: Vec<(&'static str, String)>,
@@ -161,6 +164,11 @@ fn plan_file(
         };
     }
     if file.mime.starts_with("video/") {
+        if rules.video_not_built {
+            let message = format!("{name}: Fanout does not send videos to {who} yet");
+            let fix = "leave the video out for it, or post it from the network's own app";
+            return (vec![problem("videos_not_built", &[("file", short.clone())], message, Some(fix))], None);
+        }
         let Some(video) = &rules.video else {
             let message = format!("{name}: {who} does not take videos");
             return (vec![problem("no_videos", &[("file", short.clone())], message, None)], None);

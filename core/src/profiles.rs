@@ -212,6 +212,10 @@ pub struct Profile {
     pub image: Option<ImageRules>,
     /// `None` = no video.
     pub video: Option<VideoRules>,
+    /// The platform takes videos (`video` says which) but Fanout does not send them there yet:
+    /// refused while composing, with that reason. Bluesky: a video needs `app.bsky.embed.video`
+    /// and the video service, which are not built; sent as an image embed it is invalid.
+    pub video_not_built: bool,
     /// A video must be the post's only media item (Mastodon, Bluesky, a Facebook video post).
     /// Added field.
     pub video_alone: bool,
@@ -610,6 +614,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(FACEBOOK_IMAGE),
         video: Some(FACEBOOK_VIDEO),
+        video_not_built: false,
         // A video goes through /videos and cannot be combined with attached photos.
         video_alone: true,
         max_total_bytes: None,
@@ -626,6 +631,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 1,
         image: Some(FACEBOOK_IMAGE),
         video: None,
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: false,
@@ -642,6 +648,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 1,
         image: Some(FACEBOOK_STORY_IMAGE),
         video: Some(FACEBOOK_STORY_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: false,
@@ -660,6 +667,7 @@ static PROFILES: [Profile; 17] = [
         image: Some(INSTAGRAM_IMAGE),
         // Feed video is published as a Reel: use the Instagram reel target.
         video: None,
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: true,
@@ -676,6 +684,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 2,
         image: Some(INSTAGRAM_IMAGE),
         video: Some(INSTAGRAM_CAROUSEL_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: true,
@@ -692,6 +701,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 1,
         image: Some(INSTAGRAM_STORY_IMAGE),
         video: Some(INSTAGRAM_STORY_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: true,
@@ -707,6 +717,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 1,
         image: None,
         video: Some(INSTAGRAM_REEL_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         // Resumable upload needs Facebook Login for Business; the URL flow works for every account.
@@ -728,6 +739,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(THREADS_IMAGE),
         video: Some(THREADS_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: true,
@@ -746,6 +758,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(WHATSAPP_IMAGE),
         video: Some(WHATSAPP_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: false,
@@ -763,6 +776,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(MASTODON_IMAGE),
         video: Some(MASTODON_VIDEO),
+        video_not_built: false,
         // Mastodon refuses a status that mixes a video with other attachments.
         video_alone: true,
         max_total_bytes: None,
@@ -782,6 +796,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(BLUESKY_IMAGE),
         video: Some(BLUESKY_VIDEO),
+        video_not_built: true,
         // A post embeds either images or one video.
         video_alone: true,
         max_total_bytes: None,
@@ -802,6 +817,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(TELEGRAM_IMAGE),
         video: Some(TELEGRAM_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: false,
@@ -823,6 +839,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(MATRIX_IMAGE),
         video: Some(MATRIX_VIDEO),
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: false,
@@ -840,6 +857,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(DISCORD_IMAGE),
         video: Some(DISCORD_VIDEO),
+        video_not_built: false,
         video_alone: false,
         // Whole request ≤ 25,000,000 bytes (@sapphire/discord-utilities MaximumRequestSize; a
         // user measured 26,214,400 — take the smaller).
@@ -862,6 +880,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(CHAT_IMAGE),
         video: None,
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: true,
@@ -882,6 +901,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(CHAT_IMAGE),
         video: None,
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: true,
@@ -902,6 +922,7 @@ static PROFILES: [Profile; 17] = [
         min_media: 0,
         image: Some(CHAT_IMAGE),
         video: None,
+        video_not_built: false,
         video_alone: false,
         max_total_bytes: None,
         media_by_public_url: true,

@@ -155,7 +155,9 @@ pub async fn refresh(
         .await
         .map_err(|e| Error::Network(format!("{step}: {}", crate::http::describe(&e))))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| Error::Network(format!("{step}: {}", crate::http::describe(&e))))?;
+    let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+        .await
+        .map_err(|e| Error::Network(format!("{step}: {}", crate::http::TransportError::describe(&e))))?;
     if let Some(error) = crate::networks::graph::GraphError::parse(&body) {
         return Err(Error::Network(format!(
             "{step}: Threads refused it ({}); log in with Threads again",
@@ -176,7 +178,9 @@ async fn call(request: reqwest::RequestBuilder, step: &str) -> Result<Value> {
     let response =
         request.send().await.map_err(|e| Error::Network(format!("{step}: {}", crate::http::describe(&e))))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| Error::Network(format!("{step}: {}", crate::http::describe(&e))))?;
+    let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+        .await
+        .map_err(|e| Error::Network(format!("{step}: {}", crate::http::TransportError::describe(&e))))?;
     let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if !status.is_success() || value.get("error").is_some() {
         let why = crate::networks::graph::GraphError::parse(&body)

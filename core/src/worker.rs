@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::blocking;
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::error::{Error, Result};
 use crate::media::cache::VariantCache;
 use crate::model::{Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Reconciled};
@@ -80,6 +81,40 @@ pub struct RunSummary {
     pub handed_back: usize,
 }
 
+/// Whether the worker can reach the outbox. A local fault (the database busy or locked by
+/// another program, the disk full, an I/O error) pauses it; it says why, and tries again by
+/// itself with a growing wait — it never just stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerHealth {
+    Delivering,
+    Paused { reason: String, retry_at: Timestamp },
+}
+
+/// The waits between tries while the outbox cannot be read or written: 1 s doubling to 30 s.
+fn pause_after(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30))
+}
+
+/// How often a run that ends by itself (`worker --once`, `post --wait`) tries a failing outbox
+/// before it gives up with the error (about five minutes); a run that ends only when cancelled
+/// never gives up.
+const TRIES_BEFORE_GIVING_UP: u32 = 14;
+
+/// The waits while an outcome cannot be recorded (busy, locked, full): about two minutes in all,
+/// after each try's own busy wait. Past them the delivery is left to its lease, whose end makes
+/// the next claim reconcile it if its publish had started.
+const OUTCOME_WRITE_WAITS: &[Duration] = &[
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+    Duration::from_secs(15),
+    Duration::from_secs(30),
+    Duration::from_secs(30),
+    Duration::from_secs(30),
+];
+
 #[derive(Debug, Clone)]
 pub struct Worker {
     inner: Arc<Inner>,
@@ -93,6 +128,7 @@ struct Inner {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     config: WorkerConfig,
+    health: watch::Sender<WorkerHealth>,
 }
 
 /// How one delivery ended for this worker.
@@ -112,35 +148,51 @@ impl Worker {
         clock: Arc<dyn Clock>,
         config: WorkerConfig,
     ) -> Self {
-        Self { inner: Arc::new(Inner { outbox, registry, secrets, http, clock, config }) }
+        let (health, _) = watch::channel(WorkerHealth::Delivering);
+        Self { inner: Arc::new(Inner { outbox, registry, secrets, http, clock, config, health }) }
     }
 
-    /// Delivers until `cancel` fires or the configured stop condition holds.
+    /// Follows whether the worker can reach the outbox (the app's and the CLI's "delivery paused").
+    pub fn health(&self) -> watch::Receiver<WorkerHealth> {
+        self.inner.health.subscribe()
+    }
+
+    /// Delivers until `cancel` fires or the configured stop condition holds. A local fault while
+    /// looking at the outbox pauses the loop (see `WorkerHealth`), not ends it.
     pub async fn run(&self, cancel: CancellationToken) -> Result<RunSummary> {
         let inner = &self.inner;
         let mut summary = RunSummary::default();
         let mut tasks: JoinSet<Ended> = JoinSet::new();
+        let mut failures = 0u32;
         loop {
             if cancel.is_cancelled() {
                 break;
             }
             let now = inner.clock.now();
-            let free = inner.config.max_concurrent.saturating_sub(tasks.len());
-            let claimed = if free > 0 {
-                inner.outbox.claim_due(&inner.config.owner, now, inner.config.lease, free)?
-            } else {
-                Vec::new()
+            let wait = match self.look(&mut tasks, &mut summary, &cancel, now).await {
+                Ok(None) => break,
+                Ok(Some(wait)) => {
+                    if failures > 0 {
+                        failures = 0;
+                        tracing::info!("the outbox can be reached again; delivery resumes");
+                        inner.health.send_replace(WorkerHealth::Delivering);
+                    }
+                    wait
+                }
+                Err(e) => {
+                    failures += 1;
+                    if inner.config.stop_when != StopWhen::Cancelled && failures >= TRIES_BEFORE_GIVING_UP {
+                        while let Some(ended) = tasks.join_next().await {
+                            count(&mut summary, ended);
+                        }
+                        return Err(e);
+                    }
+                    let wait = pause_after(failures);
+                    tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "delivery paused by a local error");
+                    inner.health.send_replace(WorkerHealth::Paused { reason: e.to_string(), retry_at: now.plus(wait) });
+                    wait
+                }
             };
-            summary.claimed += claimed.len();
-            for delivery in claimed {
-                let worker = self.clone();
-                let token = cancel.child_token();
-                tasks.spawn(async move { worker.run_one(delivery, token).await });
-            }
-            if tasks.is_empty() && self.should_stop(now)? {
-                break;
-            }
-            let wait = self.idle_wait(now)?;
             tokio::select! {
                 () = cancel.cancelled() => {}
                 Some(ended) = tasks.join_next(), if !tasks.is_empty() => count(&mut summary, ended),
@@ -151,6 +203,59 @@ impl Worker {
             count(&mut summary, ended);
         }
         Ok(summary)
+    }
+
+    /// One look at the outbox: claims what is due and starts it; `None` when the run should end,
+    /// else how long to wait before the next look. The reads and writes run off the async threads:
+    /// one waiting on a busy database must not stall the requests in flight.
+    async fn look(
+        &self,
+        tasks: &mut JoinSet<Ended>,
+        summary: &mut RunSummary,
+        cancel: &CancellationToken,
+        now: Timestamp,
+    ) -> Result<Option<Duration>> {
+        let free = self.inner.config.max_concurrent.saturating_sub(tasks.len());
+        let running = !tasks.is_empty();
+        let worker = self.clone();
+        let (claimed, stop, wait) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let inner = &worker.inner;
+            let claimed = if free > 0 {
+                inner.outbox.claim_due(&inner.config.owner, now, inner.config.lease, free)?
+            } else {
+                Vec::new()
+            };
+            let stop = !running && claimed.is_empty() && worker.should_stop(now)?;
+            let wait = if stop { Duration::ZERO } else { worker.idle_wait(now)? };
+            Ok((claimed, stop, wait))
+        })
+        .await
+        .map_err(|e| Error::Conflict(format!("looking at the outbox stopped: {e}")))??;
+        summary.claimed += claimed.len();
+        for delivery in claimed {
+            let worker = self.clone();
+            let token = cancel.child_token();
+            tasks.spawn(async move { worker.run_one(delivery, token).await });
+        }
+        Ok((!stop).then_some(wait))
+    }
+
+    /// Runs `write` until it is done or fails for a reason other than a passing local fault
+    /// (busy, locked, full), waiting between tries; the last error when the waits run out.
+    async fn record<T>(&self, what: &str, id: DeliveryId, mut write: impl FnMut() -> Result<T>) -> Result<T> {
+        let mut waits = OUTCOME_WRITE_WAITS.iter();
+        loop {
+            match write() {
+                Err(e) if e.is_transient_local() => match waits.next() {
+                    Some(wait) => {
+                        tracing::warn!(delivery = %id, error = %e, "{what} could not be recorded yet; trying again");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(e),
+                },
+                other => return other,
+            }
+        }
     }
 
     fn should_stop(&self, now: crate::clock::Timestamp) -> Result<bool> {
@@ -180,15 +285,41 @@ impl Worker {
                 Ended::LeaseLost
             }
             Err(e) => {
-                // A local fault (the database, the secret store) is not the platform's answer:
-                // record it as a transient failure so the delivery is retried, not lost.
-                tracing::error!(delivery = %id, error = %e, "delivery stopped by a local error");
-                let failure = Failure::transient(format!("local error: {e}"));
-                let mut rng = rand::rng();
-                let now = self.inner.clock.now();
-                match self.inner.outbox.attempt_failed(&delivery, &self.inner.config.owner, now, &failure, &mut rng) {
+                // A local fault (the database, the disk, the secret store) is not the platform's
+                // answer. Before "publish starting" it is retried like any passing fault. After it,
+                // the post may be live: no local error may clear that mark, so the delivery is
+                // unconfirmed and reconciled before anything is sent again.
+                let started = match self.record("the delivery", id, || self.inner.outbox.get(id)).await {
+                    Ok(Some(current)) => current.publish_started_at.is_some(),
+                    Ok(None) => false,
+                    Err(_) => true,
+                };
+                tracing::error!(delivery = %id, error = %e, publish_started = started, "delivery stopped by a local error");
+                let failure = if started {
+                    Failure::new(
+                        FailureKind::OutcomeUnknown,
+                        format!(
+                            "a local error came after the post was sent to the platform ({e}); whether it went out is checked before anything is sent again"
+                        ),
+                    )
+                } else {
+                    Failure::transient(format!("local error: {e}"))
+                };
+                let owner = &self.inner.config.owner;
+                let recorded = self
+                    .record("the failed attempt", id, || {
+                        let now = self.inner.clock.now();
+                        self.inner.outbox.attempt_failed(&delivery, owner, now, &failure, &mut rand::rng())
+                    })
+                    .await;
+                match recorded {
                     Ok(state) => Ended::State(state),
-                    Err(_) => Ended::LeaseLost,
+                    Err(e) => {
+                        // Nothing was changed: the delivery stays running with its publish mark,
+                        // and when its lease ends the next claim reconciles it first.
+                        tracing::error!(delivery = %id, error = %e, "the outcome could not be recorded; the delivery is looked at again when its lease ends");
+                        Ended::LeaseLost
+                    }
                 }
             }
         }
@@ -289,7 +420,10 @@ impl Worker {
         let pace = inner.config.pacing.unwrap_or_else(|| network.pacing());
         let ended = match outcome? {
             Outcome::Reconciled(outcome) => {
-                inner.outbox.reconciled(delivery, owner, now, &outcome)?;
+                self.record("the reconciled outcome", delivery.id, || {
+                    inner.outbox.reconciled(delivery, owner, now, &outcome)
+                })
+                .await?;
                 let state = match outcome {
                     Reconciled::Published { .. } => DeliveryState::Sent,
                     _ => DeliveryState::Unconfirmed,
@@ -297,7 +431,11 @@ impl Worker {
                 Ended::State(state)
             }
             Outcome::Step(Ok(published), _) => {
-                inner.outbox.sent(delivery, owner, now, &published.remote_id, published.url.as_deref())?;
+                let url = published.url.as_deref();
+                self.record("the sent post", delivery.id, || {
+                    inner.outbox.sent(delivery, owner, now, &published.remote_id, url)
+                })
+                .await?;
                 tracing::info!(delivery = %delivery.id, account = %account.name, remote_id = %published.remote_id, "sent");
                 Ended::State(DeliveryState::Sent)
             }
@@ -308,7 +446,11 @@ impl Worker {
                     failure.kind = FailureKind::OutcomeUnknown;
                 }
                 tracing::warn!(delivery = %delivery.id, account = %account.name, kind = failure.kind.as_str(), error = %failure.message, "attempt failed");
-                let state = inner.outbox.attempt_failed(delivery, owner, now, &failure, &mut rand::rng())?;
+                let state = self
+                    .record("the failed attempt", delivery.id, || {
+                        inner.outbox.attempt_failed(delivery, owner, now, &failure, &mut rand::rng())
+                    })
+                    .await?;
                 Ended::State(state)
             }
             Outcome::Step(Err(StepError::Abort(Error::LeaseLost(id))), _) => return Err(Error::LeaseLost(id)),
@@ -335,10 +477,26 @@ impl Worker {
                     () = tokio::time::sleep(every) => {}
                 }
                 let now = inner.clock.now();
-                if let Err(e) = inner.outbox.heartbeat(id, &inner.config.owner, now, inner.config.lease) {
+                // Off the delivery's task: a write waiting on a busy database must not stall the
+                // request in flight beside it (its timeout would fire unread).
+                let beat = {
+                    let inner = inner.clone();
+                    tokio::task::spawn_blocking(move || {
+                        inner.outbox.heartbeat(id, &inner.config.owner, now, inner.config.lease)
+                    })
+                };
+                let result = beat.await.unwrap_or_else(|e| Err(Error::Conflict(format!("the heartbeat stopped: {e}"))));
+                match result {
+                    Ok(()) => {}
+                    // A busy database misses one beat; the next, a third of the lease later, may land.
+                    Err(e) if e.is_transient_local() => {
+                        tracing::warn!(delivery = %id, error = %e, "the lease could not be extended yet");
+                    }
+                    Err(e) => {
                     tracing::warn!(delivery = %id, error = %e, "could not extend the lease; stopping this delivery");
                     stop.cancel();
                     break;
+                    }
                 }
             }
             std::future::pending::<()>().await;

@@ -30,6 +30,8 @@ mod chats;
 mod facebook;
 #[path = "delivery/instagram.rs"]
 mod instagram;
+#[path = "delivery/local_faults.rs"]
+mod local_faults;
 #[path = "delivery/mastodon_login.rs"]
 mod mastodon_login;
 #[path = "delivery/matrix.rs"]

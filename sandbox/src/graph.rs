@@ -75,7 +75,7 @@ async fn cdn(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Respo
 pub const SANDBOX_USER_TOKEN: &str = "sandbox-meta-user-token";
 /// The Pages the sandbox user manages: (id, name).
 pub const SANDBOX_PAGES: &[(&str, &str)] = &[("102030405060", "Fanout Bakery"), ("102030405061", "Fanout Books")];
-const USER_ID: &str = "10001000";
+pub(crate) const USER_ID: &str = "10001000";
 const USER_NAME: &str = "Sandbox User";
 const MESSAGE_LIMIT: usize = 63_206;
 const PHOTO_BYTES: usize = 10 * 1024 * 1024;

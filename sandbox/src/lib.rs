@@ -13,6 +13,7 @@ mod discord;
 mod error;
 mod faults;
 mod graph;
+mod graph_spec;
 mod instagram;
 mod log;
 mod login;
@@ -460,6 +461,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(bluesky::routes())
         .merge(matrix::routes())
         .fallback(unknown_route)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), graph_spec::check_request))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)
 }

@@ -1,7 +1,7 @@
 //! The request log: one record per request to a network route, written when the request arrives
 //! (so a request held by latency or a hang is already visible) and completed when it is answered.
-//! Control endpoints are never logged here, and no credential is ever stored: the Discord webhook
-//! token is redacted from paths and the Authorization header is not recorded.
+//! Control endpoints are never logged here, and no credential is ever stored: webhook and bot tokens
+//! are redacted from paths (`redact_path`) and the Authorization header is not recorded.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,21 +59,34 @@ impl RequestLog {
     }
 }
 
-/// The path as logged: a Discord webhook token (`/api/webhooks/{id}/{token}/…`) becomes `[token]`
-/// so logs can be shared without leaking a credential.
+/// The path as logged, with every credential a path carries replaced by `[token]`, so logs can
+/// be shared without leaking one: the Discord webhook token (`/api/webhooks/{id}/{token}/…`), the
+/// Telegram bot token (`/bot{token}/{method}`) and the Slack webhook secret
+/// (`/services/{team}/{bot}/{secret}`). Teams' and Google Chat's secrets are in the query string,
+/// which is never logged.
 pub(crate) fn redact_path(path: &str) -> String {
-    match path.strip_prefix("/api/webhooks/") {
-        Some(rest) => {
-            let mut segments = rest.splitn(3, '/');
-            let id = segments.next().unwrap_or_default();
-            match (segments.next(), segments.next()) {
-                (Some(_token), Some(tail)) => format!("/api/webhooks/{id}/[token]/{tail}"),
-                (Some(_token), None) => format!("/api/webhooks/{id}/[token]"),
-                (None, _) => path.to_owned(),
-            }
-        }
-        None => path.to_owned(),
+    if let Some(rest) = path.strip_prefix("/api/webhooks/") {
+        let mut segments = rest.splitn(3, '/');
+        let id = segments.next().unwrap_or_default();
+        return match (segments.next(), segments.next()) {
+            (Some(_token), Some(tail)) => format!("/api/webhooks/{id}/[token]/{tail}"),
+            (Some(_token), None) => format!("/api/webhooks/{id}/[token]"),
+            (None, _) => path.to_owned(),
+        };
     }
+    if let Some(rest) = path.strip_prefix("/bot") {
+        return match rest.split_once('/') {
+            Some((_token, method)) => format!("/bot[token]/{method}"),
+            None => "/bot[token]".to_owned(),
+        };
+    }
+    if let Some(rest) = path.strip_prefix("/services/") {
+        let segments: Vec<&str> = rest.splitn(3, '/').collect();
+        if let [team, bot, _secret] = segments.as_slice() {
+            return format!("/services/{team}/{bot}/[token]");
+        }
+    }
+    path.to_owned()
 }
 
 #[cfg(test)]
@@ -86,5 +99,13 @@ mod tests {
         assert_eq!(redact_path("/api/webhooks/123/s3cret/messages/9"), "/api/webhooks/123/[token]/messages/9");
         assert_eq!(redact_path("/api/webhooks/123"), "/api/webhooks/123", "no token, nothing to hide");
         assert_eq!(redact_path("/api/v1/statuses"), "/api/v1/statuses");
+    }
+
+    #[test]
+    fn bot_tokens_and_slack_secrets_never_reach_the_log() {
+        assert_eq!(redact_path("/bot7000000001:sandbox-bot-token/sendMessage"), "/bot[token]/sendMessage");
+        assert_eq!(redact_path("/bot7000000001:sandbox-bot-token"), "/bot[token]");
+        assert_eq!(redact_path("/services/T0FANOUT/B0NEWS/sandbox-slack-token"), "/services/T0FANOUT/B0NEWS/[token]");
+        assert_eq!(redact_path("/services/T0FANOUT"), "/services/T0FANOUT", "no secret, nothing to hide");
     }
 }

@@ -2,7 +2,8 @@
 // launch → demo accounts → a post with a photo to three accounts, each sent with a link; a fault
 // that leaves one target needing attention, shown with its fix, then retried to sent; markup in a
 // post shown as text and never run; no window can reach the file system, a shell or HTTP.
-// Screenshots of each main view go to docs/screenshots/.
+// Screenshots of each main view go to target/e2e-screenshots/ (FANOUT_SCREENSHOTS_DIR to change it);
+// `make screenshots` copies them into docs/screenshots/ for the README.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { remote } from 'webdriverio';
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import { join, resolve } from 'node:path';
 
 const { app, driverPort, demoPort, dataDir } = inject('e2e');
 const cli = resolve(import.meta.dirname, '../../target/debug/fanout');
-const shots = resolve(import.meta.dirname, '../../docs/screenshots');
+const shots = process.env.FANOUT_SCREENSHOTS_DIR ?? resolve(import.meta.dirname, '../../target/e2e-screenshots');
 let browser: WebdriverIO.Browser;
 // Desktop notifications are D-Bus calls to org.freedesktop.Notifications on the session bus;
 // dbus-monitor sees each one, whether or not a notification daemon shows it.

@@ -5,6 +5,7 @@ mod graph;
 mod harness;
 mod input;
 mod keychain;
+mod local;
 mod prepare;
 mod secrets;
 mod workers;

@@ -10,7 +10,8 @@
 //! `refreshSession` when it has expired (or the PDS says `ExpiredToken`, after which the request
 //! is made once more), and made anew only when refreshing fails or the app password changed.
 //!
-//! The record key is chosen by Fanout (a TID from the delivery's first attempt, checkpointed) and
+//! The record key is chosen by Fanout (a TID made from the delivery's id, so it survives a lost
+//! checkpoint) and
 //! the record written with `putRecord` and `swapRecord: null` — "create only if absent". A resend
 //! after a lost answer writes the same record (the link card, its picture included, is
 //! checkpointed too), which the PDS takes as a no-op; a different one is refused as `InvalidSwap`
@@ -150,7 +151,7 @@ fn classify(
 /// `RateLimit-Reset` (seconds since 1970) as a wait.
 fn rate_reset(headers: &reqwest::header::HeaderMap, now: Timestamp) -> Option<Duration> {
     let reset: i64 = headers.get("ratelimit-reset")?.to_str().ok()?.trim().parse().ok()?;
-    let wait = reset * 1000 - now.0;
+    let wait = reset.saturating_mul(1000).saturating_sub(now.0);
     (wait > 0).then(|| Duration::from_millis(wait as u64))
 }
 
@@ -183,7 +184,9 @@ async fn call_as(request: reqwest::RequestBuilder, step: &str, now: Timestamp) -
     let response = request.send().await.map_err(|e| super::transport_failure(step, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| super::transport_failure(step, &e))?;
+    let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+        .await
+        .map_err(|e| super::transport_failure(step, &e))?;
     if !status.is_success() {
         if session_over(&body) {
             return Err(Refused::SessionOver);
@@ -317,6 +320,18 @@ fn unescape(text: &str) -> String {
     text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
+/// The record key of a delivery's post: a TID made from the delivery's id (a UUID v7: its
+/// millisecond time, and its random bits for the microseconds and the clock id), so every
+/// attempt — even one after the database lost its checkpoint (a restored backup, a lost WAL) —
+/// writes the same record, which the PDS then refuses as `InvalidSwap` instead of posting twice.
+pub fn tid_of_delivery(id: crate::model::DeliveryId) -> String {
+    let bytes = id.0.as_bytes();
+    let millis = bytes[..6].iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let sub = u64::from(u16::from_be_bytes([bytes[8] & 0x3f, bytes[9]])) % 1000;
+    let clock = bytes[10..].chunks(2).fold(0u16, |acc, pair| acc ^ u16::from_be_bytes([pair[0], pair[1]]));
+    tid(millis * 1000 + sub, clock)
+}
+
 /// A TID record key: 53 bits of microseconds and 10 bits of clock id, base32-sortable.
 pub fn tid(micros: u64, clock_id: u16) -> String {
     const ALPHABET: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
@@ -360,13 +375,21 @@ impl Bluesky {
         let rkey = match job.checkpoint().get("rkey").and_then(Value::as_str) {
             Some(rkey) => rkey.to_owned(),
             None => {
-                let micros = u64::try_from(now.0).unwrap_or(0) * 1000 + u64::from(rand::random::<u16>() % 1000);
-                let rkey = tid(micros, rand::random::<u16>());
+                let rkey = tid_of_delivery(job.delivery.id);
                 let next = super::graph::with(job.checkpoint(), "rkey", json!(rkey));
                 job.save_checkpoint(next)?;
                 rkey
             }
         };
+        if let Some(video) = job.media.iter().find(|m| m.mime.starts_with("video/")) {
+            // The composer refuses it (`Profile::video_not_built`); a post queued before that
+            // must not go out as an image embed, which the lexicon does not allow.
+            return Err(Failure::rejected(format!(
+                "{}: Fanout does not send videos to Bluesky yet; leave the video out for it",
+                video.file_name
+            ))
+            .into());
+        }
         let mut images = Vec::new();
         for index in 0..job.media.len() {
             let blob = match super::containers::entry(job.checkpoint(), "blobs", index) {
@@ -578,7 +601,7 @@ async fn read_card(http: &reqwest::Client, link: &str) -> Option<(Value, Option<
         if !response.status().is_success() {
             return None;
         }
-        let bytes = response.bytes().await.ok()?;
+        let bytes = crate::http::read_body(response, 1024 * 1024).await.ok()?;
         let html = String::from_utf8_lossy(&bytes[..bytes.len().min(512 * 1024)]).into_owned();
         let title = meta(&html, "og:title").or_else(|| between(&html, "<title>", "</title>"))?;
         let description = meta(&html, "og:description").unwrap_or_default();
@@ -690,6 +713,17 @@ mod tests {
         let printed = format!("{bluesky:?}");
         assert!(!printed.contains("secret"), "{printed}");
         assert!(printed.contains("1 held"), "{printed}");
+    }
+
+    #[test]
+    fn a_deliverys_record_key_is_the_same_every_time_and_its_own() {
+        let id: crate::model::DeliveryId = "01890a5d-ac96-774b-bcce-b302099a8057".parse().expect("an id");
+        assert_eq!(tid_of_delivery(id), tid_of_delivery(id), "derived, not drawn");
+        assert_eq!(tid_of_delivery(id).len(), 13);
+        let other: crate::model::DeliveryId = "01890a5d-ac96-774b-bcce-b302099a8058".parse().expect("an id");
+        assert_ne!(tid_of_delivery(id), tid_of_delivery(other), "another delivery, another record");
+        let later = crate::model::DeliveryId::new();
+        assert!(tid_of_delivery(id) < tid_of_delivery(later), "TIDs still sort by time");
     }
 
     #[test]

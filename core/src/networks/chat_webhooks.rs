@@ -314,7 +314,9 @@ impl Network for ChatWebhook {
                     .map_err(|e| transport_failure(step, &e))?;
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+                let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+                    .await
+                    .map_err(|e| transport_failure(step, &e))?;
                 if matches!(status.as_u16(), 401 | 403 | 404 | 410 | 429) || status.is_server_error() {
                     return Err(classify(chat, step, status, &headers, &body, now, false));
                 }

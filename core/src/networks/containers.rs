@@ -68,19 +68,34 @@ pub(super) async fn remove_staged(job: &Job<'_>, g: &Graph<'_>) {
     }
 }
 
-/// Polls a container until processed. `status_field` is `status_code` (Instagram) or `status`
-/// (Threads); a spent container (ERROR, EXPIRED) is forgotten so the next attempt makes new ones.
+/// What a network's container says of its processing: the field holding the status, and the
+/// fields asked for. Each must exist on that network's container type, or the Graph API refuses
+/// the whole read (error #100, "nonexisting field"): an Instagram container
+/// (`ShadowIGMediaBuilder`) has `status_code` and `status` but no `error_message`, which is a
+/// Threads container's.
+pub(super) struct StatusFields {
+    status: &'static str,
+    asked: &'static str,
+}
+
+pub(super) const INSTAGRAM_CONTAINER: StatusFields =
+    StatusFields { status: "status_code", asked: "status_code,status" };
+pub(super) const THREADS_CONTAINER: StatusFields = StatusFields { status: "status", asked: "status,error_message" };
+
+/// Polls a container until processed; a spent container (ERROR, EXPIRED) is forgotten so the
+/// next attempt makes new ones.
 pub(super) async fn wait_finished(
     job: &mut Job<'_>,
     g: &Graph<'_>,
     id: &str,
     what: &str,
-    status_field: &str,
+    fields: &StatusFields,
 ) -> Result<(), StepError> {
+    let status_field = fields.status;
     let started = job.now();
     let mut pause = Duration::from_millis(100);
     loop {
-        let answer = g.call(what, g.get(&format!("{id}?fields={status_field},status,error_message"))).await?;
+        let answer = g.call(what, g.get(&format!("{id}?fields={}", fields.asked))).await?;
         let status = answer.get(status_field).and_then(Value::as_str).unwrap_or("IN_PROGRESS");
         match status {
             "FINISHED" | "PUBLISHED" => return Ok(()),

@@ -209,7 +209,9 @@ impl Network for Discord {
                 http.get(webhook_url(account, secret)).send().await.map_err(|e| transport_failure(step, &e))?;
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+            let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+                .await
+                .map_err(|e| transport_failure(step, &e))?;
             if !status.is_success() {
                 return Err(classify(step, status, &headers, &body, now, false));
             }

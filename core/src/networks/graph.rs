@@ -251,7 +251,9 @@ impl<'a> Graph<'a> {
         let response = request.send().await.map_err(|e| transport_failure(step, &e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+        let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+            .await
+            .map_err(|e| transport_failure(step, &e))?;
         self.note_usage(&headers);
         self.read(step, status, &headers, &body, false)
     }

@@ -129,7 +129,7 @@ pub async fn stage(
                 .map_err(|e| transport_failure(&step, &e))?;
             let status = response.status();
             if !status.is_success() {
-                let body = response.bytes().await.unwrap_or_default();
+                let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT).await.unwrap_or_default();
                 return Err(s3_refusal(&step, status, &body));
             }
             let url = match public_url {
@@ -159,7 +159,7 @@ pub async fn remove(host: &MediaHost, access: &HostAccess<'_>, id: &str) -> Resu
             if status.is_success() || status.as_u16() == 404 {
                 Ok(())
             } else {
-                let body = response.bytes().await.unwrap_or_default();
+                let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT).await.unwrap_or_default();
                 Err(s3_refusal(step, status, &body))
             }
         }
@@ -198,7 +198,11 @@ pub async fn check(
     let response = http.put(put.as_str()).body("fanout").send().await.map_err(|e| transport_failure(step, &e))?;
     if !response.status().is_success() {
         let status = response.status();
-        return Err(s3_refusal(step, status, &response.bytes().await.unwrap_or_default()));
+        return Err(s3_refusal(
+            step,
+            status,
+            &crate::http::read_body(response, crate::http::ANSWER_LIMIT).await.unwrap_or_default(),
+        ));
     }
     let get = match public_url {
         Some(base) => public_address(base, &key)?,

@@ -4,7 +4,7 @@
 //!    photo or video on the linked Facebook Page, by its CDN address);
 //! 2. a container per file (`POST /{ig-user}/media` with `image_url` or `video_url`; carousel
 //!    items with `is_carousel_item`), then for a carousel one more with `children`;
-//! 3. each container polled (`GET /{container}?fields=status_code`) until FINISHED;
+//! 3. each container polled (`GET /{container}?fields=status_code,status`) until FINISHED;
 //! 4. the day's quota read (`content_publishing_limit`) so a full quota waits instead of failing;
 //! 5. `POST /{ig-user}/media_publish` with the container — the only step that publishes;
 //! 6. the staged files removed.
@@ -134,7 +134,7 @@ impl Instagram {
             urls.push(containers::stage(job, Some(g), index, NO_HOST).await?);
         }
         if let Some(id) = graph::id_of(job.checkpoint(), "container") {
-            containers::wait_finished(job, g, &id, "processing the post", "status_code").await?;
+            containers::wait_finished(job, g, &id, "processing the post", &containers::INSTAGRAM_CONTAINER).await?;
             return Ok(id);
         }
         let id = if shape == Shape::Carousel {
@@ -144,7 +144,7 @@ impl Instagram {
             }
             for (index, child) in children.iter().enumerate() {
                 let what = format!("processing item {} of {}", index + 1, children.len());
-                containers::wait_finished(job, g, child, &what, "status_code").await?;
+                containers::wait_finished(job, g, child, &what, &containers::INSTAGRAM_CONTAINER).await?;
             }
             let user = user_id(job.account)?.to_owned();
             let form = [
@@ -160,7 +160,7 @@ impl Instagram {
         };
         let next = graph::with(job.checkpoint(), "container", json!(id));
         job.save_checkpoint(next)?;
-        containers::wait_finished(job, g, &id, "processing the post", "status_code").await?;
+        containers::wait_finished(job, g, &id, "processing the post", &containers::INSTAGRAM_CONTAINER).await?;
         Ok(id)
     }
 

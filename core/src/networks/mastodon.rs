@@ -80,7 +80,8 @@ async fn call(step: &str, request: reqwest::RequestBuilder, now: Timestamp) -> R
     let response = request.send().await.map_err(|e| transport_failure(step, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+    let body =
+        crate::http::read_body(response, crate::http::ANSWER_LIMIT).await.map_err(|e| transport_failure(step, &e))?;
     if !status.is_success() {
         return Err(classify(step, status, &headers, &body, now));
     }
@@ -181,7 +182,9 @@ impl Mastodon {
                 .map_err(|e| transport_failure(&step, &e))?;
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|e| transport_failure(&step, &e))?;
+            let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+                .await
+                .map_err(|e| transport_failure(&step, &e))?;
             match status.as_u16() {
                 200 => {
                     let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

@@ -203,8 +203,8 @@ impl Job<'_> {
     /// Holds this account's next deliveries back for `wait` (a platform's usage nearing its
     /// limit); best effort, never fails the delivery.
     pub fn slow_down(&self, wait: Duration) {
-        let until = self.clock.now().plus(wait);
-        if let Err(e) = self.outbox.pause_account(self.account.id, until) {
+        let now = self.clock.now();
+        if let Err(e) = self.outbox.pause_account(self.account.id, now.plus(wait), now) {
             tracing::warn!(account = %self.account.id, error = %e, "pause not recorded");
         }
     }
@@ -243,7 +243,7 @@ impl Job<'_> {
     pub async fn read_publish(&self, response: reqwest::Response) -> Answer {
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map(|b| b.to_vec());
+        let body = http::read_body(response, http::ANSWER_LIMIT).await;
         self.moment(Moment::AfterResponse).await;
         Answer { status, headers, body }
     }
@@ -254,8 +254,8 @@ impl Job<'_> {
 pub struct Answer {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
-    /// An error here means the answer was cut off: the outcome is unknown.
-    pub body: Result<Vec<u8>, reqwest::Error>,
+    /// An error here means the answer was cut off or too large: the outcome is unknown.
+    pub body: Result<Vec<u8>, http::ReadError>,
 }
 
 pub trait Network: Send + Sync + std::fmt::Debug {
@@ -449,7 +449,7 @@ pub(crate) async fn call_json(
     let response = request.send().await.map_err(|e| transport_failure(step, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| transport_failure(step, &e))?;
+    let body = http::read_body(response, http::ANSWER_LIMIT).await.map_err(|e| transport_failure(step, &e))?;
     if !status.is_success() {
         return Err(classify(status, &headers, &body));
     }
@@ -457,17 +457,17 @@ pub(crate) async fn call_json(
 }
 
 /// A transport error in a step that publishes nothing: always safe to retry.
-pub(crate) fn transport_failure(step: &str, e: &reqwest::Error) -> Failure {
-    Failure::transient(format!("{step}: {}", http::describe(e)))
+pub(crate) fn transport_failure(step: &str, e: &impl http::TransportError) -> Failure {
+    Failure::transient(format!("{step}: {}", e.describe()))
 }
 
 /// A transport error while publishing: if the request may have arrived, the outcome is unknown.
-pub(crate) fn publish_transport_failure(network: &str, e: &reqwest::Error) -> Failure {
-    match http::reach(e) {
-        Reach::NotSent => Failure::transient(format!("{network}: {}", http::describe(e))),
+pub(crate) fn publish_transport_failure(network: &str, e: &impl http::TransportError) -> Failure {
+    match e.reach() {
+        Reach::NotSent => Failure::transient(format!("{network}: {}", e.describe())),
         Reach::MaybeReceived => Failure::new(
             FailureKind::OutcomeUnknown,
-            format!("{network}: {} — the post may or may not be live", http::describe(e)),
+            format!("{network}: {} — the post may or may not be live", e.describe()),
         ),
     }
 }

@@ -262,7 +262,9 @@ impl Network for Telegram {
                     .await
                     .map_err(|e| transport_failure(&step, &e))?;
                 let status = response.status();
-                let bytes = response.bytes().await.map_err(|e| transport_failure(&step, &e))?;
+                let bytes = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+                    .await
+                    .map_err(|e| transport_failure(&step, &e))?;
                 let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                 if !status.is_success() || value.get("ok") != Some(&Value::Bool(true)) {
                     return Err(classify(&step, status, &bytes, false));

@@ -57,7 +57,7 @@ impl Threads {
             urls.push(containers::stage(job, Some(g), index, NO_HOST).await?);
         }
         if let Some(id) = graph::id_of(job.checkpoint(), "container") {
-            containers::wait_finished(job, g, &id, "processing the post", "status").await?;
+            containers::wait_finished(job, g, &id, "processing the post", &containers::THREADS_CONTAINER).await?;
             return Ok(id);
         }
         let kind =
@@ -97,7 +97,7 @@ impl Threads {
                         g,
                         child,
                         &format!("processing item {} of {n}", index + 1),
-                        "status",
+                        &containers::THREADS_CONTAINER,
                     )
                     .await?;
                 }
@@ -107,7 +107,7 @@ impl Threads {
         };
         let next = graph::with(job.checkpoint(), "container", json!(id));
         job.save_checkpoint(next)?;
-        containers::wait_finished(job, g, &id, "processing the post", "status").await?;
+        containers::wait_finished(job, g, &id, "processing the post", &containers::THREADS_CONTAINER).await?;
         Ok(id)
     }
 

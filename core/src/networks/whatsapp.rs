@@ -264,7 +264,9 @@ impl WhatsApp {
         let response = request.send().await.map_err(|e| super::transport_failure(step, &e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| super::transport_failure(step, &e))?;
+        let body = crate::http::read_body(response, crate::http::ANSWER_LIMIT)
+            .await
+            .map_err(|e| super::transport_failure(step, &e))?;
         g.note_usage(&headers);
         if !status.is_success() || graph::GraphError::parse(&body).is_some() {
             return Err(classify(step, to, status, &headers, &body, false));

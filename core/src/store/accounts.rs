@@ -135,6 +135,12 @@ pub fn pause_until(conn: &Connection, id: AccountId, until: Timestamp) -> Result
     Ok(())
 }
 
+/// Lifts a platform's pause and the pacing gap: the user asked to try now (retry, verify).
+pub fn clear_pause(conn: &Connection, id: AccountId) -> Result<()> {
+    conn.execute("UPDATE accounts SET paused_until = NULL, next_start_at = 0 WHERE id = ?1", params![id.to_string()])?;
+    Ok(())
+}
+
 /// The earliest time the account's next delivery may start (pacing).
 pub fn set_next_start(conn: &Connection, id: AccountId, at: Timestamp) -> Result<()> {
     conn.execute(

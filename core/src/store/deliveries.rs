@@ -370,14 +370,15 @@ pub fn count_by_state(conn: &Connection) -> Result<Vec<(DeliveryState, u64)>> {
     Ok(out)
 }
 
-/// Deliveries a worker could still act on without the user: due now or later, or running.
-/// `--once` workers stop when this finds nothing due by `now` and nothing running.
+/// Whether anything is running, or due by `now` on an account no platform has paused: `--once`
+/// workers stop when it finds nothing (they do not wait out a rate limit).
 pub fn has_due_or_running(conn: &Connection, now: Timestamp) -> Result<bool> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM deliveries d JOIN accounts a ON a.id = d.account_id
            WHERE a.enabled = 1 AND a.removed_at IS NULL AND a.health NOT IN ('needs_reconnect', 'blocked')
              AND (d.state = 'running'
-                  OR (d.state IN ('queued', 'retry_wait', 'unconfirmed') AND d.next_attempt_at <= ?1)))",
+                  OR (d.state IN ('queued', 'retry_wait', 'unconfirmed') AND d.next_attempt_at <= ?1
+                      AND coalesce(a.paused_until, 0) <= ?1)))",
         [now.0],
         |r| r.get(0),
     )?)

@@ -48,9 +48,15 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// A damaged file (`PRAGMA quick_check`), one that is not a database, or a folder this user
+    /// cannot write is refused with the folder, the cause and what to do.
     pub fn open(path: &Path) -> Result<Store> {
-        let mut conn = open_connection(path)?;
-        migrate(&mut conn, None)?;
+        let opened = open_connection(path).and_then(|mut conn| {
+            check_integrity(&conn)?;
+            migrate(&mut conn, None)?;
+            Ok(conn)
+        });
+        let conn = opened.map_err(|e| explain_open_failure(path, e))?;
         Ok(Store { conn: Mutex::new(conn), path: path.to_owned() })
     }
 
@@ -106,11 +112,54 @@ fn migrate(conn: &mut Connection, version: Option<usize>) -> Result<()> {
     Ok(())
 }
 
+/// `PRAGMA quick_check`: the pages and indexes are sound (a few milliseconds for a year's outbox).
+fn check_integrity(conn: &Connection) -> Result<()> {
+    let found: Vec<String> =
+        conn.prepare("PRAGMA quick_check(5)")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    if found.len() == 1 && found[0] == "ok" {
+        return Ok(());
+    }
+    Err(Error::Database {
+        path: String::new(),
+        source: rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(found.join("; ")),
+        ),
+    })
+}
+
+/// An opening error in words a user can act on: which folder, what is wrong, what to do.
+fn explain_open_failure(path: &Path, e: Error) -> Error {
+    use rusqlite::ErrorCode::{CannotOpen, DatabaseCorrupt, NotADatabase, PermissionDenied, ReadOnly};
+    let Error::Database { source, .. } = &e else { return e };
+    let folder = path.parent().map_or_else(|| ".".into(), |p| p.display().to_string());
+    let detail = source.to_string();
+    let message = match source.sqlite_error_code() {
+        Some(NotADatabase | DatabaseCorrupt) => format!(
+            "the database fanout.db in the data folder {folder} is damaged ({detail}): nothing was changed. \
+             Restore fanout.db (with fanout.db-wal, if the backup has one) from a backup, or move the folder \
+             aside to start afresh"
+        ),
+        Some(ReadOnly | PermissionDenied) => format!(
+            "the data folder {folder} or its fanout.db is read-only for this user ({detail}): Fanout must \
+             write its outbox there. Give your user write access to the folder, or point FANOUT_DATA_DIR \
+             (--data-dir) at one you can write"
+        ),
+        Some(CannotOpen) => format!(
+            "the database fanout.db in the data folder {folder} cannot be opened ({detail}): check that the \
+             folder exists, is on a mounted disk and is writable by this user"
+        ),
+        _ => return e,
+    };
+    Error::invalid(message)
+}
+
 fn open_connection(path: &Path) -> Result<Connection> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::io(format!("cannot create the data folder {}", parent.display()), e))?;
     }
+    create_private_file(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -133,4 +182,36 @@ impl From<rusqlite::Error> for Error {
     fn from(source: rusqlite::Error) -> Self {
         Error::Database { path: String::from("fanout.db"), source }
     }
+}
+
+/// The database is made readable by its owner only before SQLite opens it (SQLite gives its WAL
+/// and shared-memory files the database's permissions); an existing one open to others is closed.
+fn create_private_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let cannot = |e| Error::io(format!("cannot create the database {}", path.display()), e);
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                let mode = meta.permissions().mode();
+                if meta.is_file()
+                    && mode & 0o077 != 0
+                    && let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))
+                {
+                    tracing::warn!(path = %path.display(), error = %e, "the database stays readable by others");
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(cannot(e)),
+                }
+            }
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

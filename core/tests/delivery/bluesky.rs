@@ -1,5 +1,5 @@
 //! Bluesky against a real PDS — `@atproto/dev-env`'s TestNetworkNoAppView (a PDS and an
-//! in-memory PLC, installed by `npm ci` and started by the test on 127.0.0.1): an account linked
+//! in-memory PLC, installed into tests/pds by `make test` and started by the test on 127.0.0.1): an account linked
 //! with its password, a post with two images, alt text, aspect ratios and facets at UTF-8 byte
 //! offsets read back from the repository, a link card with the linked page's picture as its
 //! thumbnail, and a repeated create with the same record key refused.
@@ -28,6 +28,10 @@ impl Pds {
     pub(super) fn start() -> Pds {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        assert!(
+            root.join("tests/pds/node_modules/@atproto/dev-env").is_dir(),
+            "the test PDS's packages are not installed: run `npm ci --prefix tests/pds` (make test does)"
+        );
         let mut child = std::process::Command::new("node")
             .arg(root.join("tests/pds/start.cjs"))
             .current_dir(&root)
@@ -36,7 +40,7 @@ impl Pds {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("node runs (make test installs Node.js and @atproto/dev-env)");
+            .expect("node runs (Node.js 20.19 or newer: scripts/ensure-deps.sh checks it)");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -44,9 +48,7 @@ impl Pds {
             let _ = std::io::BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the PDS started within 2 minutes (run `make test`, which installs @atproto/dev-env)");
+        let line = rx.recv_timeout(Duration::from_secs(120)).expect("the PDS started within 2 minutes");
         let info: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("the PDS did not start: {line:?}"));
         let text = |k: &str| info[k].as_str().expect(k).to_owned();
         Pds { url: text("url"), handle: text("handle"), password: text("password"), child, _dir: dir }

@@ -232,3 +232,63 @@ async fn a_link_card_carries_the_pages_picture_fitted_and_checkpointed() {
     assert!(external.get("thumb").is_none(), "no picture rather than a failed post: {external}");
     assert_eq!(env.requests(UPLOAD_BLOB).len(), 1, "nothing was uploaded for the broken picture");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_for_bluesky_is_refused_while_composing_with_the_reason() {
+    let env = env("{}").await;
+    let account = env.sandbox_bluesky().await;
+    let draft = fanout_core::post::Draft {
+        text: "The oven at work".into(),
+        media: vec![env.video()],
+        targets: vec![account.name.clone()],
+        ..fanout_core::post::Draft::default()
+    };
+    let refused = fanout_core::post::enqueue(
+        &env.outbox(),
+        &fanout_core::networks::Registry::default(),
+        &env.variants(),
+        &env.dir.path().join("media"),
+        &draft,
+        env.clock.now(),
+    )
+    .expect_err("a video cannot go to Bluesky as an image embed");
+    let message = refused.to_string();
+    assert!(message.contains("clip.mp4"), "names the file: {message}");
+    assert!(message.contains("does not send videos to Bluesky"), "says why: {message}");
+    assert!(env.requests(UPLOAD_BLOB).is_empty(), "nothing was uploaded");
+    assert!(env.sandbox.state().bluesky_records.is_empty(), "nothing was posted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_rolled_back_after_the_post_does_not_post_it_again() {
+    let env = env("{}").await;
+    let account = env.sandbox_bluesky().await;
+    let ids = env.post("Once, even after a restore", vec![], &[&account]);
+    // What a backup taken now holds for the delivery (as a lost WAL or a restored copy would).
+    let db = rusqlite::Connection::open(env.dir.path().join("fanout.db")).expect("a second connection");
+    let id = ids[0].to_string();
+    let before: (String, String, i64) = db
+        .query_row("SELECT state, checkpoint, attempts FROM deliveries WHERE id = ?1", [&id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("the queued delivery");
+    env.deliver(&ids).await;
+    assert_eq!(env.delivery(ids[0]).state, DeliveryState::Sent);
+    let rkey = env.the_bluesky_post("Once, even after a restore").rkey;
+
+    db.execute(
+        "UPDATE deliveries SET state = ?2, checkpoint = ?3, attempts = ?4, publish_started_at = NULL,
+                remote_id = NULL, remote_url = NULL, lease_owner = NULL, lease_expires_at = NULL
+         WHERE id = ?1",
+        rusqlite::params![id, before.0, before.1, before.2],
+    )
+    .expect("rolled back");
+    env.deliver(&ids).await;
+
+    let d = env.delivery(ids[0]);
+    assert_eq!(d.state, DeliveryState::Sent, "{:?}", d.last_error);
+    assert_eq!(d.checkpoint["rkey"], rkey.as_str(), "the same record key, made from the delivery's id");
+    assert_eq!(env.requests(PUT_RECORD).len(), 2, "written again, and refused as already there");
+    let posts = env.sandbox.state().bluesky_records.into_iter().filter(|r| r.collection == "app.bsky.feed.post");
+    assert_eq!(posts.count(), 1, "one post on Bluesky, never two");
+}

@@ -12,7 +12,7 @@ use super::{Env, env};
 const SEND_MESSAGE: &str = "POST /bot{token}/{method}";
 
 impl Env {
-    async fn telegram(&self, chat: &str) -> fanout_core::Result<Account> {
+    pub(super) async fn telegram(&self, chat: &str) -> fanout_core::Result<Account> {
         self.accounts()
             .add(NewAccount {
                 name: None,

@@ -45,6 +45,30 @@ async fn the_request_log_records_each_request_without_secrets() {
 }
 
 #[tokio::test]
+async fn telegram_bot_tokens_and_slack_webhook_secrets_stay_out_of_the_request_log() {
+    let sandbox = start().await;
+    let token = fanout_sandbox::SANDBOX_TELEGRAM_TOKEN;
+    let answer = client().post(format!("{}/bot{token}/getMe", sandbox.url())).send().await.expect("answered");
+    assert!(answer.status().is_success(), "the bot is known: {}", answer.status());
+    let answer = client()
+        .post(format!("{}{}", sandbox.url(), fanout_sandbox::SANDBOX_SLACK_WEBHOOK))
+        .json(&json!({"text": "To Slack"}))
+        .send()
+        .await
+        .expect("answered");
+    assert!(answer.status().is_success(), "the webhook took it: {}", answer.status());
+
+    let log = sandbox.requests();
+    assert_eq!(log[0].path, "/bot[token]/getMe", "the bot token is redacted from the path");
+    assert_eq!(log[1].path, "/services/T0FANOUT/B0NEWS/[token]", "the Slack webhook's secret is redacted");
+    let serialized = serde_json::to_string(&log).expect("serializable");
+    let slack_secret = fanout_sandbox::SANDBOX_SLACK_WEBHOOK.rsplit('/').next().expect("a secret");
+    for secret in [token, token.split(':').nth(1).expect("a secret part"), slack_secret] {
+        assert!(!serialized.contains(secret), "{secret} appears in the log: {serialized}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_routes_are_logged_and_answered_404() {
     let sandbox = start().await;
     let response = client().get(format!("{}/api/v1/nothing", sandbox.url())).send().await.expect("answered");

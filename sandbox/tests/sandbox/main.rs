@@ -5,6 +5,7 @@ mod bluesky;
 mod control;
 mod discord;
 mod faults;
+mod graph;
 mod mastodon;
 mod matrix;
 

@@ -70,6 +70,8 @@ export default {
       too_many_bytes: 'The files come to {{total_mb}} MB, more than the {{limit_mb}} MB {{account}} takes',
       too_many_bytesFix: 'send fewer or smaller files',
       no_videos: '{{account}} does not take videos ({{file}})',
+      videos_not_built: 'Fanout does not send videos to {{account}} yet ({{file}})',
+      videos_not_builtFix: 'leave the video out for this account, or post it from the network’s own app',
       no_images: '{{account}} does not take photos ({{file}})',
       no_documents: '{{account}} does not take documents ({{file}})',
       no_documentsFix: 'leave the PDF out for this target; WhatsApp takes it',

@@ -74,6 +74,8 @@ const nl: typeof en = {
       no_videos: '{{account}} neemt geen video’s ({{file}})',
       no_documents: '{{account}} neemt geen documenten ({{file}})',
       no_documentsFix: 'laat de pdf weg voor dit doel; WhatsApp neemt hem wel',
+      videos_not_built: 'Fanout stuurt nog geen video’s naar {{account}} ({{file}})',
+      videos_not_builtFix: 'laat de video weg voor dit account, of plaats hem vanuit de app van het netwerk zelf',
       no_images: '{{account}} neemt geen foto’s ({{file}})',
       file: '{{file}}: {{reason}}',
       no_media_host: '{{account}} haalt foto’s en video’s van een openbaar adres en heeft geen bucket om ze te vinden',

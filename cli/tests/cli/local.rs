@@ -1,0 +1,121 @@
+//! The data folder and the terminal: a lost or damaged database refused with the folder, the
+//! cause and what to do; the folder private to its owner; SIGHUP handled like SIGTERM; nothing
+//! from a platform or a post reaching the terminal raw.
+
+use std::io::BufRead;
+use std::time::{Duration, Instant};
+
+use crate::harness::Harness;
+
+#[test]
+fn an_emptied_database_beside_existing_data_is_refused_with_how_to_restore_it() {
+    let h = Harness::new("{}");
+    h.add_discord("team", 1, "hook-a", true);
+    assert!(h.data_dir().join("secrets.json").is_file(), "the file store keeps the webhook");
+    std::fs::write(h.data_dir().join("fanout.db"), b"").expect("emptied");
+    let _ = std::fs::remove_file(h.data_dir().join("fanout.db-wal"));
+    for args in [&["outbox"][..], &["worker", "--once"][..]] {
+        let run = h.run(args);
+        assert_ne!(run.code, 0, "fanout {args:?} must not start afresh:\n{}", run.all());
+        let folder = h.data_dir().display().to_string();
+        assert!(run.stderr.contains(&folder), "names the data folder: {}", run.stderr);
+        assert!(run.stderr.contains("is empty"), "says what is wrong: {}", run.stderr);
+        assert!(run.stderr.contains("Restore fanout.db"), "says what to do: {}", run.stderr);
+    }
+    assert_eq!(
+        std::fs::metadata(h.data_dir().join("fanout.db")).expect("still there").len(),
+        0,
+        "nothing was made anew"
+    );
+}
+
+#[test]
+fn a_damaged_database_is_refused_at_start() {
+    let h = Harness::new("{}");
+    h.add_discord("team", 1, "hook-a", true);
+    let db = h.data_dir().join("fanout.db");
+    let _ = std::fs::remove_file(h.data_dir().join("fanout.db-wal"));
+    let mut bytes = std::fs::read(&db).expect("read");
+    assert!(bytes.len() > 8192, "a database of several pages");
+    for b in &mut bytes[4096..8192] {
+        *b = 0x5a;
+    }
+    std::fs::write(&db, &bytes).expect("damaged");
+    let run = h.run(&["worker", "--once"]);
+    assert_ne!(run.code, 0, "a damaged database is not delivered from:\n{}", run.all());
+    assert!(run.stderr.contains("is damaged"), "says what is wrong: {}", run.stderr);
+    assert!(run.stderr.contains(&h.data_dir().display().to_string()), "names the folder: {}", run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_the_database_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new("{}");
+    h.add_discord("team", 1, "hook-a", true);
+    h.ok(&["post", "Private", "--to", "team"]);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode(&h.data_dir()), 0o700, "the data folder");
+    assert_eq!(mode(&h.data_dir().join("fanout.db")), 0o600, "the database");
+    let wal = h.data_dir().join("fanout.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal) & 0o077, 0, "its WAL");
+    }
+
+    std::fs::set_permissions(h.data_dir(), std::fs::Permissions::from_mode(0o755)).expect("opened up");
+    h.ok(&["outbox"]);
+    assert_eq!(mode(&h.data_dir()), 0o700, "a folder an older version left open is closed again");
+}
+
+#[cfg(unix)]
+#[test]
+fn closing_the_terminal_stops_the_worker_gracefully() {
+    let h = Harness::new("{}");
+    let mut worker = h
+        .command(&["worker"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = worker.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let hup = std::process::Command::new("kill").args(["-HUP", &worker.id().to_string()]).status().expect("kill");
+    assert!(hup.success());
+    let until = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = worker.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < until, "the worker stops after SIGHUP");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let said: Vec<String> = rx.try_iter().collect();
+    assert_eq!(status.code(), Some(0), "a graceful stop, not death by signal: {status:?} {said:?}");
+    assert!(said.iter().any(|l| l.contains("stopping")), "it said it was stopping: {said:?}");
+}
+
+#[test]
+fn text_from_outside_reaches_the_terminal_escaped() {
+    let h = Harness::new("{}");
+    h.add_discord("team", 1, "hook-a", true);
+    let text = "Hello \u{1b}[2J\u{1b}]0;owned\u{7}there\rSENT OK\u{202e}";
+    let run = h.run(&["post", text, "--to", "team", "--wait"]);
+    for raw in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+        assert!(!run.stdout.contains(raw), "{raw:?} reached standard output raw: {:?}", run.stdout);
+        assert!(!run.stderr.contains(raw), "{raw:?} reached standard error raw: {:?}", run.stderr);
+    }
+    let outbox = h.ok(&["outbox"]);
+    assert!(!outbox.stdout.contains('\u{1b}'), "{:?}", outbox.stdout);
+    assert!(outbox.all().contains("\\u{1b}"), "shown as an escape instead: {}", outbox.all());
+    let json = h.ok(&["outbox", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("still JSON");
+    assert!(!json.stdout.contains('\u{202e}'), "{:?}", json.stdout);
+    assert_eq!(rows[0]["text"].as_str().map(|t| t.contains('\u{1b}')), Some(true), "JSON keeps the text as it was");
+}
