@@ -24,6 +24,7 @@ fn main() {
         "set_account_enabled",
         "remove_account",
         "verify_account",
+        "try_account_now",
         "start_demo",
         "add_demo_networks",
         "pick_media",

@@ -405,8 +405,12 @@ pub struct AddCommon {
 
 #[derive(Debug, Args)]
 pub struct PostArgs {
-    /// The post's text.
-    pub text: String,
+    /// The post's text; `-` reads it from standard input (for a long one, or from another program).
+    #[arg(required_unless_present = "text_file", conflicts_with = "text_file")]
+    pub text: Option<String>,
+    /// Read the post's text from this UTF-8 file instead.
+    #[arg(long, value_name = "FILE")]
+    pub text_file: Option<PathBuf>,
     /// A photo or video to attach (repeatable).
     #[arg(long, value_name = "FILE")]
     pub media: Vec<PathBuf>,

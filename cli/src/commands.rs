@@ -132,10 +132,13 @@ fn read_secret_line(what: &str) -> Result<Secret> {
         let _ = std::io::stderr().flush();
     }
     let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::io(format!("cannot read the {what} from standard input"), e))?;
+    stdin.lock().read_line(&mut line).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            Error::invalid(format!("the {what} on standard input is not UTF-8 text"))
+        } else {
+            Error::io(format!("cannot read the {what} from standard input"), e)
+        }
+    })?;
     let value = line.trim();
     if value.is_empty() {
         return Err(Error::invalid(format!("no {what} on standard input; pipe it in, e.g. `… < token.txt`")));
@@ -504,10 +507,33 @@ pub fn parse_at(text: &str) -> Result<Timestamp> {
     })
 }
 
+/// The post's text: as given, from standard input (`-`) or from `--text-file`; it must be UTF-8.
+fn post_text(args: &PostArgs) -> Result<String> {
+    let (bytes, source) = match (&args.text_file, args.text.as_deref()) {
+        (Some(path), _) => (
+            std::fs::read(path).map_err(|e| Error::invalid(format!("--text-file {}: {e}", path.display())))?,
+            format!("--text-file {}", path.display()),
+        ),
+        (None, Some("-")) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+                .map_err(|e| Error::io("cannot read the post's text from standard input", e))?;
+            (bytes, "standard input".to_owned())
+        }
+        (None, text) => return Ok(text.unwrap_or_default().to_owned()),
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        Error::invalid(format!(
+            "the text from {source} is not UTF-8 (invalid bytes at byte {}); save it as UTF-8 and try again",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     let scheduled_at = args.at.as_deref().map(parse_at).transpose()?;
     let mut draft = Draft {
-        text: args.text.clone(),
+        text: post_text(args)?,
         media: args.media.clone(),
         targets: args.to.clone(),
         scheduled_at,

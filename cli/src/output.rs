@@ -129,11 +129,16 @@ pub fn excerpt(text: &str, max: usize) -> String {
     }
 }
 
+/// Columns padded by the width each cell takes on a terminal (CJK and emoji take two columns),
+/// each cell escaped first, as it will be printed.
 fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    use unicode_width::UnicodeWidthStr;
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|row| row.iter().map(|cell| crate::terminal::clean(cell).into_owned()).collect()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
+            widths[i] = widths[i].max(cell.width());
         }
     }
     let mut out = String::new();
@@ -142,14 +147,37 @@ fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         for (i, cell) in cells.iter().enumerate() {
             out.push_str(cell);
             if i < last {
-                out.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+                out.push_str(&" ".repeat(widths[i] - cell.width() + 2));
             }
         }
         out.push('\n');
     };
     line(headers.iter().map(|h| (*h).to_owned()).collect());
     for row in rows {
-        line(row.clone());
+        line(row);
     }
     out
+}
+
+#[cfg(test)]
+mod table_tests {
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn wide_names_keep_the_columns_aligned() {
+        let rows = vec![
+            vec!["日本のパン屋".to_owned(), "Mastodon".to_owned()],
+            vec!["Bakery 🥐".to_owned(), "Discord".to_owned()],
+            vec!["plain".to_owned(), "Telegram".to_owned()],
+        ];
+        let out = super::table(&["NAME", "NETWORK"], &rows);
+        let columns: Vec<usize> = out
+            .lines()
+            .map(|line| {
+                let at = line.rfind("  ").expect("two spaces before the last column") + 2;
+                line[..at].width()
+            })
+            .collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "the second column starts at one place: {out}");
+    }
 }

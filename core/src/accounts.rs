@@ -672,6 +672,26 @@ impl Accounts {
         })
     }
 
+    /// The user's "try now" on an account a platform paused: the pause is lifted and what waits
+    /// to retry on it is due at once. The platform may pause it again if it still asks to.
+    pub fn try_now(&self, reference: &str) -> Result<Account> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let account = accounts::find(tx, reference)?;
+            accounts::clear_pause(tx, account.id)?;
+            for id in deliveries::due_now_for_account(tx, account.id, now)? {
+                crate::store::events::record(
+                    tx,
+                    id,
+                    now,
+                    crate::model::DeliveryState::RetryWait,
+                    Some("trying now, as asked"),
+                )?;
+            }
+            accounts::find(tx, &account.id.to_string())
+        })
+    }
+
     /// Unlinks an account: cancels what it still had to deliver, deletes its secret, keeps its
     /// history. Returns the account and how many deliveries were cancelled.
     pub async fn remove(&self, reference: &str) -> Result<(Account, usize)> {

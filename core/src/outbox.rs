@@ -387,6 +387,12 @@ impl Outbox {
                 at.to_rfc3339()
             )));
         }
+        if at.0 > now.plus(crate::post::SCHEDULE_HORIZON).0 {
+            return Err(Error::invalid(format!(
+                "{} is more than a year ahead; choose a time within the next 12 months",
+                at.to_rfc3339()
+            )));
+        }
         self.store.write(|tx| {
             let moved = posts::reschedule(tx, post, at, now)?;
             if moved == 0 {

@@ -226,6 +226,8 @@ pub enum DraftProblem {
     /// A file that cannot be used; the message names it and why.
     Media(String),
     PastSchedule(Timestamp),
+    /// Further ahead than [`SCHEDULE_HORIZON`]: a typo (9999-12-31), not a plan.
+    FarSchedule(Timestamp),
     /// A recipient list or template was given for an account that does not message people.
     NotMessaging(String),
     /// A first comment was given for an account that does not add one.
@@ -237,6 +239,10 @@ pub enum DraftProblem {
         at: Timestamp,
     },
 }
+
+/// How far ahead a post may be scheduled. The platforms that schedule themselves take months at
+/// most (Facebook six months), and a year covers any real plan.
+pub const SCHEDULE_HORIZON: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
 
 /// How far back a post counts as shared already (so sharing it again asks first).
 pub const DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
@@ -252,6 +258,7 @@ impl DraftProblem {
             Self::Empty => "empty",
             Self::Media(_) => "media",
             Self::PastSchedule(_) => "past_schedule",
+            Self::FarSchedule(_) => "far_schedule",
             Self::NotMessaging(_) => "not_messaging",
             Self::NoComments(_) => "no_comments",
             Self::Duplicate { .. } => "duplicate",
@@ -280,6 +287,9 @@ impl DraftProblem {
             }
             Self::PastSchedule(at) => {
                 format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
+            }
+            Self::FarSchedule(at) => {
+                format!("--at {} is more than a year ahead; give a time within the next 12 months", at.to_rfc3339())
             }
             Self::Duplicate { account, at } => format!(
                 "the same post went to '{account}' at {} (in the last 7 days); add --again to share it again",
@@ -410,6 +420,11 @@ pub fn review(
         && at.0 < now.0 - 60_000
     {
         problems.push(DraftProblem::PastSchedule(at));
+    }
+    if let Some(at) = draft.scheduled_at
+        && at.0 > now.plus(SCHEDULE_HORIZON).0
+    {
+        problems.push(DraftProblem::FarSchedule(at));
     }
     if !draft.again {
         let mut hashes = None;

@@ -246,6 +246,7 @@ fn an_expired_lease_is_reclaimed_and_carries_its_publish_mark() {
     assert_eq!(reclaimed.len(), 1, "an expired lease makes the delivery due again");
     assert_eq!(reclaimed[0].id, ids[0]);
     assert_eq!(reclaimed[0].publish_started_at, Some(T0), "the new owner learns a publish may have happened");
+    assert_eq!(reclaimed[0].attempts, 1, "the dead worker's attempt goes on: a crash uses no retry budget");
     let stale = f.outbox.sent(&d, "dead", late, "x", None);
     assert!(stale.is_err(), "the old owner can no longer record an outcome");
     assert!(f.outbox.checkpoint(d.id, "dead", &serde_json::json!({"x": 1})).is_err(), "nor a checkpoint");

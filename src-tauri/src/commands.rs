@@ -84,6 +84,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         data_dir: state.cx.data_dir.display().to_string(),
         secret_store: state.secret_store.clone(),
         paused: state.delivery.is_paused(),
+        delivery_trouble: state.delivery.trouble(),
         demo_server: state.demo_url(),
         settings: state.settings(),
     }
@@ -470,6 +471,13 @@ pub async fn remove_account(state: State<'_, AppState>, id: String) -> Result<u3
 #[specta::specta]
 pub async fn verify_account(state: State<'_, AppState>, id: String) -> Result<AccountView> {
     Ok(AccountView::from(&state.cx.accounts().verify(&id).await?))
+}
+
+/// "Try now" on an account a platform paused.
+#[tauri::command]
+#[specta::specta]
+pub fn try_account_now(state: State<'_, AppState>, id: String) -> Result<AccountView> {
+    Ok(AccountView::from(&state.cx.accounts().try_now(&id)?))
 }
 
 #[tauri::command]

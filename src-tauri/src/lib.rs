@@ -68,6 +68,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::history,
             commands::reschedule_post,
             commands::retry_delivery,
+            commands::try_account_now,
             commands::retry_all_failures,
             commands::cancel_delivery,
             commands::resolve_delivery,
@@ -83,6 +84,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             models::OutboxChanged,
             models::MediaWaiting,
             models::DeliveryPaused,
+            models::DeliveryTrouble,
             models::Navigate,
             models::QuickShareText
         ])

@@ -17,6 +17,9 @@ pub struct AppInfo {
     pub secret_store: String,
     /// Whether delivery is paused from the tray or the outbox.
     pub paused: bool,
+    /// Why delivery cannot go on by itself right now (the database busy or full…), while it
+    /// waits to try again; `None` while it delivers.
+    pub delivery_trouble: Option<String>,
     /// The in-process sandbox serving the demo accounts, when it runs.
     pub demo_server: Option<String>,
     pub settings: Settings,
@@ -413,7 +416,7 @@ impl From<&fanout_core::post::DraftProblem> for DraftProblemView {
             P::UnknownAccount(a) | P::Disabled(a) | P::NotMessaging(a) | P::NoComments(a) => (Some(a.clone()), None),
             P::NeedsReconnect { account, detail } => (Some(account.clone()), detail.clone()),
             P::Media(message) => (None, Some(message.clone())),
-            P::PastSchedule(at) => (None, Some(at.to_rfc3339())),
+            P::PastSchedule(at) | P::FarSchedule(at) => (None, Some(at.to_rfc3339())),
             P::Duplicate { account, at } => (Some(account.clone()), Some(at.to_rfc3339())),
             P::NoTargets | P::Empty => (None, None),
         };
@@ -568,6 +571,14 @@ pub struct MediaReceived {
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryPaused {
     pub paused: bool,
+}
+
+/// Delivery stopped by a local fault and waiting to try again by itself (`reason`), or going
+/// again (`None`).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryTrouble {
+    pub reason: Option<String>,
 }
 
 /// Which view a window should show (the tray's "latest failures" opens the outbox).

@@ -14,7 +14,7 @@ use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tauri_specta::Event;
 
-use crate::models::{DeliveryPaused, DeliveryView, OutboxChanged};
+use crate::models::{DeliveryPaused, DeliveryTrouble, DeliveryView, OutboxChanged};
 use crate::state::AppState;
 
 /// Starts (or restarts) this process's worker.
@@ -23,13 +23,65 @@ pub fn start_worker(app: &AppHandle) {
     let token = state.delivery.begin();
     let owner = format!("app-{}-{}", std::process::id(), &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let worker = state.cx.worker(&state.tuning, owner, fanout_core::worker::StopWhen::Cancelled, None);
+    follow_health(app.clone(), worker.health(), token.clone());
+    let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         match worker.run(token).await {
             Ok(summary) => log::info!("delivery stopped: {} sent, {} handed back", summary.sent, summary.handed_back),
-            Err(e) => log::error!("delivery stopped by an error: {e}"),
+            Err(e) => {
+                // A run that ends only when cancelled pauses on local faults rather than ending,
+                // so this is something else: say so where the user looks.
+                log::error!("delivery stopped by an error: {e}");
+                troubled(&handle, Some(format!("delivery stopped: {e}")));
+            }
         }
     });
     let _ = DeliveryPaused { paused: false }.emit(app);
+}
+
+/// Turns the worker's health into the window's banner, the tray's line and one notification per
+/// episode, until the run is cancelled.
+fn follow_health(
+    app: AppHandle,
+    mut health: tokio::sync::watch::Receiver<fanout_core::worker::WorkerHealth>,
+    token: tokio_util::sync::CancellationToken,
+) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::select! {
+                () = token.cancelled() => break,
+                changed = health.changed() => if changed.is_err() { break },
+            }
+            let reason = match &*health.borrow_and_update() {
+                fanout_core::worker::WorkerHealth::Delivering => None,
+                fanout_core::worker::WorkerHealth::Paused { reason, .. } => Some(reason.clone()),
+            };
+            troubled(&app, reason);
+        }
+        // A new run (or a pause by the user) starts with a clean slate.
+        troubled(&app, None);
+    });
+}
+
+/// Records and shows why delivery waits (or that it no longer does).
+fn troubled(app: &AppHandle, reason: Option<String>) {
+    let state = app.state::<AppState>();
+    let newly = reason.is_some() && state.delivery.trouble().is_none();
+    if !state.delivery.set_trouble(reason.clone()) {
+        return;
+    }
+    match &reason {
+        Some(why) => log::warn!("delivery paused, shown to the user: {why}"),
+        None => log::info!("delivery goes on"),
+    }
+    if let Err(e) = (DeliveryTrouble { reason: reason.clone() }).emit(app) {
+        log::warn!("cannot tell the windows that delivery waits: {e}");
+    }
+    crate::tray::refresh(app);
+    if newly && state.settings().notify_failures {
+        let strings = state.shell_strings();
+        show(app, &strings.troubled(reason.as_deref().unwrap_or_default()), &strings.troubled_body);
+    }
 }
 
 pub fn pause_worker(app: &AppHandle) {

@@ -89,6 +89,8 @@ impl AppState {
 pub struct DeliveryRun {
     paused: AtomicBool,
     token: Mutex<Option<CancellationToken>>,
+    /// Why the worker is waiting on a local fault, while it is.
+    trouble: Mutex<Option<String>>,
 }
 
 impl DeliveryRun {
@@ -104,6 +106,18 @@ impl DeliveryRun {
             old.cancel();
         }
         token
+    }
+
+    pub fn trouble(&self) -> Option<String> {
+        lock(&self.trouble).clone()
+    }
+
+    /// Records the worker's trouble; whether it changed.
+    pub fn set_trouble(&self, trouble: Option<String>) -> bool {
+        let mut current = lock(&self.trouble);
+        let changed = *current != trouble;
+        *current = trouble;
+        changed
     }
 
     pub fn pause(&self) {

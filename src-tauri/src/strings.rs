@@ -23,6 +23,10 @@ pub struct ShellStrings {
     pub shared_other: String,
     /// A sign-in that could not be renewed before it ends (`{account}`).
     pub not_renewed: String,
+    /// Delivery waits on a local fault (`{reason}`): the tray's line and the notification's title.
+    pub troubled: String,
+    /// The notification's body under `troubled`.
+    pub troubled_body: String,
 }
 
 impl Default for ShellStrings {
@@ -41,6 +45,8 @@ impl Default for ShellStrings {
             shared_one: "Shared to {count} place".into(),
             shared_other: "Shared to {count} places".into(),
             not_renewed: "Log in to {account} again".into(),
+            troubled: "Delivery paused: {reason}".into(),
+            troubled_body: "Fanout tries again by itself; nothing is lost.".into(),
         }
     }
 }
@@ -52,6 +58,15 @@ impl ShellStrings {
             1 => self.failures_one.replace("{count}", "1"),
             n => self.failures_other.replace("{count}", &n.to_string()),
         }
+    }
+
+    /// The tray's line, the reason shortened to fit a menu.
+    pub fn troubled(&self, reason: &str) -> String {
+        let short: String = match reason.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}…", &reason[..cut]),
+            None => reason.to_owned(),
+        };
+        self.troubled.replace("{reason}", &short)
     }
 
     pub fn not_renewed(&self, account: &str) -> String {

@@ -58,19 +58,24 @@ fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let s = state.shell_strings();
     let failed = failures(&state);
     let pause_label = if state.delivery.is_paused() { &s.resume } else { &s.pause };
-    Menu::with_items(
-        app,
-        &[
-            &MenuItem::with_id(app, "quick-share", &s.quick_share, true, None::<&str>)?,
-            &MenuItem::with_id(app, "share-clipboard", &s.share_clipboard, true, None::<&str>)?,
-            &MenuItem::with_id(app, "open", &s.open, true, None::<&str>)?,
-            &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, "pause", pause_label, true, None::<&str>)?,
-            &MenuItem::with_id(app, "failures", s.failures(failed), failed > 0, None::<&str>)?,
-            &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, "quit", &s.quit, true, None::<&str>)?,
-        ],
-    )
+    let quick_share = MenuItem::with_id(app, "quick-share", &s.quick_share, true, None::<&str>)?;
+    let share_clipboard = MenuItem::with_id(app, "share-clipboard", &s.share_clipboard, true, None::<&str>)?;
+    let open = MenuItem::with_id(app, "open", &s.open, true, None::<&str>)?;
+    let first_separator = PredefinedMenuItem::separator(app)?;
+    let pause = MenuItem::with_id(app, "pause", pause_label, true, None::<&str>)?;
+    // Shown only while a local fault holds delivery back; clicking it opens the window.
+    let trouble = state.delivery.trouble().map(|reason| s.troubled(&reason));
+    let trouble = trouble.map(|text| MenuItem::with_id(app, "trouble", text, true, None::<&str>)).transpose()?;
+    let failures = MenuItem::with_id(app, "failures", s.failures(failed), failed > 0, None::<&str>)?;
+    let second_separator = PredefinedMenuItem::separator(app)?;
+    let quit = MenuItem::with_id(app, "quit", &s.quit, true, None::<&str>)?;
+    let mut items: Vec<&dyn tauri::menu::IsMenuItem<Wry>> =
+        vec![&quick_share, &share_clipboard, &open, &first_separator, &pause];
+    if let Some(trouble) = &trouble {
+        items.push(trouble);
+    }
+    items.extend([&failures as &dyn tauri::menu::IsMenuItem<Wry>, &second_separator, &quit]);
+    Menu::with_items(app, &items)
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
@@ -81,7 +86,7 @@ fn on_menu(app: &AppHandle, id: &str) {
             let text = app.clipboard().read_text().unwrap_or_default();
             windows::show_quick_share(app, Some(text))
         }
-        "open" => windows::show_main(app, None),
+        "open" | "trouble" => windows::show_main(app, None),
         "failures" => windows::show_main(app, Some("outbox")),
         "pause" => {
             if app.state::<AppState>().delivery.is_paused() {

@@ -373,6 +373,38 @@ describe('Fanout, the built app', () => {
     await waitForState('Demo Discord', 'Sent');
   });
 
+  it('says delivery is paused while another program holds the database, and goes on by itself', async () => {
+    // Another program (a backup tool, a sqlite3 shell) holds the write lock longer than SQLite waits.
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('held', flush=True)\ntime.sleep(16)\nc.execute('COMMIT')",
+        join(dataDir, 'fanout.db'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((done) => holder.once('exit', done));
+    await new Promise((done) => holder.stdout?.once('data', done));
+    const banner = await browser.$('div.troubled');
+    await banner.waitForDisplayed({ timeout: 30_000 });
+    expect(await banner.getText()).toMatch(/Delivery is paused: .*locked.*Fanout tries again by itself/);
+    await browser.waitUntil(async () => trayItems().some((i) => i.label.startsWith('Delivery paused: ')), {
+      timeout: 15_000,
+      timeoutMsg: `the tray never said delivery was paused: ${JSON.stringify(trayItems())}`,
+    });
+    await notified('Delivery paused: ');
+    await exited;
+    await banner.waitForDisplayed({ reverse: true, timeout: 45_000 });
+    expect(trayItems().some((i) => i.label.startsWith('Delivery paused: ')), 'the tray line is gone').toBe(false);
+    execFileSync(cli, ['--data-dir', dataDir, '--secret-store', 'file', 'post', 'After the lock', '--to', 'Demo Discord'], {
+      stdio: 'pipe',
+    });
+    await view('outbox');
+    await browser.$('p=After the lock').waitForDisplayed({ timeout: 15_000 });
+    await waitForState('Demo Discord', 'Sent');
+  });
+
   it('opens quick share with the global shortcut', async () => {
     const main = await browser.getWindowHandle();
     execFileSync('xdotool', ['key', 'ctrl+shift+space']);

@@ -34,7 +34,24 @@ describe('App', () => {
     await waitFor(() => expect(backend.shellStrings?.sharedOther).toBe('Gedeeld op {count} plekken'));
     expect(backend.shellStrings?.quit).toBe('Fanout afsluiten');
     expect(backend.shellStrings?.notRenewed).toBe('Log opnieuw in bij {account}');
+    expect(backend.shellStrings?.troubled).toBe('Bezorging gepauzeerd: {reason}');
     await setLocale('en');
+  });
+
+  it('says why delivery waits on a local fault, and stops saying it once delivery goes on', async () => {
+    const backend = new FakeBackend({ accounts: [account()] });
+    backend.trouble = 'database busy: another program holds it';
+    render(App, { props: { backend } });
+    const alert = await screen.findByText(/Delivery is paused: database busy/);
+    expect(alert).toHaveAttribute('role', 'alert');
+    expect(alert).toHaveTextContent('Delivery is paused: database busy: another program holds it.');
+    expect(alert).toHaveTextContent('Fanout tries again by itself');
+    await new Promise((r) => setTimeout(r, 20)); // the window subscribes right after its first load
+    backend.emitTrouble(null);
+    await waitFor(() => expect(screen.queryByText(/Delivery is paused:/)).toBeNull());
+    backend.emitTrouble('the disk is full');
+    expect(await screen.findByText(/Delivery is paused: the disk is full\./)).toBeInTheDocument();
+    expect(backend.shellStrings?.troubled).toBe('Delivery paused: {reason}');
   });
 
   it('shows a paused outbox and resumes it', async () => {

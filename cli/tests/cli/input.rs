@@ -34,6 +34,7 @@ fn bad_input_is_refused_specifically_and_nothing_is_queued() {
             "--at 'tomorrow' is not a date and time in RFC 3339 form",
         ),
         (vec!["post", "hi", "--at", "2020-01-01T00:00:00Z", "--to", "m"], "is in the past"),
+        (vec!["post", "hi", "--at", "9999-12-31T00:00:00Z", "--to", "m"], "is more than a year ahead"),
         (vec!["post", "hi"], "name at least one account"),
         (vec!["retry", "deadbeef"], "no delivery 'deadbeef'"),
         (vec!["accounts", "enable", "ghost"], "no account named or numbered 'ghost'"),

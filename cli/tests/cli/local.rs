@@ -119,3 +119,43 @@ fn text_from_outside_reaches_the_terminal_escaped() {
     assert!(!json.stdout.contains('\u{202e}'), "{:?}", json.stdout);
     assert_eq!(rows[0]["text"].as_str().map(|t| t.contains('\u{1b}')), Some(true), "JSON keeps the text as it was");
 }
+
+#[test]
+fn a_post_text_comes_from_standard_input_or_a_file_and_must_be_utf8() {
+    let h = Harness::new("{}");
+    h.add_discord("team", 1, "hook-a", true);
+    let piped = h.run_with_stdin(&["post", "-", "--to", "team", "--at", "2099-01-01T00:00:00Z"], "From a pipe\n");
+    assert_ne!(piped.code, 0, "a time decades ahead is refused:\n{}", piped.all());
+    assert!(piped.stderr.contains("more than a year ahead"), "{}", piped.stderr);
+
+    let piped = h.run_with_stdin(&["post", "-", "--to", "team"], "From a pipe\n");
+    assert_eq!(piped.code, 0, "{}", piped.all());
+    let file = h.dir.path().join("long.txt");
+    let long = "a".repeat(1_000_000);
+    std::fs::write(&file, &long).expect("write");
+    let too_long = h.run(&["post", "--text-file", &file.display().to_string(), "--to", "team"]);
+    assert_eq!(
+        too_long.code,
+        3,
+        "a million characters can be given, and are refused by the limit:\n{}",
+        too_long.all()
+    );
+    assert!(too_long.stderr.contains("1000000/2000"), "{}", too_long.stderr);
+
+    let latin1 = h.dir.path().join("latin1.txt");
+    std::fs::write(&latin1, b"caf\xe9").expect("write");
+    let refused = h.run(&["post", "--text-file", &latin1.display().to_string(), "--to", "team"]);
+    assert_eq!(refused.code, 3, "bad input, not a local fault:\n{}", refused.all());
+    assert!(refused.stderr.contains("is not UTF-8"), "{}", refused.stderr);
+    let mut child = h
+        .command(&["post", "-", "--to", "team"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"\xff\xfe bad").expect("write");
+    let out = child.wait_with_output().expect("done");
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard input is not UTF-8"));
+}

@@ -57,7 +57,11 @@ impl VariantCache {
         }
         let variant = super::prepare_image_owned(source, spec, options, limits)?;
         self.put(&key, &variant).map_err(|e| {
-            super::MediaError::Unsupported(format!("cannot write the prepared image to {}: {e}", self.dir.display()))
+            super::MediaError::Unsupported(if e.kind() == std::io::ErrorKind::StorageFull {
+                format!("the disk holding {} is full; free some space, then try again", self.dir.display())
+            } else {
+                format!("cannot write the prepared image to {}: {e}", self.dir.display())
+            })
         })
     }
 
@@ -140,8 +144,12 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        // A full disk leaves a partial file behind: take it away, it would only hold space.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 #[cfg(test)]

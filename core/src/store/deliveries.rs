@@ -109,7 +109,10 @@ pub fn claim_due(
 ) -> Result<Vec<Delivery>> {
     let mut stmt = conn.prepare_cached(
         "UPDATE deliveries AS d
-         SET state = 'running', lease_owner = ?1, lease_expires_at = ?3, attempts = attempts + 1,
+         SET state = 'running', lease_owner = ?1, lease_expires_at = ?3,
+             -- A delivery taken back from a worker that died goes on with the attempt it was in:
+             -- a crash is not a failed try, and must not use up the retry budget.
+             attempts = attempts + CASE WHEN d.state = 'running' THEN 0 ELSE 1 END,
              updated_at = ?2
          WHERE d.id IN (
              SELECT id FROM (
@@ -243,11 +246,31 @@ pub fn user_change(
 /// Puts back in the queue the deliveries of an account that were stopped because its
 /// credentials were refused, once the account is reconnected.
 pub fn requeue_unauthorized(conn: &Connection, account: AccountId, now: Timestamp) -> Result<Vec<DeliveryId>> {
-    let mut stmt = conn.prepare(
+    update_for_account(
+        conn,
         "UPDATE deliveries SET state = 'queued', next_attempt_at = ?2, updated_at = ?2
          WHERE account_id = ?1 AND state = 'needs_attention' AND error_kind = 'unauthorized'
          RETURNING id",
-    )?;
+        account,
+        now,
+    )
+}
+
+/// Makes an account's deliveries that wait to retry due now ("try now" on a paused account).
+pub fn due_now_for_account(conn: &Connection, account: AccountId, now: Timestamp) -> Result<Vec<DeliveryId>> {
+    update_for_account(
+        conn,
+        "UPDATE deliveries SET next_attempt_at = ?2, updated_at = ?2
+         WHERE account_id = ?1 AND state = 'retry_wait' AND next_attempt_at > ?2
+         RETURNING id",
+        account,
+        now,
+    )
+}
+
+/// Runs an `UPDATE … RETURNING id` over one account's deliveries (`?1` the account, `?2` now).
+fn update_for_account(conn: &Connection, sql: &str, account: AccountId, now: Timestamp) -> Result<Vec<DeliveryId>> {
+    let mut stmt = conn.prepare(sql)?;
     let ids = stmt
         .query_map(params![account.to_string(), now.0], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;

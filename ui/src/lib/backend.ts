@@ -103,6 +103,8 @@ export interface Backend {
   setAccountEnabled(id: string, enabled: boolean): Promise<AccountView>;
   removeAccount(id: string): Promise<number>;
   verifyAccount(id: string): Promise<AccountView>;
+  /** Lifts a platform's pause on the account: what waits on it is tried at once. */
+  tryAccountNow(id: string): Promise<AccountView>;
   startDemo(): Promise<AccountView[]>;
   addDemoNetworks(): Promise<AccountView[]>;
   pickMedia(): Promise<MediaView[]>;
@@ -127,6 +129,8 @@ export interface Backend {
   onOutboxChanged(handler: (deliveries: DeliveryView[]) => void): Promise<Unlisten>;
   onMediaReceived(handler: (received: MediaReceived) => void): Promise<Unlisten>;
   onDeliveryPaused(handler: (paused: boolean) => void): Promise<Unlisten>;
+  /** Why delivery waits on a local fault (the database busy or full…), or null once it goes on. */
+  onDeliveryTrouble(handler: (reason: string | null) => void): Promise<Unlisten>;
   onNavigate(handler: (view: string) => void): Promise<Unlisten>;
   onQuickShareText(handler: (text: string) => void): Promise<Unlisten>;
 }
@@ -172,6 +176,7 @@ export const tauriBackend: Backend = {
   setAccountEnabled: async (id, enabled) => unwrap(await commands.setAccountEnabled(id, enabled)),
   removeAccount: async (id) => unwrap(await commands.removeAccount(id)),
   verifyAccount: async (id) => unwrap(await commands.verifyAccount(id)),
+  tryAccountNow: async (id) => unwrap(await commands.tryAccountNow(id)),
   startDemo: async () => unwrap(await commands.startDemo()),
   addDemoNetworks: async () => unwrap(await commands.addDemoNetworks()),
   pickMedia: async () => unwrap(await commands.pickMedia()),
@@ -226,6 +231,7 @@ export const tauriBackend: Backend = {
     return unlisten;
   },
   onDeliveryPaused: (handler) => events.deliveryPaused.listen((e) => handler(e.payload.paused)),
+  onDeliveryTrouble: (handler) => events.deliveryTrouble.listen((e) => handler(e.payload.reason)),
   onNavigate: (handler) => events.navigate.listen((e) => handler(e.payload.view)),
   onQuickShareText: (handler) => events.quickShareText.listen((e) => handler(e.payload.text)),
 };

@@ -342,6 +342,17 @@ async retryDelivery(id: string) : Promise<Result<null, AppError>> {
 }
 },
 /**
+ * "Try now" on an account a platform paused.
+ */
+async tryAccountNow(id: string) : Promise<Result<AccountView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("try_account_now", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Queues again every delivery that failed or waits for the user; returns how many.
  */
 async retryAllFailures() : Promise<Result<number, AppError>> {
@@ -442,12 +453,14 @@ async clipboardText() : Promise<string | null> {
 
 export const events = __makeEvents__<{
 deliveryPaused: DeliveryPaused,
+deliveryTrouble: DeliveryTrouble,
 mediaWaiting: MediaWaiting,
 navigate: Navigate,
 outboxChanged: OutboxChanged,
 quickShareText: QuickShareText
 }>({
 deliveryPaused: "delivery-paused",
+deliveryTrouble: "delivery-trouble",
 mediaWaiting: "media-waiting",
 navigate: "navigate",
 outboxChanged: "outbox-changed",
@@ -493,6 +506,11 @@ secretStore: string;
  */
 paused: boolean; 
 /**
+ * Why delivery cannot go on by itself right now (the database busy or full…), while it
+ * waits to try again; `None` while it delivers.
+ */
+deliveryTrouble: string | null; 
+/**
  * The in-process sandbox serving the demo accounts, when it runs.
  */
 demoServer: string | null; settings: Settings }
@@ -509,6 +527,11 @@ publicUrl: string | null }
  * Delivery was paused or resumed (from the tray or a window).
  */
 export type DeliveryPaused = { paused: boolean }
+/**
+ * Delivery stopped by a local fault and waiting to try again by itself (`reason`), or going
+ * again (`None`).
+ */
+export type DeliveryTrouble = { reason: string | null }
 export type DeliveryView = { id: string; postId: string; accountId: string; accountName: string; 
 /**
  * The person a WhatsApp delivery messages: "Ann (+31612345678)".
@@ -744,7 +767,15 @@ export type ShellStrings = { quickShare: string; shareClipboard: string; open: s
 /**
  * A sign-in that could not be renewed before it ends (`{account}`).
  */
-notRenewed: string }
+notRenewed: string; 
+/**
+ * Delivery waits on a local fault (`{reason}`): the tray's line and the notification's title.
+ */
+troubled: string; 
+/**
+ * The notification's body under `troubled`.
+ */
+troubledBody: string }
 export type TargetPlanView = { account: AccountView; textLength: number; 
 /**
  * 0: no limit.

@@ -79,6 +79,7 @@ export class FakeBackend implements Backend {
   media: MediaView[] = [];
   settings: Settings = { ...defaultSettings };
   paused = false;
+  trouble: string | null = null;
   textLimit = 500;
   calls: Array<[string, unknown[]]> = [];
   failNext: { code: string; message: string } | null = null;
@@ -86,6 +87,7 @@ export class FakeBackend implements Backend {
     outbox: [] as Handler<DeliveryView[]>[],
     media: [] as Handler<MediaReceived>[],
     paused: [] as Handler<boolean>[],
+    trouble: [] as Handler<string | null>[],
     navigate: [] as Handler<string>[],
     quickText: [] as Handler<string>[],
   };
@@ -115,6 +117,7 @@ export class FakeBackend implements Backend {
       dataDir: '/home/me/.local/share/app.fanout.desktop',
       secretStore: 'the system keychain',
       paused: this.paused,
+      deliveryTrouble: this.trouble,
       demoServer: null,
       settings: this.settings,
     };
@@ -296,6 +299,13 @@ export class FakeBackend implements Backend {
     const a = this.accounts.find((x) => x.id === id);
     if (!a) throw new BackendError({ code: 'unknown_account', message: `no account '${id}'` });
     a.health = 'ok';
+    return { ...a };
+  }
+  async tryAccountNow(id: string) {
+    this.record('tryAccountNow', id);
+    const a = this.accounts.find((x) => x.id === id);
+    if (!a) throw new BackendError({ code: 'unknown_account', message: `no account '${id}'` });
+    a.pausedUntil = null;
     return { ...a };
   }
   async startDemo() {
@@ -493,6 +503,9 @@ export class FakeBackend implements Backend {
   onDeliveryPaused(h: Handler<boolean>) {
     return this.listen(this.handlers.paused, h);
   }
+  onDeliveryTrouble(h: Handler<string | null>) {
+    return this.listen(this.handlers.trouble, h);
+  }
   onNavigate(h: Handler<string>) {
     return this.listen(this.handlers.navigate, h);
   }
@@ -510,6 +523,11 @@ export class FakeBackend implements Backend {
   }
   emitMedia(received: MediaReceived) {
     this.handlers.media.forEach((h) => h(received));
+  }
+  /** What the Rust side does when the worker pauses on a local fault, or goes on. */
+  emitTrouble(reason: string | null) {
+    this.trouble = reason;
+    this.handlers.trouble.forEach((h) => h(reason));
   }
   emitNavigate(view: string) {
     this.handlers.navigate.forEach((h) => h(view));

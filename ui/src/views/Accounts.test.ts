@@ -6,6 +6,25 @@ import { FakeBackend, account } from '../lib/fake-backend';
 import { renderView } from '../lib/test-render';
 
 describe('Accounts', () => {
+  it('shows until when a platform paused an account, and tries it now on request', async () => {
+    const paused = account({ name: 'Telegram: Bakery', network: 'telegram', networkName: 'Telegram', health: 'rate_limited', pausedUntil: Date.now() + 3 * 3600_000 });
+    const backend = new FakeBackend({ accounts: [paused] });
+    const changed = vi.fn();
+    renderView(Accounts, { accounts: [paused], onChanged: changed }, backend);
+    const note = screen.getByTestId('paused-Telegram: Bakery');
+    expect(note).toHaveTextContent(/Paused by Telegram until/);
+    await userEvent.setup().click(within(note).getByRole('button', { name: 'Try now' }));
+    await waitFor(() => expect(backend.called('tryAccountNow')).toEqual([[paused.id]]));
+    expect(changed).toHaveBeenCalled();
+    expect(await screen.findByText('Telegram: Bakery is tried again now.')).toBeInTheDocument();
+  });
+
+  it('says nothing of a pause that has ended', () => {
+    const ended = account({ name: 'Old pause', pausedUntil: Date.now() - 1000 });
+    renderView(Accounts, { accounts: [ended], onChanged: () => {} }, new FakeBackend({ accounts: [ended] }));
+    expect(screen.queryByTestId('paused-Old pause')).toBeNull();
+  });
+
   it('links a Mastodon account with its own form, off until turned on, and clears the token', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);

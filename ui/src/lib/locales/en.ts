@@ -1,6 +1,13 @@
 // English: the reference language. Every key here exists in every other language (a test checks).
 export default {
-  app: { name: 'Fanout', skip: 'Skip to content', demoBadge: 'Demo', paused: 'Delivery is paused.', resume: 'Resume' },
+  app: {
+    name: 'Fanout',
+    skip: 'Skip to content',
+    demoBadge: 'Demo',
+    paused: 'Delivery is paused.',
+    resume: 'Resume',
+    troubled: 'Delivery is paused: {{reason}}. Fanout tries again by itself; nothing is lost.',
+  },
   nav: {
     label: 'Views',
     compose: 'Compose',
@@ -99,6 +106,7 @@ export default {
       empty: 'The post is empty: write something or add a photo.',
       media: '{{detail}}',
       past_schedule: 'The time to send is in the past; choose a later time or send now.',
+      far_schedule: 'The time to send is more than a year ahead; choose a time within the next 12 months.',
       no_comments: '{{account}} is not an Instagram account: a first comment is for Instagram.',
       not_messaging: '{{account}} is not a WhatsApp account: recipient lists and templates are for WhatsApp.',
       duplicate: '{{account}} got this same post on {{detail}}.',
@@ -211,6 +219,9 @@ export default {
     enabled: 'Share to this account',
     verify: 'Check connection',
     verified: '{{name}} works.',
+    pausedBy: 'Paused by {{network}} until {{time}}',
+    tryNow: 'Try now',
+    triedNow: '{{name}} is tried again now.',
     reconnect: 'Reconnect',
     remove: 'Remove',
     confirmRemove: 'Remove {{name}} and its saved sign-in? Unsent shares to it are cancelled.',
@@ -415,6 +426,8 @@ export default {
     sharedOne: 'Shared to {count} place',
     sharedOther: 'Shared to {count} places',
     notRenewed: 'Log in to {account} again',
+    troubled: 'Delivery paused: {reason}',
+    troubledBody: 'Fanout tries again by itself; nothing is lost.',
   },
   errors: {
     generic: '{{message}}',

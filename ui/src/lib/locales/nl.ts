@@ -2,7 +2,14 @@ import type en from './en';
 
 // Dutch. Same keys as English (the type and a test hold it to that).
 const nl: typeof en = {
-  app: { name: 'Fanout', skip: 'Naar de inhoud', demoBadge: 'Demo', paused: 'Bezorging is gepauzeerd.', resume: 'Hervatten' },
+  app: {
+    name: 'Fanout',
+    skip: 'Naar de inhoud',
+    demoBadge: 'Demo',
+    paused: 'Bezorging is gepauzeerd.',
+    resume: 'Hervatten',
+    troubled: 'Bezorging is gepauzeerd: {{reason}}. Fanout probeert het vanzelf opnieuw; er gaat niets verloren.',
+  },
   nav: {
     label: 'Weergaven',
     compose: 'Opstellen',
@@ -101,6 +108,7 @@ const nl: typeof en = {
       empty: 'Het bericht is leeg: schrijf iets of voeg een foto toe.',
       media: '{{detail}}',
       past_schedule: 'Het verzendmoment ligt in het verleden; kies een later moment of verstuur nu.',
+      far_schedule: 'Het verzendmoment ligt meer dan een jaar vooruit; kies een moment binnen de komende 12 maanden.',
       no_comments: '{{account}} is geen Instagram-account: een eerste reactie is voor Instagram.',
       not_messaging: '{{account}} is geen WhatsApp-account: ontvangerslijsten en sjablonen zijn voor WhatsApp.',
       duplicate: '{{account}} kreeg ditzelfde bericht al op {{detail}}.',
@@ -213,6 +221,9 @@ const nl: typeof en = {
     enabled: 'Met dit account delen',
     verify: 'Verbinding controleren',
     verified: '{{name}} werkt.',
+    pausedBy: 'Gepauzeerd door {{network}} tot {{time}}',
+    tryNow: 'Nu proberen',
+    triedNow: '{{name}} wordt nu opnieuw geprobeerd.',
     reconnect: 'Opnieuw verbinden',
     remove: 'Verwijderen',
     confirmRemove: '{{name}} en de bewaarde aanmelding verwijderen? Niet-verstuurde delingen ernaartoe worden geannuleerd.',
@@ -379,6 +390,8 @@ const nl: typeof en = {
     sharedOne: 'Gedeeld op {count} plek',
     sharedOther: 'Gedeeld op {count} plekken',
     notRenewed: 'Log opnieuw in bij {account}',
+    troubled: 'Bezorging gepauzeerd: {reason}',
+    troubledBody: 'Fanout probeert het vanzelf opnieuw; er gaat niets verloren.',
   },
   whatsapp: {
     optInNote: 'WhatsApp stuurt ieder op de lijst een eigen bericht — alleen mensen die toestemming gaven voor berichten van je bedrijf.',
