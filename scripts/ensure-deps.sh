@@ -51,6 +51,9 @@ need /usr/bin/import imagemagick
 need dbus-monitor dbus-bin
 need busctl systemd
 need pgrep procps
+# A CLI test fills a small tmpfs in a mount namespace of its own.
+need unshare util-linux
+need mount mount
 
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then

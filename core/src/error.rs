@@ -21,7 +21,7 @@ pub enum Error {
     Media { path: PathBuf, reason: String },
     #[error("the lease on delivery {0} was lost to another worker; it stops here")]
     LeaseLost(String),
-    #[error("database {path}: {source}")]
+    #[error("database {path}: {source}{}", database_hint(.source))]
     Database {
         path: String,
         #[source]
@@ -40,6 +40,25 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What a database error means for the user, where that is known: the cause in words and what to do.
+fn database_hint(e: &rusqlite::Error) -> &'static str {
+    use rusqlite::ErrorCode::{
+        CannotOpen, DatabaseBusy, DatabaseCorrupt, DatabaseLocked, DiskFull, NotADatabase, PermissionDenied, ReadOnly,
+        SystemIoFailure,
+    };
+    match e.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked) => " (another program is using the database; Fanout waits for it)",
+        Some(DiskFull) => " (the disk is full: free some space on it)",
+        Some(ReadOnly | PermissionDenied) => {
+            " (it is read-only for this user: give your user write access to the data folder)"
+        }
+        Some(SystemIoFailure) => " (the disk reported an error: check it and its free space)",
+        Some(DatabaseCorrupt | NotADatabase) => " (the file is damaged: restore fanout.db from a backup)",
+        Some(CannotOpen) => " (check that the data folder exists and is writable)",
+        _ => "",
+    }
 }
 
 impl Error {

@@ -73,7 +73,7 @@ pub struct Problem {
     /// `text_too_long` (count, limit, unit, over), `text_required`, `text_only`, `too_few_media`
     /// (min), `too_many_media` (max, count), `video_alone`, `too_many_bytes` (total_mb, limit_mb),
     /// `no_videos` (file), `videos_not_built` (file), `no_images` (file), `no_documents` (file), `file` (file, reason — English),
-    /// `no_media_host`.
+    /// `no_media_host`, `disk_full` (reason — English).
     pub code: &'static str,
     pub values: Vec<(&'static str, String)>,
     pub message: String,
@@ -188,12 +188,17 @@ fn plan_file(
         let message = format!("{name}: {who} does not take images");
         return (vec![problem("no_images", &[("file", short.clone())], message, None)], None);
     };
-    let prepared = sha256_file(&file.path).map_err(|e| format!("cannot be read: {e}")).and_then(|(bytes, hash)| {
-        variants.prepare(bytes, &hash, spec, options, &Limits::default()).map_err(|e| e.to_string())
-    });
+    let prepared =
+        sha256_file(&file.path).map_err(|e| (format!("cannot be read: {e}"), false)).and_then(|(bytes, hash)| {
+            variants
+                .prepare(bytes, &hash, spec, options, &Limits::default())
+                .map_err(|e| (e.to_string(), matches!(e, crate::media::MediaError::DiskFull(_))))
+        });
     match prepared {
         Ok(variant) => (Vec::new(), Some(PlannedFile::Image { source: file.path.clone(), variant })),
-        Err(reason) => (vec![file_problem(reason.clone(), format!("{name}: {reason} (for {who})"))], None),
+        // The machine's problem, said once for the whole post (`post::check`), not per target.
+        Err((reason, true)) => (vec![problem("disk_full", &[("reason", reason.clone())], reason, None)], None),
+        Err((reason, false)) => (vec![file_problem(reason.clone(), format!("{name}: {reason} (for {who})"))], None),
     }
 }
 

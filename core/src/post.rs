@@ -326,6 +326,13 @@ pub fn check(
     now: Timestamp,
 ) -> Result<Checked> {
     let review = review(outbox, registry, variants, draft, now)?;
+    if let Some(full) = review.plans.iter().flat_map(|(_, plan)| &plan.problems).find(|p| p.code == "disk_full") {
+        // Nothing to fix in the post: the machine cannot hold its files. Said once, as a local error.
+        return Err(Error::io(
+            format!("nothing was queued: {}", full.message),
+            std::io::Error::from(std::io::ErrorKind::StorageFull),
+        ));
+    }
     let mut problems: Vec<String> = review.problems.iter().map(DraftProblem::cli_message).collect();
     for (_, plan) in &review.plans {
         problems.extend(plan.problems.iter().map(ToString::to_string));

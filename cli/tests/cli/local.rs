@@ -159,3 +159,42 @@ fn a_post_text_comes_from_standard_input_or_a_file_and_must_be_utf8() {
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard input is not UTF-8"));
 }
+
+/// In a mount namespace of its own (`unshare -rm`, no root needed where user namespaces are
+/// allowed), the variants folder is a 16 KB tmpfs: fitting the photos fills it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_while_fitting_photos_is_said_once_and_leaves_nothing_behind() {
+    let h = Harness::new("{}");
+    h.add_discord("a", 1, "hook-a", true);
+    h.add_discord("b", 2, "hook-b", true);
+    let photo = h.dir.path().join("big.png");
+    let noisy = image::RgbImage::from_fn(1200, 900, |x, y| {
+        let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).to_le_bytes();
+        image::Rgb([v[0], v[1], v[2]])
+    });
+    noisy.save(&photo).expect("write the photo");
+    let variants = h.data_dir().join("variants");
+    std::fs::create_dir_all(&variants).expect("variants");
+    let script = format!(
+        "mount -t tmpfs -o size=16k tmpfs '{0}' || exit 99; \"$@\"; code=$?; echo LEFT:; ls -A '{0}'; exit $code",
+        variants.display()
+    );
+    let photo_arg = photo.display().to_string();
+    let data_dir = h.data_dir().display().to_string();
+    let run = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script, "sh", crate::harness::BIN, "--data-dir", &data_dir])
+        .args(["post", "Full disk", "--media", &photo_arg, "--to", "a", "--to", "b"])
+        .env("FANOUT_SECRET_STORE", "file")
+        .env("FANOUT_LOG", "error")
+        .output()
+        .expect("unshare runs (util-linux; scripts/ensure-deps.sh checks it)");
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert_ne!(run.status.code(), Some(99), "a tmpfs can be mounted in a namespace here: {stderr}");
+    assert_eq!(run.status.code(), Some(1), "a local failure, not a post to fix:\n{stdout}\n{stderr}");
+    assert_eq!(stderr.matches("is full").count(), 1, "said once, not once per target: {stderr}");
+    assert!(!stderr.contains("to fix"), "{stderr}");
+    let left = stdout.split("LEFT:").nth(1).unwrap_or_default();
+    assert!(!left.contains(".tmp"), "no partial file left in the variants folder: {left}");
+    assert!(h.outbox().is_empty(), "nothing was queued");
+}

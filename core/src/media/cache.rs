@@ -57,11 +57,14 @@ impl VariantCache {
         }
         let variant = super::prepare_image_owned(source, spec, options, limits)?;
         self.put(&key, &variant).map_err(|e| {
-            super::MediaError::Unsupported(if e.kind() == std::io::ErrorKind::StorageFull {
-                format!("the disk holding {} is full; free some space, then try again", self.dir.display())
+            if e.kind() == std::io::ErrorKind::StorageFull {
+                super::MediaError::DiskFull(self.dir.display().to_string())
             } else {
-                format!("cannot write the prepared image to {}: {e}", self.dir.display())
-            })
+                super::MediaError::Unsupported(format!(
+                    "cannot write the prepared image to {}: {e}",
+                    self.dir.display()
+                ))
+            }
         })
     }
 

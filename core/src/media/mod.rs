@@ -173,6 +173,10 @@ pub enum MediaError {
     OverBudget { limit_kb: u64 },
     #[error("this target does not accept images")]
     NotAccepted,
+    /// The prepared image could not be written because the disk is full: the machine's problem,
+    /// not the file's.
+    #[error("the disk holding {0} is full; free some space, then try again")]
+    DiskFull(String),
 }
 
 /// Prepares one image for one target.

@@ -37,6 +37,9 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
+/// The name a database error carries until `Store` puts its full path in.
+const DEFAULT_NAME: &str = "fanout.db";
+
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -80,17 +83,31 @@ impl Store {
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction; commits if it returns Ok.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        result.map_err(|e| self.locate(e))
+    }
+
+    /// A database error names this file's full path (so its folder), not just "fanout.db".
+    fn locate(&self, e: Error) -> Error {
+        match e {
+            Error::Database { path, source } if path == DEFAULT_NAME => {
+                Error::Database { path: self.path.display().to_string(), source }
+            }
+            other => other,
+        }
     }
 
     /// Runs `f` on a consistent snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        f(&tx)
+        let result =
+            conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(Error::from).and_then(|tx| f(&tx));
+        result.map_err(|e| self.locate(e))
     }
 
     pub fn schema_version(&self) -> Result<usize> {
@@ -180,7 +197,7 @@ fn open_connection(path: &Path) -> Result<Connection> {
 
 impl From<rusqlite::Error> for Error {
     fn from(source: rusqlite::Error) -> Self {
-        Error::Database { path: String::from("fanout.db"), source }
+        Error::Database { path: String::from(DEFAULT_NAME), source }
     }
 }
 

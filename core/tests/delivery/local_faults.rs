@@ -99,6 +99,8 @@ async fn the_worker_survives_a_database_locked_while_it_is_idle_and_says_it_is_p
         .clone();
     let WorkerHealth::Paused { reason, .. } = paused else { panic!("paused") };
     assert!(reason.contains("locked") || reason.contains("busy"), "says why: {reason}");
+    assert!(reason.contains(&env.dir.path().display().to_string()), "names the data folder: {reason}");
+    assert!(reason.contains("another program is using the database"), "in words a user acts on: {reason}");
     held.await.expect("released");
     tokio::time::timeout(Duration::from_secs(40), health.wait_for(|h| *h == WorkerHealth::Delivering))
         .await

@@ -83,6 +83,7 @@ export default {
       no_documents: '{{account}} does not take documents ({{file}})',
       no_documentsFix: 'leave the PDF out for this target; WhatsApp takes it',
       file: '{{file}}: {{reason}}',
+      disk_full: 'The disk that holds Fanout’s data is full; free some space, then try again',
       no_media_host: '{{account}} fetches photos and videos from a public address and has no bucket to find them in',
       no_media_hostFix: 'link it again with an S3-compatible bucket, or leave the files out for it',
       no_recipient_list: '{{account}} messages the people on a recipient list, and none is picked',

@@ -85,6 +85,7 @@ const nl: typeof en = {
       videos_not_builtFix: 'laat de video weg voor dit account, of plaats hem vanuit de app van het netwerk zelf',
       no_images: '{{account}} neemt geen foto’s ({{file}})',
       file: '{{file}}: {{reason}}',
+      disk_full: 'De schijf met de gegevens van Fanout is vol; maak ruimte vrij en probeer het opnieuw',
       no_media_host: '{{account}} haalt foto’s en video’s van een openbaar adres en heeft geen bucket om ze te vinden',
       no_media_hostFix: 'koppel het opnieuw met een S3-compatibele bucket, of laat de bestanden ervoor weg',
       no_recipient_list: '{{account}} stuurt berichten aan de mensen op een ontvangerslijst, en er is er geen gekozen',
