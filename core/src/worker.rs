@@ -129,6 +129,10 @@ struct Inner {
     clock: Arc<dyn Clock>,
     config: WorkerConfig,
     health: watch::Sender<WorkerHealth>,
+    /// The deliveries this worker's tasks are running. A lease that ran out while its task was
+    /// held up (a database locked longer than the lease) comes back to this worker's own claim:
+    /// the task still running it goes on under the renewed lease, and no second task starts.
+    running: std::sync::Mutex<std::collections::HashSet<DeliveryId>>,
 }
 
 /// How one delivery ended for this worker.
@@ -149,7 +153,8 @@ impl Worker {
         config: WorkerConfig,
     ) -> Self {
         let (health, _) = watch::channel(WorkerHealth::Delivering);
-        Self { inner: Arc::new(Inner { outbox, registry, secrets, http, clock, config, health }) }
+        let running = std::sync::Mutex::default();
+        Self { inner: Arc::new(Inner { outbox, registry, secrets, http, clock, config, health, running }) }
     }
 
     /// Follows whether the worker can reach the outbox (the app's and the CLI's "delivery paused").
@@ -233,11 +238,22 @@ impl Worker {
         .map_err(|e| Error::Conflict(format!("looking at the outbox stopped: {e}")))??;
         summary.claimed += claimed.len();
         for delivery in claimed {
+            if !self.running().insert(delivery.id) {
+                tracing::warn!(delivery = %delivery.id, "its lease ran out while it was running here; it goes on");
+                continue;
+            }
             let worker = self.clone();
             let token = cancel.child_token();
-            tasks.spawn(async move { worker.run_one(delivery, token).await });
+            tasks.spawn(async move {
+                let _running = Running { worker: worker.clone(), id: delivery.id };
+                worker.run_one(delivery, token).await
+            });
         }
         Ok((!stop).then_some(wait))
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<DeliveryId>> {
+        self.inner.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs `write` until it is done or fails for a reason other than a passing local fault
@@ -502,6 +518,18 @@ impl Worker {
             std::future::pending::<()>().await;
         }
         .boxed()
+    }
+}
+
+/// Takes a delivery off the worker's running set when its task ends, even by a panic.
+struct Running {
+    worker: Worker,
+    id: DeliveryId,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.worker.running().remove(&self.id);
     }
 }
 

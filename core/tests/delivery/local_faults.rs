@@ -29,6 +29,11 @@ impl Env {
     }
 
     fn worker(&self, stop_when: StopWhen) -> Worker {
+        // The app's lease: a lock shorter than it never costs the worker its delivery.
+        self.worker_with_lease(stop_when, Duration::from_secs(60))
+    }
+
+    fn worker_with_lease(&self, stop_when: StopWhen, lease: Duration) -> Worker {
         Worker::new(
             self.outbox(),
             self.registry.clone(),
@@ -36,8 +41,7 @@ impl Env {
             self.http.clone(),
             self.clock.clone(),
             WorkerConfig {
-                // The app's lease: a lock shorter than it never costs the worker its delivery.
-                lease: Duration::from_secs(60),
+                lease,
                 stop_when,
                 pacing: Some(Duration::ZERO),
                 poll: Duration::from_millis(50),
@@ -64,6 +68,39 @@ async fn a_database_locked_while_the_post_is_in_flight_never_makes_it_go_out_twi
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let held = env.hold_write_lock(Duration::from_secs(16)).await;
+    let summary = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the worker settles the delivery")
+        .expect("joined")
+        .expect("a held lock is waited out, not a reason to stop");
+    held.await.expect("released");
+
+    let events = env.store.read(|tx| fanout_core::store::events::since(tx, 0)).expect("events");
+    let story: Vec<String> = events.iter().map(|e| format!("{} {:?}", e.state, e.detail)).collect();
+    assert_eq!(env.sandbox.state().discord_messages.len(), 1, "one message on Discord, never two: {story:#?}");
+    assert_eq!(env.requests(WEBHOOK).len(), 1, "the webhook was called once: {story:#?}");
+    let d = env.delivery(ids[0]);
+    assert_eq!(d.state, DeliveryState::Sent, "the outcome was recorded once the lock was gone: {story:#?}");
+    assert_eq!(summary.sent, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_longer_than_the_lease_leaves_the_delivery_with_the_task_still_running_it() {
+    // The webhook answers after 15 s; another program holds the write lock for the first 12 of
+    // them, so the 2 s lease cannot be renewed and runs out, and the worker's own next claim
+    // takes the delivery back before the answer comes.
+    let faults = format!(r#"{{"routes": {{"{WEBHOOK}": {{"latency_ms": 15000}}}}}}"#);
+    let env = super::env_with(&faults, super::fast_policy(), Duration::from_secs(120)).await;
+    let discord = env.discord("team", 34, "hook-lease").await;
+    let ids = env.post("Sent once, lease or no lease", vec![], &[&discord]);
+    let worker = env.worker_with_lease(StopWhen::Settled(ids.clone()), Duration::from_secs(2));
+    let run = tokio::spawn(async move { worker.run(CancellationToken::new()).await });
+    let until = Instant::now() + Duration::from_secs(10);
+    while env.requests(WEBHOOK).is_empty() {
+        assert!(Instant::now() < until, "the post never left");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let held = env.hold_write_lock(Duration::from_secs(12)).await;
     let summary = tokio::time::timeout(Duration::from_secs(60), run)
         .await
         .expect("the worker settles the delivery")
