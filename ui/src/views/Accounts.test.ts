@@ -19,6 +19,20 @@ describe('Accounts', () => {
     expect(await screen.findByText('Telegram: Bakery is tried again now.')).toBeInTheDocument();
   });
 
+  it('asks before removing an account, and its way back says what it does', async () => {
+    const a = account({ name: 'Demo Discord' });
+    const backend = new FakeBackend({ accounts: [a] });
+    renderView(Accounts, { accounts: [a], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    const card = screen.getByTestId('account-Demo Discord');
+    await user.click(within(card).getByRole('button', { name: 'Remove' }));
+    expect(screen.getByText(/Remove Demo Discord and its saved sign-in/)).toBeInTheDocument();
+    expect(within(card).queryByRole('button', { name: 'Dismiss' })).toBeNull();
+    await user.click(within(card).getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByText(/Remove Demo Discord and its saved sign-in/)).toBeNull();
+    expect(backend.called('removeAccount')).toEqual([]);
+  });
+
   it('says nothing of a pause that has ended', () => {
     const ended = account({ name: 'Old pause', pausedUntil: Date.now() - 1000 });
     renderView(Accounts, { accounts: [ended], onChanged: () => {} }, new FakeBackend({ accounts: [ended] }));

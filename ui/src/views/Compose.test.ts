@@ -174,6 +174,22 @@ describe('Compose', () => {
     ]);
   });
 
+  it('tells a target that already has its own text to shorten that one, not to get one', async () => {
+    const backend = setup();
+    backend.textLimit = 20;
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Short');
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await user.click(screen.getByTestId('own-Demo Discord'));
+    const own = screen.getByLabelText('Text for Demo Discord only');
+    await user.clear(own);
+    await user.type(own, 'A long text for Discord only');
+    await waitFor(() => expect(screen.getByTestId('counter-Demo Discord')).toHaveTextContent('(8 over)'));
+    const alert = screen.getAllByRole('alert').find((a) => a.textContent?.includes('Demo Discord'));
+    expect(alert).toHaveTextContent('shorten the text for Demo Discord by 8');
+    expect(alert).not.toHaveTextContent('give Demo Discord its own text');
+  });
+
   it('keeps alt text and a focus point moved by keyboard with each photo', async () => {
     const backend = setup();
     const user = userEvent.setup();

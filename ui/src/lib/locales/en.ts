@@ -64,6 +64,7 @@ export default {
     targetProblem: {
       text_too_long: 'The text is {{count}} of {{limit}} {{unit}} for {{account}}',
       text_too_longFix: 'shorten it by {{over}}, or give {{account}} its own text',
+      text_too_longFixOwn: 'shorten the text for {{account}} by {{over}}',
       text_required: '{{account}} needs text',
       text_requiredFix: 'write something to go with the media',
       text_only: '{{account}} takes text only',
@@ -226,6 +227,7 @@ export default {
     reconnect: 'Reconnect',
     remove: 'Remove',
     confirmRemove: 'Remove {{name}} and its saved sign-in? Unsent shares to it are cancelled.',
+    keep: 'Keep it',
     removed: 'Removed {{name}}.',
     demo: 'Start demo accounts',
     facebook: 'Facebook Page',

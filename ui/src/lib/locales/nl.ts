@@ -66,6 +66,7 @@ const nl: typeof en = {
     targetProblem: {
       text_too_long: 'De tekst is {{count}} van {{limit}} {{unit}} voor {{account}}',
       text_too_longFix: 'kort hem {{over}} in, of geef {{account}} een eigen tekst',
+      text_too_longFixOwn: 'kort de tekst voor {{account}} {{over}} in',
       text_required: '{{account}} heeft tekst nodig',
       text_requiredFix: 'schrijf iets bij de media',
       text_only: '{{account}} neemt alleen tekst',
@@ -228,6 +229,7 @@ const nl: typeof en = {
     reconnect: 'Opnieuw verbinden',
     remove: 'Verwijderen',
     confirmRemove: '{{name}} en de bewaarde aanmelding verwijderen? Niet-verstuurde delingen ernaartoe worden geannuleerd.',
+    keep: 'Behouden',
     removed: '{{name}} verwijderd.',
     demo: 'Demo-accounts starten',
     facebook: 'Facebook-pagina',
