@@ -33,6 +33,18 @@ describe('Accounts', () => {
     expect(backend.called('removeAccount')).toEqual([]);
   });
 
+  it('names each kind of account in the user’s language', async () => {
+    const { setLocale } = await import('../lib/i18n.svelte');
+    await setLocale('nl');
+    const room = account({ name: 'Team', network: 'matrix', networkName: 'Matrix room', remoteId: '!r:example.org' });
+    const hook = account({ name: 'Ops', network: 'discord', networkName: 'Discord webhook', remoteId: '42' });
+    renderView(Accounts, { accounts: [room, hook], onChanged: () => {} }, new FakeBackend({ accounts: [room, hook] }));
+    expect(screen.getByTestId('account-Team')).toHaveTextContent('Matrix-ruimte · !r:example.org');
+    expect(screen.getByTestId('account-Ops')).toHaveTextContent('Discord-webhook · 42');
+    expect(screen.getByTestId('account-Team')).not.toHaveTextContent('Matrix room');
+    await setLocale('en');
+  });
+
   it('says nothing of a pause that has ended', () => {
     const ended = account({ name: 'Old pause', pausedUntil: Date.now() - 1000 });
     renderView(Accounts, { accounts: [ended], onChanged: () => {} }, new FakeBackend({ accounts: [ended] }));

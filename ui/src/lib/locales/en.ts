@@ -201,6 +201,21 @@ export default {
     empty: 'No sent posts match.',
     open: 'Open post on {{account}}',
   },
+  /** What kind of account each network's is, as the Accounts and Compose views name it. */
+  networks: {
+    mastodon: 'Mastodon',
+    discord: 'Discord webhook',
+    facebook: 'Facebook Page',
+    instagram: 'Instagram',
+    threads: 'Threads',
+    whatsapp: 'WhatsApp',
+    matrix: 'Matrix room',
+    telegram: 'Telegram',
+    slack: 'Slack webhook',
+    teams: 'Microsoft Teams webhook',
+    google_chat: 'Google Chat webhook',
+    bluesky: 'Bluesky',
+  },
   accounts: {
     title: 'Accounts',
     empty: 'No accounts linked yet.',
