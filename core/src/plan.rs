@@ -256,7 +256,10 @@ pub fn plan_target(
         problems.push(problem(
             "too_many_media",
             &values,
-            format!("{who} takes at most {} media files; this post has {}", rules.max_media, media.len()),
+            match rules.max_media {
+                1 => format!("{who} takes only one media file; this post has {}", media.len()),
+                max => format!("{who} takes at most {max} media files; this post has {}", media.len()),
+            },
             Some("remove some, or post them separately"),
         ));
     }

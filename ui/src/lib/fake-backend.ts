@@ -81,6 +81,8 @@ export class FakeBackend implements Backend {
   paused = false;
   trouble: string | null = null;
   textLimit = 500;
+  /** The most files a target takes (core's `too_many_media`); none when null. */
+  maxMedia: number | null = null;
   calls: Array<[string, unknown[]]> = [];
   failNext: { code: string; message: string } | null = null;
   private handlers = {
@@ -381,6 +383,16 @@ export class FakeBackend implements Backend {
                   values: { count: String(length), limit: String(this.textLimit), unit: 'characters', over: String(length - this.textLimit) },
                   message: `text is ${length}/${this.textLimit} characters for ${a.name}`,
                   fix: `shorten it by ${length - this.textLimit}`,
+                },
+              ]
+            : []),
+          ...(this.maxMedia !== null && draft.media.length > this.maxMedia
+            ? [
+                {
+                  code: 'too_many_media',
+                  values: { max: String(this.maxMedia), count: String(draft.media.length) },
+                  message: `${a.name} takes at most ${this.maxMedia} files; this post has ${draft.media.length}`,
+                  fix: 'remove some, or share them separately',
                 },
               ]
             : []),

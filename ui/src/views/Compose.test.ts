@@ -190,6 +190,20 @@ describe('Compose', () => {
     expect(alert).not.toHaveTextContent('give Demo Discord its own text');
   });
 
+  it('words a file limit of one as one file, not "1 files"', async () => {
+    const backend = setup();
+    backend.maxMedia = 1;
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Two photos');
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await user.click(screen.getByTestId('attach'));
+    await user.click(screen.getByTestId('attach'));
+    await waitFor(() =>
+      expect(screen.getByText(/Demo Discord takes only one file; this post has 2/)).toBeInTheDocument(),
+    );
+    expect(screen.queryByText(/1 files/)).toBeNull();
+  });
+
   it('keeps alt text and a focus point moved by keyboard with each photo', async () => {
     const backend = setup();
     const user = userEvent.setup();
