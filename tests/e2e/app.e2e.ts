@@ -412,6 +412,26 @@ describe('Fanout, the built app', () => {
       timeout: 15_000,
       timeoutMsg: 'Ctrl+Shift+Space opened no quick-share window',
     });
+    const quick = (await browser.getWindowHandles()).find((h) => h !== main) as string;
+    await browser.switchToWindow(quick);
+    try {
+      await browser.$('h1=Quick share').waitForDisplayed({ timeout: 15_000 });
+      // Typing goes straight into the text, and Esc closes the window.
+      await browser.waitUntil(async () => (await browser.execute(() => document.activeElement?.id)) === 'quick-text', {
+        timeout: 5_000,
+        timeoutMsg: 'the text box has no focus after the shortcut',
+      });
+      // The window closes while the key is still being sent, which WebDriver reports as an error.
+      await browser.keys('Escape').catch((e: Error) => {
+        if (!/no such window/.test(String(e))) throw e;
+      });
+    } finally {
+      await browser.switchToWindow(main);
+    }
+    await browser.waitUntil(async () => (await browser.getWindowHandles()).every((h) => h === main), {
+      timeout: 10_000,
+      timeoutMsg: 'Esc did not close quick share',
+    });
   });
 
   it('hands the files of a second launch to the running app’s quick share', async () => {

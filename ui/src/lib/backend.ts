@@ -125,6 +125,8 @@ export interface Backend {
   openAccountPage(accountId: string): Promise<void>;
   showQuickShare(): Promise<void>;
   showMain(view: string | null): Promise<void>;
+  /** Closes this window (quick share's Esc). */
+  closeWindow(): Promise<void>;
   clipboardText(): Promise<string | null>;
   onOutboxChanged(handler: (deliveries: DeliveryView[]) => void): Promise<Unlisten>;
   onMediaReceived(handler: (received: MediaReceived) => void): Promise<Unlisten>;
@@ -216,6 +218,10 @@ export const tauriBackend: Backend = {
   },
   showMain: async (view) => {
     unwrap(await commands.showMain(view));
+  },
+  closeWindow: async () => {
+    const { getCurrentWindow } = await import('@tauri-apps/api/window');
+    await getCurrentWindow().close();
   },
   clipboardText: () => commands.clipboardText(),
   onOutboxChanged: (handler) => events.outboxChanged.listen((e) => handler(e.payload.deliveries)),

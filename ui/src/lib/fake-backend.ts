@@ -495,6 +495,9 @@ export class FakeBackend implements Backend {
   async showMain(view: string | null) {
     this.record('showMain', view);
   }
+  async closeWindow() {
+    this.record('closeWindow');
+  }
   async clipboardText() {
     this.record('clipboardText');
     return 'from the clipboard';

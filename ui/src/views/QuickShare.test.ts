@@ -20,4 +20,34 @@ describe('QuickShare', () => {
     expect((backend.called('share')[0][0] as { targets: string[] }).targets).toEqual([a.id, b.id]);
     expect(await screen.findByText('Shared — follow it in the Outbox.')).toBeInTheDocument();
   });
+
+  it('says nothing is wrong right after a share, types into the text at once, and closes with Esc', async () => {
+    const a = account({ name: 'Demo Mastodon' });
+    localStorage.setItem('fanout.recentTargets', JSON.stringify([[a.id]]));
+    const backend = new FakeBackend({ accounts: [a] });
+    render(QuickShare, { props: { backend } });
+    const box = screen.getByLabelText('Post text');
+    await waitFor(() => expect(box).toHaveValue('from the clipboard'));
+    expect(box).toHaveFocus();
+    const user = userEvent.setup();
+    const share = screen.getByRole('button', { name: 'Share' });
+    await waitFor(() => expect(share).toBeEnabled());
+    await user.click(share);
+    expect((await screen.findAllByText('Shared — follow it in the Outbox.')).length).toBeGreaterThan(0);
+    await waitFor(() => expect(backend.called('reviewDraft').length).toBeGreaterThan(1));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(screen.queryByText(/The post is empty/)).toBeNull();
+    await user.keyboard('{Escape}');
+    expect(backend.called('closeWindow')).toHaveLength(1);
+  });
+
+  it('with no account to share to, says so and leads to the accounts', async () => {
+    localStorage.removeItem('fanout.recentTargets');
+    const off = account({ name: 'Off', enabled: false });
+    const backend = new FakeBackend({ accounts: [off] });
+    render(QuickShare, { props: { backend } });
+    expect(await screen.findByText('No account is switched on to share to yet.')).toBeInTheDocument();
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Add or switch on one in Fanout…' }));
+    expect(backend.called('showMain')).toEqual([['accounts']]);
+  });
 });

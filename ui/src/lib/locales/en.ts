@@ -433,6 +433,8 @@ export default {
     share: 'Share',
     openMain: 'Open Fanout',
     done: 'Shared — follow it in the Outbox.',
+    noAccounts: 'No account is switched on to share to yet.',
+    addAccount: 'Add or switch on one in Fanout…',
   },
   shell: {
     quickShare: 'Quick share…',

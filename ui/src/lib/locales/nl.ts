@@ -396,6 +396,8 @@ const nl: typeof en = {
     share: 'Delen',
     openMain: 'Fanout openen',
     done: 'Gedeeld — volg het in Postvak uit.',
+    noAccounts: 'Er staat nog geen account aan om naar te delen.',
+    addAccount: 'Voeg er een toe of zet er een aan in Fanout…',
   },
   shell: {
     quickShare: 'Snel delen…',
