@@ -51,6 +51,10 @@ need /usr/bin/import imagemagick
 need dbus-monitor dbus-bin
 need busctl systemd
 need pgrep procps
+need ps procps
+# Scripts and tests use the base tools too (grep in bench/app.sh, ls in a CLI test).
+need grep grep
+need ls coreutils
 # A CLI test fills a small tmpfs in a mount namespace of its own.
 need unshare util-linux
 need mount mount

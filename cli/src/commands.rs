@@ -265,7 +265,7 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
                     crate::terminal::json(&serde_json::Value::Array(list.iter().map(output::account_json).collect()))
                 );
             } else {
-                print!("{}", crate::terminal::clean(&output::accounts_table(&list)));
+                print!("{}", output::accounts_table(&list));
             }
             Ok(0)
         }
@@ -678,7 +678,7 @@ fn outbox(cx: &Context, json: bool, limit: usize) -> Result<u8> {
             crate::terminal::json(&serde_json::Value::Array(rows.iter().map(output::delivery_json).collect()))
         );
     } else {
-        print!("{}", crate::terminal::clean(&output::outbox_table(&rows, cx.clock.now())));
+        print!("{}", output::outbox_table(&rows, cx.clock.now()));
     }
     Ok(0)
 }

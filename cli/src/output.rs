@@ -130,7 +130,7 @@ pub fn excerpt(text: &str, max: usize) -> String {
 }
 
 /// Columns padded by the width each cell takes on a terminal (CJK and emoji take two columns),
-/// each cell escaped first, as it will be printed.
+/// each cell escaped first (`terminal::clean`): a table is printed as it is.
 fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     use unicode_width::UnicodeWidthStr;
     let rows: Vec<Vec<String>> =

@@ -15,15 +15,15 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// `text` with every unsafe character shown as `\u{…}`.
-pub fn clean(text: &str) -> Cow<'_, str> {
+/// `text` with every unsafe character written by `escape`; borrowed when there is none.
+fn escape_with(text: &str, escape: impl Fn(char) -> String) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if is_unsafe(c) {
-            out.push_str(&c.escape_unicode().to_string());
+            out.push_str(&escape(c));
         } else {
             out.push(c);
         }
@@ -31,22 +31,15 @@ pub fn clean(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with every unsafe character shown as `\u{…}`.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    escape_with(text, |c| c.escape_unicode().to_string())
+}
+
 /// A JSON value on one line. serde_json escapes C0 itself; DEL, C1 and the direction controls
 /// are written as `\uXXXX` too, which JSON reads back as the same characters.
 pub fn json(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    if !text.chars().any(is_unsafe) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe(c) {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    escape_with(&value.to_string(), |c| format!("\\u{:04x}", u32::from(c))).into_owned()
 }
 
 /// The log's writer: standard error, with the same escaping (log lines carry platforms' texts).

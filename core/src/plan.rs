@@ -188,17 +188,20 @@ fn plan_file(
         let message = format!("{name}: {who} does not take images");
         return (vec![problem("no_images", &[("file", short.clone())], message, None)], None);
     };
-    let prepared =
-        sha256_file(&file.path).map_err(|e| (format!("cannot be read: {e}"), false)).and_then(|(bytes, hash)| {
-            variants
-                .prepare(bytes, &hash, spec, options, &Limits::default())
-                .map_err(|e| (e.to_string(), matches!(e, crate::media::MediaError::DiskFull(_))))
-        });
+    let prepared = sha256_file(&file.path)
+        .map_err(|e| crate::media::MediaError::Unsupported(format!("cannot be read: {e}")))
+        .and_then(|(bytes, hash)| variants.prepare(bytes, &hash, spec, options, &Limits::default()));
     match prepared {
         Ok(variant) => (Vec::new(), Some(PlannedFile::Image { source: file.path.clone(), variant })),
         // The machine's problem, said once for the whole post (`post::check`), not per target.
-        Err((reason, true)) => (vec![problem("disk_full", &[("reason", reason.clone())], reason, None)], None),
-        Err((reason, false)) => (vec![file_problem(reason.clone(), format!("{name}: {reason} (for {who})"))], None),
+        Err(e @ crate::media::MediaError::DiskFull(_)) => {
+            let reason = e.to_string();
+            (vec![problem("disk_full", &[("reason", reason.clone())], reason, None)], None)
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            (vec![file_problem(reason.clone(), format!("{name}: {reason} (for {who})"))], None)
+        }
     }
 }
 

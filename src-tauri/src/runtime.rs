@@ -23,6 +23,8 @@ pub fn start_worker(app: &AppHandle) {
     let token = state.delivery.begin();
     let owner = format!("app-{}-{}", std::process::id(), &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let worker = state.cx.worker(&state.tuning, owner, fanout_core::worker::StopWhen::Cancelled, None);
+    // A new run starts with a clean slate; only its own follower reports from here on.
+    troubled(app, None);
     follow_health(app.clone(), worker.health(), token.clone());
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -58,8 +60,6 @@ fn follow_health(
             };
             troubled(&app, reason);
         }
-        // A new run (or a pause by the user) starts with a clean slate.
-        troubled(&app, None);
     });
 }
 
@@ -86,6 +86,8 @@ fn troubled(app: &AppHandle, reason: Option<String>) {
 
 pub fn pause_worker(app: &AppHandle) {
     app.state::<AppState>().delivery.pause();
+    // Paused by the user: that is what the window and the tray say now.
+    troubled(app, None);
     let _ = DeliveryPaused { paused: true }.emit(app);
 }
 

@@ -11,6 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Env, WEBHOOK, env};
 
+/// The app's lease: a lock shorter than it never costs the worker its delivery.
+const APP_LEASE: Duration = Duration::from_secs(60);
+
 impl Env {
     /// Holds the database's write lock from another connection for `hold`, as a backup tool or a
     /// `sqlite3` shell would; returns once the lock is taken.
@@ -29,8 +32,7 @@ impl Env {
     }
 
     fn worker(&self, stop_when: StopWhen) -> Worker {
-        // The app's lease: a lock shorter than it never costs the worker its delivery.
-        self.worker_with_lease(stop_when, Duration::from_secs(60))
+        self.worker_with_lease(stop_when, APP_LEASE)
     }
 
     fn worker_with_lease(&self, stop_when: StopWhen, lease: Duration) -> Worker {
@@ -52,22 +54,23 @@ impl Env {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_locked_while_the_post_is_in_flight_never_makes_it_go_out_twice() {
-    // The webhook answers after 3.5 s; meanwhile another program holds the write lock for 16 s,
-    // longer than one write's busy wait, so recording "sent" fails at first.
-    let faults = format!(r#"{{"routes": {{"{WEBHOOK}": {{"latency_ms": 3500}}}}}}"#);
+/// A Discord post whose webhook answers after `answer_after`, delivered by a worker with `lease`
+/// while another program takes the write lock for `hold` from the moment the request arrives:
+/// it must go out once and be recorded as sent.
+async fn locked_while_in_flight(hook: u32, answer_after: Duration, lease: Duration, hold: Duration) {
+    let latency = answer_after.as_millis();
+    let faults = format!(r#"{{"routes": {{"{WEBHOOK}": {{"latency_ms": {latency}}}}}}}"#);
     let env = super::env_with(&faults, super::fast_policy(), Duration::from_secs(120)).await;
-    let discord = env.discord("team", 31, "hook-lock").await;
+    let discord = env.discord("team", hook, &format!("hook-{hook}")).await;
     let ids = env.post("Sent once, lock or no lock", vec![], &[&discord]);
-    let worker = env.worker(StopWhen::Settled(ids.clone()));
+    let worker = env.worker_with_lease(StopWhen::Settled(ids.clone()), lease);
     let run = tokio::spawn(async move { worker.run(CancellationToken::new()).await });
     let until = Instant::now() + Duration::from_secs(10);
     while env.requests(WEBHOOK).is_empty() {
         assert!(Instant::now() < until, "the post never left");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let held = env.hold_write_lock(Duration::from_secs(16)).await;
+    let held = env.hold_write_lock(hold).await;
     let summary = tokio::time::timeout(Duration::from_secs(60), run)
         .await
         .expect("the worker settles the delivery")
@@ -85,36 +88,18 @@ async fn a_database_locked_while_the_post_is_in_flight_never_makes_it_go_out_twi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_locked_while_the_post_is_in_flight_never_makes_it_go_out_twice() {
+    // The webhook answers after 3.5 s; meanwhile another program holds the write lock for 16 s,
+    // longer than one write's busy wait, so recording "sent" fails at first.
+    locked_while_in_flight(31, Duration::from_millis(3500), APP_LEASE, Duration::from_secs(16)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_longer_than_the_lease_leaves_the_delivery_with_the_task_still_running_it() {
     // The webhook answers after 15 s; another program holds the write lock for the first 12 of
     // them, so the 2 s lease cannot be renewed and runs out, and the worker's own next claim
     // takes the delivery back before the answer comes.
-    let faults = format!(r#"{{"routes": {{"{WEBHOOK}": {{"latency_ms": 15000}}}}}}"#);
-    let env = super::env_with(&faults, super::fast_policy(), Duration::from_secs(120)).await;
-    let discord = env.discord("team", 34, "hook-lease").await;
-    let ids = env.post("Sent once, lease or no lease", vec![], &[&discord]);
-    let worker = env.worker_with_lease(StopWhen::Settled(ids.clone()), Duration::from_secs(2));
-    let run = tokio::spawn(async move { worker.run(CancellationToken::new()).await });
-    let until = Instant::now() + Duration::from_secs(10);
-    while env.requests(WEBHOOK).is_empty() {
-        assert!(Instant::now() < until, "the post never left");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let held = env.hold_write_lock(Duration::from_secs(12)).await;
-    let summary = tokio::time::timeout(Duration::from_secs(60), run)
-        .await
-        .expect("the worker settles the delivery")
-        .expect("joined")
-        .expect("a held lock is waited out, not a reason to stop");
-    held.await.expect("released");
-
-    let events = env.store.read(|tx| fanout_core::store::events::since(tx, 0)).expect("events");
-    let story: Vec<String> = events.iter().map(|e| format!("{} {:?}", e.state, e.detail)).collect();
-    assert_eq!(env.sandbox.state().discord_messages.len(), 1, "one message on Discord, never two: {story:#?}");
-    assert_eq!(env.requests(WEBHOOK).len(), 1, "the webhook was called once: {story:#?}");
-    let d = env.delivery(ids[0]);
-    assert_eq!(d.state, DeliveryState::Sent, "the outcome was recorded once the lock was gone: {story:#?}");
-    assert_eq!(summary.sent, 1);
+    locked_while_in_flight(34, Duration::from_secs(15), Duration::from_secs(2), Duration::from_secs(12)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,10 @@ fn jpeg() -> Vec<u8> {
     bytes
 }
 
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.expect("answered").json().await.expect("a JSON body")
+}
+
 async fn get(url: &str, token: &str) -> (u16, Value) {
     let response = client().get(url).bearer_auth(token).send().await.expect("answered");
     let status = response.status().as_u16();
@@ -40,27 +44,10 @@ async fn an_instagram_container_has_no_error_message_field() {
     let form = reqwest::multipart::Form::new()
         .part("source", reqwest::multipart::Part::bytes(jpeg()).file_name("a.jpg"))
         .text("published", "false");
-    let photo: Value = client()
-        .post(format!("{graph}/{page}/photos"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("json");
+    let photo = answer(client().post(format!("{graph}/{page}/photos")).bearer_auth(&token).multipart(form)).await;
     let image_url = format!("{}/cdn/{}", sandbox.url(), photo["id"].as_str().expect("a photo id"));
-    let container: Value = client()
-        .post(format!("{graph}/{ig}/media"))
-        .bearer_auth(&token)
-        .form(&[("image_url", image_url.as_str()), ("caption", "Fresh bread")])
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("json");
+    let form = [("image_url", image_url.as_str()), ("caption", "Fresh bread")];
+    let container = answer(client().post(format!("{graph}/{ig}/media")).bearer_auth(&token).form(&form)).await;
     let id = container["id"].as_str().unwrap_or_else(|| panic!("a container: {container}"));
 
     let answer = get(&format!("{graph}/{id}?fields=status_code,status,error_message"), &token).await;
