@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::media::cache::VariantCache;
 use crate::media::{FitOptions, ImageSpec, Limits};
-use crate::post::{MediaFile, inspect_media};
+use crate::model::MediaRef;
+use crate::post::{MediaFile, inspect_media, store_media};
 
 /// The longest side of a composer thumbnail, in pixels.
 pub const THUMBNAIL_SIDE: u32 = 320;
@@ -67,6 +68,44 @@ impl Attachments {
         Ok(self.insert(name.to_owned(), file))
     }
 
+    /// Attaches a file a draft kept in the media folder, under the name the user's file had.
+    pub fn add_stored(&self, media: &MediaRef) -> Result<Attachment> {
+        let file = inspect_media(&media.path).map_err(|e| match e {
+            Error::Media { reason, .. } => Error::Media { path: PathBuf::from(&media.file_name), reason },
+            other => other,
+        })?;
+        Ok(self.insert(media.file_name.clone(), file))
+    }
+
+    /// Copies an attachment into `media_dir` by content hash, for a draft, and from then on knows
+    /// it by that copy: saving the draft again does not read the file again.
+    pub fn store(&self, id: &str, media_dir: &Path) -> Result<MediaRef> {
+        let attachment = self.get(id).ok_or_else(|| gone(id))?;
+        let stored_hash = (attachment.file.path.parent() == Some(media_dir))
+            .then(|| attachment.file.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .flatten()
+            .filter(|stem| stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit()));
+        let media = match stored_hash {
+            Some(sha256) => MediaRef {
+                sha256,
+                path: attachment.file.path.clone(),
+                mime: attachment.file.mime.to_owned(),
+                bytes: attachment.file.bytes,
+                file_name: attachment.name.clone(),
+                alt_text: None,
+                focus: None,
+            },
+            None => {
+                let media = store_media(&attachment.file, media_dir)?;
+                if let Some(open) = self.lock().get_mut(id) {
+                    open.file.path = media.path.clone();
+                }
+                MediaRef { file_name: attachment.name, ..media }
+            }
+        };
+        Ok(media)
+    }
+
     fn insert(&self, name: String, file: MediaFile) -> Attachment {
         let attachment = Attachment { id: uuid::Uuid::now_v7().simple().to_string(), name, file };
         self.lock().insert(attachment.id.clone(), attachment.clone());
@@ -80,13 +119,7 @@ impl Attachments {
     /// The files behind `ids`, in order; an unknown id is an error naming it.
     pub fn paths(&self, ids: &[String]) -> Result<Vec<PathBuf>> {
         let open = self.lock();
-        ids.iter()
-            .map(|id| {
-                open.get(id).map(|a| a.file.path.clone()).ok_or_else(|| {
-                    Error::invalid(format!("the attachment '{id}' is no longer in the composer; attach it again"))
-                })
-            })
-            .collect()
+        ids.iter().map(|id| open.get(id).map(|a| a.file.path.clone()).ok_or_else(|| gone(id))).collect()
     }
 
     /// Which attachment a file is, for labelling the per-target previews.
@@ -119,6 +152,10 @@ impl Attachments {
     }
 }
 
+fn gone(id: &str) -> Error {
+    Error::invalid(format!("the attachment '{id}' is no longer in the composer; attach it again"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +186,26 @@ mod tests {
         assert_eq!(e.to_string(), "media file empty.jpg: is empty (0 bytes)");
         let e = attachments.paths(&["nope".into()]).expect_err("unknown id");
         assert!(e.to_string().contains("'nope' is no longer in the composer"), "{e}");
+    }
+
+    #[test]
+    fn an_attachment_stored_for_a_draft_is_copied_once_and_comes_back_under_its_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let media_dir = dir.path().join("media");
+        let attachments = Attachments::new(dir.path().join("staging"));
+        let a = attachments.add_bytes("door.png", PNG).expect("attached");
+        let stored = attachments.store(&a.id, &media_dir).expect("stored");
+        assert_eq!(stored.file_name, "door.png");
+        assert_eq!(stored.path, media_dir.join(format!("{}.png", stored.sha256)));
+        assert_eq!(attachments.get(&a.id).expect("still open").file.path, stored.path, "known by its copy now");
+        std::fs::remove_dir_all(dir.path().join("staging")).expect("staging gone");
+        assert_eq!(attachments.store(&a.id, &media_dir).expect("stored again"), stored, "no second copy needed");
+
+        let reopened = Attachments::new(dir.path().join("staging"));
+        let b = reopened.add_stored(&stored).expect("re-attached");
+        assert_eq!((b.name.as_str(), b.file.path.clone()), ("door.png", stored.path.clone()));
+        std::fs::remove_file(&stored.path).expect("removed");
+        let e = reopened.add_stored(&stored).expect_err("the file is gone");
+        assert_eq!(e.to_string(), "media file door.png: no such file");
     }
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod clock;
 pub mod context;
+pub mod drafts;
 pub mod error;
 pub mod handoff;
 pub mod http;

@@ -336,6 +336,11 @@ impl HeaderKind {
 }
 
 id_type!(
+    /// A draft the composer keeps in the data folder.
+    DraftId
+);
+
+id_type!(
     /// A saved list of WhatsApp recipients.
     ListId
 );

@@ -58,6 +58,60 @@ impl RetryPolicy {
     }
 }
 
+/// What an edit did: the edited post, its deliveries (kept ones first moved, then new ones), and
+/// the deliveries of the old post that had started or gone out and so were not changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replaced {
+    pub post: PostId,
+    pub deliveries: Vec<DeliveryId>,
+    pub unchanged: Vec<Delivery>,
+}
+
+/// A delivery an edit may still change: queued, never claimed, nothing published.
+fn unstarted(d: &Delivery) -> bool {
+    d.state == DeliveryState::Queued && d.attempts == 0 && d.publish_started_at.is_none()
+}
+
+fn not_editable() -> Error {
+    Error::Conflict(
+        "every delivery of this post has started, gone out or been cancelled, so it can no longer be edited; share it again instead"
+            .into(),
+    )
+}
+
+/// Writes one new queued delivery of `post` with its first event.
+fn new_delivery(
+    tx: &rusqlite::Transaction<'_>,
+    post: &Post,
+    account_id: AccountId,
+    recipient: &Option<Recipient>,
+    due: Timestamp,
+    now: Timestamp,
+) -> Result<DeliveryId> {
+    let delivery = Delivery {
+        id: DeliveryId::new(),
+        post_id: post.id,
+        account_id,
+        recipient: recipient.clone(),
+        state: DeliveryState::Queued,
+        attempts: 0,
+        next_attempt_at: due,
+        lease_owner: None,
+        lease_expires_at: None,
+        publish_started_at: None,
+        checkpoint: serde_json::json!({}),
+        last_error: None,
+        remote_id: None,
+        remote_url: None,
+        created_at: now,
+        updated_at: now,
+    };
+    deliveries::insert(tx, &delivery)?;
+    let detail = post.scheduled_at.map(|at| format!("scheduled for {}", at.to_rfc3339()));
+    events::record(tx, delivery.id, now, DeliveryState::Queued, detail.as_deref())?;
+    Ok(delivery.id)
+}
+
 #[derive(Debug, Clone)]
 pub struct Outbox {
     store: Arc<Store>,
@@ -156,32 +210,116 @@ impl Outbox {
         let due = post.scheduled_at.unwrap_or(now);
         self.store.write(|tx| {
             posts::insert(tx, post)?;
-            let mut ids = Vec::with_capacity(targets.len());
-            for (account_id, recipient) in targets {
-                let delivery = Delivery {
-                    id: DeliveryId::new(),
-                    post_id: post.id,
-                    account_id: *account_id,
-                    recipient: recipient.clone(),
-                    state: DeliveryState::Queued,
-                    attempts: 0,
-                    next_attempt_at: due,
-                    lease_owner: None,
-                    lease_expires_at: None,
-                    publish_started_at: None,
-                    checkpoint: serde_json::json!({}),
-                    last_error: None,
-                    remote_id: None,
-                    remote_url: None,
-                    created_at: now,
-                    updated_at: now,
-                };
-                deliveries::insert(tx, &delivery)?;
-                let detail = post.scheduled_at.map(|at| format!("scheduled for {}", at.to_rfc3339()));
-                events::record(tx, delivery.id, now, DeliveryState::Queued, detail.as_deref())?;
-                ids.push(delivery.id);
+            targets.iter().map(|(account, recipient)| new_delivery(tx, post, *account, recipient, due, now)).collect()
+        })
+    }
+
+    /// An edit: `post` (new, with the edited text, files and time) takes the place of `old` for
+    /// every delivery of `old` that has not started, in one transaction. A target kept keeps its
+    /// delivery (moved to `post`), a target added gets a new one, and a target taken off loses
+    /// its delivery, which never reached the platform. A delivery that has started, gone out or
+    /// failed stays with `old`, untouched, and is returned in `unchanged` so the user is told.
+    pub fn replace(
+        &self,
+        old: PostId,
+        post: &Post,
+        targets: &[(AccountId, Option<Recipient>)],
+        now: Timestamp,
+    ) -> Result<Replaced> {
+        if targets.is_empty() {
+            return Err(Error::invalid("a post needs at least one target account (--to ACCOUNT)"));
+        }
+        let due = post.scheduled_at.unwrap_or(now);
+        self.store.write(|tx| {
+            let before: Vec<Delivery> = deliveries::list(tx, &Filter { post: Some(old), ..Filter::default() })?
+                .into_iter()
+                .map(|r| r.delivery)
+                .collect();
+            if before.is_empty() {
+                return Err(Error::invalid(format!("there is no post {old} in the outbox (see `fanout outbox`)")));
             }
-            Ok(ids)
+            let (mut waiting, started): (Vec<Delivery>, Vec<Delivery>) = before.into_iter().partition(unstarted);
+            let unchanged: Vec<Delivery> =
+                started.into_iter().filter(|d| d.state != DeliveryState::Cancelled).collect();
+            if waiting.is_empty() {
+                return Err(not_editable());
+            }
+            posts::insert(tx, post)?;
+            let mut ids = Vec::new();
+            for (account, recipient) in targets {
+                let same = |d: &Delivery| d.account_id == *account && d.recipient == *recipient;
+                if unchanged.iter().any(same) {
+                    continue;
+                }
+                if let Some(at) = waiting.iter().position(same) {
+                    let d = waiting.swap_remove(at);
+                    if !deliveries::move_unstarted(tx, d.id, post.id, due, now)? {
+                        return Err(Error::Conflict(format!("delivery {} started while it was being edited", d.id)));
+                    }
+                    let detail = match post.scheduled_at {
+                        Some(at) => format!("edited; scheduled for {}", at.to_rfc3339()),
+                        None => "edited".to_owned(),
+                    };
+                    events::record(tx, d.id, now, DeliveryState::Queued, Some(&detail))?;
+                    ids.push(d.id);
+                } else {
+                    ids.push(new_delivery(tx, post, *account, recipient, due, now)?);
+                }
+            }
+            if ids.is_empty() {
+                return Err(Error::Conflict(
+                    "every account of the edited post already has this post started or sent; nothing is left to change"
+                        .into(),
+                ));
+            }
+            for d in waiting {
+                if !deliveries::delete_unstarted(tx, d.id)? {
+                    return Err(Error::Conflict(format!("delivery {} started while it was being edited", d.id)));
+                }
+            }
+            posts::delete_if_unused(tx, old)?;
+            Ok(Replaced { post: post.id, deliveries: ids, unchanged })
+        })
+    }
+
+    /// Refuses, with what to do instead, a post none of whose deliveries is still waiting to start.
+    pub fn ensure_editable(&self, post: PostId) -> Result<()> {
+        let rows = self.store.read(|tx| deliveries::list(tx, &Filter { post: Some(post), ..Filter::default() }))?;
+        if rows.is_empty() {
+            return Err(Error::invalid(format!("there is no post {post} in the outbox (see `fanout outbox`)")));
+        }
+        if rows.iter().any(|r| unstarted(&r.delivery)) { Ok(()) } else { Err(not_editable()) }
+    }
+
+    /// Cancels every delivery of a post that has not gone out, in one transaction; the number
+    /// cancelled. One that is being delivered right now is left to finish and named in the error.
+    pub fn cancel_post(&self, post: PostId, now: Timestamp) -> Result<usize> {
+        self.store.write(|tx| {
+            let rows = deliveries::list(tx, &Filter { post: Some(post), ..Filter::default() })?;
+            if rows.is_empty() {
+                return Err(Error::invalid(format!("there is no post {post} in the outbox (see `fanout outbox`)")));
+            }
+            if let Some(running) = rows.iter().find(|r| r.delivery.state == DeliveryState::Running) {
+                return Err(Error::Conflict(format!(
+                    "{} is being delivered right now; wait until it settles, then cancel",
+                    running.account_name
+                )));
+            }
+            let from = [
+                DeliveryState::Queued,
+                DeliveryState::RetryWait,
+                DeliveryState::NeedsAttention,
+                DeliveryState::Unconfirmed,
+                DeliveryState::Failed,
+            ];
+            let mut cancelled = 0;
+            for row in rows.iter().filter(|r| from.contains(&r.delivery.state)) {
+                if deliveries::user_change(tx, row.delivery.id, &from, DeliveryState::Cancelled, now, false)? {
+                    events::record(tx, row.delivery.id, now, DeliveryState::Cancelled, Some("cancelled by the user"))?;
+                    cancelled += 1;
+                }
+            }
+            Ok(cancelled)
         })
     }
 

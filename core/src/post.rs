@@ -83,6 +83,8 @@ pub struct Draft {
     pub templates: Vec<(String, Template)>,
     /// A comment an Instagram target adds under the post once it is live: (account, text).
     pub first_comments: Vec<(String, String)>,
+    /// The post this draft edits: it is not "the same post sent before".
+    pub replaces: Option<PostId>,
 }
 
 /// What the user set for one file in the composer.
@@ -436,7 +438,7 @@ pub fn review(
     if !draft.again {
         let mut hashes = None;
         for account in targets.iter().filter(|a| a.network != NetworkKind::WhatsApp) {
-            if let Some(at) = shared_before(outbox, account, draft.text_for(account), &media, &mut hashes, now)? {
+            if let Some(at) = shared_before(outbox, account, draft, &media, &mut hashes, now)? {
                 problems.push(DraftProblem::Duplicate { account: account.name.clone(), at });
             }
         }
@@ -499,12 +501,12 @@ fn normalized(text: &str) -> String {
 fn shared_before(
     outbox: &Outbox,
     account: &Account,
-    text: &str,
+    draft: &Draft,
     media: &[MediaFile],
     hashes: &mut Option<Vec<String>>,
     now: Timestamp,
 ) -> Result<Option<Timestamp>> {
-    let text = normalized(text);
+    let text = normalized(draft.text_for(account));
     if text.is_empty() && media.is_empty() {
         return Ok(None);
     }
@@ -514,7 +516,10 @@ fn shared_before(
         ids.into_iter().map(|id| posts::get(tx, id)).collect::<Result<Vec<_>>>()
     })?;
     for post in earlier.into_iter().flatten() {
-        if normalized(post.text_for(account.id)) != text || post.media.len() != media.len() {
+        if Some(post.id) == draft.replaces
+            || normalized(post.text_for(account.id)) != text
+            || post.media.len() != media.len()
+        {
             continue;
         }
         if hashes.is_none() {
@@ -648,15 +653,18 @@ fn tempfile_in(dir: &Path) -> Result<(std::fs::File, PathBuf)> {
     Ok((file, path))
 }
 
-/// Checks the draft, copies its media, and enqueues one delivery per target.
-pub fn enqueue(
+/// A checked draft made into a post, its media copied: the post and one (account, recipient)
+/// per delivery, with each delivery's account.
+type Prepared = (Post, Vec<(crate::model::AccountId, Option<crate::model::Recipient>)>, Vec<Account>);
+
+fn prepare(
     outbox: &Outbox,
     registry: &crate::networks::Registry,
     variants: &VariantCache,
     media_dir: &Path,
     draft: &Draft,
     now: Timestamp,
-) -> Result<(PostId, Vec<(DeliveryId, Account)>)> {
+) -> Result<Prepared> {
     let Checked { targets, media, audiences, .. } = check(outbox, registry, variants, draft, now)?;
     let mut stored = Vec::with_capacity(media.len());
     for (index, file) in media.iter().enumerate() {
@@ -710,6 +718,96 @@ pub fn enqueue(
             }
         }
     }
+    Ok((post, plan, accounts))
+}
+
+/// Checks the draft, copies its media, and enqueues one delivery per target.
+pub fn enqueue(
+    outbox: &Outbox,
+    registry: &crate::networks::Registry,
+    variants: &VariantCache,
+    media_dir: &Path,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<(PostId, Vec<(DeliveryId, Account)>)> {
+    let (post, plan, accounts) = prepare(outbox, registry, variants, media_dir, draft, now)?;
     let deliveries = outbox.enqueue_to(&post, &plan, now)?;
     Ok((post.id, deliveries.into_iter().zip(accounts).collect()))
+}
+
+/// What an edit did: the edited post (a new id), its deliveries with their accounts, and the
+/// deliveries of the post before that had started or gone out, which it left as they were.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    pub post: PostId,
+    pub deliveries: Vec<(DeliveryId, Account)>,
+    pub unchanged: Vec<crate::model::Delivery>,
+}
+
+/// Edits a post that has not gone out: `draft` is checked as a new share would be (except that
+/// the post it replaces is not "the same post sent before"), its media copied, and it takes the
+/// place of `old` for every delivery that has not started, in one transaction.
+pub fn edit(
+    outbox: &Outbox,
+    registry: &crate::networks::Registry,
+    variants: &VariantCache,
+    media_dir: &Path,
+    old: PostId,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<Edited> {
+    outbox.ensure_editable(old)?;
+    let draft = Draft { replaces: Some(old), ..draft.clone() };
+    let (post, plan, accounts) = prepare(outbox, registry, variants, media_dir, &draft, now)?;
+    let replaced = outbox.replace(old, &post, &plan, now)?;
+    let by_account = |id: &DeliveryId| -> Option<(DeliveryId, Account)> {
+        let d = outbox.get(*id).ok().flatten()?;
+        accounts.iter().find(|a| a.id == d.account_id).map(|a| (*id, a.clone()))
+    };
+    Ok(Edited {
+        post: replaced.post,
+        deliveries: replaced.deliveries.iter().filter_map(by_account).collect(),
+        unchanged: replaced.unchanged,
+    })
+}
+
+/// A post as a draft again, to edit or duplicate: its text, files (with alt text and focus),
+/// targets (every account a delivery of it has not been cancelled for), own texts, comments,
+/// templates and time. WhatsApp's recipient lists are not kept with a post: they are picked again.
+pub fn draft_of(outbox: &Outbox, id: PostId) -> Result<Draft> {
+    let (post, rows) = outbox.store().read(|tx| {
+        let post = posts::get(tx, id)?;
+        let rows = crate::store::deliveries::list(
+            tx,
+            &crate::store::deliveries::Filter { post: Some(id), ..Default::default() },
+        )?;
+        Ok((post, rows))
+    })?;
+    let post =
+        post.ok_or_else(|| Error::invalid(format!("there is no post {id} in the outbox (see `fanout outbox`)")))?;
+    let mut targets: Vec<String> = Vec::new();
+    for row in rows.iter().rev() {
+        let account = row.delivery.account_id.to_string();
+        if row.delivery.state != crate::model::DeliveryState::Cancelled && !targets.contains(&account) {
+            targets.push(account);
+        }
+    }
+    Ok(Draft {
+        text: post.text.clone(),
+        media: post.media.iter().map(|m| m.path.clone()).collect(),
+        media_details: post
+            .media
+            .iter()
+            .map(|m| MediaDetail { alt_text: m.alt_text.clone(), focus: m.focus })
+            .collect(),
+        targets,
+        texts: post.texts.iter().map(|(a, t)| (a.to_string(), t.clone())).collect(),
+        story: post.story,
+        again: false,
+        scheduled_at: post.scheduled_at,
+        recipients: Vec::new(),
+        templates: post.templates.iter().map(|(a, t)| (a.to_string(), t.clone())).collect(),
+        first_comments: post.first_comments.iter().map(|(a, t)| (a.to_string(), t.clone())).collect(),
+        replaces: None,
+    })
 }

@@ -26,6 +26,8 @@ mod bluesky;
 mod bluesky_sandbox;
 #[path = "delivery/chats.rs"]
 mod chats;
+#[path = "delivery/edit.rs"]
+mod edit;
 #[path = "delivery/facebook.rs"]
 mod facebook;
 #[path = "delivery/instagram.rs"]

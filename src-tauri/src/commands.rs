@@ -3,8 +3,9 @@
 
 use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::clock::Timestamp;
+use fanout_core::drafts;
 use fanout_core::media::Focus;
-use fanout_core::model::{DeliveryState, HeaderKind, Template};
+use fanout_core::model::{DeliveryState, DraftId, HeaderKind, MediaRef, Template};
 use fanout_core::outbox::Resolution;
 use fanout_core::plan::PlannedFile;
 use fanout_core::post::{self, Draft, MediaDetail};
@@ -15,9 +16,10 @@ use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, Result};
 use crate::models::{
-    AccountView, AppInfo, BucketRequest, DeliveryView, DraftInput, DraftProblemView, HandoffView, HistoryQuery,
-    LinkRequest, MediaReceived, MediaView, MetaLinked, MetaPermission, PlanView, PlannedFileView, QuotaView,
-    RecipientListView, Settings, ShareResult, TargetPlanView, TemplateView,
+    AccountView, AppInfo, BucketRequest, ComposerState, DeliveryView, DraftFileView, DraftInput, DraftProblemView,
+    DraftSave, DraftSummary, DraftView, HandoffView, HistoryQuery, LinkRequest, MediaReceived, MediaView, MetaLinked,
+    MetaPermission, PlanView, PlannedFileView, QuotaView, RecipientListView, Settings, ShareResult, TargetPlanView,
+    TemplateView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -66,6 +68,7 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
                 Some((m.account_id.clone(), template))
             })
             .collect(),
+        replaces: None,
     })
 }
 
@@ -614,6 +617,79 @@ pub async fn share(app: AppHandle, draft_input: DraftInput) -> Result<ShareResul
         })
     })
     .await?
+}
+
+/// Keeps the composer's draft in the data folder, its files copied in by content hash.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_draft(app: AppHandle, save: DraftSave) -> Result<DraftSummary> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let id = save.id.as_deref().map(parse_draft_id).transpose()?;
+        let media_dir = state.cx.media_dir();
+        let media = save
+            .media
+            .iter()
+            .map(|m| {
+                Ok(MediaRef {
+                    alt_text: m.alt_text.as_ref().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
+                    focus: m.focus_x.zip(m.focus_y).and_then(|(x, y)| Focus::new(x, y)),
+                    ..state.attachments.store(&m.id, &media_dir)?
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let draft =
+            drafts::save(&state.cx.store, id, &save.name, save.state.into_content(), media, state.cx.clock.now())?;
+        Ok(DraftSummary::from(&draft))
+    })
+    .await?
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_drafts(state: State<'_, AppState>) -> Result<Vec<DraftSummary>> {
+    Ok(drafts::list(&state.cx.store)?.iter().map(DraftSummary::from).collect())
+}
+
+/// Opens a draft: its state, and its files attached to the composer again.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_draft(app: AppHandle, id: String) -> Result<DraftView> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let draft = drafts::get(&state.cx.store, parse_draft_id(&id)?)?;
+        let mut media = Vec::new();
+        let mut missing = Vec::new();
+        for file in &draft.media {
+            match state.attachments.add_stored(file) {
+                Ok(attachment) => media.push(DraftFileView {
+                    media: MediaView::from(&attachment),
+                    alt_text: file.alt_text.clone(),
+                    focus_x: file.focus.map(|f| f.x),
+                    focus_y: file.focus.map(|f| f.y),
+                }),
+                Err(_) => missing.push(file.file_name.clone()),
+            }
+        }
+        Ok(DraftView {
+            id: draft.id.to_string(),
+            name: draft.name.clone(),
+            state: ComposerState::from_content(&draft.content),
+            media,
+            missing,
+        })
+    })
+    .await?
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn delete_draft(state: State<'_, AppState>, id: String) -> Result<bool> {
+    Ok(drafts::delete(&state.cx.store, parse_draft_id(&id)?)?)
+}
+
+fn parse_draft_id(id: &str) -> Result<DraftId> {
+    id.parse().map_err(|_| fanout_core::Error::invalid(format!("'{id}' is not a draft's id")).into())
 }
 
 #[tauri::command]

@@ -246,7 +246,7 @@ impl From<&fanout_core::networks::whatsapp::TemplateInfo> for TemplateView {
 }
 
 /// What a WhatsApp target of a draft sends, and to whom.
-#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagingInput {
     pub account_id: String,
@@ -256,7 +256,7 @@ pub struct MessagingInput {
     pub template: Option<TemplateInput>,
 }
 
-#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateInput {
     pub name: String,
@@ -342,7 +342,7 @@ pub struct DraftInput {
     pub first_comments: Vec<TargetText>,
 }
 
-#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct DraftMedia {
     /// From `pick_media`, `attach_bytes` or a drop.
@@ -353,7 +353,7 @@ pub struct DraftMedia {
     pub focus_y: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetText {
     pub account_id: String,
@@ -601,4 +601,116 @@ pub struct HistoryQuery {
     pub search: Option<String>,
     pub account_id: Option<String>,
     pub limit: Option<u32>,
+}
+
+/// The composer as a draft keeps it, besides its files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ComposerState {
+    pub text: String,
+    /// Account ids.
+    pub targets: Vec<String>,
+    pub texts: Vec<TargetText>,
+    pub first_comments: Vec<TargetText>,
+    pub story: bool,
+    /// Scheduled rather than shared at once.
+    pub later: bool,
+    /// The time picked, ms since the epoch; kept while "now" is chosen too.
+    pub scheduled_at: Option<f64>,
+    pub messaging: Vec<MessagingInput>,
+}
+
+impl ComposerState {
+    pub fn into_content(self) -> fanout_core::drafts::Content {
+        let pairs = |v: Vec<TargetText>| v.into_iter().map(|t| (t.account_id, t.text)).collect();
+        fanout_core::drafts::Content {
+            text: self.text,
+            targets: self.targets,
+            texts: pairs(self.texts),
+            first_comments: pairs(self.first_comments),
+            story: self.story,
+            later: self.later,
+            scheduled_at: self.scheduled_at.map(|ms| ms as i64),
+            messaging: serde_json::to_value(self.messaging).unwrap_or_default(),
+        }
+    }
+
+    pub fn from_content(c: &fanout_core::drafts::Content) -> Self {
+        let pairs = |m: &std::collections::BTreeMap<String, String>| {
+            m.iter().map(|(k, v)| TargetText { account_id: k.clone(), text: v.clone() }).collect()
+        };
+        Self {
+            text: c.text.clone(),
+            targets: c.targets.clone(),
+            texts: pairs(&c.texts),
+            first_comments: pairs(&c.first_comments),
+            story: c.story,
+            later: c.later,
+            scheduled_at: c.scheduled_at.map(|ms| ms as f64),
+            messaging: serde_json::from_value(c.messaging.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// A draft to keep: a new one when `id` is none.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftSave {
+    pub id: Option<String>,
+    pub name: String,
+    pub state: ComposerState,
+    /// The attachments, in order, with their alt text and focus.
+    pub media: Vec<DraftMedia>,
+}
+
+/// A draft in the Drafts list.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftSummary {
+    pub id: String,
+    /// The user's name for it, or empty.
+    pub name: String,
+    /// Its name, or the start of its text.
+    pub title: String,
+    pub files: u32,
+    pub targets: u32,
+    pub updated_at: f64,
+    /// The time it is to be scheduled for, if "later" was chosen.
+    pub scheduled_at: Option<f64>,
+}
+
+impl From<&fanout_core::drafts::Draft> for DraftSummary {
+    fn from(d: &fanout_core::drafts::Draft) -> Self {
+        Self {
+            id: d.id.to_string(),
+            name: d.name.clone(),
+            title: d.title(),
+            files: d.media.len() as u32,
+            targets: d.content.targets.len() as u32,
+            updated_at: d.updated_at.0 as f64,
+            scheduled_at: d.content.scheduled_at.filter(|_| d.content.later).map(|ms| ms as f64),
+        }
+    }
+}
+
+/// One file of an opened draft, attached again.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftFileView {
+    pub media: MediaView,
+    pub alt_text: Option<String>,
+    pub focus_x: Option<f64>,
+    pub focus_y: Option<f64>,
+}
+
+/// An opened draft: the composer's state and its files attached again. A file that could not be
+/// attached (deleted from the data folder) is in `missing`, by the name it had.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftView {
+    pub id: String,
+    pub name: String,
+    pub state: ComposerState,
+    pub media: Vec<DraftFileView>,
+    pub missing: Vec<String>,
 }

@@ -278,6 +278,46 @@ describe('Fanout, the built app', () => {
     await notified('Shared to 3 places');
   });
 
+  it('keeps two photos with their alt text and focus when leaving Compose, and keeps the draft by name', async () => {
+    await view('compose');
+    await (await browser.$('[data-testid="draft-name"]')).setValue('Shop photos');
+    await (await browser.$('[data-testid="post-text"]')).setValue('Two photos that must survive a trip to the Outbox');
+    for (let n = 1; n <= 2; n++) {
+      await (await browser.$('[data-testid="attach"]')).click();
+      await browser.waitUntil(async () => (await browser.$$('img[alt="demo-photo.png"]')).length === n, { timeout: 15_000 });
+    }
+    const alts = await browser.$$('[data-testid="alt-demo-photo.png"]');
+    await alts[0].setValue('The shop front at dawn');
+    await alts[1].setValue('The new oven');
+    const second = (await browser.$$('[role="slider"]'))[1];
+    await second.click();
+    await browser.keys(['ArrowRight', 'ArrowRight', 'ArrowUp']);
+    const focusBefore = await second.getAttribute('aria-valuetext');
+    await browser.$('[data-testid="draft-status"]*=Draft saved').waitForDisplayed({ timeout: 10_000 });
+    await view('outbox');
+    await view('compose');
+    await browser.waitUntil(async () => (await browser.$$('img[alt="demo-photo.png"]')).length === 2, {
+      timeout: 10_000,
+      timeoutMsg: 'the photos did not come back',
+    });
+    const back = await browser.$$('[data-testid="alt-demo-photo.png"]');
+    expect(await back[0].getValue()).toBe('The shop front at dawn');
+    expect(await back[1].getValue()).toBe('The new oven');
+    expect(await (await browser.$$('[role="slider"]'))[1].getAttribute('aria-valuetext')).toBe(focusBefore);
+    expect(focusBefore).not.toBe('50% from the left, 50% from the top');
+    // The draft is in the data folder by its name, and a new draft leaves it there.
+    await (await browser.$('[data-testid="new-draft"]')).click();
+    await (await browser.$('[data-testid="drafts"]')).click();
+    await browser.$('[data-testid="open-draft"]=Shop photos').waitForDisplayed({ timeout: 10_000 });
+    await screenshot('drafts');
+    await (await browser.$('[data-testid="open-draft"]=Shop photos')).click();
+    await browser.waitUntil(async () => (await browser.$$('img[alt="demo-photo.png"]')).length === 2, { timeout: 10_000 });
+    expect(await (await browser.$$('[data-testid="alt-demo-photo.png"]'))[1].getValue()).toBe('The new oven');
+    // Leave the composer empty for the tests after this one.
+    await (await browser.$('[data-testid="new-draft"]')).click();
+    await browser.waitUntil(async () => (await browser.$$('img[alt="demo-photo.png"]')).length === 0, { timeout: 10_000 });
+  });
+
   it('shows a target needing attention with its fix, and a retry sends it', async () => {
     await sandbox('/_sandbox/faults', {
       method: 'PUT',

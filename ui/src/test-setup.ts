@@ -2,9 +2,11 @@ import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/svelte';
 import { afterEach } from 'vitest';
 import { setLocale } from './lib/i18n.svelte';
+import { resetComposer } from './lib/composer.svelte';
 
 afterEach(() => {
   cleanup();
   localStorage.clear();
+  resetComposer();
 });
 await setLocale('en');

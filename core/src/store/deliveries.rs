@@ -303,6 +303,34 @@ pub fn cancel_for_account(conn: &Connection, account: AccountId, now: Timestamp)
     Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
 }
 
+/// The condition of a delivery that never started: queued, never claimed, nothing published.
+const UNSTARTED: &str = "state = 'queued' AND attempts = 0 AND publish_started_at IS NULL";
+
+/// Moves a delivery that never started to another post (an edit), due at `due`. False when it
+/// has started meanwhile.
+pub fn move_unstarted(conn: &Connection, id: DeliveryId, post: PostId, due: Timestamp, now: Timestamp) -> Result<bool> {
+    let moved = conn.execute(
+        &format!(
+            "UPDATE deliveries SET post_id = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND {UNSTARTED}"
+        ),
+        params![id.to_string(), post.to_string(), due.0, now.0],
+    )?;
+    Ok(moved > 0)
+}
+
+/// Deletes a delivery that never started, with its events: an edit took its account off the
+/// post, and nothing of it ever reached the platform. False when it has started meanwhile.
+pub fn delete_unstarted(conn: &Connection, id: DeliveryId) -> Result<bool> {
+    conn.execute(
+        &format!(
+            "DELETE FROM delivery_events WHERE delivery_id = ?1
+               AND EXISTS (SELECT 1 FROM deliveries WHERE id = ?1 AND {UNSTARTED})"
+        ),
+        [id.to_string()],
+    )?;
+    Ok(conn.execute(&format!("DELETE FROM deliveries WHERE id = ?1 AND {UNSTARTED}"), [id.to_string()])? > 0)
+}
+
 /// One line of the outbox: the delivery with the names a person reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {

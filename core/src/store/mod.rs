@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod cache;
 pub mod deliveries;
+pub mod drafts;
 pub mod events;
 pub mod posts;
 pub mod recipients;
@@ -31,6 +32,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v5.sql")).comment("account options"),
     M::up(include_str!("sql/v6.sql")).comment("WhatsApp recipients and templates").foreign_key_check(),
     M::up(include_str!("sql/v7.sql")).comment("Instagram first comments"),
+    M::up(include_str!("sql/v8.sql")).comment("drafts"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -13,24 +13,7 @@ pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
         "INSERT INTO posts (id, text, created_at, scheduled_at, story) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![post.id.to_string(), post.text, post.created_at.0, post.scheduled_at.map(|t| t.0), post.story],
     )?;
-    let mut stmt = conn.prepare(
-        "INSERT INTO post_media (post_id, position, sha256, path, mime, bytes, file_name, alt_text, focus_x, focus_y)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
-    for (position, media) in post.media.iter().enumerate() {
-        stmt.execute(params![
-            post.id.to_string(),
-            i64::try_from(position).unwrap_or(i64::MAX),
-            media.sha256,
-            media.path.to_string_lossy(),
-            media.mime,
-            i64::try_from(media.bytes).unwrap_or(i64::MAX),
-            media.file_name,
-            media.alt_text,
-            media.focus.map(|f| f.x),
-            media.focus.map(|f| f.y),
-        ])?;
-    }
+    insert_media(conn, "post_media", "post_id", &post.id.to_string(), &post.media)?;
     let mut stmt = conn.prepare("INSERT INTO post_texts (post_id, account_id, text) VALUES (?1, ?2, ?3)")?;
     for (account, text) in &post.texts {
         stmt.execute(params![post.id.to_string(), account.to_string(), text])?;
@@ -68,6 +51,20 @@ pub fn reschedule(conn: &Connection, id: PostId, at: Timestamp, now: Timestamp) 
     Ok(moved)
 }
 
+/// Deletes a post no delivery belongs to any more (all moved to its edited version). False when
+/// a delivery still belongs to it.
+pub fn delete_if_unused(conn: &Connection, id: PostId) -> Result<bool> {
+    let used: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM deliveries WHERE post_id = ?1)", [id.to_string()], |r| r.get(0))?;
+    if used {
+        return Ok(false);
+    }
+    for table in ["post_media", "post_texts", "post_comments", "post_templates"] {
+        conn.execute(&format!("DELETE FROM {table} WHERE post_id = ?1"), [id.to_string()])?;
+    }
+    Ok(conn.execute("DELETE FROM posts WHERE id = ?1", [id.to_string()])? > 0)
+}
+
 pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
     let head = conn
         .query_row("SELECT text, created_at, scheduled_at, story FROM posts WHERE id = ?1", [id.to_string()], |r| {
@@ -77,26 +74,7 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
     let Some((text, created_at, scheduled_at, story)) = head else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare(
-        "SELECT sha256, path, mime, bytes, file_name, alt_text, focus_x, focus_y FROM post_media
-                  WHERE post_id = ?1 ORDER BY position",
-    )?;
-    let media = stmt
-        .query_map([id.to_string()], |r| {
-            Ok(MediaRef {
-                sha256: r.get(0)?,
-                path: PathBuf::from(r.get::<_, String>(1)?),
-                mime: r.get(2)?,
-                bytes: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-                file_name: r.get(4)?,
-                alt_text: r.get(5)?,
-                focus: match (r.get::<_, Option<f64>>(6)?, r.get::<_, Option<f64>>(7)?) {
-                    (Some(x), Some(y)) => crate::media::Focus::new(x, y),
-                    _ => None,
-                },
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let media = media_of(conn, "post_media", "post_id", &id.to_string())?;
     let mut stmt = conn.prepare("SELECT account_id, text FROM post_texts WHERE post_id = ?1")?;
     let texts = stmt
         .query_map([id.to_string()], |r| {
@@ -154,4 +132,52 @@ pub fn recent_for_account(
         .query_map(params![account.to_string(), since.0, limit], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ids.into_iter().filter_map(|id| id.parse().ok()).collect())
+}
+
+/// Writes `media` in order into a media table (`post_media`, `draft_media`) under its owner.
+pub(super) fn insert_media(conn: &Connection, table: &str, owner: &str, id: &str, media: &[MediaRef]) -> Result<()> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT INTO {table} ({owner}, position, sha256, path, mime, bytes, file_name, alt_text, focus_x, focus_y)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?;
+    for (position, media) in media.iter().enumerate() {
+        stmt.execute(params![
+            id,
+            i64::try_from(position).unwrap_or(i64::MAX),
+            media.sha256,
+            media.path.to_string_lossy(),
+            media.mime,
+            i64::try_from(media.bytes).unwrap_or(i64::MAX),
+            media.file_name,
+            media.alt_text,
+            media.focus.map(|f| f.x),
+            media.focus.map(|f| f.y),
+        ])?;
+    }
+    Ok(())
+}
+
+/// The files of one owner in a media table, in order.
+pub(super) fn media_of(conn: &Connection, table: &str, owner: &str, id: &str) -> Result<Vec<MediaRef>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT sha256, path, mime, bytes, file_name, alt_text, focus_x, focus_y FROM {table}
+          WHERE {owner} = ?1 ORDER BY position"
+    ))?;
+    let media = stmt
+        .query_map([id], |r| {
+            Ok(MediaRef {
+                sha256: r.get(0)?,
+                path: PathBuf::from(r.get::<_, String>(1)?),
+                mime: r.get(2)?,
+                bytes: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                file_name: r.get(4)?,
+                alt_text: r.get(5)?,
+                focus: match (r.get::<_, Option<f64>>(6)?, r.get::<_, Option<f64>>(7)?) {
+                    (Some(x), Some(y)) => crate::media::Focus::new(x, y),
+                    _ => None,
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(media)
 }

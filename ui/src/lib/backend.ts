@@ -9,8 +9,12 @@ import {
   type AppError,
   type AppInfo,
   type DeliveryView,
+  type ComposerState,
   type DraftInput,
   type DraftMedia,
+  type DraftSave,
+  type DraftSummary,
+  type DraftView,
   type HistoryQuery,
   type LinkRequest,
   type MediaReceived,
@@ -31,8 +35,12 @@ export type {
   AccountView,
   AppInfo,
   DeliveryView,
+  ComposerState,
   DraftInput,
   DraftMedia,
+  DraftSave,
+  DraftSummary,
+  DraftView,
   HistoryQuery,
   LinkRequest,
   MediaReceived,
@@ -112,6 +120,12 @@ export interface Backend {
   detachMedia(id: string): Promise<void>;
   reviewDraft(draft: DraftInput): Promise<PlanView>;
   share(draft: DraftInput): Promise<ShareResult>;
+  /** Keeps the composer's draft in the data folder; a new one when `save.id` is null. */
+  saveDraft(save: DraftSave): Promise<DraftSummary>;
+  listDrafts(): Promise<DraftSummary[]>;
+  /** The draft's state, with its files attached again. */
+  openDraft(id: string): Promise<DraftView>;
+  deleteDraft(id: string): Promise<boolean>;
   listOutbox(limit: number): Promise<DeliveryView[]>;
   history(query: HistoryQuery): Promise<DeliveryView[]>;
   reschedulePost(postId: string, at: number): Promise<void>;
@@ -188,6 +202,10 @@ export const tauriBackend: Backend = {
   },
   reviewDraft: async (draft) => unwrap(await commands.reviewDraft(draft)),
   share: async (draft) => unwrap(await commands.share(draft)),
+  saveDraft: async (save) => unwrap(await commands.saveDraft(save)),
+  listDrafts: async () => unwrap(await commands.listDrafts()),
+  openDraft: async (id) => unwrap(await commands.openDraft(id)),
+  deleteDraft: async (id) => unwrap(await commands.deleteDraft(id)),
   listOutbox: async (limit) => unwrap(await commands.listOutbox(limit)),
   history: async (query) => unwrap(await commands.history(query)),
   reschedulePost: async (postId, at) => {

@@ -303,6 +303,44 @@ async share(draftInput: DraftInput) : Promise<Result<ShareResult, AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Keeps the composer's draft in the data folder, its files copied in by content hash.
+ */
+async saveDraft(save: DraftSave) : Promise<Result<DraftSummary, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_draft", { save }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listDrafts() : Promise<Result<DraftSummary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_drafts") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens a draft: its state, and its files attached to the composer again.
+ */
+async openDraft(id: string) : Promise<Result<DraftView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_draft", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async deleteDraft(id: string) : Promise<Result<boolean, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_draft", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async listOutbox(limit: number) : Promise<Result<DeliveryView[], AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_outbox", { limit }) };
@@ -524,6 +562,22 @@ export type BucketRequest = { endpoint: string; bucket: string; region: string |
  */
 publicUrl: string | null }
 /**
+ * The composer as a draft keeps it, besides its files.
+ */
+export type ComposerState = { text: string; 
+/**
+ * Account ids.
+ */
+targets: string[]; texts: TargetText[]; firstComments: TargetText[]; story: boolean; 
+/**
+ * Scheduled rather than shared at once.
+ */
+later: boolean; 
+/**
+ * The time picked, ms since the epoch; kept while "now" is chosen too.
+ */
+scheduledAt: number | null; messaging: MessagingInput[] }
+/**
  * Delivery was paused or resumed (from the tray or a window).
  */
 export type DeliveryPaused = { paused: boolean }
@@ -551,6 +605,10 @@ errorKind: string | null; error: string | null; remoteUrl: string | null;
  * While running: the step it is at — `upload` (with `progressN` of `progressTotal`) or `publish`.
  */
 progress: string | null; progressN: number | null; progressTotal: number | null; postText: string; mediaCount: number; scheduledAt: number | null; createdAt: number; updatedAt: number }
+/**
+ * One file of an opened draft, attached again.
+ */
+export type DraftFileView = { media: MediaView; altText: string | null; focusX: number | null; focusY: number | null }
 export type DraftInput = { text: string; 
 /**
  * The attachments, in order.
@@ -599,6 +657,35 @@ focusX: number | null; focusY: number | null }
  * `past_schedule`.
  */
 export type DraftProblemView = { code: string; account: string | null; detail: string | null }
+/**
+ * A draft to keep: a new one when `id` is none.
+ */
+export type DraftSave = { id: string | null; name: string; state: ComposerState; 
+/**
+ * The attachments, in order, with their alt text and focus.
+ */
+media: DraftMedia[] }
+/**
+ * A draft in the Drafts list.
+ */
+export type DraftSummary = { id: string; 
+/**
+ * The user's name for it, or empty.
+ */
+name: string; 
+/**
+ * Its name, or the start of its text.
+ */
+title: string; files: number; targets: number; updatedAt: number; 
+/**
+ * The time it is to be scheduled for, if "later" was chosen.
+ */
+scheduledAt: number | null }
+/**
+ * An opened draft: the composer's state and its files attached again. A file that could not be
+ * attached (deleted from the data folder) is in `missing`, by the name it had.
+ */
+export type DraftView = { id: string; name: string; state: ComposerState; media: DraftFileView[]; missing: string[] }
 /**
  * A hand-off done: which app opened, what the user should know, how many files to attach.
  */

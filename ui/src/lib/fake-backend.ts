@@ -5,8 +5,13 @@ import type {
   AccountView,
   AppInfo,
   Backend,
+  ComposerState,
   DeliveryView,
   DraftInput,
+  DraftMedia,
+  DraftSave,
+  DraftSummary,
+  DraftView,
   MediaReceived,
   MediaView,
   PlanView,
@@ -414,6 +419,51 @@ export class FakeBackend implements Backend {
       };
     });
     return { problems, targets, ready: problems.length === 0 && targets.every((t) => t.problems.length === 0) };
+  }
+  /** Drafts as the data folder keeps them: the state and the files with their alt text and focus. */
+  drafts: Array<{ id: string; name: string; state: ComposerState; media: DraftMedia[]; updatedAt: number }> = [];
+  /** The clock drafts are stamped with; each save moves it on a minute. */
+  draftClock = Date.UTC(2026, 10, 22, 9, 0);
+  private summary(d: FakeBackend['drafts'][number]): DraftSummary {
+    const line = d.state.text.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
+    return {
+      id: d.id,
+      name: d.name,
+      title: d.name.trim() || line.slice(0, 60),
+      files: d.media.length,
+      targets: d.state.targets.length,
+      updatedAt: d.updatedAt,
+      scheduledAt: d.state.later ? d.state.scheduledAt : null,
+    };
+  }
+  async saveDraft(save: DraftSave): Promise<DraftSummary> {
+    this.record('saveDraft', save);
+    this.draftClock += 60_000;
+    const kept = { id: save.id ?? `draft-${this.nextId++}`, name: save.name.trim(), state: JSON.parse(JSON.stringify(save.state)) as ComposerState, media: save.media.map((m) => ({ ...m })), updatedAt: this.draftClock };
+    this.drafts = [kept, ...this.drafts.filter((d) => d.id !== kept.id)];
+    return this.summary(kept);
+  }
+  async listDrafts(): Promise<DraftSummary[]> {
+    this.record('listDrafts');
+    return this.drafts.map((d) => this.summary(d));
+  }
+  async openDraft(id: string): Promise<DraftView> {
+    this.record('openDraft', id);
+    const d = this.drafts.find((x) => x.id === id);
+    if (!d) throw new BackendError({ code: 'invalid', message: `there is no draft ${id}: it was deleted or shared` });
+    const media = d.media.map((m) => {
+      const known = this.media.find((x) => x.id === m.id) ?? { id: m.id, name: 'photo.jpg', mime: 'image/jpeg', bytes: 1000, thumbnail: null };
+      const again = { ...known, id: `m${this.nextId++}` };
+      this.media.push(again);
+      return { media: again, altText: m.altText, focusX: m.focusX, focusY: m.focusY };
+    });
+    return { id: d.id, name: d.name, state: JSON.parse(JSON.stringify(d.state)) as ComposerState, media, missing: [] };
+  }
+  async deleteDraft(id: string): Promise<boolean> {
+    this.record('deleteDraft', id);
+    const had = this.drafts.some((d) => d.id === id);
+    this.drafts = this.drafts.filter((d) => d.id !== id);
+    return had;
   }
   async share(draft: DraftInput) {
     this.record('share', draft);

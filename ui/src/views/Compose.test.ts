@@ -1,11 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
-import { screen, waitFor, within } from '@testing-library/svelte';
+import { cleanup, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Compose from './Compose.svelte';
 import { FakeBackend, account } from '../lib/fake-backend';
 import type { DraftInput } from '../lib/backend';
 import { renderView } from '../lib/test-render';
 import { setLocale } from '../lib/i18n.svelte';
+import { resetComposer } from '../lib/composer.svelte';
+
+function setupAgain(backend: FakeBackend) {
+  renderView(Compose, { accounts: backend.accounts, onAccountsChanged: () => {}, goAccounts: () => {} }, backend);
+}
 
 function setup(init: ConstructorParameters<typeof FakeBackend>[0] = {}) {
   const backend = new FakeBackend({
@@ -89,7 +94,9 @@ describe('Compose', () => {
     expect(draft.targets).toEqual(['acc-demo-mastodon', 'acc-demo-discord']);
     expect(await screen.findByText('Queued for 2 accounts. Follow it in the Outbox.')).toBeInTheDocument();
     expect(screen.getByLabelText('Post text')).toHaveValue('');
-    expect(localStorage.getItem('fanout.draft')).toContain('"text":""');
+    expect(screen.queryByAltText('beach.jpg')).toBeNull();
+    // The shared post's draft is done with.
+    await waitFor(() => expect(backend.drafts).toEqual([]));
   });
 
   it('hands the post to WhatsApp with its text and photo, and says what to attach', async () => {
@@ -107,11 +114,88 @@ describe('Compose', () => {
   });
 
   it('keeps the draft across a reopen and never offers a disabled account', async () => {
-    localStorage.setItem('fanout.draft', JSON.stringify({ text: 'kept', targets: ['acc-demo-discord'], when: 'now', at: '' }));
-    setup();
-    expect(screen.getByLabelText('Post text')).toHaveValue('kept');
+    const first = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'kept');
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await waitFor(() => expect(first.drafts).toHaveLength(1));
+    // A restart: the composer's memory is gone, the data folder is not.
+    cleanup();
+    resetComposer();
+    const backend = new FakeBackend({ accounts: first.accounts });
+    backend.drafts = first.drafts;
+    setupAgain(backend);
+    expect(await screen.findByDisplayValue('kept')).toBeInTheDocument();
     expect(screen.getByTestId('target-Demo Discord')).toBeChecked();
     expect(screen.getByTestId('target-Off')).toBeDisabled();
+  });
+
+  // Bug 1: leaving Compose threw the photos, their alt text and focus away.
+  it('keeps attached photos with their alt text and focus when leaving Compose and coming back', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Two photos');
+    await user.click(screen.getByTestId('attach'));
+    await user.click(screen.getByTestId('attach'));
+    const alts = await screen.findAllByLabelText('Alt text for beach.jpg');
+    await user.type(alts[0], 'The shop front');
+    await user.type(alts[1], 'The new oven');
+    const focus = screen.getAllByRole('slider', { name: /Focus point of beach.jpg/ })[1];
+    focus.focus();
+    await user.keyboard('{ArrowRight}{ArrowDown}');
+    cleanup();
+    setupAgain(backend);
+    const back = await screen.findAllByLabelText('Alt text for beach.jpg');
+    expect(back.map((e) => (e as HTMLInputElement).value)).toEqual(['The shop front', 'The new oven']);
+    expect(screen.getAllByRole('slider', { name: /Focus point of beach.jpg/ })[1]).toHaveAttribute(
+      'aria-valuetext',
+      '55% from the left, 55% from the top',
+    );
+    expect(screen.getByLabelText('Post text')).toHaveValue('Two photos');
+  });
+
+  // Bug 4: the draft lived in the web view's storage, shared by every data folder.
+  it('keeps the draft in the data folder, never in the web view’s storage', async () => {
+    const demo = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Typed in the demo');
+    await user.click(screen.getByTestId('attach'));
+    await waitFor(() => expect(demo.drafts).toHaveLength(1));
+    expect(demo.drafts[0].state.text).toBe('Typed in the demo');
+    expect(demo.drafts[0].media).toHaveLength(1);
+    expect(JSON.stringify({ ...localStorage })).not.toContain('Typed in the demo');
+    // Another data folder (the real profile) has its own drafts: the demo's does not show up.
+    cleanup();
+    resetComposer();
+    const real = setup();
+    await waitFor(() => expect(real.called('listDrafts').length).toBeGreaterThan(0));
+    expect(screen.getByLabelText('Post text')).toHaveValue('');
+  });
+
+  it('keeps several named drafts and reopens one from the Drafts list with its files', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByTestId('draft-name'), 'Easter opening hours');
+    await user.type(screen.getByLabelText('Post text'), 'Open on Easter Monday');
+    await user.click(screen.getByTestId('attach'));
+    await user.type(await screen.findByLabelText('Alt text for beach.jpg'), 'Eggs in the window');
+    await waitFor(() => expect(backend.drafts[0]?.media[0]?.altText).toBe('Eggs in the window'));
+    await user.click(screen.getByTestId('new-draft'));
+    expect(screen.getByLabelText('Post text')).toHaveValue('');
+    expect(screen.queryByAltText('beach.jpg')).toBeNull();
+    await user.type(screen.getByLabelText('Post text'), 'Summer sale');
+    await waitFor(() => expect(backend.drafts).toHaveLength(2));
+    await user.click(screen.getByTestId('drafts'));
+    const list = await screen.findByTestId('drafts-list');
+    expect(within(list).getAllByTestId('open-draft').map((b) => b.textContent)).toEqual(['Summer sale', 'Easter opening hours']);
+    expect(within(list).getByText(/1 file · 0 accounts/)).toBeInTheDocument();
+    await user.click(within(list).getByText('Easter opening hours'));
+    expect(await screen.findByDisplayValue('Open on Easter Monday')).toBeInTheDocument();
+    expect(screen.getByTestId('draft-name')).toHaveValue('Easter opening hours');
+    expect(await screen.findByLabelText('Alt text for beach.jpg')).toHaveValue('Eggs in the window');
+    await user.click(screen.getByTestId('drafts'));
+    await user.click(within(await screen.findByTestId('drafts-list')).getByRole('button', { name: 'Delete draft Summer sale' }));
+    await waitFor(() => expect(backend.drafts.map((d) => d.name || d.state.text)).toEqual(['Easter opening hours']));
   });
 
   it('schedules in local time', async () => {

@@ -1,0 +1,125 @@
+// The composer's state, kept outside the Compose view so leaving it loses nothing (files, alt
+// text and focus included), and kept as a draft in the data folder by the backend, so a restart
+// loses nothing either and a draft never shows up under another data folder.
+import type { Attached } from '../components/MediaItem.svelte';
+import type { Messaging } from '../components/WhatsAppTarget.svelte';
+import type { Backend, DraftSave, DraftView } from './backend';
+import { msToLocalInput, localInputToMs } from './draft';
+
+export type Composer = {
+  /** The draft it is kept as; null until there is something to keep. */
+  draftId: string | null;
+  name: string;
+  text: string;
+  targets: string[];
+  /** Account id → that target's own text. */
+  texts: Record<string, string>;
+  /** Images as full-screen 9:16 stories. */
+  story: boolean;
+  when: 'now' | 'later';
+  /** `datetime-local` value, local time. */
+  at: string;
+  media: Attached[];
+  /** Per WhatsApp target: its recipient list and, if picked, the template it sends. */
+  messaging: Record<string, Messaging>;
+  /** Per Instagram target: the comment added under the post once it is live. */
+  comments: Record<string, string>;
+};
+
+/** The draft the composer showed last, so the next start opens it again. */
+const CURRENT = 'fanout.currentDraft';
+
+export function blankComposer(): Composer {
+  return {
+    draftId: null,
+    name: '',
+    text: '',
+    targets: [],
+    texts: {},
+    story: false,
+    when: 'now',
+    at: msToLocalInput(Date.now() + 60 * 60 * 1000),
+    media: [],
+    messaging: {},
+    comments: {},
+  };
+}
+
+export const composer = $state<Composer>(blankComposer());
+
+let restored: Promise<void> | null = null;
+
+/** Once per run: opens the draft the composer showed last, if this data folder still has it. */
+export function restoreComposer(backend: Backend): Promise<void> {
+  restored ??= (async () => {
+    // Drafts were once kept in the web view's storage, shared by every data folder: not read.
+    localStorage.removeItem('fanout.draft');
+    const id = localStorage.getItem(CURRENT);
+    if (!id || composer.draftId || composer.text || composer.media.length) return;
+    try {
+      const drafts = await backend.listDrafts();
+      if (drafts.some((d) => d.id === id)) fillComposer(await backend.openDraft(id));
+    } catch {
+      // A draft that cannot be opened leaves the composer empty; the Drafts list still shows it.
+    }
+  })();
+  return restored;
+}
+
+/** For tests: forget the composer and whether it was restored. */
+export function resetComposer() {
+  Object.assign(composer, blankComposer());
+  restored = null;
+}
+
+/** Puts an opened draft into the composer. */
+export function fillComposer(view: DraftView) {
+  const s = view.state;
+  Object.assign(composer, {
+    draftId: view.id,
+    name: view.name,
+    text: s.text,
+    targets: s.targets,
+    texts: Object.fromEntries(s.texts.map((x) => [x.accountId, x.text])),
+    comments: Object.fromEntries(s.firstComments.map((x) => [x.accountId, x.text])),
+    story: s.story,
+    when: s.later ? 'later' : 'now',
+    at: s.scheduledAt !== null ? msToLocalInput(s.scheduledAt) : blankComposer().at,
+    media: view.media.map((f) => ({
+      view: f.media,
+      alt: f.altText ?? '',
+      focus: f.focusX !== null && f.focusY !== null ? { x: f.focusX, y: f.focusY } : null,
+    })),
+    messaging: Object.fromEntries(s.messaging.map((m) => [m.accountId, { list: m.list, template: m.template }])),
+  } satisfies Composer);
+  rememberCurrent(view.id);
+}
+
+export function rememberCurrent(id: string | null) {
+  if (id) localStorage.setItem(CURRENT, id);
+  else localStorage.removeItem(CURRENT);
+}
+
+/** True when the composer holds nothing worth keeping as a draft. */
+export function composerIsEmpty(c: Composer): boolean {
+  return !c.text.trim() && c.media.length === 0 && Object.values(c.texts).every((t) => !t.trim()) && !c.name.trim();
+}
+
+/** What the backend keeps of the composer. */
+export function draftToSave(c: Composer): DraftSave {
+  return {
+    id: c.draftId,
+    name: c.name,
+    state: {
+      text: c.text,
+      targets: [...c.targets],
+      texts: Object.entries(c.texts).map(([accountId, text]) => ({ accountId, text })),
+      firstComments: Object.entries(c.comments).map(([accountId, text]) => ({ accountId, text })),
+      story: c.story,
+      later: c.when === 'later',
+      scheduledAt: localInputToMs(c.at),
+      messaging: Object.entries(c.messaging).map(([accountId, m]) => ({ accountId, list: m.list, template: m.template })),
+    },
+    media: c.media.map((m) => ({ id: m.view.id, altText: m.alt.trim() || null, focusX: m.focus?.x ?? null, focusY: m.focus?.y ?? null })),
+  };
+}
