@@ -15,5 +15,5 @@ export FANOUT_APP="$PWD/target/debug/fanout-app"
 # WebKit's sandbox and GPU paths are unavailable on a bare X server in a container.
 export WEBKIT_DISABLE_COMPOSITING_MODE=1
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
-exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+exec xvfb-run -a -s "-screen 0 1920x1080x24" dbus-run-session -- \
   npx vitest run --config tests/e2e/vitest.config.ts

@@ -64,8 +64,10 @@ pub enum Command {
     },
     /// Try a delivery again (needs attention, failed, or waiting to retry).
     Retry { id: String },
-    /// Cancel a delivery that has not been sent.
-    Cancel { id: String },
+    /// Change a post that has not gone out: its text, files, accounts or time.
+    Edit(EditArgs),
+    /// Cancel a delivery that has not been sent, or with --post every unsent delivery of a post.
+    Cancel(CancelArgs),
     /// Settle an unconfirmed delivery after checking the account yourself.
     Resolve(ResolveArgs),
     /// Deliver what is due.
@@ -411,9 +413,8 @@ pub struct PostArgs {
     /// Read the post's text from this UTF-8 file instead.
     #[arg(long, value_name = "FILE")]
     pub text_file: Option<PathBuf>,
-    /// A photo or video to attach (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub media: Vec<PathBuf>,
+    #[command(flatten)]
+    pub files: MediaArgs,
     /// An account to post to, by name or id (repeatable).
     #[arg(long = "to", value_name = "ACCOUNT")]
     pub to: Vec<String>,
@@ -448,6 +449,69 @@ pub struct PostArgs {
     pub json: bool,
     #[command(flatten)]
     pub tuning: WorkerTuning,
+}
+
+/// A post's photos and videos, each with what it shows.
+#[derive(Debug, Args)]
+pub struct MediaArgs {
+    /// A photo or video to attach (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
+    /// What a file shows, for people who cannot see it: the first --alt describes the first file,
+    /// the second the second, and so on (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub alt: Vec<String>,
+}
+
+/// What to change in a post; every option left out keeps what the post has.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The post: its id as `fanout post` printed it (a unique end of it is enough), or the id of
+    /// one of its deliveries as `fanout outbox` shows it.
+    #[arg(value_name = "POST")]
+    pub post: String,
+    /// The new text; `-` reads it from standard input.
+    #[arg(long, value_name = "TEXT", conflicts_with = "text_file")]
+    pub text: Option<String>,
+    /// Read the new text from this UTF-8 file.
+    #[arg(long, value_name = "FILE")]
+    pub text_file: Option<PathBuf>,
+    // --media in place of the post's files; --alt alone describes the post's own files.
+    #[command(flatten)]
+    pub files: MediaArgs,
+    /// Take every file off the post.
+    #[arg(long, conflicts_with_all = ["media", "alt"])]
+    pub no_media: bool,
+    /// The accounts to post to, by name or id (repeatable), in place of the post's: the others'
+    /// deliveries are dropped.
+    #[arg(long = "to", value_name = "ACCOUNT")]
+    pub to: Vec<String>,
+    /// The new time (RFC 3339, e.g. 2026-12-01T09:30:00+01:00).
+    #[arg(long, value_name = "RFC3339", conflicts_with = "now")]
+    pub at: Option<String>,
+    /// Send it as soon as a worker runs instead of at its time.
+    #[arg(long)]
+    pub now: bool,
+    /// WhatsApp targets message the people on this recipient list (a post does not keep the list
+    /// it was queued with, so a post with WhatsApp targets needs it again).
+    #[arg(long, value_name = "LIST")]
+    pub list: Option<String>,
+    /// Keep it even where the same post went to an account in the last 7 days.
+    #[arg(long)]
+    pub again: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The delivery (a unique end of its id, as `fanout outbox` shows it).
+    #[arg(required_unless_present = "post", conflicts_with = "post")]
+    pub id: Option<String>,
+    /// Cancel every delivery of this post that has not gone out: the post's id (a unique end is
+    /// enough) or one of its deliveries'.
+    #[arg(long, value_name = "POST")]
+    pub post: Option<String>,
 }
 
 #[derive(Debug, Args)]

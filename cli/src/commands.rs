@@ -7,16 +7,18 @@ use std::time::Duration;
 use fanout_core::accounts::{BucketHost, Credentials, NewAccount};
 use fanout_core::clock::Timestamp;
 use fanout_core::error::{Error, Result};
-use fanout_core::model::{Account, DeliveryId, DeliveryState};
-use fanout_core::outbox::{Resolution, Step};
-use fanout_core::post::{self, Draft};
+use fanout_core::model::{Account, DeliveryId, DeliveryState, NetworkKind, PostId};
+use fanout_core::outbox::{Outbox, Resolution, Step};
+use fanout_core::post::{self, Draft, MediaDetail};
 use fanout_core::secrets::Secret;
 use fanout_core::store::deliveries::Filter;
 use fanout_core::store::events;
 use fanout_core::worker::{RunSummary, StopWhen};
 use tokio_util::sync::CancellationToken;
 
-use crate::args::{AccountsCommand, AddCommand, AddCommon, Cli, Command, LinkCommand, PostArgs, WorkerTuning};
+use crate::args::{
+    AccountsCommand, AddCommand, AddCommon, CancelArgs, Cli, Command, EditArgs, LinkCommand, PostArgs, WorkerTuning,
+};
 use crate::context::Context;
 use crate::exit;
 use crate::output;
@@ -41,7 +43,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     out!("Delivery {} is queued again with a fresh retry budget.", output::short(&d.id.to_string()));
                     Ok(0)
                 }
-                Command::Cancel { id } => {
+                Command::Edit(args) => edit(&cx, args).await,
+                Command::Cancel(CancelArgs { post: Some(post), .. }) => cancel_post(&cx, post),
+                Command::Cancel(CancelArgs { id, .. }) => {
+                    let id = id.as_deref().unwrap_or_default();
                     let d = cx.outbox(&WorkerTuning::defaults().to_core()).cancel(id, cx.clock.now())?;
                     out!("Delivery {} is cancelled.", output::short(&d.id.to_string()));
                     Ok(0)
@@ -507,9 +512,10 @@ pub fn parse_at(text: &str) -> Result<Timestamp> {
     })
 }
 
-/// The post's text: as given, from standard input (`-`) or from `--text-file`; it must be UTF-8.
-fn post_text(args: &PostArgs) -> Result<String> {
-    let (bytes, source) = match (&args.text_file, args.text.as_deref()) {
+/// A post's text: as given, from standard input (`-`) or from `--text-file`; it must be UTF-8.
+/// `None` when neither was given.
+fn read_text(text: Option<&str>, text_file: Option<&std::path::Path>) -> Result<Option<String>> {
+    let (bytes, source) = match (text_file, text) {
         (Some(path), _) => (
             std::fs::read(path).map_err(|e| Error::invalid(format!("--text-file {}: {e}", path.display())))?,
             format!("--text-file {}", path.display()),
@@ -520,9 +526,9 @@ fn post_text(args: &PostArgs) -> Result<String> {
                 .map_err(|e| Error::io("cannot read the post's text from standard input", e))?;
             (bytes, "standard input".to_owned())
         }
-        (None, text) => return Ok(text.unwrap_or_default().to_owned()),
+        (None, text) => return Ok(text.map(str::to_owned)),
     };
-    String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map(Some).map_err(|e| {
         Error::invalid(format!(
             "the text from {source} is not UTF-8 (invalid bytes at byte {}); save it as UTF-8 and try again",
             e.utf8_error().valid_up_to()
@@ -530,11 +536,28 @@ fn post_text(args: &PostArgs) -> Result<String> {
     })
 }
 
+/// `details` for `files` files with each `--alt` put in place, in order: the first describes the
+/// first file. The others keep what they had.
+fn with_alt(mut details: Vec<MediaDetail>, alt: &[String], files: usize) -> Result<Vec<MediaDetail>> {
+    if alt.len() > files {
+        return Err(Error::invalid(format!(
+            "{} --alt for {files} file(s): give one --alt per file, in the order of the files",
+            alt.len()
+        )));
+    }
+    details.resize(files, MediaDetail::default());
+    for (detail, text) in details.iter_mut().zip(alt) {
+        detail.alt_text = Some(text.clone());
+    }
+    Ok(details)
+}
+
 async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     let scheduled_at = args.at.as_deref().map(parse_at).transpose()?;
     let mut draft = Draft {
-        text: post_text(args)?,
-        media: args.media.clone(),
+        text: read_text(args.text.as_deref(), args.text_file.as_deref())?.unwrap_or_default(),
+        media: args.files.media.clone(),
+        media_details: with_alt(Vec::new(), &args.files.alt, args.files.media.len())?,
         targets: args.to.clone(),
         scheduled_at,
         story: args.story,
@@ -576,6 +599,173 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     }
     let ids: Vec<DeliveryId> = deliveries.iter().map(|(id, _)| *id).collect();
     wait_and_report(cx, &args.tuning, &ids, args.json).await
+}
+
+/// The post `reference` names: its id or a unique end of it (as `fanout post` printed it), or a
+/// delivery's (as `fanout outbox` shows it), which stands for the delivery's post.
+fn find_post(outbox: &Outbox, reference: &str) -> Result<PostId> {
+    let wanted = reference.trim().to_lowercase();
+    let unknown = || {
+        Error::invalid(format!(
+            "there is no post or delivery '{}' in the outbox (see `fanout outbox`)",
+            reference.trim()
+        ))
+    };
+    if let Ok(id) = wanted.parse::<PostId>() {
+        if !outbox.list(&Filter { post: Some(id), limit: Some(1), ..Filter::default() })?.is_empty() {
+            return Ok(id);
+        }
+        let delivery = outbox.get(DeliveryId(id.0))?.ok_or_else(unknown)?;
+        return Ok(delivery.post_id);
+    }
+    if wanted.len() < 4 {
+        return Err(unknown());
+    }
+    let mut found: Vec<PostId> = Vec::new();
+    for row in outbox.list(&Filter::default())? {
+        let d = &row.delivery;
+        let named = d.post_id.to_string().ends_with(&wanted) || d.id.to_string().ends_with(&wanted);
+        if named && !found.contains(&d.post_id) {
+            found.push(d.post_id);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(unknown()),
+        _ => Err(Error::invalid(format!(
+            "'{}' is the end of more than one post's or delivery's id; give more of it (`fanout outbox --json` \
+             shows them in full)",
+            reference.trim()
+        ))),
+    }
+}
+
+async fn edit(cx: &Context, args: &EditArgs) -> Result<u8> {
+    let changes_something = args.text.is_some()
+        || args.text_file.is_some()
+        || !args.files.media.is_empty()
+        || !args.files.alt.is_empty()
+        || args.no_media
+        || !args.to.is_empty()
+        || args.at.is_some()
+        || args.now
+        || args.list.is_some();
+    if !changes_something {
+        return Err(Error::invalid(
+            "nothing to change: give --text, --text-file, --media, --no-media, --alt, --to, --at, --now or --list",
+        ));
+    }
+    let outbox = cx.outbox(&WorkerTuning::defaults().to_core());
+    let now = cx.clock.now();
+    let old = find_post(&outbox, &args.post)?;
+    let mut draft = post::draft_of(&outbox, old)?;
+    let new_text = read_text(args.text.as_deref(), args.text_file.as_deref())?;
+    if let Some(text) = &new_text {
+        draft.text = text.clone();
+    }
+    if args.no_media {
+        draft.media.clear();
+        draft.media_details.clear();
+    } else if !args.files.media.is_empty() {
+        draft.media = args.files.media.clone();
+        draft.media_details.clear();
+    }
+    draft.media_details = with_alt(draft.media_details, &args.files.alt, draft.media.len())?;
+    let before = draft.targets.clone();
+    if !args.to.is_empty() {
+        draft.targets = args.to.clone();
+    }
+    draft.scheduled_at = match (&args.at, args.now) {
+        (Some(at), _) => Some(parse_at(at)?),
+        (None, true) => None,
+        // A time that came while the post waited: it goes as soon as it can, as it would have.
+        (None, false) => draft.scheduled_at.filter(|at| at.0 > now.0),
+    };
+    draft.again = args.again;
+    if let Some(list) = &args.list {
+        let accounts = cx.accounts();
+        draft.recipients = draft
+            .targets
+            .iter()
+            .filter(|r| accounts.find(r).is_ok_and(|a| a.network == NetworkKind::WhatsApp))
+            .map(|r| (r.clone(), list.clone()))
+            .collect();
+    }
+    let edited = post::edit(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), old, &draft, now)?;
+    let unchanged = if edited.unchanged.is_empty() {
+        Vec::new()
+    } else {
+        outbox.list(&Filter { ids: edited.unchanged.iter().map(|d| d.id).collect(), ..Filter::default() })?
+    };
+    let accounts = cx.accounts();
+    let removed: Vec<Account> = before
+        .iter()
+        .filter_map(|r| accounts.find(r).ok())
+        .filter(|a| {
+            !edited.deliveries.iter().any(|(_, b)| b.id == a.id)
+                && !unchanged.iter().any(|r| r.delivery.account_id == a.id)
+        })
+        .collect();
+    if args.json {
+        let json = output::edited_json(old, &edited, draft.scheduled_at, &unchanged, &removed);
+        println!("{}", crate::terminal::json(&json));
+        return Ok(0);
+    }
+    let when = match draft.scheduled_at {
+        Some(at) => format!("scheduled for {}", at.to_rfc3339()),
+        None => "as soon as a worker runs".to_owned(),
+    };
+    out!(
+        "Edited post {}; it is now post {}:",
+        output::short(&old.to_string()),
+        output::short(&edited.post.to_string())
+    );
+    let mut shown: Vec<&Account> = Vec::new();
+    for (_, account) in &edited.deliveries {
+        if shown.iter().any(|a| a.id == account.id) {
+            continue;
+        }
+        shown.push(account);
+        let count = edited.deliveries.iter().filter(|(_, a)| a.id == account.id).count();
+        let people = if count > 1 { format!(", {count} people") } else { String::new() };
+        out!("  {} ({}{people}): {when}", account.name, account.network.display_name());
+    }
+    for row in &unchanged {
+        let to = row.delivery.recipient.as_ref().map(|r| format!(" → {}", r.label())).unwrap_or_default();
+        out!("  {}{to}: already {}; not changed", row.account_name, output::started_state(row.delivery.state));
+    }
+    for account in &removed {
+        out!("  {}: taken off the post", account.name);
+    }
+    if new_text.is_some() {
+        let own = draft.texts.iter().filter_map(|(r, _)| shown.iter().find(|a| a.id.to_string() == *r));
+        for account in own {
+            out!("  {} keeps the text written for it alone (change it in the app).", account.name);
+        }
+    }
+    out!("A running worker delivers it (`fanout worker`).");
+    Ok(0)
+}
+
+fn cancel_post(cx: &Context, reference: &str) -> Result<u8> {
+    let outbox = cx.outbox(&WorkerTuning::defaults().to_core());
+    let post = find_post(&outbox, reference)?;
+    let short = output::short(&post.to_string());
+    let cancelled = outbox.cancel_post(post, cx.clock.now())?;
+    if cancelled == 0 {
+        return Err(Error::Conflict(format!(
+            "nothing to cancel: every delivery of post {short} has gone out or was cancelled already"
+        )));
+    }
+    let sent = outbox.list(&Filter { post: Some(post), states: vec![DeliveryState::Sent], ..Filter::default() })?.len();
+    let kept = match sent {
+        0 => String::new(),
+        1 => "; 1 had gone out and stays as it was".to_owned(),
+        n => format!("; {n} had gone out and stay as they were"),
+    };
+    let what = if cancelled == 1 { "1 delivery".to_owned() } else { format!("{cancelled} deliveries") };
+    out!("Cancelled {what} of post {short}{kept}.");
+    Ok(0)
 }
 
 /// Runs a worker until `ids` settle, printing each state change; returns the exit code.

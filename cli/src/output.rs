@@ -2,7 +2,8 @@
 //! are part of the CLI's interface.
 
 use fanout_core::clock::Timestamp;
-use fanout_core::model::{Account, DeliveryState};
+use fanout_core::model::{Account, DeliveryState, PostId};
+use fanout_core::post::Edited;
 use fanout_core::store::deliveries::OutboxRow;
 use serde_json::{Value, json};
 
@@ -69,6 +70,56 @@ pub fn delivery_json(row: &OutboxRow) -> Value {
         "createdAt": d.created_at.to_rfc3339(),
         "updatedAt": d.updated_at.to_rfc3339(),
     })
+}
+
+/// What an edit did, for `fanout edit --json`: the edited post, its deliveries, those of the post
+/// before that had started and were left as they were, and the accounts taken off it.
+pub fn edited_json(
+    old: PostId,
+    edited: &Edited,
+    scheduled_at: Option<Timestamp>,
+    unchanged: &[OutboxRow],
+    removed: &[Account],
+) -> Value {
+    let at = scheduled_at.map(Timestamp::to_rfc3339);
+    let deliveries: Vec<Value> = edited
+        .deliveries
+        .iter()
+        .map(|(id, a)| json!({"id": id.to_string(), "account": a.name, "network": a.network.as_str(), "scheduledAt": at}))
+        .collect();
+    let unchanged: Vec<Value> = unchanged
+        .iter()
+        .map(|row| {
+            json!({
+                "id": row.delivery.id.to_string(),
+                "account": row.account_name,
+                "network": row.network.as_str(),
+                "state": row.delivery.state.as_str(),
+            })
+        })
+        .collect();
+    json!({
+        "postId": edited.post.to_string(),
+        "replaces": old.to_string(),
+        "scheduledAt": at,
+        "deliveries": deliveries,
+        "unchanged": unchanged,
+        "removed": removed.iter().map(|a| json!({"account": a.name, "network": a.network.as_str()})).collect::<Vec<_>>(),
+    })
+}
+
+/// How far a delivery an edit could not change had got, to follow "already".
+pub fn started_state(state: DeliveryState) -> &'static str {
+    match state {
+        DeliveryState::Sent => "sent",
+        DeliveryState::Running => "being sent",
+        DeliveryState::Failed => "failed",
+        DeliveryState::Cancelled => "cancelled",
+        DeliveryState::Unconfirmed => "tried (unconfirmed: it may be live; check the account, then `fanout resolve`)",
+        DeliveryState::NeedsAttention => "tried (it needs attention: see `fanout outbox`)",
+        DeliveryState::RetryWait => "tried (waiting to try again)",
+        DeliveryState::Queued => "tried (queued to try again)",
+    }
 }
 
 /// What a person needs to know about a delivery's state, in a few words.

@@ -92,6 +92,8 @@ pub struct Draft {
 pub struct MediaDetail {
     pub alt_text: Option<String>,
     pub focus: Option<Focus>,
+    /// The name the user's file had, where the path no longer says it (a copy kept by hash).
+    pub name: Option<String>,
 }
 
 impl Draft {
@@ -669,10 +671,12 @@ fn prepare(
     let mut stored = Vec::with_capacity(media.len());
     for (index, file) in media.iter().enumerate() {
         let detail = draft.detail(index);
+        let copy = store_media(file, media_dir)?;
         stored.push(MediaRef {
             alt_text: detail.alt_text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
             focus: detail.focus,
-            ..store_media(file, media_dir)?
+            file_name: detail.name.unwrap_or(copy.file_name.clone()),
+            ..copy
         });
     }
     let texts = targets
@@ -798,7 +802,7 @@ pub fn draft_of(outbox: &Outbox, id: PostId) -> Result<Draft> {
         media_details: post
             .media
             .iter()
-            .map(|m| MediaDetail { alt_text: m.alt_text.clone(), focus: m.focus })
+            .map(|m| MediaDetail { alt_text: m.alt_text.clone(), focus: m.focus, name: Some(m.file_name.clone()) })
             .collect(),
         targets,
         texts: post.texts.iter().map(|(a, t)| (a.to_string(), t.clone())).collect(),

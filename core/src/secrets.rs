@@ -200,6 +200,13 @@ impl SecretStore for KeychainStore {
     }
 }
 
+impl KeychainStore {
+    /// Which keychain this is ("Secret Service", "macOS Keychain"…), for the front ends to word.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
 /// Secrets in a JSON file readable by the owner only. For headless machines and tests; chosen
 /// explicitly, never as a silent fallback.
 #[derive(Debug)]

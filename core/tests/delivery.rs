@@ -232,6 +232,7 @@ async fn each_target_gets_its_own_text_and_the_photo_carries_its_alt_text() {
         media_details: vec![post::MediaDetail {
             alt_text: Some("  A green hill under a yellow sun  ".into()),
             focus: fanout_core::media::Focus::new(0.2, 0.8),
+            name: None,
         }],
         targets: vec![m.name.clone(), d.name.clone()],
         texts: vec![(d.id.to_string(), "Short, for the team".into())],

@@ -5,7 +5,7 @@ use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::clock::Timestamp;
 use fanout_core::drafts;
 use fanout_core::media::Focus;
-use fanout_core::model::{DeliveryState, DraftId, HeaderKind, MediaRef, Template};
+use fanout_core::model::{DeliveryState, DraftId, HeaderKind, MediaRef, PostId, Template};
 use fanout_core::outbox::Resolution;
 use fanout_core::plan::PlannedFile;
 use fanout_core::post::{self, Draft, MediaDetail};
@@ -17,9 +17,9 @@ use tauri_plugin_dialog::DialogExt;
 use crate::error::{AppError, Result};
 use crate::models::{
     AccountView, AppInfo, BucketRequest, ComposerState, DeliveryView, DraftFileView, DraftInput, DraftProblemView,
-    DraftSave, DraftSummary, DraftView, HandoffView, HistoryQuery, LinkRequest, MediaReceived, MediaView, MetaLinked,
-    MetaPermission, PlanView, PlannedFileView, QuotaView, RecipientListView, Settings, ShareResult, TargetPlanView,
-    TemplateView,
+    DraftSave, DraftSummary, DraftView, EditResult, HandoffView, HistoryQuery, LinkRequest, MediaReceived, MediaView,
+    MetaLinked, MetaPermission, PlanView, PlannedFileView, QuotaView, RecipientListView, Settings, ShareResult,
+    TargetPlanView, TargetText, TemplateView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -30,6 +30,7 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
         .media
         .iter()
         .map(|m| MediaDetail {
+            name: state.attachments.get(&m.id).map(|a| a.name),
             alt_text: m.alt_text.clone(),
             focus: match (m.focus_x, m.focus_y) {
                 (Some(x), Some(y)) => Focus::new(x, y),
@@ -68,7 +69,7 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
                 Some((m.account_id.clone(), template))
             })
             .collect(),
-        replaces: None,
+        replaces: input.replaces.as_deref().map(parse_post_id).transpose()?,
     })
 }
 
@@ -658,19 +659,7 @@ pub async fn open_draft(app: AppHandle, id: String) -> Result<DraftView> {
     tauri::async_runtime::spawn_blocking(move || {
         let state = app.state::<AppState>();
         let draft = drafts::get(&state.cx.store, parse_draft_id(&id)?)?;
-        let mut media = Vec::new();
-        let mut missing = Vec::new();
-        for file in &draft.media {
-            match state.attachments.add_stored(file) {
-                Ok(attachment) => media.push(DraftFileView {
-                    media: MediaView::from(&attachment),
-                    alt_text: file.alt_text.clone(),
-                    focus_x: file.focus.map(|f| f.x),
-                    focus_y: file.focus.map(|f| f.y),
-                }),
-                Err(_) => missing.push(file.file_name.clone()),
-            }
-        }
+        let (media, missing) = reattach(&state, &draft.media);
         Ok(DraftView {
             id: draft.id.to_string(),
             name: draft.name.clone(),
@@ -686,6 +675,24 @@ pub async fn open_draft(app: AppHandle, id: String) -> Result<DraftView> {
 #[specta::specta]
 pub fn delete_draft(state: State<'_, AppState>, id: String) -> Result<bool> {
     Ok(drafts::delete(&state.cx.store, parse_draft_id(&id)?)?)
+}
+
+/// Kept files attached to the composer again; the names of those gone from the data folder.
+fn reattach(state: &AppState, files: &[MediaRef]) -> (Vec<DraftFileView>, Vec<String>) {
+    let mut media = Vec::new();
+    let mut missing = Vec::new();
+    for file in files {
+        match state.attachments.add_stored(file) {
+            Ok(attachment) => media.push(DraftFileView {
+                media: MediaView::from(&attachment),
+                alt_text: file.alt_text.clone(),
+                focus_x: file.focus.map(|f| f.x),
+                focus_y: file.focus.map(|f| f.y),
+            }),
+            Err(_) => missing.push(file.file_name.clone()),
+        }
+    }
+    (media, missing)
 }
 
 fn parse_draft_id(id: &str) -> Result<DraftId> {
@@ -717,11 +724,96 @@ pub fn history(state: State<'_, AppState>, query: HistoryQuery) -> Result<Vec<De
     Ok(state.cx.outbox(&state.tuning).list(&filter)?.iter().map(DeliveryView::from).collect())
 }
 
+/// A post in the outbox as a draft: to edit it, or to duplicate it. Its files are attached to
+/// the composer again.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_post(app: AppHandle, post_id: String) -> Result<DraftView> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let post = parse_post_id(&post_id)?;
+        let outbox = state.cx.outbox(&state.tuning);
+        let draft = post::draft_of(&outbox, post)?;
+        let stored =
+            outbox.store().read(|tx| fanout_core::store::posts::get(tx, post))?.map(|p| p.media).unwrap_or_default();
+        let (media, missing) = reattach(&state, &stored);
+        let pairs = |v: &[(String, String)]| {
+            v.iter().map(|(a, t)| TargetText { account_id: a.clone(), text: t.clone() }).collect::<Vec<_>>()
+        };
+        Ok(DraftView {
+            id: post.to_string(),
+            name: String::new(),
+            state: ComposerState {
+                text: draft.text.clone(),
+                targets: draft.targets.clone(),
+                texts: pairs(&draft.texts),
+                first_comments: pairs(&draft.first_comments),
+                story: draft.story,
+                later: draft.scheduled_at.is_some(),
+                scheduled_at: draft.scheduled_at.map(|t| t.0 as f64),
+                messaging: Vec::new(),
+            },
+            media,
+            missing,
+        })
+    })
+    .await?
+}
+
+/// Edits a post that has not gone out: the composer's draft takes its place for every delivery
+/// that has not started, in one transaction.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_post(app: AppHandle, post_id: String, draft_input: DraftInput) -> Result<EditResult> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let old = parse_post_id(&post_id)?;
+        let draft = draft(&state, &draft_input)?;
+        let outbox = state.cx.outbox(&state.tuning);
+        let edited = post::edit(
+            &outbox,
+            &state.cx.registry,
+            &state.cx.variants(),
+            &state.cx.media_dir(),
+            old,
+            &draft,
+            state.cx.clock.now(),
+        )?;
+        for media in &draft_input.media {
+            state.attachments.remove(&media.id);
+        }
+        let ids: Vec<_> = edited.unchanged.iter().map(|d| d.id).collect();
+        let unchanged = if ids.is_empty() {
+            Vec::new()
+        } else {
+            outbox.list(&Filter { ids, ..Filter::default() })?.iter().map(DeliveryView::from).collect()
+        };
+        Ok(EditResult {
+            post_id: edited.post.to_string(),
+            deliveries: edited.deliveries.iter().map(|(id, _)| id.to_string()).collect(),
+            unchanged,
+        })
+    })
+    .await?
+}
+
+/// Cancels every delivery of a post that has not gone out; how many.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_post(state: State<'_, AppState>, post_id: String) -> Result<u32> {
+    let post = parse_post_id(&post_id)?;
+    Ok(state.cx.outbox(&state.tuning).cancel_post(post, state.cx.clock.now())? as u32)
+}
+
+fn parse_post_id(id: &str) -> Result<PostId> {
+    id.parse().map_err(|_| AppError::new("invalid_input", format!("'{id}' is not a post id")))
+}
+
 /// Moves a scheduled post that has not started to a new time (the calendar's drag).
 #[tauri::command]
 #[specta::specta]
 pub fn reschedule_post(state: State<'_, AppState>, post_id: String, at: f64) -> Result<()> {
-    let post = post_id.parse().map_err(|_| AppError::new("invalid_input", format!("'{post_id}' is not a post id")))?;
+    let post = parse_post_id(&post_id)?;
     state.cx.outbox(&state.tuning).reschedule(post, Timestamp(at as i64), state.cx.clock.now())?;
     Ok(())
 }

@@ -26,7 +26,7 @@ use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 
 pub use error::{AppError, Result};
-use models::Settings;
+use models::{SecretStoreView, Settings};
 use state::AppState;
 
 /// The commands and events the windows see; `bindings.ts` is generated from this.
@@ -71,6 +71,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::list_outbox,
             commands::history,
             commands::reschedule_post,
+            commands::open_post,
+            commands::edit_post,
+            commands::cancel_post,
             commands::retry_delivery,
             commands::try_account_now,
             commands::retry_all_failures,
@@ -120,13 +123,13 @@ fn demo_mode() -> bool {
 fn open_state() -> std::result::Result<AppState, Box<dyn std::error::Error>> {
     let dir = data_dir();
     let use_file = demo_mode() || std::env::var("FANOUT_SECRET_STORE").is_ok_and(|v| v == "file");
-    let (secrets, label): (Arc<dyn SecretStore>, String) = if use_file {
+    let (secrets, label): (Arc<dyn SecretStore>, SecretStoreView) = if use_file {
         let store = FileStore::new(dir.join("secrets.json"));
-        let label = format!("the file {} (readable by you only)", store.path().display());
+        let label = SecretStoreView { kind: "file".into(), place: store.path().display().to_string() };
         (Arc::new(store), label)
     } else {
         let store = KeychainStore::system()?;
-        let label = store.describe();
+        let label = SecretStoreView { kind: "keychain".into(), place: store.label().to_owned() };
         (Arc::new(store), label)
     };
     let cx = Context::open(&dir, secrets, Arc::new(SystemClock), Duration::from_secs(60))?;

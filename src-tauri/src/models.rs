@@ -7,14 +7,22 @@ use fanout_core::plan::{PlannedFile, TargetPlan};
 use fanout_core::store::deliveries::OutboxRow;
 use serde::{Deserialize, Serialize};
 
+/// Where account secrets are kept, for the UI to word: `keychain` (and which) or `file` (and its path).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretStoreView {
+    pub kind: String,
+    pub place: String,
+}
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     pub version: String,
     /// Where the database, media and settings live.
     pub data_dir: String,
-    /// Where account secrets are kept, for people ("the system keychain").
-    pub secret_store: String,
+    /// Where account secrets are kept.
+    pub secret_store: SecretStoreView,
     /// Whether delivery is paused from the tray or the outbox.
     pub paused: bool,
     /// Why delivery cannot go on by itself right now (the database busy or full…), while it
@@ -340,6 +348,9 @@ pub struct DraftInput {
     /// Instagram targets' comments, added under the post once it is live.
     #[serde(default)]
     pub first_comments: Vec<TargetText>,
+    /// The post this draft edits (it is not "the same post sent before").
+    #[serde(default)]
+    pub replaces: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
@@ -713,4 +724,14 @@ pub struct DraftView {
     pub state: ComposerState,
     pub media: Vec<DraftFileView>,
     pub missing: Vec<String>,
+}
+
+/// What an edit of a scheduled post did: the edited post's id, its deliveries, and the deliveries
+/// that had started or gone out already, left as they were.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct EditResult {
+    pub post_id: String,
+    pub deliveries: Vec<String>,
+    pub unchanged: Vec<DeliveryView>,
 }

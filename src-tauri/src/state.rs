@@ -21,7 +21,7 @@ pub struct AppState {
     pub settings_file: SettingsFile,
     pub settings: Mutex<Settings>,
     /// Where secrets are kept, for people.
-    pub secret_store: String,
+    pub secret_store: crate::models::SecretStoreView,
     pub delivery: DeliveryRun,
     /// The in-process sandbox serving the demo accounts.
     pub demo: tokio::sync::Mutex<Option<fanout_sandbox::Sandbox>>,
@@ -47,7 +47,7 @@ pub struct PendingThreadsLogin {
 }
 
 impl AppState {
-    pub fn new(cx: Context, tuning: Tuning, secret_store: String) -> Self {
+    pub fn new(cx: Context, tuning: Tuning, secret_store: crate::models::SecretStoreView) -> Self {
         let settings_file = SettingsFile::new(&cx.data_dir);
         let settings = settings_file.load();
         Self {

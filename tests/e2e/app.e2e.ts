@@ -766,6 +766,97 @@ describe('Fanout, the built app', () => {
     await screenshot('compose-handoff');
   });
 
+  it('schedules a post, opens it from the calendar, edits its text and time, and it goes out with the new text at the new time', async () => {
+    await compose('Planned for later, before the edit', ['Demo Mastodon']);
+    await (await browser.$('input[name="when"][value="later"]')).click();
+    const setTime = async (ms: number) => {
+      // A datetime-local value in the window's local time, set as a person's typing would.
+      await browser.execute((v: number) => {
+        const d = new Date(v);
+        const pad = (n: number) => String(n).padStart(2, '0');
+        const value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+        const input = document.querySelector('[data-testid="schedule-at"]') as HTMLInputElement;
+        input.value = value;
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }, ms);
+    };
+    const inTwoHours = Date.now() + 2 * 3600_000;
+    await setTime(inTwoHours);
+    await browser.waitUntil(async () => (await (await browser.$('[data-testid="send"]')).getText()) === 'Schedule', { timeout: 10_000 });
+    await (await browser.$('[data-testid="send"]')).waitForEnabled({ timeout: 15_000 });
+    await (await browser.$('[data-testid="send"]')).click();
+    await browser.$('span*=Scheduled for').waitForDisplayed({ timeout: 15_000 });
+
+    await view('calendar');
+    const card = await browser.$('[data-testid="entry"][aria-label*="Planned for later, before the edit"]');
+    await card.waitForDisplayed({ timeout: 10_000 });
+    await card.click();
+    const panel = await browser.$('[data-testid="entry-panel"]');
+    await panel.waitForDisplayed({ timeout: 5_000 });
+    await screenshot('calendar-entry');
+    await (await panel.$('[data-testid="edit-post"]')).click();
+    await browser.$('[data-testid="editing"]').waitForDisplayed({ timeout: 10_000 });
+    const box = await browser.$('[data-testid="post-text"]');
+    expect(await box.getValue()).toBe('Planned for later, before the edit');
+    await box.clearValue();
+    await box.setValue('Edited from the calendar: new text, new time');
+    // A time soon after now, to the second (a datetime-local value may carry seconds).
+    const next = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
+    await setTime(next);
+    const save = await browser.$('[data-testid="send"]');
+    await browser.waitUntil(async () => (await save.getText()) === 'Save changes', { timeout: 10_000 });
+    await save.waitForEnabled({ timeout: 15_000 });
+    await save.click();
+    await browser.$('span*=Changes saved').waitForDisplayed({ timeout: 15_000 });
+    const before = (await (await sandbox('/_sandbox/state')).json()) as { mastodon_statuses: Array<{ text: string }> };
+    const sentBefore = before.mastodon_statuses.length;
+
+    await view('outbox');
+    await browser.waitUntil(
+      async () => {
+        const state = (await (await sandbox('/_sandbox/state')).json()) as { mastodon_statuses: Array<{ text: string; created_at_ms: number }> };
+        return state.mastodon_statuses.length > sentBefore;
+      },
+      { timeout: 120_000, interval: 1000, timeoutMsg: 'the edited post did not go out' },
+    );
+    const state = (await (await sandbox('/_sandbox/state')).json()) as { mastodon_statuses: Array<{ text: string; created_at_ms: number }> };
+    const fresh = state.mastodon_statuses.slice(sentBefore);
+    expect(fresh.map((x) => x.text)).toEqual(['Edited from the calendar: new text, new time']);
+    expect(fresh[0].created_at_ms).toBeGreaterThanOrEqual(next);
+    expect(fresh[0].created_at_ms).toBeLessThan(inTwoHours);
+    expect(state.mastodon_statuses.some((x) => x.text === 'Planned for later, before the edit')).toBe(false);
+  });
+
+  it('shows all seven days of the week and the month without scrolling sideways, at 900 and 1920 px', async () => {
+    await view('calendar');
+    const main = execFileSync('xdotool', ['search', '--name', '^Fanout$'], { encoding: 'utf8' }).trim().split('\n')[0];
+    for (const [width, height] of [[900, 650], [1920, 1080]] as const) {
+      execFileSync('xdotool', ['windowmove', main, '0', '0']);
+      execFileSync('xdotool', ['windowsize', main, String(width), String(height)]);
+      await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) === width, { timeout: 10_000 });
+      for (const mode of ['Week', 'Month']) {
+        await (await browser.$(`button=${mode}`)).click();
+        await browser.pause(300);
+        const { scroll, client, cells, last } = await browser.execute(() => {
+          const grid = document.querySelector('[data-testid="calendar-grid"]') as HTMLElement;
+          const cells = [...grid.children] as HTMLElement[];
+          return {
+            scroll: document.documentElement.scrollWidth,
+            client: document.documentElement.clientWidth,
+            cells: cells.length,
+            last: cells[6].getBoundingClientRect().right,
+          };
+        });
+        expect(scroll, `${mode} at ${width} px scrolls sideways`).toBeLessThanOrEqual(client);
+        expect(cells).toBe(mode === 'Week' ? 7 : 42);
+        expect(last, `the seventh day of the ${mode.toLowerCase()} at ${width} px is in view`).toBeLessThanOrEqual(client);
+        await screenshot(`calendar-${mode.toLowerCase()}-${width}`);
+      }
+    }
+    execFileSync('xdotool', ['windowsize', main, '1100', '760']);
+    await (await browser.$('button=Week')).click();
+  });
+
   it('shows the calendar, history, accounts and settings', async () => {
     await view('calendar');
     await screenshot('calendar');

@@ -1,6 +1,7 @@
 //! The `fanout` binary end to end: real processes, a real SQLite file, the sandbox on loopback.
 
 mod crash;
+mod edit;
 mod graph;
 mod harness;
 mod input;

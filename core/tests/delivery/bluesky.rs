@@ -94,8 +94,8 @@ async fn a_post_with_images_and_facets_reaches_a_real_pds_and_its_record_key_can
         text: text.into(),
         media: vec![env.photo(), env.photo()],
         media_details: vec![
-            MediaDetail { alt_text: Some("A loaf of rye on a board".into()), focus: None },
-            MediaDetail { alt_text: Some("The oven".into()), focus: None },
+            MediaDetail { alt_text: Some("A loaf of rye on a board".into()), focus: None, name: None },
+            MediaDetail { alt_text: Some("The oven".into()), focus: None, name: None },
         ],
         targets: vec![account.name.clone()],
         ..Draft::default()

@@ -292,6 +292,7 @@ async fn pictures_reach_each_chat_from_the_public_bucket_with_their_alt_text_and
         media_details: vec![fanout_core::post::MediaDetail {
             alt_text: Some("Rye loaves on a wooden shelf".into()),
             focus: None,
+            name: None,
         }],
         ..Draft::default()
     };

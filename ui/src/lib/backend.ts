@@ -15,6 +15,7 @@ import {
   type DraftSave,
   type DraftSummary,
   type DraftView,
+  type EditResult,
   type HistoryQuery,
   type LinkRequest,
   type MediaReceived,
@@ -41,6 +42,7 @@ export type {
   DraftSave,
   DraftSummary,
   DraftView,
+  EditResult,
   HistoryQuery,
   LinkRequest,
   MediaReceived,
@@ -126,6 +128,12 @@ export interface Backend {
   /** The draft's state, with its files attached again. */
   openDraft(id: string): Promise<DraftView>;
   deleteDraft(id: string): Promise<boolean>;
+  /** A post in the outbox as a draft (its id is the post's), its files attached again. */
+  openPost(postId: string): Promise<DraftView>;
+  /** The draft takes the post's place for every delivery that has not started. */
+  editPost(postId: string, draft: DraftInput): Promise<EditResult>;
+  /** Cancels every delivery of the post that has not gone out; how many. */
+  cancelPost(postId: string): Promise<number>;
   listOutbox(limit: number): Promise<DeliveryView[]>;
   history(query: HistoryQuery): Promise<DeliveryView[]>;
   reschedulePost(postId: string, at: number): Promise<void>;
@@ -206,6 +214,9 @@ export const tauriBackend: Backend = {
   listDrafts: async () => unwrap(await commands.listDrafts()),
   openDraft: async (id) => unwrap(await commands.openDraft(id)),
   deleteDraft: async (id) => unwrap(await commands.deleteDraft(id)),
+  openPost: async (postId) => unwrap(await commands.openPost(postId)),
+  editPost: async (postId, draft) => unwrap(await commands.editPost(postId, draft)),
+  cancelPost: async (postId) => unwrap(await commands.cancelPost(postId)),
   listOutbox: async (limit) => unwrap(await commands.listOutbox(limit)),
   history: async (query) => unwrap(await commands.history(query)),
   reschedulePost: async (postId, at) => {

@@ -371,6 +371,41 @@ async reschedulePost(postId: string, at: number) : Promise<Result<null, AppError
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * A post in the outbox as a draft: to edit it, or to duplicate it. Its files are attached to
+ * the composer again.
+ */
+async openPost(postId: string) : Promise<Result<DraftView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_post", { postId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Edits a post that has not gone out: the composer's draft takes its place for every delivery
+ * that has not started, in one transaction.
+ */
+async editPost(postId: string, draftInput: DraftInput) : Promise<Result<EditResult, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("edit_post", { postId, draftInput }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Cancels every delivery of a post that has not gone out; how many.
+ */
+async cancelPost(postId: string) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_post", { postId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async retryDelivery(id: string) : Promise<Result<null, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("retry_delivery", { id }) };
@@ -536,9 +571,9 @@ export type AppInfo = { version: string;
  */
 dataDir: string; 
 /**
- * Where account secrets are kept, for people ("the system keychain").
+ * Where account secrets are kept.
  */
-secretStore: string; 
+secretStore: SecretStoreView; 
 /**
  * Whether delivery is paused from the tray or the outbox.
  */
@@ -641,7 +676,11 @@ messaging?: MessagingInput[];
 /**
  * Instagram targets' comments, added under the post once it is live.
  */
-firstComments?: TargetText[] }
+firstComments?: TargetText[]; 
+/**
+ * The post this draft edits (it is not "the same post sent before").
+ */
+replaces?: string | null }
 export type DraftMedia = { 
 /**
  * From `pick_media`, `attach_bytes` or a drop.
@@ -686,6 +725,11 @@ scheduledAt: number | null }
  * attached (deleted from the data folder) is in `missing`, by the name it had.
  */
 export type DraftView = { id: string; name: string; state: ComposerState; media: DraftFileView[]; missing: string[] }
+/**
+ * What an edit of a scheduled post did: the edited post's id, its deliveries, and the deliveries
+ * that had started or gone out already, left as they were.
+ */
+export type EditResult = { postId: string; deliveries: string[]; unchanged: DeliveryView[] }
 /**
  * A hand-off done: which app opened, what the user should know, how many files to attach.
  */
@@ -828,6 +872,10 @@ phone: string; name: string | null;
  * When the user confirmed this person opted in (ms since 1970).
  */
 optedInAt: number }
+/**
+ * Where account secrets are kept, for the UI to word: `keychain` (and which) or `file` (and its path).
+ */
+export type SecretStoreView = { kind: string; place: string }
 export type Settings = { 
 /**
  * `system`, `light` or `dark`.

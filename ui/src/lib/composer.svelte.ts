@@ -4,7 +4,8 @@
 import type { Attached } from '../components/MediaItem.svelte';
 import type { Messaging } from '../components/WhatsAppTarget.svelte';
 import type { Backend, DraftSave, DraftView } from './backend';
-import { msToLocalInput, localInputToMs } from './draft';
+import { msToLocalInput } from './draft';
+import { localZone, zonedToMs } from './schedule';
 
 export type Composer = {
   /** The draft it is kept as; null until there is something to keep. */
@@ -17,13 +18,17 @@ export type Composer = {
   /** Images as full-screen 9:16 stories. */
   story: boolean;
   when: 'now' | 'later';
-  /** `datetime-local` value, local time. */
+  /** `datetime-local` value, on `zone`'s wall clock. */
   at: string;
+  /** The time zone `at` is in; this machine's unless the user picks another. */
+  zone: string;
   media: Attached[];
   /** Per WhatsApp target: its recipient list and, if picked, the template it sends. */
   messaging: Record<string, Messaging>;
   /** Per Instagram target: the comment added under the post once it is live. */
   comments: Record<string, string>;
+  /** The scheduled post being edited, when the composer edits one instead of writing a draft. */
+  editing: { postId: string; at: number | null } | null;
 };
 
 /** The draft the composer showed last, so the next start opens it again. */
@@ -39,9 +44,11 @@ export function blankComposer(): Composer {
     story: false,
     when: 'now',
     at: msToLocalInput(Date.now() + 60 * 60 * 1000),
+    zone: localZone(),
     media: [],
     messaging: {},
     comments: {},
+    editing: null,
   };
 }
 
@@ -72,11 +79,25 @@ export function resetComposer() {
   restored = null;
 }
 
+/** Puts a post from the outbox into the composer: to edit it in place, or as a new draft. */
+export function fillFromPost(view: DraftView, mode: 'edit' | 'duplicate') {
+  fillComposer({ ...view, id: '' });
+  composer.draftId = null;
+  rememberCurrent(null);
+  if (mode === 'edit') {
+    composer.editing = { postId: view.id, at: view.state.scheduledAt };
+  } else {
+    // A copy is a new post: now, unless the user picks a time.
+    composer.when = 'now';
+    composer.at = blankComposer().at;
+  }
+}
+
 /** Puts an opened draft into the composer. */
 export function fillComposer(view: DraftView) {
   const s = view.state;
   Object.assign(composer, {
-    draftId: view.id,
+    draftId: view.id || null,
     name: view.name,
     text: s.text,
     targets: s.targets,
@@ -85,14 +106,16 @@ export function fillComposer(view: DraftView) {
     story: s.story,
     when: s.later ? 'later' : 'now',
     at: s.scheduledAt !== null ? msToLocalInput(s.scheduledAt) : blankComposer().at,
+    zone: localZone(),
     media: view.media.map((f) => ({
       view: f.media,
       alt: f.altText ?? '',
       focus: f.focusX !== null && f.focusY !== null ? { x: f.focusX, y: f.focusY } : null,
     })),
     messaging: Object.fromEntries(s.messaging.map((m) => [m.accountId, { list: m.list, template: m.template }])),
+    editing: null,
   } satisfies Composer);
-  rememberCurrent(view.id);
+  rememberCurrent(view.id || null);
 }
 
 export function rememberCurrent(id: string | null) {
@@ -102,6 +125,8 @@ export function rememberCurrent(id: string | null) {
 
 /** True when the composer holds nothing worth keeping as a draft. */
 export function composerIsEmpty(c: Composer): boolean {
+  // A post being edited lives in the outbox, not in a draft.
+  if (c.editing) return true;
   return !c.text.trim() && c.media.length === 0 && Object.values(c.texts).every((t) => !t.trim()) && !c.name.trim();
 }
 
@@ -117,7 +142,7 @@ export function draftToSave(c: Composer): DraftSave {
       firstComments: Object.entries(c.comments).map(([accountId, text]) => ({ accountId, text })),
       story: c.story,
       later: c.when === 'later',
-      scheduledAt: localInputToMs(c.at),
+      scheduledAt: zonedToMs(c.at, c.zone),
       messaging: Object.entries(c.messaging).map(([accountId, m]) => ({ accountId, list: m.list, template: m.template })),
     },
     media: c.media.map((m) => ({ id: m.view.id, altText: m.alt.trim() || null, focusX: m.focus?.x ?? null, focusY: m.focus?.y ?? null })),

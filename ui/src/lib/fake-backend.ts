@@ -12,6 +12,7 @@ import type {
   DraftSave,
   DraftSummary,
   DraftView,
+  EditResult,
   MediaReceived,
   MediaView,
   PlanView,
@@ -122,7 +123,7 @@ export class FakeBackend implements Backend {
     return {
       version: '0.1.0',
       dataDir: '/home/me/.local/share/app.fanout.desktop',
-      secretStore: 'the system keychain',
+      secretStore: { kind: 'keychain', place: 'Secret Service' },
       paused: this.paused,
       deliveryTrouble: this.trouble,
       demoServer: null,
@@ -464,6 +465,66 @@ export class FakeBackend implements Backend {
     const had = this.drafts.some((d) => d.id === id);
     this.drafts = this.drafts.filter((d) => d.id !== id);
     return had;
+  }
+  async openPost(postId: string): Promise<DraftView> {
+    this.record('openPost', postId);
+    const rows = this.outbox.filter((d) => d.postId === postId);
+    if (rows.length === 0) throw new BackendError({ code: 'invalid', message: `there is no post ${postId} in the outbox` });
+    const first = rows[0];
+    const media = Array.from({ length: first.mediaCount }, () => {
+      const m = { id: `m${this.nextId++}`, name: 'photo.jpg', mime: 'image/jpeg', bytes: 1000, thumbnail: null };
+      this.media.push(m);
+      return { media: m, altText: null, focusX: null, focusY: null };
+    });
+    return {
+      id: postId,
+      name: '',
+      state: {
+        text: first.postText,
+        targets: [...new Set(rows.filter((r) => r.state !== 'cancelled').map((r) => r.accountId))],
+        texts: [],
+        firstComments: [],
+        story: false,
+        later: first.scheduledAt !== null,
+        scheduledAt: first.scheduledAt,
+        messaging: [],
+      },
+      media,
+      missing: [],
+    };
+  }
+  async editPost(postId: string, draft: DraftInput): Promise<EditResult> {
+    this.record('editPost', postId, draft);
+    const rows = this.outbox.filter((d) => d.postId === postId);
+    const waiting = (r: DeliveryView) => r.state === 'queued' && r.attempts === 0;
+    if (!rows.some(waiting)) {
+      throw new BackendError({ code: 'conflict', message: 'every delivery of this post has started, gone out or been cancelled, so it can no longer be edited; share it again instead' });
+    }
+    const post = `post-${this.nextId++}`;
+    const unchanged = rows.filter((r) => !waiting(r) && r.state !== 'cancelled');
+    const deliveries: string[] = [];
+    for (const accountId of draft.targets) {
+      if (unchanged.some((r) => r.accountId === accountId)) continue;
+      const kept = rows.find((r) => waiting(r) && r.accountId === accountId);
+      const a = this.accounts.find((x) => x.id === accountId);
+      const row = kept ?? delivery({ id: `d${this.nextId++}`, accountId, accountName: a?.name ?? accountId, network: a?.network ?? 'mastodon' });
+      Object.assign(row, { postId: post, postText: draft.text, scheduledAt: draft.scheduledAt, mediaCount: draft.media.length });
+      if (!kept) this.outbox.push(row);
+      deliveries.push(row.id);
+    }
+    this.outbox = this.outbox.filter((r) => r.postId !== postId || !waiting(r));
+    return { postId: post, deliveries, unchanged };
+  }
+  async cancelPost(postId: string): Promise<number> {
+    this.record('cancelPost', postId);
+    let n = 0;
+    for (const r of this.outbox) {
+      if (r.postId === postId && ['queued', 'retry_wait', 'needs_attention', 'unconfirmed', 'failed'].includes(r.state)) {
+        r.state = 'cancelled';
+        n++;
+      }
+    }
+    return n;
   }
   async share(draft: DraftInput) {
     this.record('share', draft);

@@ -28,6 +28,11 @@ describe('Accounts', () => {
     await user.click(within(card).getByRole('button', { name: 'Remove' }));
     expect(screen.getByText(/Remove Demo Discord and its saved sign-in/)).toBeInTheDocument();
     expect(within(card).queryByRole('button', { name: 'Dismiss' })).toBeNull();
+    // Bug 11: the question has a row of its own across the card, not squeezed into the buttons.
+    const confirm = within(card).getByTestId('confirm-remove');
+    expect(confirm.parentElement).toBe(card);
+    expect(confirm).toHaveAccessibleName(/Remove Demo Discord and its saved sign-in/);
+    expect(within(card).getByRole('button', { name: 'Keep it' })).toHaveFocus();
     await user.click(within(card).getByRole('button', { name: 'Keep it' }));
     expect(screen.queryByText(/Remove Demo Discord and its saved sign-in/)).toBeNull();
     expect(backend.called('removeAccount')).toEqual([]);
@@ -249,8 +254,8 @@ describe('Accounts', () => {
     expect(backend.called('verifyAccount')).toEqual([[broken.id]]);
     await user.click(screen.getByRole('button', { name: 'Remove' }));
     expect(backend.called('removeAccount')).toHaveLength(0);
-    expect(screen.getByRole('alert')).toHaveTextContent('Remove Work and its saved sign-in?');
-    await user.click(screen.getAllByRole('button', { name: 'Remove' })[0]);
+    expect(screen.getByRole('alertdialog')).toHaveTextContent('Remove Work and its saved sign-in?');
+    await user.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Remove' }));
     expect(backend.called('removeAccount')).toEqual([[broken.id]]);
   });
 

@@ -2,11 +2,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { cleanup, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Compose from './Compose.svelte';
-import { FakeBackend, account } from '../lib/fake-backend';
+import { FakeBackend, account, delivery } from '../lib/fake-backend';
 import type { DraftInput } from '../lib/backend';
 import { renderView } from '../lib/test-render';
 import { setLocale } from '../lib/i18n.svelte';
-import { resetComposer } from '../lib/composer.svelte';
+import { fillFromPost, resetComposer } from '../lib/composer.svelte';
+
+/** A day a month ahead: always a time that can be scheduled. */
+function soon() {
+  const d = new Date(Date.now() + 30 * 24 * 3600_000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return { y: d.getFullYear(), m: d.getMonth(), d: d.getDate(), iso: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` };
+}
 
 function setupAgain(backend: FakeBackend) {
   renderView(Compose, { accounts: backend.accounts, onAccountsChanged: () => {}, goAccounts: () => {} }, backend);
@@ -198,6 +205,84 @@ describe('Compose', () => {
     await waitFor(() => expect(backend.drafts.map((d) => d.name || d.state.text)).toEqual(['Easter opening hours']));
   });
 
+  it('edits a scheduled post: its text and time change, and an account it already reached is named', async () => {
+    const day = soon();
+    const at = new Date(day.y, day.m, day.d, 9, 30).getTime();
+    const backend = new FakeBackend({
+      accounts: [account({ name: 'Demo Mastodon' }), account({ name: 'Demo Discord', network: 'discord' })],
+      outbox: [
+        delivery({ id: 'd1', postId: 'p1', accountId: 'acc-demo-mastodon', state: 'queued', postText: 'Opening at nine', scheduledAt: at }),
+        delivery({ id: 'd2', postId: 'p1', accountId: 'acc-demo-discord', accountName: 'Demo Discord', state: 'sent', postText: 'Opening at nine', scheduledAt: at }),
+      ],
+    });
+    fillFromPost(await backend.openPost('p1'), 'edit');
+    setupAgain(backend);
+    expect(screen.getByTestId('editing')).toHaveTextContent(`Editing the post scheduled for ${day.m + 1}/${day.d}/${String(day.y).slice(2)}`);
+    const user = userEvent.setup();
+    const box = screen.getByLabelText('Post text');
+    expect(box).toHaveValue('Opening at nine');
+    await user.clear(box);
+    await user.type(box, 'Opening at ten');
+    const input = screen.getByTestId('schedule-at');
+    await user.clear(input);
+    await user.type(input, `${day.iso}T10:30`);
+    await waitFor(() => expect(screen.getByTestId('send')).toHaveTextContent('Save changes'));
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    expect(backend.drafts).toEqual([]);
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('editPost')).toHaveLength(1));
+    const [postId, draft] = backend.called('editPost')[0] as [string, DraftInput];
+    expect([postId, draft.text, draft.scheduledAt, draft.replaces]).toEqual(['p1', 'Opening at ten', new Date(day.y, day.m, day.d, 10, 30).getTime(), 'p1']);
+    expect(await screen.findByText(/Changes saved; it goes out .*Demo Discord was not changed: it is already sent\./)).toBeInTheDocument();
+    expect(screen.queryByTestId('editing')).toBeNull();
+    expect(screen.getByLabelText('Post text')).toHaveValue('');
+  });
+
+  // Bug 9: typed nonsense went into the year and Schedule stayed enabled; 2099 passed silently.
+  it('refuses a time that is not one, has passed or is over a year ahead, and names which', async () => {
+    setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Later');
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByLabelText('Later'));
+    const input = screen.getByTestId('schedule-at');
+    for (const [typed, message] of [
+      ['260930', /not a date and time/],
+      ['2099-01-01T09:00', /more than a year ahead/],
+      ['2020-01-01T09:00', /has passed/],
+    ] as const) {
+      await user.clear(input);
+      await user.type(input, typed);
+      expect(await screen.findByTestId('schedule-error')).toHaveTextContent(message);
+      expect(input).toHaveAttribute('aria-invalid', 'true');
+      await waitFor(() => expect(screen.getByTestId('send')).toBeDisabled());
+    }
+    await user.click(screen.getByTestId('pick-tomorrow'));
+    expect(screen.queryByTestId('schedule-error')).toBeNull();
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    expect(screen.getByTestId('schedule-note')).toHaveTextContent(/Goes out .* \(.+\)\./);
+  });
+
+  it('schedules on the wall clock of a chosen time zone', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Tokyo launch');
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByLabelText('Later'));
+    await user.selectOptions(screen.getByLabelText('Time zone'), 'Asia/Tokyo');
+    const input = screen.getByTestId('schedule-at');
+    const year = new Date().getFullYear() + 1;
+    await user.clear(input);
+    await user.type(input, `${year}-01-02T09:00`);
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    expect(screen.getByTestId('schedule-note')).toHaveTextContent('in your own time zone');
+    await user.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    const [draft] = backend.called('share')[0] as [DraftInput];
+    // Tokyo is UTC+9 all year.
+    expect(draft.scheduledAt).toBe(Date.UTC(year, 0, 2, 0, 0));
+  });
+
   it('schedules in local time', async () => {
     const backend = setup();
     const user = userEvent.setup();
@@ -206,13 +291,14 @@ describe('Compose', () => {
     await user.click(screen.getByLabelText('Later'));
     const input = screen.getByTestId('schedule-at');
     await user.clear(input);
-    await user.type(input, '2031-05-04T09:30');
+    const day = soon();
+    await user.type(input, `${day.iso}T09:30`);
     await waitFor(() => expect(screen.getByTestId('send')).toHaveTextContent('Schedule'));
     await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
     await user.click(screen.getByTestId('send'));
     await waitFor(() => expect(backend.called('share')).toHaveLength(1));
     const [draft] = backend.called('share')[0] as [{ scheduledAt: number }];
-    expect(draft.scheduledAt).toBe(new Date(2031, 4, 4, 9, 30).getTime());
+    expect(draft.scheduledAt).toBe(new Date(day.y, day.m, day.d, 9, 30).getTime());
   });
 
   it('attaches files dropped by the shell and names a refused one', async () => {

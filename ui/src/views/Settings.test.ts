@@ -32,4 +32,17 @@ describe('Settings', () => {
     await userEvent.setup().click(screen.getByRole('button', { name: 'Save settings' }));
     expect(await screen.findByText("the shortcut 'Ctrl+' cannot be used")).toBeInTheDocument();
   });
+
+  // Bug 10: the secrets line came from Rust in English.
+  it('words where sign-ins are kept in the UI’s language', async () => {
+    const backend = new FakeBackend();
+    const info = { ...(await backend.appInfo()), secretStore: { kind: 'file', place: '/home/me/.local/share/app.fanout.desktop/secrets.json' } };
+    await setLocale('nl');
+    renderView(SettingsView, { info, onSaved: () => {} }, backend);
+    expect(screen.getByTestId('secret-store')).toHaveTextContent(
+      'een bestand dat alleen jij kunt lezen: /home/me/.local/share/app.fanout.desktop/secrets.json',
+    );
+    await setLocale('en');
+    expect(screen.getByTestId('secret-store')).toHaveTextContent('a file readable by you only:');
+  });
 });
