@@ -54,6 +54,9 @@ pub enum Command {
     Accounts(AccountsCommand),
     /// Queue one post for one or more accounts.
     Post(PostArgs),
+    /// The posting queue's times: add, list and remove them, and see each account's next free one.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Show the deliveries and their states.
     Outbox {
         #[arg(long)]
@@ -86,6 +89,45 @@ pub enum Command {
     /// Show a WhatsApp account's approved message templates.
     Templates {
         account: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Add a posting time: on these days, at this time, in this time zone, for these accounts.
+    Add {
+        /// The days: a range (mon-fri), a list (mon,wed,fri), daily, weekdays or weekends.
+        #[arg(long, value_name = "DAYS")]
+        days: String,
+        /// The time of day, on the 24-hour clock (HH:MM).
+        #[arg(long, value_name = "HH:MM")]
+        at: String,
+        /// The time zone, as an IANA name (default: this machine's).
+        #[arg(long, value_name = "ZONE")]
+        zone: Option<String>,
+        /// An account it is for, by name or id (repeatable).
+        #[arg(long = "to", value_name = "ACCOUNT", required = true)]
+        to: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the posting times, each with its next time.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a posting time (what was queued at its times stays).
+    Remove {
+        /// Its number, as `fanout queue list` shows it.
+        id: String,
+    },
+    /// Show the next free posting time of each account.
+    Next {
+        /// An account, by name or id (repeatable).
+        #[arg(long = "to", value_name = "ACCOUNT", required = true)]
+        to: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -421,6 +463,9 @@ pub struct PostArgs {
     /// Post at this time instead of now (RFC 3339, e.g. 2026-12-01T09:30:00+01:00).
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// Post at each account's next free posting time (`fanout queue`) instead of now.
+    #[arg(long, conflicts_with_all = ["at", "wait"])]
+    pub queue: bool,
     /// Deliver now and show progress per target until each is settled.
     #[arg(long)]
     pub wait: bool,

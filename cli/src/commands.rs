@@ -17,7 +17,8 @@ use fanout_core::worker::{RunSummary, StopWhen};
 use tokio_util::sync::CancellationToken;
 
 use crate::args::{
-    AccountsCommand, AddCommand, AddCommon, CancelArgs, Cli, Command, EditArgs, LinkCommand, PostArgs, WorkerTuning,
+    AccountsCommand, AddCommand, AddCommon, CancelArgs, Cli, Command, EditArgs, LinkCommand, PostArgs, QueueCommand,
+    WorkerTuning,
 };
 use crate::context::Context;
 use crate::exit;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             match command {
                 Command::Accounts(sub) => accounts(&cx, sub).await,
                 Command::Post(args) => post(&cx, args).await,
+                Command::Queue(sub) => queue(&cx, sub),
                 Command::Recipients(sub) => crate::whatsapp::recipients(&cx, sub).await,
                 Command::Templates { account, json } => crate::whatsapp::templates(&cx, account, *json).await,
                 Command::Outbox { json, limit } => outbox(&cx, *json, *limit),
@@ -566,6 +568,9 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     };
     crate::whatsapp::fill_draft(cx, args, &mut draft).await?;
     let outbox = cx.outbox(&args.tuning.to_core());
+    if args.queue {
+        return post_to_queue(cx, &outbox, &draft, args.json);
+    }
     let (post_id, deliveries) =
         post::enqueue(&outbox, &cx.registry, &cx.variants(), &cx.media_dir(), &draft, cx.clock.now())?;
     if args.json && !args.wait {
@@ -577,14 +582,7 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
         return Ok(0);
     }
     if !args.json {
-        let mut names: Vec<String> = Vec::new();
-        for (_, a) in &deliveries {
-            let count = deliveries.iter().filter(|(_, b)| b.id == a.id).count();
-            let name = if count > 1 { format!("{} ({count} people)", a.name) } else { a.name.clone() };
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
+        let names = target_names(&deliveries);
         let when = match scheduled_at {
             Some(at) => format!(" for {}", at.to_rfc3339()),
             None => String::new(),
@@ -599,6 +597,122 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
     }
     let ids: Vec<DeliveryId> = deliveries.iter().map(|(id, _)| *id).collect();
     wait_and_report(cx, &args.tuning, &ids, args.json).await
+}
+
+/// Each account a post goes to, once, with how many people where it messages several.
+fn target_names(deliveries: &[(DeliveryId, Account)]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (_, a) in deliveries {
+        let count = deliveries.iter().filter(|(_, b)| b.id == a.id).count();
+        let name = if count > 1 { format!("{} ({count} people)", a.name) } else { a.name.clone() };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// `fanout post --queue`: the draft at each account's next free posting time.
+fn post_to_queue(cx: &Context, outbox: &Outbox, draft: &Draft, json: bool) -> Result<u8> {
+    let queued =
+        fanout_core::queue::enqueue(outbox, &cx.registry, &cx.variants(), &cx.media_dir(), draft, cx.clock.now())?;
+    if json {
+        println!("{}", crate::terminal::json(&output::queued_json(&queued)));
+        return Ok(0);
+    }
+    let count = if queued.len() == 1 { "1 post".to_owned() } else { format!("{} posts", queued.len()) };
+    out!("Queued {count} at the accounts' next free posting times:");
+    for q in &queued {
+        out!(
+            "  post {} at {} → {}",
+            output::short(&q.post.to_string()),
+            output::local_time(q.at),
+            target_names(&q.deliveries).join(", ")
+        );
+    }
+    out!("A running worker delivers each at its time (`fanout worker`).");
+    Ok(0)
+}
+
+/// `fanout queue …`: the posting times.
+fn queue(cx: &Context, command: &QueueCommand) -> Result<u8> {
+    use fanout_core::queue::{self, NewSlot};
+    let now = cx.clock.now();
+    let linked = cx.accounts().list()?;
+    match command {
+        QueueCommand::Add { days, at, zone, to, json } => {
+            let zone = match zone {
+                Some(zone) => zone.clone(),
+                None => queue::machine_zone().ok_or_else(|| {
+                    Error::invalid(
+                        "cannot tell this machine's time zone; give one with --zone, e.g. --zone Europe/Amsterdam",
+                    )
+                })?,
+            };
+            let new =
+                NewSlot { days: days.parse()?, minute_of_day: queue::parse_time(at)?, zone, accounts: to.clone() };
+            let slot = queue::add(&cx.store, &new, now)?;
+            let next = queue::next_occurrence(&slot, now)?;
+            if *json {
+                println!("{}", crate::terminal::json(&output::slot_json(&slot, &linked, next)));
+            } else {
+                out!(
+                    "Added posting time {}: {} at {} ({}) for {}{}.",
+                    slot.id,
+                    slot.days,
+                    slot.time(),
+                    slot.zone,
+                    output::account_names(&slot.accounts, &linked),
+                    next.map(|at| format!("; next {}", output::local_time(at))).unwrap_or_default()
+                );
+            }
+            Ok(0)
+        }
+        QueueCommand::List { json } => {
+            let slots = queue::list(&cx.store)?;
+            let mut listed = Vec::with_capacity(slots.len());
+            for slot in slots {
+                let next = if slot.accounts.is_empty() { None } else { queue::next_occurrence(&slot, now)? };
+                listed.push((slot, next));
+            }
+            if *json {
+                let list = listed.iter().map(|(slot, next)| output::slot_json(slot, &linked, *next)).collect();
+                println!("{}", crate::terminal::json(&serde_json::Value::Array(list)));
+            } else {
+                print!("{}", output::slots_table(&listed, &linked));
+            }
+            Ok(0)
+        }
+        QueueCommand::Remove { id } => {
+            let id: queue::SlotId = id.parse()?;
+            queue::remove(&cx.store, id)?;
+            out!("Removed posting time {id}; posts already queued at its times stay where they are.");
+            Ok(0)
+        }
+        QueueCommand::Next { to, json } => {
+            let accounts = cx.accounts();
+            let ids = to.iter().map(|r| accounts.find(r).map(|a| a.id)).collect::<Result<Vec<_>>>()?;
+            let free = queue::next_free(&cx.store, &ids, now)?;
+            if *json {
+                let list = free
+                    .iter()
+                    .map(|(id, at)| {
+                        serde_json::json!({
+                            "account": output::account_names(&[*id], &linked),
+                            "accountId": id.to_string(),
+                            "at": at.to_rfc3339(),
+                        })
+                    })
+                    .collect();
+                println!("{}", crate::terminal::json(&serde_json::Value::Array(list)));
+            } else {
+                for (id, at) in &free {
+                    out!("{}: {}", output::account_names(&[*id], &linked), output::local_time(*at));
+                }
+            }
+            Ok(0)
+        }
+    }
 }
 
 /// The post `reference` names: its id or a unique end of it (as `fanout post` printed it), or a

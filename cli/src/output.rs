@@ -2,8 +2,9 @@
 //! are part of the CLI's interface.
 
 use fanout_core::clock::Timestamp;
-use fanout_core::model::{Account, DeliveryState, PostId};
+use fanout_core::model::{Account, AccountId, DeliveryState, PostId};
 use fanout_core::post::Edited;
+use fanout_core::queue::{QueuedPost, Slot};
 use fanout_core::store::deliveries::OutboxRow;
 use serde_json::{Value, json};
 
@@ -106,6 +107,80 @@ pub fn edited_json(
         "unchanged": unchanged,
         "removed": removed.iter().map(|a| json!({"account": a.name, "network": a.network.as_str()})).collect::<Vec<_>>(),
     })
+}
+
+/// The posts `fanout post --queue` made, for `--json`: each with its time and deliveries.
+pub fn queued_json(queued: &[QueuedPost]) -> Value {
+    let posts: Vec<Value> = queued
+        .iter()
+        .map(|q| {
+            let deliveries: Vec<Value> = q
+                .deliveries
+                .iter()
+                .map(|(id, a)| json!({"id": id.to_string(), "account": a.name, "network": a.network.as_str()}))
+                .collect();
+            json!({"postId": q.post.to_string(), "scheduledAt": q.at.to_rfc3339(), "deliveries": deliveries})
+        })
+        .collect();
+    json!({ "posts": posts })
+}
+
+/// A posting time for `--json`: its days as ISO numbers (1 is Monday) and in words, its time, zone,
+/// accounts and next time.
+pub fn slot_json(slot: &Slot, linked: &[Account], next: Option<Timestamp>) -> Value {
+    let accounts: Vec<Value> =
+        slot.accounts.iter().map(|id| json!({"id": id.to_string(), "name": account_names(&[*id], linked)})).collect();
+    json!({
+        "id": slot.id.0,
+        "days": slot.days.to_string(),
+        "weekdays": slot.days.iso_days(),
+        "time": slot.time(),
+        "zone": slot.zone,
+        "accounts": accounts,
+        "nextAt": next.map(Timestamp::to_rfc3339),
+        "createdAt": slot.created_at.to_rfc3339(),
+    })
+}
+
+pub fn slots_table(slots: &[(Slot, Option<Timestamp>)], linked: &[Account]) -> String {
+    if slots.is_empty() {
+        return "No posting times yet. Add one with `fanout queue add --days mon-fri --at 09:30 --to ACCOUNT`.\n"
+            .to_owned();
+    }
+    let rows: Vec<Vec<String>> = slots
+        .iter()
+        .map(|(slot, next)| {
+            vec![
+                slot.id.to_string(),
+                slot.days.to_string(),
+                slot.time(),
+                slot.zone.clone(),
+                if slot.accounts.is_empty() {
+                    "(its accounts were removed)".to_owned()
+                } else {
+                    account_names(&slot.accounts, linked)
+                },
+                next.map(local_time).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&["ID", "DAYS", "TIME", "ZONE", "ACCOUNTS", "NEXT"], &rows)
+}
+
+/// The accounts' names, comma-separated (an id where the account is not linked any more).
+pub fn account_names(ids: &[AccountId], linked: &[Account]) -> String {
+    let names: Vec<String> = ids
+        .iter()
+        .map(|id| linked.iter().find(|a| a.id == *id).map_or_else(|| id.to_string(), |a| a.name.clone()))
+        .collect();
+    names.join(", ")
+}
+
+/// A time on this machine's clock, with its offset: `Tue 2026-12-08 09:30 +01:00`.
+pub fn local_time(at: Timestamp) -> String {
+    chrono::DateTime::from_timestamp_millis(at.0)
+        .map(|t| t.with_timezone(&chrono::Local).format("%a %Y-%m-%d %H:%M %:z").to_string())
+        .unwrap_or_else(|| at.to_rfc3339())
 }
 
 /// How far a delivery an edit could not change had got, to follow "already".

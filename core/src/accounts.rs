@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::error::{Error, Result};
 use crate::model::{Account, AccountId, FailureKind, Health, MediaHost, NetworkKind, secret_key};
 use crate::networks::Registry;
@@ -180,6 +180,9 @@ pub struct NewAccount {
     pub enabled: bool,
     pub demo: bool,
 }
+
+/// The side of a kept profile picture, in pixels (shown at 32 to 48 CSS pixels, sharp at 2×).
+pub const PICTURE_SIDE: u32 = 128;
 
 #[derive(Debug, Clone)]
 pub struct Accounts {
@@ -567,7 +570,44 @@ impl Accounts {
             }
             return Err(e);
         }
+        self.keep_picture(account.id, verified.picture.as_deref(), now).await;
         Ok(account)
+    }
+
+    /// Keeps the account's profile picture, read from where the platform said and fitted small
+    /// (`PICTURE_SIDE`), in the database. Best effort: a picture that cannot be read or fitted
+    /// leaves the account with its initials, and the link or check goes on.
+    async fn keep_picture(&self, account: AccountId, address: Option<&str>, now: Timestamp) {
+        let Some(address) = address else { return };
+        let Some(bytes) = crate::link_card::read_picture(&self.http, address).await else { return };
+        let fitted = tokio::task::spawn_blocking(move || {
+            crate::media::prepare_image_owned(
+                bytes,
+                &crate::media::ImageSpec::thumbnail(PICTURE_SIDE),
+                &crate::media::FitOptions::default(),
+                &crate::media::Limits::default(),
+            )
+        })
+        .await;
+        match fitted {
+            Ok(Ok(variant)) => {
+                if let Err(e) = self.store.write(|tx| crate::store::pictures::put(tx, account, &variant.bytes, now)) {
+                    tracing::warn!(error = %e, "the account's picture could not be kept");
+                }
+            }
+            Ok(Err(e)) => tracing::debug!(error = %e, "the account's picture cannot be used"),
+            Err(_) => {}
+        }
+    }
+
+    /// The account's profile picture (a small JPEG), where one was kept.
+    pub fn picture(&self, account: AccountId) -> Result<Option<Vec<u8>>> {
+        self.store.read(|tx| crate::store::pictures::get(tx, account))
+    }
+
+    /// The accounts that have a profile picture.
+    pub fn with_pictures(&self) -> Result<std::collections::HashSet<String>> {
+        self.store.read(|tx| crate::store::pictures::accounts(tx))
     }
 
     /// Keeps the user's own Meta app (id and secret) in the secret store under `key`
@@ -780,7 +820,7 @@ impl Accounts {
                 {
                     map.entry("token_expires_at").or_insert(old);
                 }
-                self.store.write(|tx| {
+                let checked = self.store.write(|tx| {
                     accounts::set_health(tx, account.id, Health::Ok, None)?;
                     // The platform answered: whatever pause it once asked for, try now.
                     accounts::clear_pause(tx, account.id)?;
@@ -798,7 +838,9 @@ impl Accounts {
                         )?;
                     }
                     accounts::find(tx, &account.id.to_string())
-                })
+                })?;
+                self.keep_picture(account.id, verified.picture.as_deref(), now).await;
+                Ok(checked)
             }
             Err(failure) if failure.kind == FailureKind::Unauthorized => {
                 self.store

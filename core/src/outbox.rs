@@ -112,6 +112,9 @@ fn new_delivery(
     Ok(delivery.id)
 }
 
+/// Where one delivery goes: an account, and the person where the account messages people.
+pub type DeliveryTarget = (AccountId, Option<Recipient>);
+
 #[derive(Debug, Clone)]
 pub struct Outbox {
     store: Arc<Store>,
@@ -211,6 +214,35 @@ impl Outbox {
         self.store.write(|tx| {
             posts::insert(tx, post)?;
             targets.iter().map(|(account, recipient)| new_delivery(tx, post, *account, recipient, due, now)).collect()
+        })
+    }
+
+    /// Several posts, each with its deliveries as in `enqueue_to`, in ONE transaction: all of
+    /// them are written or none. `guard` runs first inside it (the queue makes sure its times are
+    /// still free); an error from it writes nothing. The delivery ids per post, in order.
+    pub fn enqueue_posts(
+        &self,
+        posts: &[(Post, Vec<DeliveryTarget>)],
+        now: Timestamp,
+        guard: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+    ) -> Result<Vec<Vec<DeliveryId>>> {
+        if posts.is_empty() || posts.iter().any(|(_, targets)| targets.is_empty()) {
+            return Err(Error::invalid("a post needs at least one target account (--to ACCOUNT)"));
+        }
+        self.store.write(|tx| {
+            guard(tx)?;
+            let mut ids = Vec::with_capacity(posts.len());
+            for (post, targets) in posts {
+                let due = post.scheduled_at.unwrap_or(now);
+                posts::insert(tx, post)?;
+                ids.push(
+                    targets
+                        .iter()
+                        .map(|(account, recipient)| new_delivery(tx, post, *account, recipient, due, now))
+                        .collect::<Result<Vec<_>>>()?,
+                );
+            }
+            Ok(ids)
         })
     }
 

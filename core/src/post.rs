@@ -815,3 +815,16 @@ pub fn draft_of(outbox: &Outbox, id: PostId) -> Result<Draft> {
         replaces: None,
     })
 }
+
+/// A checked draft made into a post with its media copied, for `queue::enqueue`, which writes its
+/// posts (one per time) together in one transaction.
+pub(crate) fn prepare_queued(
+    outbox: &Outbox,
+    registry: &crate::networks::Registry,
+    variants: &VariantCache,
+    media_dir: &Path,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<Prepared> {
+    prepare(outbox, registry, variants, media_dir, draft, now)
+}

@@ -40,6 +40,8 @@ mod mastodon_login;
 mod matrix;
 #[path = "delivery/matrix_sandbox.rs"]
 mod matrix_sandbox;
+#[path = "delivery/queue.rs"]
+mod queue;
 #[path = "delivery/telegram.rs"]
 mod telegram;
 #[path = "delivery/threads.rs"]
@@ -257,7 +259,7 @@ async fn each_target_gets_its_own_text_and_the_photo_carries_its_alt_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_story_post_pads_every_photo_to_nine_by_sixteen_and_is_sent_that_way() {
+async fn a_story_post_goes_to_a_network_without_stories_as_an_ordinary_post_never_cropped_to_nine_by_sixteen() {
     let env = env("{}").await;
     let m = env.mastodon("m", "token-m").await;
     let draft = Draft {
@@ -272,11 +274,19 @@ async fn a_story_post_pads_every_photo_to_nine_by_sixteen_and_is_sent_that_way()
     let Some(fanout_core::plan::PlannedFile::Image { variant, .. }) = review.plans[0].1.files.first() else {
         panic!("the photo is planned as an image: {:?}", review.plans[0].1);
     };
-    let off = (f64::from(variant.width) / f64::from(variant.height) - 9.0 / 16.0).abs();
-    assert!(off < 0.002, "{}×{} is 9:16 to the pixel", variant.width, variant.height);
+    let (w, h) = image::image_dimensions(env.photo()).expect("the demo photo");
+    let (source, planned) = (f64::from(w) / f64::from(h), f64::from(variant.width) / f64::from(variant.height));
+    assert!(
+        (planned - source).abs() < 0.01,
+        "{}×{} keeps the photo's own shape ({w}×{h})",
+        variant.width,
+        variant.height
+    );
+    assert!((planned - 9.0 / 16.0).abs() > 0.05, "Mastodon has no stories: nothing is made 9:16");
     let ids = env.enqueue(&draft);
     env.deliver(&ids).await;
     assert_eq!(env.delivery(ids[0]).state, DeliveryState::Sent);
+    assert_eq!(env.sandbox.state().mastodon_statuses[0].text, "Story time", "an ordinary post carries the text");
     let post_id = env.delivery(ids[0]).post_id;
     let kept =
         env.outbox().store().read(|tx| fanout_core::store::posts::get(tx, post_id)).expect("read").expect("post");
@@ -534,4 +544,25 @@ async fn the_same_post_to_the_same_account_within_a_week_asks_first() {
     env.outbox().cancel(&cancelled[0].to_string(), env.clock.now()).expect("cancelled");
     assert_eq!(env.enqueue(&solo(false)).len(), 1, "the cancelled one was never shared");
     assert_eq!(first.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_account_keeps_its_profile_picture_fitted_small_and_a_missing_one_is_no_error() {
+    let env = env("{}").await;
+    let m = env.mastodon("m", "token-m").await;
+    let jpeg = env.accounts().picture(m.id).expect("read").expect("Mastodon's avatar is kept");
+    assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG");
+    let (w, h) = image::load_from_memory(&jpeg).map(|i| (i.width(), i.height())).expect("decodes");
+    assert!(
+        w.max(h) <= fanout_core::accounts::PICTURE_SIDE,
+        "{w}×{h} fitted to at most {}",
+        fanout_core::accounts::PICTURE_SIDE
+    );
+    assert!(env.accounts().with_pictures().expect("list").contains(&m.id.to_string()));
+    // A network that names no picture links all the same, with none.
+    let d = env.discord("d", 111, "hook-d").await;
+    assert_eq!(env.accounts().picture(d.id).expect("read"), None);
+    // Checking the account again keeps it.
+    env.accounts().verify(&m.name).await.expect("verify");
+    assert!(env.accounts().picture(m.id).expect("read").is_some());
 }

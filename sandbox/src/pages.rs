@@ -28,6 +28,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/telegram/{username}/{id}", get(telegram_message))
         .route("/bluesky/profile/{handle}/post/{rkey}", get(bluesky_post))
         .route("/web/{site}", get(website))
+        .route("/avatars/{*path}", get(avatar))
         .route("/web/{site}/cover.png", get(website_cover))
 }
 
@@ -79,6 +80,18 @@ async fn website(State(shared): State<Arc<Shared>>, Path(site): Path<String>) ->
         image = escape(&image),
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// A profile picture, as a Mastodon account's `avatar` points to: a round purple mark, 192×192.
+async fn avatar() -> Response {
+    static PICTURE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let bytes = PICTURE.get_or_init(|| {
+        uncompressed_png(192, 192, |x, y| {
+            let (dx, dy) = (i64::from(x) - 96, i64::from(y) - 96);
+            if dx * dx + dy * dy < 60 * 60 { [255, 255, 255] } else { [99, 100, 255] }
+        })
+    });
+    ([(header::CONTENT_TYPE, "image/png")], bytes.clone()).into_response()
 }
 
 async fn website_cover(Path(site): Path<String>) -> Response {

@@ -9,6 +9,7 @@ use fanout_core::model::{DeliveryState, DraftId, HeaderKind, MediaRef, PostId, T
 use fanout_core::outbox::Resolution;
 use fanout_core::plan::PlannedFile;
 use fanout_core::post::{self, Draft, MediaDetail};
+use fanout_core::queue;
 use fanout_core::secrets::Secret;
 use fanout_core::store::deliveries::Filter;
 use tauri::{AppHandle, Manager, State};
@@ -17,9 +18,10 @@ use tauri_plugin_dialog::DialogExt;
 use crate::error::{AppError, Result};
 use crate::models::{
     AccountView, AppInfo, BucketRequest, ComposerState, DeliveryView, DraftFileView, DraftInput, DraftProblemView,
-    DraftSave, DraftSummary, DraftView, EditResult, HandoffView, HistoryQuery, LinkRequest, MediaReceived, MediaView,
-    MetaLinked, MetaPermission, PlanView, PlannedFileView, QuotaView, RecipientListView, Settings, ShareResult,
-    TargetPlanView, TargetText, TemplateView,
+    DraftSave, DraftSummary, DraftView, EditResult, HandoffView, HistoryQuery, LinkCardView, LinkRequest,
+    MediaReceived, MediaView, MetaLinked, MetaPermission, NewSlotInput, NextSlotView, OccurrenceView, PlanView,
+    PlannedFileView, QueuedView, QuotaView, RecipientListView, Settings, ShareResult, SlotView, TargetPlanView,
+    TargetText, TemplateView,
 };
 use crate::state::{AppState, lock};
 use crate::{demo, protocol, runtime};
@@ -117,7 +119,14 @@ pub fn set_shell_strings(app: AppHandle, state: State<'_, AppState>, strings: cr
 pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>> {
     let accounts = state.cx.accounts();
     let list = accounts.list()?;
-    list.iter().map(|a| Ok(AccountView::with_facts(a, accounts.cached_facts(a)?.as_ref()))).collect()
+    let pictures = accounts.with_pictures()?;
+    list.iter()
+        .map(|a| {
+            let id = a.id.to_string();
+            let picture = pictures.contains(&id).then(|| protocol::avatar_url(&id));
+            Ok(AccountView { picture, ..AccountView::with_facts(a, accounts.cached_facts(a)?.as_ref()) })
+        })
+        .collect()
 }
 
 /// A WhatsApp account's recipient lists.
@@ -586,7 +595,14 @@ pub async fn review_draft(app: AppHandle, draft_input: DraftInput) -> Result<Pla
         };
         Ok(PlanView {
             ready: review.is_ready(),
-            targets: review.plans.iter().map(|(account, plan)| TargetPlanView::new(account, plan, file_view)).collect(),
+            targets: review
+                .plans
+                .iter()
+                .map(|(account, plan)| {
+                    let story = draft.story && state.cx.registry.get(account.network).story_target().is_some();
+                    TargetPlanView::new(account, plan, story, file_view)
+                })
+                .collect(),
             problems: review.problems.iter().map(DraftProblemView::from).collect(),
         })
     })
@@ -618,6 +634,52 @@ pub async fn share(app: AppHandle, draft_input: DraftInput) -> Result<ShareResul
         })
     })
     .await?
+}
+
+/// The card of the text's first link, as the networks that show one will (read once per address
+/// while the app runs; none when there is no link or the page cannot be read in 5 seconds).
+#[tauri::command]
+#[specta::specta]
+pub async fn link_preview(app: AppHandle, text: String) -> Result<Option<LinkCardView>> {
+    let Some(link) = fanout_core::link_card::first_link(&text).map(str::to_owned) else {
+        return Ok(None);
+    };
+    let state = app.state::<AppState>();
+    if let Some(known) = lock(&state.link_cards).get(&link) {
+        return Ok(known.clone());
+    }
+    let card = match fanout_core::link_card::read(&state.cx.http, &link).await {
+        None => None,
+        Some(card) => {
+            let picture = match &card.image {
+                Some(address) => fanout_core::link_card::read_picture(&state.cx.http, address).await,
+                None => None,
+            };
+            let variants = state.cx.variants();
+            let image = match picture {
+                Some(bytes) => tauri::async_runtime::spawn_blocking(move || {
+                    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                    let spec = fanout_core::media::ImageSpec::thumbnail(fanout_core::attachments::THUMBNAIL_SIDE * 2);
+                    let options = fanout_core::media::FitOptions::default();
+                    variants.prepare(bytes, &hash, &spec, &options, &fanout_core::media::Limits::default()).ok()
+                })
+                .await
+                .ok()
+                .flatten()
+                .and_then(|variant| protocol::variant_url(&variant.path)),
+                None => None,
+            };
+            Some(LinkCardView {
+                url: card.url,
+                host: card.host,
+                title: card.title,
+                description: card.description,
+                image,
+            })
+        }
+    };
+    lock(&state.link_cards).insert(link, card.clone());
+    Ok(card)
 }
 
 /// Keeps the composer's draft in the data folder, its files copied in by content hash.
@@ -807,6 +869,107 @@ pub fn cancel_post(state: State<'_, AppState>, post_id: String) -> Result<u32> {
 
 fn parse_post_id(id: &str) -> Result<PostId> {
     id.parse().map_err(|_| AppError::new("invalid_input", format!("'{id}' is not a post id")))
+}
+
+fn slot_view(slot: &queue::Slot, now: Timestamp) -> SlotView {
+    SlotView {
+        id: slot.id.to_string(),
+        days: slot.days.iso_days(),
+        time: slot.time(),
+        zone: slot.zone.clone(),
+        accounts: slot.accounts.iter().map(ToString::to_string).collect(),
+        next: queue::next_occurrence(slot, now).ok().flatten().map(|t| t.0 as f64),
+    }
+}
+
+/// The queue's posting times.
+#[tauri::command]
+#[specta::specta]
+pub fn queue_slots(state: State<'_, AppState>) -> Result<Vec<SlotView>> {
+    let now = state.cx.clock.now();
+    Ok(queue::list(&state.cx.store)?.iter().map(|s| slot_view(s, now)).collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn add_queue_slot(state: State<'_, AppState>, slot: NewSlotInput) -> Result<SlotView> {
+    let new = queue::NewSlot {
+        days: queue::Weekdays::from_iso(&slot.days)?,
+        minute_of_day: queue::parse_time(&slot.time)?,
+        zone: slot.zone,
+        accounts: slot.accounts,
+    };
+    let now = state.cx.clock.now();
+    Ok(slot_view(&queue::add(&state.cx.store, &new, now)?, now))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn remove_queue_slot(state: State<'_, AppState>, id: String) -> Result<()> {
+    let id = id.parse().map_err(|_| AppError::new("invalid_input", format!("'{id}' is not a posting time")))?;
+    Ok(queue::remove(&state.cx.store, id)?)
+}
+
+/// Every posting time between two instants, with the accounts already taken then (the calendar's
+/// empty places).
+#[tauri::command]
+#[specta::specta]
+pub fn queue_occurrences(state: State<'_, AppState>, from: f64, to: f64) -> Result<Vec<OccurrenceView>> {
+    let ids = |v: &[fanout_core::model::AccountId]| v.iter().map(ToString::to_string).collect();
+    Ok(queue::occurrences(&state.cx.store, Timestamp(from as i64), Timestamp(to as i64))?
+        .iter()
+        .map(|o| OccurrenceView {
+            at: o.at.0 as f64,
+            slot: o.slot.to_string(),
+            accounts: ids(&o.accounts),
+            taken: ids(&o.taken),
+        })
+        .collect())
+}
+
+/// The next free posting time of each account.
+#[tauri::command]
+#[specta::specta]
+pub fn next_queue_slots(state: State<'_, AppState>, accounts: Vec<String>) -> Result<Vec<NextSlotView>> {
+    let ids = accounts
+        .iter()
+        .map(|a| a.parse().map_err(|_| AppError::new("invalid_input", format!("'{a}' is not an account id"))))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(queue::next_free(&state.cx.store, &ids, state.cx.clock.now())?
+        .into_iter()
+        .map(|(account, at)| NextSlotView { account_id: account.to_string(), at: at.0 as f64 })
+        .collect())
+}
+
+/// "Add to queue": the post goes to the next free posting time of each chosen account.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_to_queue(app: AppHandle, draft_input: DraftInput) -> Result<Vec<QueuedView>> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let draft = draft(&state, &draft_input)?;
+        let outbox = state.cx.outbox(&state.tuning);
+        let queued = queue::enqueue(
+            &outbox,
+            &state.cx.registry,
+            &state.cx.variants(),
+            &state.cx.media_dir(),
+            &draft,
+            state.cx.clock.now(),
+        )?;
+        for media in &draft_input.media {
+            state.attachments.remove(&media.id);
+        }
+        Ok(queued
+            .iter()
+            .map(|q| QueuedView {
+                post_id: q.post.to_string(),
+                at: q.at.0 as f64,
+                accounts: q.deliveries.iter().map(|(_, a)| a.id.to_string()).collect(),
+            })
+            .collect())
+    })
+    .await?
 }
 
 /// Moves a scheduled post that has not started to a new time (the calendar's drag).

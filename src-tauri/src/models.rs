@@ -47,6 +47,9 @@ pub struct Settings {
     pub notify_sent: bool,
     /// Set once the user has chosen demo accounts or their own in the first-launch welcome.
     pub onboarded: bool,
+    /// Set once the demo's tour has been closed.
+    #[serde(default)]
+    pub tour_done: bool,
 }
 
 impl Default for Settings {
@@ -59,6 +62,7 @@ impl Default for Settings {
             notify_failures: true,
             notify_sent: true,
             onboarded: false,
+            tour_done: false,
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct AccountView {
     pub paused_until: Option<f64>,
     /// When its token expires (ms since 1970), where Meta says it does (`debug_token`).
     pub token_expires_at: Option<f64>,
+    /// `fanout-media:` URL of its profile picture, where the platform gave one.
+    pub picture: Option<String>,
 }
 
 impl AccountView {
@@ -104,6 +110,7 @@ impl From<&Account> for AccountView {
             health_detail: a.health_detail.clone(),
             paused_until: a.paused_until.map(|t| t.0 as f64),
             token_expires_at: None,
+            picture: None,
         }
     }
 }
@@ -405,6 +412,9 @@ pub struct TargetPlanView {
     /// 0: no limit.
     pub text_limit: u32,
     pub text_unit: String,
+    /// In Story mode, whether this target makes a story (it carries no text); false where the
+    /// network has no stories and gets an ordinary post.
+    pub story: bool,
     pub problems: Vec<ProblemView>,
     pub files: Vec<PlannedFileView>,
 }
@@ -446,8 +456,14 @@ pub struct PlanView {
 }
 
 impl TargetPlanView {
-    pub fn new(account: &Account, plan: &TargetPlan, file_view: impl Fn(&PlannedFile) -> PlannedFileView) -> Self {
+    pub fn new(
+        account: &Account,
+        plan: &TargetPlan,
+        story: bool,
+        file_view: impl Fn(&PlannedFile) -> PlannedFileView,
+    ) -> Self {
         Self {
+            story,
             account: AccountView::from(account),
             text_length: u32::try_from(plan.text_length).unwrap_or(u32::MAX),
             text_limit: u32::try_from(plan.text_limit).unwrap_or(u32::MAX),
@@ -734,4 +750,69 @@ pub struct EditResult {
     pub post_id: String,
     pub deliveries: Vec<String>,
     pub unchanged: Vec<DeliveryView>,
+}
+
+/// A linked page's card, for the composer's previews.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkCardView {
+    pub url: String,
+    /// The site's host name, as a card shows it.
+    pub host: String,
+    pub title: String,
+    pub description: String,
+    /// `fanout-media:` URL of the page's picture, fitted small; none when it has none.
+    pub image: Option<String>,
+}
+
+/// A posting time of the queue: weekdays (1 = Monday … 7 = Sunday), a time of day in a zone,
+/// for a set of accounts.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotView {
+    pub id: String,
+    pub days: Vec<u8>,
+    /// `HH:MM` on the zone's clock.
+    pub time: String,
+    pub zone: String,
+    /// Account ids.
+    pub accounts: Vec<String>,
+    /// Its next time, ms since the epoch.
+    pub next: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NewSlotInput {
+    pub days: Vec<u8>,
+    pub time: String,
+    pub zone: String,
+    pub accounts: Vec<String>,
+}
+
+/// One time a posting time comes round, with the accounts that already have a post then.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct OccurrenceView {
+    pub at: f64,
+    pub slot: String,
+    pub accounts: Vec<String>,
+    pub taken: Vec<String>,
+}
+
+/// A post "Add to queue" made: when it goes, and to which accounts.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedView {
+    pub post_id: String,
+    pub at: f64,
+    pub accounts: Vec<String>,
+}
+
+/// The next free posting time of one account.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NextSlotView {
+    pub account_id: String,
+    pub at: f64,
 }

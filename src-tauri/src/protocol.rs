@@ -18,6 +18,11 @@ pub fn url(path: &str) -> String {
     if cfg!(windows) { format!("http://{SCHEME}.localhost/{path}") } else { format!("{SCHEME}://localhost/{path}") }
 }
 
+/// An account's profile picture, kept in the database.
+pub fn avatar_url(account: &str) -> String {
+    url(&format!("avatar/{account}"))
+}
+
 pub fn variant_url(file: &std::path::Path) -> Option<String> {
     file.file_name().map(|name| url(&format!("variant/{}", name.to_string_lossy())))
 }
@@ -32,6 +37,17 @@ pub fn handle<R: Runtime>(ctx: UriSchemeContext<'_, R>, request: Request<Vec<u8>
 }
 
 fn serve(state: &AppState, path: &str) -> Response<Cow<'static, [u8]>> {
+    if let Some(id) = path.strip_prefix("avatar/") {
+        let picture = id.parse().ok().and_then(|id| state.cx.accounts().picture(id).ok().flatten());
+        return match picture {
+            Some(jpeg) => Response::builder()
+                .header("Content-Type", "image/jpeg")
+                .header("Cache-Control", "no-store")
+                .body(Cow::Owned(jpeg))
+                .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR)),
+            None => status(StatusCode::NOT_FOUND),
+        };
+    }
     let file = if let Some(id) = path.strip_prefix("thumb/") {
         state.attachments.thumbnail(id, &state.cx.variants()).ok()
     } else if let Some(name) = path.strip_prefix("variant/") {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub browser_login: Mutex<Option<CancellationToken>>,
     /// The Threads login waiting for the user to paste the address it sent the browser to.
     pub threads_login: Mutex<Option<PendingThreadsLogin>>,
+    /// Link cards read for the composer's previews, by address (none: the page could not be read).
+    pub link_cards: Mutex<std::collections::HashMap<String, Option<crate::models::LinkCardView>>>,
 }
 
 /// A started Threads login: the login, the app, the Threads API root, and whether it is the demo's.
@@ -64,6 +66,7 @@ impl AppState {
             shell_strings: Mutex::new(crate::strings::ShellStrings::default()),
             browser_login: Mutex::new(None),
             threads_login: Mutex::new(None),
+            link_cards: Mutex::new(std::collections::HashMap::new()),
         }
     }
 

@@ -65,7 +65,12 @@ async function view(name: string) {
 async function send(count: number) {
   await (await browser.$('[data-testid="send"]')).click();
   const word = count === 1 ? 'account' : 'accounts';
-  await browser.$(`span=Queued for ${count} ${word}. Follow it in the Outbox.`).waitForDisplayed({ timeout: 15_000 });
+  const toast = browser.$(`span=Queued for ${count} ${word}. Follow it in the Outbox.`);
+  await toast.waitForDisplayed({ timeout: 15_000 }).catch(async (e) => {
+    const shown = await browser.execute(() => [...document.querySelectorAll('.toast, .problem')].map((t) => t.textContent?.trim()).join(' | '));
+    await screenshot('send-failed');
+    throw new Error(`${e}: the window shows ${shown}`);
+  });
   log(`queued for ${count}`);
 }
 
@@ -84,12 +89,48 @@ async function waitForState(account: string, text: string, timeout = 30_000) {
   });
 }
 
+/** Chooses exactly these accounts in the composer (toasts of earlier steps dismissed first, as
+ * they sit over the lower right of the window). */
+async function pickTargets(targets: string[]) {
+  await browser.execute(() => {
+    const w = window as unknown as { __errors?: string[] };
+    if (w.__errors) return;
+    w.__errors = [];
+    const keep = (e: unknown) => w.__errors?.push(String(e instanceof Error ? `${e.message} ${e.stack}` : e).slice(0, 400));
+    window.addEventListener('error', (e) => keep(e.error ?? e.message));
+    window.addEventListener('unhandledrejection', (e) => keep(e.reason));
+    const original = console.error;
+    console.error = (...args: unknown[]) => {
+      keep(args.map(String).join(' '));
+      original(...args);
+    };
+  });
+  await browser.execute(() => document.querySelectorAll<HTMLButtonElement>('.toast button').forEach((b) => b.click()));
+  for (const box of await browser.$$('input[data-testid^="target-"]')) {
+    const name = (await box.getAttribute('data-testid')).slice('target-'.length);
+    if (!(await box.isEnabled()) || (await box.isSelected()) === targets.includes(name)) continue;
+    await box.click();
+    if ((await box.isSelected()) !== targets.includes(name)) {
+      // Say what took the click, then set it as a keyboard user would.
+      const cover = await browser.execute((el: HTMLElement) => {
+        const r = el.getBoundingClientRect();
+        const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return `${Math.round(r.left)},${Math.round(r.top)} ${r.width}x${r.height} in ${window.innerWidth}x${window.innerHeight}: ${top?.outerHTML.slice(0, 160)}`;
+      }, box as unknown as HTMLElement);
+      const errors = await browser.execute(() => (window as unknown as { __errors?: string[] }).__errors ?? []);
+      log(`the click on ${name} did not take: ${cover}; errors: ${JSON.stringify(errors)}`);
+      await browser.execute((el: HTMLInputElement) => el.click(), box as unknown as HTMLInputElement);
+    }
+  }
+  const chosen = await browser.execute(() =>
+    [...document.querySelectorAll<HTMLInputElement>('input[data-testid^="target-"]:checked')].map((b) => b.dataset.testid?.slice(7)),
+  );
+  expect(chosen.sort(), 'the accounts chosen').toEqual([...targets].sort());
+}
+
 async function compose(text: string, targets: string[], photo = false) {
   await view('compose');
-  for (const name of ['Demo Mastodon', 'Demo Discord', 'Demo Team Chat']) {
-    const box = await browser.$(`[data-testid="target-${name}"]`);
-    if ((await box.isSelected()) !== targets.includes(name)) await box.click();
-  }
+  await pickTargets(targets);
   const box = await browser.$('[data-testid="post-text"]');
   await box.clearValue();
   await box.setValue(text);
@@ -232,6 +273,38 @@ beforeAll(async () => {
       'tauri:options': { application: app },
     } as WebdriverIO.Capabilities,
   });
+  // WebKitWebDriver scrolls an element just into view before clicking it, which can leave it under
+  // the composer's sticky footer (a person scrolls it clear first): bring it to the middle.
+  browser.overwriteCommand(
+    'click',
+    async function (this: WebdriverIO.Element, original: (options?: unknown) => Promise<unknown>, options?: unknown) {
+      await this.scrollIntoView({ block: 'center' }).catch(() => undefined);
+      try {
+        return await original(options);
+      } catch (e) {
+        if (!String(e).includes('intercepted')) throw e;
+        // Say what covers it, then click it as the page would.
+        const cover = await browser.execute((el: HTMLElement) => {
+          const r = el.getBoundingClientRect();
+          const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return `${el.outerHTML.slice(0, 80)} at ${Math.round(r.top)}/${window.innerHeight} under ${top?.outerHTML.slice(0, 120)}`;
+        }, this as unknown as HTMLElement);
+        log(`click intercepted: ${cover}`);
+        return browser.execute((el: HTMLElement) => el.click(), this as unknown as HTMLElement);
+      }
+    },
+    true,
+  );
+  for (const command of ['setValue', 'clearValue', 'addValue'] as const) {
+    browser.overwriteCommand(
+      command,
+      async function (this: WebdriverIO.Element, original: (...args: unknown[]) => Promise<unknown>, ...args: unknown[]) {
+        await this.scrollIntoView({ block: 'center' }).catch(() => undefined);
+        return original(...args);
+      },
+      true,
+    );
+  }
 });
 
 afterAll(async () => {
@@ -251,6 +324,12 @@ describe('Fanout, the built app', () => {
     for (const name of ['Demo Mastodon', 'Demo Discord', 'Demo Team Chat']) {
       expect(await (await browser.$(`[data-testid="target-${name}"]`)).isExisting(), name).toBe(true);
     }
+    // Demo mode says so, and offers its tour; closed, it stays closed.
+    expect(await (await browser.$('[data-testid="demo-banner"]')).getText()).toContain('Demo mode');
+    await browser.$('[data-testid="demo-tour"]').waitForDisplayed({ timeout: 10_000 });
+    await screenshot('demo-tour');
+    await (await browser.$('[data-testid="tour-close"]')).click();
+    await browser.$('[data-testid="demo-tour"]').waitForDisplayed({ reverse: true, timeout: 5_000 });
   });
 
   it('shares a post with a photo to three demo accounts; each reaches sent with a link', async () => {
@@ -530,10 +609,7 @@ describe('Fanout, the built app', () => {
     await screenshot('accounts-meta');
 
     await view('compose');
-    for (const box of await browser.$$('input[data-testid^="target-"]')) {
-      const name = (await box.getAttribute('data-testid')).slice('target-'.length);
-      if ((await box.isSelected()) !== targets.includes(name)) await box.click();
-    }
+    await pickTargets(targets);
     const story = await browser.$('[data-testid="story"]');
     if (!(await story.isSelected())) await story.click();
     await (await browser.$('[data-testid="post-text"]')).clearValue();
@@ -564,10 +640,7 @@ describe('Fanout, the built app', () => {
     await screenshot('accounts-whatsapp');
 
     await view('compose');
-    for (const box of await browser.$$('input[data-testid^="target-"]')) {
-      const name = (await box.getAttribute('data-testid')).slice('target-'.length);
-      if ((await box.isSelected()) !== (name === wa)) await box.click();
-    }
+    await pickTargets([wa]);
     const story = await browser.$('[data-testid="story"]');
     if (await story.isSelected()) await story.click();
     const text = await browser.$('[data-testid="post-text"]');
@@ -649,10 +722,7 @@ describe('Fanout, the built app', () => {
     await screenshot('accounts-networks');
 
     await view('compose');
-    for (const box of await browser.$$('input[data-testid^="target-"]')) {
-      const name = (await box.getAttribute('data-testid')).slice('target-'.length);
-      if ((await box.isSelected()) !== targets.includes(name)) await box.click();
-    }
+    await pickTargets(targets);
     const story = await browser.$('[data-testid="story"]');
     if (await story.isSelected()) await story.click();
     for (const remove of await browser.$$('button[aria-label^="Remove "]')) await remove.click();
@@ -678,11 +748,41 @@ describe('Fanout, the built app', () => {
     ]);
   });
 
+  it('previews a Bluesky post with a link as Bluesky shows it, with its link card, at 900 and 1920 px, and shares it with Ctrl+Enter', async () => {
+    await view('compose');
+    await pickTargets(['Demo Bluesky']);
+    const link = `http://127.0.0.1:${demoPort}/web/bakery`;
+    const box = await browser.$('[data-testid="post-text"]');
+    await box.clearValue();
+    await box.setValue(`Fresh sourdough this morning #bakery ${link}`);
+    const preview = await browser.$('[data-testid="preview-Demo Bluesky"]');
+    await preview.waitForDisplayed({ timeout: 10_000 });
+    const card = await preview.$('[data-testid="link-card"]');
+    await card.waitForDisplayed({ timeout: 15_000 });
+    expect(await card.getText()).toContain('Fanout Bakery — sourdough and rye, baked daily');
+    await browser.waitUntil(async () => (await card.$('img').getAttribute('src'))?.startsWith('fanout-media:') ?? false, { timeout: 10_000 });
+    expect(await (await preview.$('.tag')).getText()).toBe('#bakery');
+    const main = execFileSync('xdotool', ['search', '--name', '^Fanout$'], { encoding: 'utf8' }).trim().split('\n')[0];
+    for (const [width, height] of [[900, 650], [1920, 1080]] as const) {
+      execFileSync('xdotool', ['windowmove', main, '0', '0']);
+      execFileSync('xdotool', ['windowsize', main, String(width), String(height)]);
+      await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) === width, { timeout: 10_000 });
+      const fits = await browser.execute(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+      expect(fits, `the composer at ${width} px scrolls sideways`).toBe(true);
+      await screenshot(`compose-preview-${width}`);
+    }
+    execFileSync('xdotool', ['windowsize', main, '1100', '760']);
+    await (await browser.$('[data-testid="send"]')).waitForEnabled({ timeout: 15_000 });
+    await box.click();
+    await browser.keys(['Control', 'Enter']);
+    await browser.$('span=Queued for 1 account. Follow it in the Outbox.').waitForDisplayed({ timeout: 15_000 });
+  });
+
   it('links a Matrix room through its form: a wrong password named, then a room that lets the user in but not speak', async () => {
     await view('accounts');
     const network = await browser.$('[data-testid="link-network"]');
     await network.scrollIntoView({ block: 'center' });
-    await network.selectByAttribute('value', 'matrix');
+    await (await browser.$('[data-testid="tile-matrix"]').parentElement()).click();
     await (await browser.$('input[type="url"][placeholder="https://"]')).setValue(`http://127.0.0.1:${demoPort}`);
     await (await browser.$('input[placeholder="#news:example.org"]')).setValue(`#fanout-announcements:127.0.0.1:${demoPort}`);
     await (await browser.$('input[autocomplete="username"]')).setValue('fanout');
@@ -702,10 +802,7 @@ describe('Fanout, the built app', () => {
 
     // The room lets the user in but not speak: the post needs attention, with the reason.
     await view('compose');
-    for (const box of await browser.$$('input[data-testid^="target-"]')) {
-      const target = (await box.getAttribute('data-testid')).slice('target-'.length);
-      if ((await box.isSelected()) !== (target === name)) await box.click();
-    }
+    await pickTargets([name]);
     for (const remove of await browser.$$('button[aria-label^="Remove "]')) await remove.click();
     const box = await browser.$('[data-testid="post-text"]');
     await box.clearValue();
@@ -722,7 +819,7 @@ describe('Fanout, the built app', () => {
     await view('accounts');
     const network = await browser.$('[data-testid="link-network"]');
     await network.scrollIntoView({ block: 'center' });
-    await network.selectByAttribute('value', 'slack');
+    await (await browser.$('[data-testid="tile-slack"]').parentElement()).click();
     await (await browser.$('input[aria-describedby="chat-webhook-hint"]')).setValue(
       `http://127.0.0.1:${demoPort}/services/T0FANOUT/B0NEWS/sandbox-slack-token`,
     );
@@ -742,9 +839,7 @@ describe('Fanout, the built app', () => {
 
   it('hands a post with a photo to WhatsApp: its share page with the text, the photo prepared to attach', async () => {
     await view('compose');
-    for (const box of await browser.$$('input[data-testid^="target-"]')) {
-      if (await box.isSelected()) await box.click();
-    }
+    await pickTargets([]);
     const story = await browser.$('[data-testid="story"]');
     if (await story.isSelected()) await story.click();
     const text = 'Fresh bread at six & rolls at seven';
@@ -825,6 +920,51 @@ describe('Fanout, the built app', () => {
     expect(fresh[0].created_at_ms).toBeGreaterThanOrEqual(next);
     expect(fresh[0].created_at_ms).toBeLessThan(inTwoHours);
     expect(state.mastodon_statuses.some((x) => x.text === 'Planned for later, before the edit')).toBe(false);
+  });
+
+  it('adds a posting time in the Queue view, and Add to queue puts a post in its next free time', async () => {
+    await view('queue');
+    // Every day, at the next whole minute at least two minutes away (the worker then sends it).
+    const at = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
+    const hhmm = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+    for (const day of ['Saturday', 'Sunday']) await (await browser.$(`input[aria-label="${day}"]`)).click();
+    await browser.execute((v: string) => {
+      const input = document.querySelector('[data-testid="slot-time"]') as HTMLInputElement;
+      input.value = v;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, hhmm);
+    await (await browser.$('[data-testid="slot-account-Demo Mastodon"]')).click();
+    await (await browser.$('[data-testid="slot-add"]')).click();
+    const row = await browser.$('[data-testid="slot-row"]');
+    await row.waitForDisplayed({ timeout: 10_000 });
+    expect(await row.getText()).toContain(hhmm);
+    await screenshot('queue');
+
+    await compose('Into the next free posting time', ['Demo Mastodon']);
+    const hint = await browser.$('[data-testid="queue-hint"]');
+    await browser
+      .waitUntil(async () => (await hint.getText()).includes('Next free posting time'), { timeout: 10_000 })
+      .catch(async () => {
+        await screenshot('queue-failed');
+        const chosen = await browser.execute(() =>
+          [...document.querySelectorAll('input[data-testid^="target-"]:checked')].map((b) => b.getAttribute('data-testid')).join(', '),
+        );
+        throw new Error(`the composer names no next posting time: "${await hint.getText()}"; chosen: ${chosen}`);
+      });
+    await (await browser.$('[data-testid="add-to-queue"]')).waitForEnabled({ timeout: 15_000 });
+    await (await browser.$('[data-testid="add-to-queue"]')).click();
+    await browser.$('span*=Added to the queue for').waitForDisplayed({ timeout: 15_000 });
+    const rows = JSON.parse(
+      execFileSync(cli, ['--data-dir', dataDir, '--secret-store', 'file', 'outbox', '--json'], { encoding: 'utf8' }),
+    ) as Array<{ text: string; scheduledAt: string }>;
+    const queued = rows.find((r) => r.text === 'Into the next free posting time');
+    expect(queued, JSON.stringify(rows[0])).toBeTruthy();
+    expect(new Date(String(queued?.scheduledAt)).getTime()).toBe(at.getTime());
+    // The calendar shows it at that time, and a free place for the same time tomorrow.
+    await view('calendar');
+    await browser.$('[data-testid="entry"][aria-label*="Into the next free posting time"]').waitForDisplayed({ timeout: 10_000 });
+    expect((await browser.$$('[data-testid="slot"]')).length).toBeGreaterThan(0);
+    await screenshot('calendar-queue');
   });
 
   it('shows all seven days of the week and the month without scrolling sideways, at 900 and 1920 px', async () => {

@@ -62,4 +62,32 @@ describe('App', () => {
     await waitFor(() => expect(screen.queryByText('Delivery is paused.')).toBeNull());
     expect(backend.called('setPaused')).toEqual([[false]]);
   });
+
+  it('says it is a demo and offers a short tour, each step leading to its view, closed for good', async () => {
+    const backend = new FakeBackend({ accounts: [account()], settings: { ...defaultSettings, tourDone: false } });
+    backend.demoServer = 'http://127.0.0.1:47123';
+    render(App, { props: { backend } });
+    const user = userEvent.setup();
+    expect(await screen.findByTestId('demo-banner')).toHaveTextContent('Demo mode');
+    const tour = await screen.findByTestId('demo-tour');
+    expect(tour).toHaveTextContent('Write once, share everywhere');
+    await user.click(screen.getByTestId('tour-next'));
+    expect(tour).toHaveTextContent('Plan it');
+    await user.click(screen.getByTestId('tour-show'));
+    expect(await screen.findByRole('heading', { name: 'Calendar' })).toBeInTheDocument();
+    await user.click(screen.getByTestId('tour-close'));
+    expect(screen.queryByTestId('demo-tour')).toBeNull();
+    await waitFor(() => expect(backend.settings.tourDone).toBe(true));
+    // The banner stays, with the way back to the tour.
+    await user.click(screen.getByTestId('tour-open'));
+    expect(await screen.findByTestId('demo-tour')).toBeInTheDocument();
+  });
+
+  it('shows no demo banner or tour outside demo mode', async () => {
+    const backend = new FakeBackend({ accounts: [account()], settings: { ...defaultSettings, tourDone: false } });
+    render(App, { props: { backend } });
+    expect(await screen.findByRole('heading', { name: 'Compose' })).toBeInTheDocument();
+    expect(screen.queryByTestId('demo-banner')).toBeNull();
+    expect(screen.queryByTestId('demo-tour')).toBeNull();
+  });
 });

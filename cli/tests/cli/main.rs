@@ -8,5 +8,6 @@ mod input;
 mod keychain;
 mod local;
 mod prepare;
+mod queue;
 mod secrets;
 mod workers;

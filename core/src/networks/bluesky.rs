@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use super::{Job, Network, Profile, StepError, Verified, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
+use crate::link_card;
 use crate::model::{Account, AccountId, Failure, FailureKind, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
@@ -39,10 +40,6 @@ use crate::text::TextCounting;
 /// Bluesky's own PDS entryway.
 pub const ROOT: &str = "https://bsky.social";
 const POST: &str = "app.bsky.feed.post";
-/// How long reading a linked page, and then its picture, may take before the card goes without.
-const LINK_TIME_LIMIT: Duration = Duration::from_secs(5);
-/// The most of a linked page's picture that is read; a bigger one leaves the card without it.
-const CARD_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 
 /// The Bluesky network. Clones share its sessions, so the registry's one instance (see
 /// `Registry`) keeps them for every delivery and check of the process.
@@ -299,27 +296,6 @@ impl Bluesky {
     }
 }
 
-/// The `content` of `<meta property="NAME" content="…">`, unescaped.
-fn meta(html: &str, name: &str) -> Option<String> {
-    let marker = format!("property=\"{name}\"");
-    let at = html.find(&marker)?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let content = tag.split("content=\"").nth(1)?.split('"').next()?;
-    Some(unescape(content)).filter(|c| !c.trim().is_empty())
-}
-
-fn between(html: &str, open: &str, close: &str) -> Option<String> {
-    let start = html.find(open)? + open.len();
-    let end = start + html[start..].find(close)?;
-    Some(unescape(html[start..end].trim())).filter(|t| !t.is_empty())
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-}
-
 /// The record key of a delivery's post: a TID made from the delivery's id (a UUID v7: its
 /// millisecond time, and its random bits for the microseconds and the clock id), so every
 /// attempt — even one after the database lost its checkpoint (a restored backup, a lost WAL) —
@@ -495,8 +471,10 @@ impl Bluesky {
         let mut card = match job.checkpoint().get("card") {
             Some(card) => card.clone(),
             None => {
-                let (card, image) = match first_link(text) {
-                    Some(link) => read_card(job.http, link).await.map_or((None, None), |(c, i)| (Some(c), i)),
+                let (card, image) = match link_card::first_link(text) {
+                    Some(link) => link_card::read(job.http, link).await.map_or((None, None), |c| {
+                        (Some(json!({ "uri": c.url, "title": c.title, "description": c.description })), c.image)
+                    }),
                     None => (None, None),
                 };
                 let next = super::graph::with(job.checkpoint(), "card", card.clone().unwrap_or(Value::Null));
@@ -531,8 +509,7 @@ impl Bluesky {
         signed: &mut Signed<'_>,
         now: Timestamp,
     ) -> Result<Option<Value>, Failure> {
-        let Some(bytes) = tokio::time::timeout(LINK_TIME_LIMIT, read_picture(http, address)).await.ok().flatten()
-        else {
+        let Some(bytes) = link_card::read_picture(http, address).await else {
             return Ok(None);
         };
         let Some(spec) = self.image_spec(None) else {
@@ -587,49 +564,6 @@ impl Bluesky {
     }
 }
 
-/// The text's first link, without trailing punctuation.
-fn first_link(text: &str) -> Option<&str> {
-    text.split_whitespace()
-        .map(|w| w.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']))
-        .find(|w| w.starts_with("https://") || w.starts_with("http://"))
-}
-
-/// Reads a linked page (within the time limit) for its card and its picture's full address.
-async fn read_card(http: &reqwest::Client, link: &str) -> Option<(Value, Option<String>)> {
-    let fetch = async {
-        let response = http.get(link).header(reqwest::header::ACCEPT, "text/html").send().await.ok()?;
-        if !response.status().is_success() {
-            return None;
-        }
-        let bytes = crate::http::read_body(response, 1024 * 1024).await.ok()?;
-        let html = String::from_utf8_lossy(&bytes[..bytes.len().min(512 * 1024)]).into_owned();
-        let title = meta(&html, "og:title").or_else(|| between(&html, "<title>", "</title>"))?;
-        let description = meta(&html, "og:description").unwrap_or_default();
-        let image = meta(&html, "og:image")
-            .and_then(|image| url::Url::parse(link).ok()?.join(image.trim()).ok())
-            .filter(|url| matches!(url.scheme(), "https" | "http"))
-            .map(String::from);
-        Some((json!({ "uri": link, "title": title, "description": description }), image))
-    };
-    tokio::time::timeout(LINK_TIME_LIMIT, fetch).await.ok().flatten()
-}
-
-/// A picture's bytes, if it answers with success and is not over `CARD_IMAGE_BYTES`.
-async fn read_picture(http: &reqwest::Client, address: &str) -> Option<Vec<u8>> {
-    let mut response = http.get(address).header(reqwest::header::ACCEPT, "image/*").send().await.ok()?;
-    if !response.status().is_success() || response.content_length().is_some_and(|n| n > CARD_IMAGE_BYTES as u64) {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        if bytes.len() + chunk.len() > CARD_IMAGE_BYTES {
-            return None;
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Some(bytes)
-}
-
 impl Network for Bluesky {
     fn kind(&self) -> NetworkKind {
         NetworkKind::Bluesky
@@ -666,6 +600,7 @@ impl Network for Bluesky {
                 display_name: format!("@{}", s.handle),
                 cache: Some(json!({ "handle": s.handle })),
                 secret: None,
+                picture: None,
             })
         }
         .boxed()

@@ -322,7 +322,7 @@ impl Network for ChatWebhook {
                 }
             }
             let display = format!("{}: {}", chat.name(), account.endpoint.rsplit('/').next().unwrap_or(&remote));
-            Ok(Verified { remote_id: remote, display_name: display, cache: None, secret: None })
+            Ok(Verified { remote_id: remote, display_name: display, cache: None, secret: None, picture: None })
         }
         .boxed()
     }

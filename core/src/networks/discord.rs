@@ -226,6 +226,7 @@ impl Network for Discord {
                 display_name: format!("{name} (channel {channel})"),
                 cache: Some(facts),
                 secret: None,
+                picture: None,
             })
         }
         .boxed()

@@ -453,7 +453,7 @@ impl Network for Facebook {
             let kept = Graph::new(NAME, http, &account.endpoint, page_token.as_ref().unwrap_or(secret));
             let expiry = graph::token_expiry(&kept, now).await;
             let facts = json!({ "name": name, "link": answer.get("link"), "token_expires_at": expiry });
-            Ok(Verified { remote_id: id, display_name: name, cache: Some(facts), secret: page_token })
+            Ok(Verified { remote_id: id, display_name: name, cache: Some(facts), secret: page_token, picture: None })
         }
         .boxed()
     }

@@ -359,7 +359,7 @@ impl Network for Instagram {
             let facts = json!({
                 "username": username, "page_id": page_id, "page_name": page.get("name"), "token_expires_at": expiry
             });
-            Ok(Verified { remote_id: user.to_owned(), display_name: format!("@{username}"), cache: Some(facts), secret: page_token })
+            Ok(Verified { remote_id: user.to_owned(), display_name: format!("@{username}"), cache: Some(facts), secret: page_token, picture: None })
         }
         .boxed()
     }

@@ -288,7 +288,13 @@ impl Network for Matrix {
                     .ok()
                     .and_then(|v| v.get("m.upload.size").and_then(Value::as_u64));
             let facts = json!({ "user_id": user, "room_name": name, "upload_size": limit });
-            Ok(Verified { remote_id: room, display_name: format!("{name} ({user})"), cache: Some(facts), secret: None })
+            Ok(Verified {
+                remote_id: room,
+                display_name: format!("{name} ({user})"),
+                cache: Some(facts),
+                secret: None,
+                picture: None,
+            })
         }
         .boxed()
     }

@@ -82,6 +82,8 @@ pub struct Verified {
     /// The credential to keep instead of the one given, when the platform handed out a better
     /// one (a Facebook Page's own token read with a user token).
     pub secret: Option<Secret>,
+    /// Where the account's profile picture is, where the platform said.
+    pub picture: Option<String>,
 }
 
 /// Why a step stopped: a classified platform failure, or a local reason to abort (the lease was
@@ -321,8 +323,8 @@ pub fn image_spec_for(
         (true, Some(target)) => {
             crate::profiles::profile(target).image.as_ref().map(crate::media::ImageSpec::from_rules)
         }
-        (true, None) => network.image_spec(cached).map(|s| s.as_story()),
-        (false, _) => network.image_spec(cached),
+        // A network without stories gets the post as an ordinary one: nothing padded or cropped to 9:16.
+        (_, _) => network.image_spec(cached),
     }
 }
 

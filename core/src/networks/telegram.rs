@@ -298,7 +298,7 @@ impl Network for Telegram {
                 )));
             }
             let facts = json!({ "title": title, "username": chat.get("username"), "type": kind, "bot": bot });
-            Ok(Verified { remote_id: id, display_name: title, cache: Some(facts), secret: None })
+            Ok(Verified { remote_id: id, display_name: title, cache: Some(facts), secret: None, picture: None })
         }
         .boxed()
     }

@@ -221,6 +221,7 @@ impl Network for Threads {
                 display_name: format!("@{username}"),
                 cache: Some(json!({ "username": username })),
                 secret: None,
+                picture: None,
             })
         }
         .boxed()

@@ -495,6 +495,7 @@ impl Network for WhatsApp {
                 display_name: format!("{name} ({number})"),
                 cache: Some(facts),
                 secret: None,
+                picture: None,
             })
         }
         .boxed()

@@ -11,7 +11,9 @@ pub mod cache;
 pub mod deliveries;
 pub mod drafts;
 pub mod events;
+pub mod pictures;
 pub mod posts;
+pub mod queue;
 pub mod recipients;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +35,8 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v6.sql")).comment("WhatsApp recipients and templates").foreign_key_check(),
     M::up(include_str!("sql/v7.sql")).comment("Instagram first comments"),
     M::up(include_str!("sql/v8.sql")).comment("drafts"),
+    M::up(include_str!("sql/v9.sql")).comment("the posting queue's times"),
+    M::up(include_str!("sql/v10.sql")).comment("profile pictures"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

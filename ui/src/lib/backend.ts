@@ -16,6 +16,12 @@ import {
   type DraftSummary,
   type DraftView,
   type EditResult,
+  type LinkCardView,
+  type NewSlotInput,
+  type NextSlotView,
+  type OccurrenceView,
+  type QueuedView,
+  type SlotView,
   type HistoryQuery,
   type LinkRequest,
   type MediaReceived,
@@ -43,6 +49,12 @@ export type {
   DraftSummary,
   DraftView,
   EditResult,
+  LinkCardView,
+  NewSlotInput,
+  NextSlotView,
+  OccurrenceView,
+  QueuedView,
+  SlotView,
   HistoryQuery,
   LinkRequest,
   MediaReceived,
@@ -122,6 +134,18 @@ export interface Backend {
   detachMedia(id: string): Promise<void>;
   reviewDraft(draft: DraftInput): Promise<PlanView>;
   share(draft: DraftInput): Promise<ShareResult>;
+  /** The queue's posting times. */
+  queueSlots(): Promise<SlotView[]>;
+  addQueueSlot(slot: NewSlotInput): Promise<SlotView>;
+  removeQueueSlot(id: string): Promise<void>;
+  /** Every posting time between two instants, with the accounts that already have a post then. */
+  queueOccurrences(from: number, to: number): Promise<OccurrenceView[]>;
+  /** The next free posting time of each account; an error names an account without any. */
+  nextQueueSlots(accounts: string[]): Promise<NextSlotView[]>;
+  /** The post to the next free posting time of each chosen account. */
+  addToQueue(draft: DraftInput): Promise<QueuedView[]>;
+  /** The card of the text's first link as networks show it; null without a link or a readable page. */
+  linkPreview(text: string): Promise<LinkCardView | null>;
   /** Keeps the composer's draft in the data folder; a new one when `save.id` is null. */
   saveDraft(save: DraftSave): Promise<DraftSummary>;
   listDrafts(): Promise<DraftSummary[]>;
@@ -210,6 +234,15 @@ export const tauriBackend: Backend = {
   },
   reviewDraft: async (draft) => unwrap(await commands.reviewDraft(draft)),
   share: async (draft) => unwrap(await commands.share(draft)),
+  queueSlots: async () => unwrap(await commands.queueSlots()),
+  addQueueSlot: async (slot) => unwrap(await commands.addQueueSlot(slot)),
+  removeQueueSlot: async (id) => {
+    unwrap(await commands.removeQueueSlot(id));
+  },
+  queueOccurrences: async (from, to) => unwrap(await commands.queueOccurrences(from, to)),
+  nextQueueSlots: async (accounts) => unwrap(await commands.nextQueueSlots(accounts)),
+  addToQueue: async (draft) => unwrap(await commands.addToQueue(draft)),
+  linkPreview: async (text) => unwrap(await commands.linkPreview(text)),
   saveDraft: async (save) => unwrap(await commands.saveDraft(save)),
   listDrafts: async () => unwrap(await commands.listDrafts()),
   openDraft: async (id) => unwrap(await commands.openDraft(id)),

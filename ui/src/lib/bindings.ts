@@ -304,6 +304,79 @@ async share(draftInput: DraftInput) : Promise<Result<ShareResult, AppError>> {
 }
 },
 /**
+ * The queue's posting times.
+ */
+async queueSlots() : Promise<Result<SlotView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_slots") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async addQueueSlot(slot: NewSlotInput) : Promise<Result<SlotView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_queue_slot", { slot }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async removeQueueSlot(id: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_queue_slot", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Every posting time between two instants, with the accounts already taken then (the calendar's
+ * empty places).
+ */
+async queueOccurrences(from: number, to: number) : Promise<Result<OccurrenceView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_occurrences", { from, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The next free posting time of each account.
+ */
+async nextQueueSlots(accounts: string[]) : Promise<Result<NextSlotView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("next_queue_slots", { accounts }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * "Add to queue": the post goes to the next free posting time of each chosen account.
+ */
+async addToQueue(draftInput: DraftInput) : Promise<Result<QueuedView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_to_queue", { draftInput }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The card of the text's first link, as the networks that show one will (read once per address
+ * while the app runs; none when there is no link or the page cannot be read in 5 seconds).
+ */
+async linkPreview(text: string) : Promise<Result<LinkCardView | null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("link_preview", { text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Keeps the composer's draft in the data folder, its files copied in by content hash.
  */
 async saveDraft(save: DraftSave) : Promise<Result<DraftSummary, AppError>> {
@@ -558,7 +631,11 @@ health: string; healthDetail: string | null; pausedUntil: number | null;
 /**
  * When its token expires (ms since 1970), where Meta says it does (`debug_token`).
  */
-tokenExpiresAt: number | null }
+tokenExpiresAt: number | null; 
+/**
+ * `fanout-media:` URL of its profile picture, where the platform gave one.
+ */
+picture: string | null }
 export type AppError = { 
 /**
  * Stable: `invalid_input`, `unknown_account`, `unknown_delivery`, `conflict`, `media`,
@@ -736,6 +813,18 @@ export type EditResult = { postId: string; deliveries: string[]; unchanged: Deli
 export type HandoffView = { app: string; notes: string[]; files: number }
 export type HistoryQuery = { search: string | null; accountId: string | null; limit: number | null }
 /**
+ * A linked page's card, for the composer's previews.
+ */
+export type LinkCardView = { url: string; 
+/**
+ * The site's host name, as a card shows it.
+ */
+host: string; title: string; description: string; 
+/**
+ * `fanout-media:` URL of the page's picture, fitted small; none when it has none.
+ */
+image: string | null }
+/**
  * What the user links: each network's own form.
  */
 export type LinkRequest = { network: "mastodon"; server: string; token: string; name: string | null } | { network: "discord"; webhookUrl: string; name: string | null } | 
@@ -820,6 +909,15 @@ export type MetaPermission = { name: string; why: string }
  * Which view a window should show (the tray's "latest failures" opens the outbox).
  */
 export type Navigate = { view: string }
+export type NewSlotInput = { days: number[]; time: string; zone: string; accounts: string[] }
+/**
+ * The next free posting time of one account.
+ */
+export type NextSlotView = { accountId: string; at: number }
+/**
+ * One time a posting time comes round, with the accounts that already have a post then.
+ */
+export type OccurrenceView = { at: number; slot: string; accounts: string[]; taken: string[] }
 /**
  * Some deliveries changed state (from this app's worker, the user, or another process).
  */
@@ -851,6 +949,10 @@ preview: string | null }
  * and the English `message` and `fix` where it has no words of its own.
  */
 export type ProblemView = { code: string; values: Partial<{ [key in string]: string }>; message: string; fix: string | null }
+/**
+ * A post "Add to queue" made: when it goes, and to which accounts.
+ */
+export type QueuedView = { postId: string; at: number; accounts: string[] }
 /**
  * Text for the quick-share window (the tray's "Share clipboard").
  */
@@ -892,7 +994,11 @@ shortcut: string; notifyFailures: boolean; notifySent: boolean;
 /**
  * Set once the user has chosen demo accounts or their own in the first-launch welcome.
  */
-onboarded: boolean }
+onboarded: boolean; 
+/**
+ * Set once the demo's tour has been closed.
+ */
+tourDone?: boolean }
 export type ShareResult = { postId: string; deliveries: string[] }
 /**
  * Texts with `{count}` or `{account}` where a value goes; `_one` and `_other` are the plural
@@ -911,11 +1017,33 @@ troubled: string;
  * The notification's body under `troubled`.
  */
 troubledBody: string }
+/**
+ * A posting time of the queue: weekdays (1 = Monday … 7 = Sunday), a time of day in a zone,
+ * for a set of accounts.
+ */
+export type SlotView = { id: string; days: number[]; 
+/**
+ * `HH:MM` on the zone's clock.
+ */
+time: string; zone: string; 
+/**
+ * Account ids.
+ */
+accounts: string[]; 
+/**
+ * Its next time, ms since the epoch.
+ */
+next: number | null }
 export type TargetPlanView = { account: AccountView; textLength: number; 
 /**
  * 0: no limit.
  */
-textLimit: number; textUnit: string; problems: ProblemView[]; files: PlannedFileView[] }
+textLimit: number; textUnit: string; 
+/**
+ * In Story mode, whether this target makes a story (it carries no text); false where the
+ * network has no stories and gets an ordinary post.
+ */
+story: boolean; problems: ProblemView[]; files: PlannedFileView[] }
 export type TargetText = { accountId: string; text: string }
 export type TemplateInput = { name: string; language: string; params: string[]; 
 /**

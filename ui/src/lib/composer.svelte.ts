@@ -148,3 +148,11 @@ export function draftToSave(c: Composer): DraftSave {
     media: c.media.map((m) => ({ id: m.view.id, altText: m.alt.trim() || null, focusX: m.focus?.x ?? null, focusY: m.focus?.y ?? null })),
   };
 }
+
+/** Schedules what the composer holds for `at`, to these accounts (a free posting time). */
+export function scheduleAt(at: number, accountIds: string[]) {
+  composer.when = 'later';
+  composer.zone = localZone();
+  composer.at = msToLocalInput(at);
+  composer.targets = [...new Set([...composer.targets, ...accountIds])];
+}

@@ -13,7 +13,13 @@ import type {
   DraftSummary,
   DraftView,
   EditResult,
+  LinkCardView,
   MediaReceived,
+  NewSlotInput,
+  NextSlotView,
+  OccurrenceView,
+  QueuedView,
+  SlotView,
   MediaView,
   PlanView,
   RecipientListView,
@@ -38,6 +44,7 @@ export function account(overrides: Partial<AccountView> = {}): AccountView {
     healthDetail: null,
     pausedUntil: null,
     tokenExpiresAt: null,
+    picture: null,
     ...overrides,
   };
 }
@@ -77,6 +84,7 @@ export const defaultSettings: Settings = {
   notifyFailures: true,
   notifySent: true,
   onboarded: true,
+  tourDone: true,
 };
 
 export class FakeBackend implements Backend {
@@ -85,6 +93,8 @@ export class FakeBackend implements Backend {
   media: MediaView[] = [];
   settings: Settings = { ...defaultSettings };
   paused = false;
+  /** The in-app demo server's address, in demo mode. */
+  demoServer: string | null = null;
   trouble: string | null = null;
   textLimit = 500;
   /** The most files a target takes (core's `too_many_media`); none when null. */
@@ -126,7 +136,7 @@ export class FakeBackend implements Backend {
       secretStore: { kind: 'keychain', place: 'Secret Service' },
       paused: this.paused,
       deliveryTrouble: this.trouble,
-      demoServer: null,
+      demoServer: this.demoServer,
       settings: this.settings,
     };
   }
@@ -378,6 +388,7 @@ export class FakeBackend implements Backend {
       const template = draft.messaging?.find((m) => m.accountId === id)?.template;
       return {
         account: a,
+        story: draft.story && (a.network === 'facebook' || a.network === 'instagram'),
         textLength: length,
         textLimit: this.textLimit,
         textUnit: 'characters',
@@ -416,10 +427,92 @@ export class FakeBackend implements Backend {
                 ],
           ),
         ],
-        files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: draft.story ? 1920 : 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
+        files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: draft.story && (a.network === 'facebook' || a.network === 'instagram') ? 1920 : 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
       };
     });
     return { problems, targets, ready: problems.length === 0 && targets.every((t) => t.problems.length === 0) };
+  }
+  /** Posting times; their occurrences are computed in the machine's own zone (tests use it). */
+  slots: SlotView[] = [];
+  /** What the fake's clock says for the queue: every occurrence after this counts. */
+  queueNow = Date.now();
+  private occurrencesOf(slot: SlotView, from: number, to: number): number[] {
+    const [h, m] = slot.time.split(':').map(Number);
+    const out: number[] = [];
+    const d = new Date(from);
+    d.setHours(0, 0, 0, 0);
+    for (; d.getTime() < to; d.setDate(d.getDate() + 1)) {
+      const iso = ((d.getDay() + 6) % 7) + 1;
+      if (!slot.days.includes(iso)) continue;
+      const at = new Date(d.getFullYear(), d.getMonth(), d.getDate(), h, m).getTime();
+      if (at >= from && at < to) out.push(at);
+    }
+    return out;
+  }
+  private takenAt(accountId: string, at: number): boolean {
+    return this.outbox.some((r) => r.accountId === accountId && r.scheduledAt === at && r.state !== 'cancelled');
+  }
+  async queueSlots(): Promise<SlotView[]> {
+    this.record('queueSlots');
+    return this.slots.map((x) => ({ ...x, next: this.occurrencesOf(x, this.queueNow, this.queueNow + 8 * 86_400_000)[0] ?? null }));
+  }
+  async addQueueSlot(slot: NewSlotInput): Promise<SlotView> {
+    this.record('addQueueSlot', slot);
+    if (slot.days.length === 0) throw new BackendError({ code: 'invalid_input', message: 'choose at least one day for the posting time' });
+    if (slot.accounts.length === 0) throw new BackendError({ code: 'invalid_input', message: 'choose at least one account for the posting time' });
+    const added = { id: String(this.slots.length + 1), days: [...slot.days].sort(), time: slot.time, zone: slot.zone, accounts: slot.accounts, next: null };
+    this.slots.push(added);
+    return added;
+  }
+  async removeQueueSlot(id: string) {
+    this.record('removeQueueSlot', id);
+    this.slots = this.slots.filter((x) => x.id !== id);
+  }
+  async queueOccurrences(from: number, to: number): Promise<OccurrenceView[]> {
+    this.record('queueOccurrences', from, to);
+    return this.slots
+      .flatMap((slot) =>
+        this.occurrencesOf(slot, from, to).map((at) => ({ at, slot: slot.id, accounts: slot.accounts, taken: slot.accounts.filter((a) => this.takenAt(a, at)) })),
+      )
+      .sort((a, b) => a.at - b.at);
+  }
+  async nextQueueSlots(accounts: string[]): Promise<NextSlotView[]> {
+    this.record('nextQueueSlots', accounts);
+    return accounts.map((accountId) => {
+      const times = this.slots
+        .filter((x) => x.accounts.includes(accountId))
+        .flatMap((x) => this.occurrencesOf(x, this.queueNow, this.queueNow + 366 * 86_400_000))
+        .filter((at) => !this.takenAt(accountId, at))
+        .sort((a, b) => a - b);
+      if (times.length === 0) {
+        const name = this.accounts.find((a) => a.id === accountId)?.name ?? accountId;
+        throw new BackendError({ code: 'invalid_input', message: `${name} has no posting times: add some in the Queue view` });
+      }
+      return { accountId, at: times[0] };
+    });
+  }
+  async addToQueue(draft: DraftInput): Promise<QueuedView[]> {
+    this.record('addToQueue', draft);
+    const next = await this.nextQueueSlots(draft.targets);
+    const byTime = new Map<number, string[]>();
+    for (const n of next) byTime.set(n.at, [...(byTime.get(n.at) ?? []), n.accountId]);
+    return [...byTime.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([at, accounts]) => {
+        const postId = `post-${this.nextId++}`;
+        for (const accountId of accounts) {
+          const a = this.accounts.find((x) => x.id === accountId);
+          this.outbox.push(delivery({ id: `d${this.nextId++}`, postId, accountId, accountName: a?.name ?? accountId, network: a?.network ?? 'mastodon', state: 'queued', postText: draft.text, scheduledAt: at }));
+        }
+        return { postId, at, accounts };
+      });
+  }
+  /** Cards of linked pages by address; a link not here has no card. */
+  cards: Record<string, LinkCardView> = {};
+  async linkPreview(text: string): Promise<LinkCardView | null> {
+    this.record('linkPreview', text);
+    const link = text.split(/\s+/).map((w) => w.replace(/[.,;:!?)]+$/, '')).find((w) => /^https?:\/\//.test(w));
+    return (link && this.cards[link]) || null;
   }
   /** Drafts as the data folder keeps them: the state and the files with their alt text and focus. */
   drafts: Array<{ id: string; name: string; state: ComposerState; media: DraftMedia[]; updatedAt: number }> = [];

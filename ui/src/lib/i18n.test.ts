@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { describe, expect, it } from 'vitest';
 import en from './locales/en';
 import nl from './locales/nl';
@@ -7,7 +8,42 @@ function keys(o: object, prefix = ''): string[] {
   return Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
 }
 
+/** Every source file of the UI, as text. */
+const sources = import.meta.glob(['../**/*.svelte', '../**/*.ts', '!../**/*.test.ts', '!./bindings.ts', '!./locales/*.ts'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
+
+function lookup(o: unknown, key: string): unknown {
+  return key.split('.').reduce((at: unknown, part) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined), o);
+}
+
 describe('i18n', () => {
+  it('has every key the UI asks for, in English and in Dutch', () => {
+    const missing: string[] = [];
+    let asked = 0;
+    for (const [file, text] of Object.entries(sources)) {
+      // t('a.b') and tOr('a.b', …): a literal key is there, or its plural forms are.
+      for (const m of text.matchAll(/\bt(?:Or)?\(\s*'([a-zA-Z0-9_.]+)'/g)) {
+        asked++;
+        for (const [lang, table] of [['en', en], ['nl', nl]] as const) {
+          const key = m[1];
+          if (lookup(table, key) === undefined && lookup(table, `${key}_one`) === undefined) missing.push(`${lang}: ${key} (${file})`);
+        }
+      }
+      // t(`a.b.${x}`): the block the key is taken from is there.
+      for (const m of text.matchAll(/\bt(?:Or)?\(\s*`([a-zA-Z0-9_.]+)\.\$\{/g)) {
+        for (const [lang, table] of [['en', en], ['nl', nl]] as const) {
+          if (typeof lookup(table, m[1]) !== 'object') missing.push(`${lang}: ${m[1]}.* (${file})`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(Object.keys(sources).length).toBeGreaterThan(20);
+    expect(asked, 'keys found in the sources').toBeGreaterThan(300);
+  });
+
   it('has every English string in Dutch, none empty', () => {
     expect(keys(nl).sort()).toEqual(keys(en).sort());
     for (const k of keys(nl)) expect(k.split('.').reduce((o: any, p) => o[p], nl), k).not.toBe('');

@@ -126,7 +126,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'slack');
+    await user.click(screen.getByTestId('tile-slack'));
     await user.type(screen.getByLabelText(/Webhook URL/), 'https://hooks.slack.com/services/T1/B2/x');
     const fields = within(screen.getByTestId('bucket-fields'));
     await user.click(screen.getByText('Pictures, through a public bucket (optional)'));
@@ -161,7 +161,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'threads');
+    await user.click(screen.getByTestId('tile-threads'));
     await user.type(screen.getByLabelText(/Access token/), 'threads-token');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', token: 'threads-token', bucket: null, name: null }]));
@@ -171,7 +171,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'discord');
+    await user.click(screen.getByTestId('tile-discord'));
     await user.type(screen.getByLabelText(/Webhook URL/), 'https://discord.com/api/webhooks/1/x');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'discord', webhookUrl: 'https://discord.com/api/webhooks/1/x', name: null }]));
@@ -181,7 +181,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'instagram');
+    await user.click(screen.getByTestId('tile-instagram'));
     await user.type(screen.getByLabelText(/Instagram account id/), '17841400000000001');
     await user.type(screen.getByLabelText(/^Page id/), '102030405060');
     await user.type(screen.getByLabelText(/Page access token/), 'page-token');
@@ -198,7 +198,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'threads');
+    await user.click(screen.getByTestId('tile-threads'));
     expect(screen.getByText(/photos and videos need a media bucket/)).toBeInTheDocument();
     await user.type(screen.getByLabelText(/Access token/), 'threads-token');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
@@ -238,8 +238,13 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
+    expect(screen.getByTestId('meta-advanced')).not.toHaveAttribute('open');
     await user.click(screen.getByRole('button', { name: 'Log in with Facebook…' }));
-    expect(await screen.findByText(/enter your Meta app’s id and secret first/)).toBeInTheDocument();
+    expect(await screen.findByText(/needs its ID and secret: fill them in under Advanced/)).toBeInTheDocument();
+    // The developer-app fields sit under Advanced, opened now that they are needed.
+    expect(screen.getByTestId('meta-advanced')).toHaveAttribute('open');
+    await waitFor(() => expect(screen.getByLabelText('Meta app id')).toHaveFocus());
+    expect(backend.called('linkMeta')).toEqual([]);
   });
 
   it('shows health, turns an account on, and removes only after confirming', async () => {
@@ -360,7 +365,7 @@ describe('Accounts', () => {
     const onChanged = vi.fn();
     renderView(Accounts, { accounts: [], onChanged }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'whatsapp');
+    await user.click(screen.getByTestId('tile-whatsapp'));
     expect(screen.getByText(/only those who agreed to hear from your business/)).toBeInTheDocument();
     expect(screen.queryByLabelText(/Server address/)).toBeNull();
     await user.type(screen.getByLabelText(/^Phone number id/), '106540352242922');
@@ -386,11 +391,12 @@ describe('Accounts', () => {
     const user = userEvent.setup();
     const panel = within(await screen.findByTestId('threads-login'));
     await user.click(panel.getByRole('button', { name: 'Log in with Threads…' }));
-    expect(await screen.findByText(/enter your Threads app’s id and secret first/)).toBeInTheDocument();
+    expect((await screen.findAllByText(/needs its ID and secret: fill them in under Advanced/))[0]).toBeInTheDocument();
+    expect(screen.getByTestId('threads-advanced')).toHaveAttribute('open');
     await user.type(panel.getByLabelText('Threads app id'), '42');
     await user.type(panel.getByLabelText('Threads app secret'), 'threads-secret');
     await user.click(panel.getByRole('button', { name: 'Log in with Threads…' }));
-    await waitFor(() => expect(backend.called('startThreadsLogin')[1]).toEqual(['42', 'threads-secret', false]));
+    await waitFor(() => expect(backend.called('startThreadsLogin')[0]).toEqual(['42', 'threads-secret', false]));
     const pasted = await panel.findByLabelText(/The address your browser was sent to/);
     expect(panel.queryByLabelText('Threads app secret')).not.toBeInTheDocument();
     await user.type(pasted, 'https://localhost/fanout/threads?code=x&state=wrong');
@@ -408,7 +414,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'matrix');
+    await user.click(screen.getByTestId('tile-matrix'));
     await user.type(screen.getByLabelText('Homeserver address'), 'https://matrix.example.org');
     await user.type(screen.getByLabelText(/^Room/), '#news:example.org');
     await user.type(screen.getByLabelText('User name'), 'alice');
@@ -428,7 +434,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'telegram');
+    await user.click(screen.getByTestId('tile-telegram'));
     await user.type(screen.getByLabelText(/^Channel or group/), '@fanoutbakery');
     await user.type(screen.getByLabelText(/^Bot token/), '123:abc');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
@@ -442,7 +448,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'slack');
+    await user.click(screen.getByTestId('tile-slack'));
     expect(screen.getByText(/Incoming Webhooks → Add New Webhook/)).toBeInTheDocument();
     await user.type(screen.getByLabelText(/Webhook URL/), 'https://hooks.slack.com/services/T/B/x');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
@@ -457,7 +463,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.selectOptions(screen.getByLabelText('Network'), 'bluesky');
+    await user.click(screen.getByTestId('tile-bluesky'));
     await user.type(screen.getByLabelText('Handle'), 'bakery.bsky.social');
     await user.type(screen.getByLabelText(/^App password/), 'abcd-efgh-ijkl-mnop');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
@@ -467,5 +473,18 @@ describe('Accounts', () => {
       ]),
     );
     expect(screen.getByLabelText(/^App password/)).toHaveValue('');
+  });
+
+  it('shows each account with its network’s logo, and its profile picture where the platform gave one', async () => {
+    const m = account({ name: 'DM Mastodon', network: 'mastodon', picture: 'fanout-media://localhost/avatar/acc-1' });
+    const x = account({ id: 'acc-matrix', name: 'DM Matrix', network: 'matrix', networkName: 'Matrix room' });
+    renderView(Accounts, { accounts: [m, x], onChanged: () => {} }, new FakeBackend({ accounts: [m, x] }));
+    const mastodon = screen.getByTestId('account-DM Mastodon');
+    expect(mastodon.querySelector('.avatar img')?.getAttribute('src')).toBe('fanout-media://localhost/avatar/acc-1');
+    // Same initials, different networks: each carries its own logo.
+    expect(mastodon.querySelector('.avatar [data-network="mastodon"]')).not.toBeNull();
+    expect(screen.getByTestId('account-DM Matrix').querySelector('.avatar [data-network="matrix"]')).not.toBeNull();
+    // Adding an account starts from a tile per network.
+    expect(screen.getByRole('radio', { name: /Bluesky/ })).toBeInTheDocument();
   });
 });

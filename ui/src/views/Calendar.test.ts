@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Calendar from './Calendar.svelte';
-import { FakeBackend, delivery } from '../lib/fake-backend';
+import { FakeBackend, account, delivery } from '../lib/fake-backend';
 import { renderView } from '../lib/test-render';
 import { setLocale } from '../lib/i18n.svelte';
 
@@ -138,5 +138,22 @@ describe('Calendar entry', () => {
     await user.click(within(panel).getByRole('button', { name: 'Cancel all' }));
     await waitFor(() => expect(backend.called('cancelPost')).toEqual([['p1']]));
     expect(await screen.findByText('Cancelled everywhere it had not gone out.')).toBeInTheDocument();
+  });
+});
+
+describe('Calendar queue', () => {
+  it('shows a free posting time as an empty place that opens the composer for it', async () => {
+    const now = new Date();
+    const backend = new FakeBackend({ accounts: [account({ id: 'acc-m', name: 'Demo Mastodon' })] });
+    // Every day at 23:59, so one is still ahead today.
+    backend.slots = [{ id: '1', days: [1, 2, 3, 4, 5, 6, 7], time: '23:59', zone: 'UTC', accounts: ['acc-m'], next: null }];
+    const openSlot = vi.fn();
+    renderView(Calendar, { openSlot }, backend);
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Day' }));
+    const slot = await screen.findByTestId('slot');
+    expect(slot).toHaveAccessibleName(/Free posting time at 11:59\sPM for one account/);
+    await user.click(slot);
+    expect(openSlot).toHaveBeenCalledWith(new Date(now.getFullYear(), now.getMonth(), now.getDate(), 23, 59).getTime(), ['acc-m']);
   });
 });

@@ -283,6 +283,89 @@ describe('Compose', () => {
     expect(draft.scheduledAt).toBe(Date.UTC(year, 0, 2, 0, 0));
   });
 
+  it('previews each network’s post: its name and handle, styled tags and links, and the link card', async () => {
+    const sky = account({ id: 'acc-sky', name: 'Bakery Bluesky', network: 'bluesky', networkName: 'Bluesky', remoteId: 'bakery.bsky.social' });
+    const backend = new FakeBackend({ accounts: [sky, account({ name: 'Demo Discord', network: 'discord' })] });
+    backend.cards['https://bakery.example/menu'] = {
+      url: 'https://bakery.example/menu',
+      host: 'bakery.example',
+      title: 'Our spring menu',
+      description: 'Rye, spelt and a new sourdough',
+      image: 'fanout-media://localhost/variant/card.jpg',
+    };
+    setupAgain(backend);
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Bakery Bluesky'));
+    await user.type(screen.getByLabelText('Post text'), 'New menu #bakery https://bakery.example/menu');
+    const preview = await screen.findByTestId('preview-Bakery Bluesky');
+    expect(within(preview).getByText('@bakery.bsky.social')).toBeInTheDocument();
+    expect(within(preview).getByText('#bakery')).toHaveClass('tag');
+    expect(within(preview).getByText('bakery.example/menu')).toHaveClass('link');
+    const card = await within(preview).findByTestId('link-card');
+    expect(card).toHaveTextContent('bakery.example');
+    expect(card).toHaveTextContent('Our spring menu');
+    // A network tab shows that network alone.
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await user.click(await screen.findByTestId('tab-Demo Discord'));
+    expect(screen.queryByTestId('preview-Bakery Bluesky')).toBeNull();
+    expect(screen.getByTestId('preview-Demo Discord')).toBeInTheDocument();
+    expect(screen.getByTestId('tab-Demo Discord')).toHaveAttribute('aria-selected', 'true');
+    // Arrow keys move between the tabs.
+    screen.getByTestId('tab-Demo Discord').focus();
+    await user.keyboard('{ArrowLeft}');
+    expect(screen.getByTestId('tab-Bakery Bluesky')).toHaveFocus();
+    expect(screen.getByTestId('tab-Bakery Bluesky')).toHaveAttribute('aria-selected', 'true');
+  });
+
+  // Bug 8: Share now was disabled with no reason near it; the problems sat on rows far above.
+  it('lists every open problem beside the Share button, each with a way to fix it', async () => {
+    const backend = setup();
+    backend.textLimit = 10;
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.type(screen.getByLabelText('Post text'), 'Far too long for ten');
+    const footer = screen.getByRole('contentinfo', { name: 'Share' });
+    await waitFor(() => expect(within(footer).getByTestId('target-problem')).toHaveTextContent('Demo Mastodon: The text is 20 of 10 characters'));
+    expect(within(footer).getByTestId('send')).toBeDisabled();
+    await user.click(within(footer).getByRole('button', { name: 'Fix' }));
+    expect(screen.getByTestId('tab-Demo Mastodon')).toHaveAttribute('aria-selected', 'true');
+    await waitFor(() => expect(screen.getByTestId('tab-Demo Mastodon')).toHaveFocus());
+  });
+
+  it('shares with Ctrl+Enter', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.type(screen.getByLabelText('Post text'), 'Quick one');
+    await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
+    await user.keyboard('{Control>}{Enter}{/Control}');
+    await waitFor(() => expect(backend.called('share')).toHaveLength(1));
+    expect((backend.called('share')[0][0] as DraftInput).text).toBe('Quick one');
+  });
+
+  it('adds a post to the queue: each account’s next free posting time', async () => {
+    const backend = setup();
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const iso = ((tomorrow.getDay() + 6) % 7) + 1;
+    backend.slots = [{ id: '1', days: [iso], time: '09:30', zone: 'UTC', accounts: ['acc-demo-mastodon'], next: null }];
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await user.type(screen.getByLabelText('Post text'), 'For the queue');
+    // Discord has no posting times: the way to the queue is named, and the button waits.
+    await waitFor(() => expect(screen.getByTestId('queue-hint')).toHaveTextContent('Demo Discord has no posting times. Set them in Queue'));
+    expect(screen.getByTestId('add-to-queue')).toBeDisabled();
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    const at = new Date(tomorrow.getFullYear(), tomorrow.getMonth(), tomorrow.getDate(), 9, 30).getTime();
+    await waitFor(() => expect(screen.getByTestId('queue-hint')).toHaveTextContent('Next free posting time:'));
+    await waitFor(() => expect(screen.getByTestId('add-to-queue')).toBeEnabled());
+    await user.click(screen.getByTestId('add-to-queue'));
+    await waitFor(() => expect(backend.called('addToQueue')).toHaveLength(1));
+    expect(backend.outbox.find((r) => r.postText === 'For the queue')?.scheduledAt).toBe(at);
+    expect(await screen.findByText(/^Added to the queue for /)).toBeInTheDocument();
+    expect(screen.getByLabelText('Post text')).toHaveValue('');
+  });
+
   it('schedules in local time', async () => {
     const backend = setup();
     const user = userEvent.setup();
@@ -369,7 +452,7 @@ describe('Compose', () => {
     await user.click(screen.getByTestId('attach'));
     await user.click(screen.getByTestId('attach'));
     await waitFor(() =>
-      expect(screen.getByText(/Demo Discord takes only one file; this post has 2/)).toBeInTheDocument(),
+      expect(within(screen.getByTestId('detail-Demo Discord')).getByText(/Demo Discord takes only one file; this post has 2/)).toBeInTheDocument(),
     );
     expect(screen.queryByText(/1 files/)).toBeNull();
   });
@@ -395,14 +478,24 @@ describe('Compose', () => {
     expect(draft.media[0]).toMatchObject({ altText: 'Waves on a sandy beach', focusX: 0.4, focusY: 0.45 });
   });
 
-  it('sends photos as 9:16 stories when Story is on, and shows the 9:16 result', async () => {
-    const backend = setup();
+  // Bug 6: a caption counter for stories that carry none, and 9:16 for networks without stories.
+  it('makes a story only where the network has stories: no caption counter there, an ordinary post elsewhere', async () => {
+    const page = account({ id: 'acc-page', name: 'Bakery Page', network: 'facebook', networkName: 'Facebook Page' });
+    const backend = new FakeBackend({ accounts: [account({ name: 'Demo Mastodon' }), page] });
+    setupAgain(backend);
     const user = userEvent.setup();
     await user.type(screen.getByLabelText('Post text'), 'Story');
     await user.click(screen.getByTestId('attach'));
     await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByTestId('target-Bakery Page'));
     await user.click(screen.getByLabelText('Story (9:16)'));
-    await waitFor(() => expect(screen.getByText(/1080×1920/)).toBeInTheDocument());
+    await waitFor(() => expect(screen.getByTestId('story-note-Bakery Page')).toHaveTextContent('A story carries no caption'));
+    expect(screen.queryByTestId('counter-Bakery Page')).toBeNull();
+    expect(screen.getByTestId('story-note-Demo Mastodon')).toHaveTextContent('Mastodon has no stories: it gets an ordinary post');
+    expect(screen.getByTestId('counter-Demo Mastodon')).toHaveTextContent('5 of 500 characters');
+    // The Page's preview is a full-screen story; Mastodon's an ordinary post with its text.
+    expect(within(screen.getByTestId('preview-Bakery Page')).queryByTestId('preview-text')).toBeNull();
+    expect(within(screen.getByTestId('preview-Demo Mastodon')).getByTestId('preview-text')).toHaveTextContent('Story');
     await waitFor(() => expect(screen.getByTestId('send')).toBeEnabled());
     await user.click(screen.getByTestId('send'));
     await waitFor(() => expect(backend.called('share')).toHaveLength(1));

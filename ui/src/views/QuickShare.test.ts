@@ -50,4 +50,21 @@ describe('QuickShare', () => {
     await userEvent.setup().click(screen.getByRole('button', { name: 'Add or switch on one in Fanout…' }));
     expect(backend.called('showMain')).toEqual([['accounts']]);
   });
+
+  // Bug 7: quick share had no visible way to add a photo.
+  it('adds a photo with a button of its own, and adds the post to the queue where posting times are set', async () => {
+    const a = account({ id: 'acc-m', name: 'Demo Mastodon' });
+    const backend = new FakeBackend({ accounts: [a] });
+    backend.slots = [{ id: '1', days: [1, 2, 3, 4, 5, 6, 7], time: '23:59', zone: 'UTC', accounts: ['acc-m'], next: null }];
+    render(QuickShare, { props: { backend } });
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Add photos or videos' }));
+    expect(await screen.findByAltText('beach.jpg')).toBeInTheDocument();
+    await user.click(screen.getByLabelText(/Demo Mastodon/));
+    await user.type(screen.getByLabelText('Post text'), 'From the tray');
+    await waitFor(() => expect(screen.getByTestId('quick-queue')).toBeEnabled());
+    await user.click(screen.getByTestId('quick-queue'));
+    await waitFor(() => expect(backend.called('addToQueue')).toHaveLength(1));
+    expect(await screen.findByText(/^Added to the queue for /)).toBeInTheDocument();
+  });
 });
