@@ -166,7 +166,9 @@ where
 /// A node of Instagram's own: a user, a container or a published media; `None` for the rest.
 pub(crate) fn read_node(shared: &Shared, id: &str, _who: &Principal) -> Option<Response> {
     let value = if let Some(ig) = user_of(id) {
-        json!({ "id": ig.0, "username": ig.1, "name": ig.1, "media_count": lock(&shared.instagram).media.iter().filter(|m| m.user_id == ig.0).count() })
+        json!({ "id": ig.0, "username": ig.1, "name": ig.1,
+                "media_count": lock(&shared.instagram).media.iter().filter(|m| m.user_id == ig.0).count(),
+                "profile_picture_url": format!("{}/avatars/instagram/{}.png", shared.base_url, ig.1) })
     } else {
         let mut state = lock(&shared.instagram);
         if let Some(index) = state.containers.iter().position(|c| c.id == id) {

@@ -340,8 +340,11 @@ impl Network for Instagram {
         async move {
             let g = Graph::new(NAME, http, &account.endpoint, secret);
             let user = user_id(account)?;
-            let me = g.call("reading the Instagram account", g.get(&format!("{user}?fields=id,username,name"))).await?;
+            let me = g
+                .call("reading the Instagram account", g.get(&format!("{user}?fields=id,username,name,profile_picture_url")))
+                .await?;
             let username = me.get("username").and_then(Value::as_str).unwrap_or(user).to_owned();
+            let picture = me.get("profile_picture_url").and_then(Value::as_str).map(str::to_owned);
             let page_id = account.options.page_id.as_deref().ok_or_else(|| {
                 Failure::rejected("the account has no linked Facebook Page; link it again through its Page")
             })?;
@@ -359,7 +362,7 @@ impl Network for Instagram {
             let facts = json!({
                 "username": username, "page_id": page_id, "page_name": page.get("name"), "token_expires_at": expiry
             });
-            Ok(Verified { remote_id: user.to_owned(), display_name: format!("@{username}"), cache: Some(facts), secret: page_token, picture: None })
+            Ok(Verified { remote_id: user.to_owned(), display_name: format!("@{username}"), cache: Some(facts), secret: page_token, picture })
         }
         .boxed()
     }

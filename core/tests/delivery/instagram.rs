@@ -64,6 +64,10 @@ async fn linking_checks_the_page_is_linked_and_keeps_the_pages_token() {
 async fn every_kind_of_instagram_post_is_published_once_and_the_staged_files_removed() {
     let env = env("{}").await;
     let ig = env.bakery_instagram().await;
+    assert!(
+        env.accounts().picture(ig.id).expect("read").is_some(),
+        "the profile picture Instagram names (profile_picture_url) is kept"
+    );
     let image = env.enqueue(&Draft {
         text: "A loaf".into(),
         media: vec![env.photo()],
