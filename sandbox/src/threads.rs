@@ -160,7 +160,8 @@ async fn read_node(
     let inner = shared.clone();
     answer(&shared, query, &headers, &Bytes::new(), async move |_| {
         if id == "me" || id == SANDBOX_THREADS_USER.0 {
-            return Ok(json!({ "id": SANDBOX_THREADS_USER.0, "username": SANDBOX_THREADS_USER.1, "name": "Fanout Bakery" }));
+            return Ok(json!({ "id": SANDBOX_THREADS_USER.0, "username": SANDBOX_THREADS_USER.1, "name": "Fanout Bakery",
+                              "threads_profile_picture_url": format!("{}/avatars/threads/{}.png", inner.base_url, SANDBOX_THREADS_USER.1) }));
         }
         let mut state = lock(&inner.threads);
         if let Some(c) = state.containers.iter_mut().find(|c| c.id == id) {

@@ -213,7 +213,9 @@ impl Network for Threads {
     ) -> BoxFuture<'a, Result<Verified, Failure>> {
         async move {
             let g = Graph::new(NAME, http, &account.endpoint, secret);
-            let me = g.call("reading the Threads profile", g.get("me?fields=id,username,name")).await?;
+            let me = g
+                .call("reading the Threads profile", g.get("me?fields=id,username,name,threads_profile_picture_url"))
+                .await?;
             let id = graph::id_of(&me, "id").ok_or_else(|| Failure::transient("Threads gave no user id"))?;
             let username = me.get("username").and_then(Value::as_str).unwrap_or(&id).to_owned();
             Ok(Verified {
@@ -221,7 +223,7 @@ impl Network for Threads {
                 display_name: format!("@{username}"),
                 cache: Some(json!({ "username": username })),
                 secret: None,
-                picture: None,
+                picture: me.get("threads_profile_picture_url").and_then(Value::as_str).map(str::to_owned),
             })
         }
         .boxed()

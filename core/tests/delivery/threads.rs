@@ -38,6 +38,7 @@ async fn a_text_post_and_a_carousel_through_a_bucket_are_published_once_each() {
     moto.create_bucket(&env.http, "fanout-threads").await;
     let threads = env.threads(Some(bucket_host(&moto, "fanout-threads"))).await;
     assert_eq!(threads.name, "Threads: @fanout.bakery");
+    assert!(env.accounts().picture(threads.id).expect("read").is_some(), "the profile picture Threads names is kept");
     let text = env.post("Fresh bread today", vec![], &[&threads]);
     let carousel = env.post("Loaves and the oven", vec![env.photo(), env.video()], &[&threads]);
     env.deliver(&[text[0], carousel[0]]).await;
