@@ -551,6 +551,7 @@ async fn get_profile(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuer
             "handle": account.handle,
             "displayName": account.display_name,
             "description": "A demo account on Fanout's sandbox PDS",
+            "avatar": format!("{}/avatars/bluesky/{}.png", shared.base_url, account.handle),
             "followersCount": 0,
             "followsCount": 0,
             "postsCount": posts,

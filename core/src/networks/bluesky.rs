@@ -595,12 +595,18 @@ impl Network for Bluesky {
     ) -> BoxFuture<'a, Result<Verified, Failure>> {
         async move {
             let s = self.create_session(http, account, secret, now).await?;
+            // The profile's picture, best effort: a PDS that cannot show profiles links all the same.
+            let url = format!("{}?actor={}", xrpc(account, "app.bsky.actor.getProfile"), s.did);
+            let picture = call(http.get(url).bearer_auth(&s.access), "reading the profile", now)
+                .await
+                .ok()
+                .and_then(|p| p.get("avatar").and_then(Value::as_str).map(str::to_owned));
             Ok(Verified {
                 remote_id: s.did,
                 display_name: format!("@{}", s.handle),
                 cache: Some(json!({ "handle": s.handle })),
                 secret: None,
-                picture: None,
+                picture,
             })
         }
         .boxed()

@@ -128,6 +128,10 @@ async fn one_sign_in_serves_many_deliveries_and_an_ended_session_is_refreshed_no
     let env = env_from(config, fast_policy(), Duration::from_secs(5)).await;
     let account = env.sandbox_bluesky().await;
     let calls = |route: &str| env.requests(route).len();
+    assert!(
+        env.accounts().picture(account.id).expect("read").is_some(),
+        "the profile's avatar (app.bsky.actor.getProfile) is kept, with the sign-in's token"
+    );
 
     let first: Vec<_> = ["One", "Two", "Three"].iter().flat_map(|t| env.post(t, vec![], &[&account])).collect();
     env.deliver(&first).await;
