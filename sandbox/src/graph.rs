@@ -32,6 +32,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "DELETE /graph/{version}/{id}",
     "GET /graph/{version}/{id}/accounts",
     "GET /graph/{version}/{id}/published_posts",
+    "GET /graph/{version}/{id}/picture",
     "GET /graph/{version}/{id}/videos",
     "GET /graph/{version}/{id}/stories",
     "POST /graph/{version}/{id}/feed",
@@ -48,6 +49,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/graph/{version}/{id}", get(read_node).delete(delete_node))
         .route("/graph/{version}/{id}/accounts", get(accounts))
         .route("/graph/{version}/{id}/published_posts", get(published_posts))
+        .route("/graph/{version}/{id}/picture", get(page_picture))
         .route("/graph/{version}/{id}/videos", get(list_videos).post(post_video))
         .route("/graph/{version}/{id}/stories", get(list_stories))
         .route("/graph/{version}/{id}/feed", post(post_feed))
@@ -580,6 +582,21 @@ async fn published_posts(
     headers: HeaderMap,
 ) -> Response {
     list(&shared, &page, query, &headers, "post")
+}
+
+/// The Page's profile picture (`redirect=false`: where it is, as `data.url`).
+async fn page_picture(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, page)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    page_call(&shared, &page, query, &headers, &Bytes::new(), false, |_| {
+        Ok(json!({ "data": {
+            "url": format!("{}/avatars/facebook/{page}.png", shared.base_url),
+            "width": 192, "height": 192, "is_silhouette": false,
+        } }))
+    })
 }
 
 async fn list_videos(

@@ -453,7 +453,13 @@ impl Network for Facebook {
             let kept = Graph::new(NAME, http, &account.endpoint, page_token.as_ref().unwrap_or(secret));
             let expiry = graph::token_expiry(&kept, now).await;
             let facts = json!({ "name": name, "link": answer.get("link"), "token_expires_at": expiry });
-            Ok(Verified { remote_id: id, display_name: name, cache: Some(facts), secret: page_token, picture: None })
+            // The Page's profile picture, best effort: where it is, not the picture itself.
+            let picture = kept
+                .call("reading the Page's picture", kept.get(&format!("{page}/picture?redirect=false&type=large")))
+                .await
+                .ok()
+                .and_then(|p| p.get("data")?.get("url")?.as_str().map(str::to_owned));
+            Ok(Verified { remote_id: id, display_name: name, cache: Some(facts), secret: page_token, picture })
         }
         .boxed()
     }

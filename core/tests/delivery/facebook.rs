@@ -62,6 +62,7 @@ async fn linking_with_a_user_token_keeps_the_pages_own_token_and_nothing_else() 
     let page = env.facebook(bakery(), SANDBOX_USER_TOKEN).await;
     assert_eq!(page.name, "Facebook: Fanout Bakery");
     assert_eq!(page.remote_id.as_deref(), Some(bakery()));
+    assert!(env.accounts().picture(page.id).expect("read").is_some(), "the Page's picture (its picture edge) is kept");
     let kept = env.secrets.get(&page.secret_key()).expect("read").expect("stored");
     assert_eq!(kept.expose(), page_token(bakery()), "the Page's own token is what posts as the Page");
     let db = std::fs::read(env.dir.path().join("fanout.db")).expect("read the database");
