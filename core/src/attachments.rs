@@ -68,13 +68,14 @@ impl Attachments {
         Ok(self.insert(name.to_owned(), file))
     }
 
-    /// Attaches a file a draft kept in the media folder, under the name the user's file had.
-    pub fn add_stored(&self, media: &MediaRef) -> Result<Attachment> {
-        let file = inspect_media(&media.path).map_err(|e| match e {
-            Error::Media { reason, .. } => Error::Media { path: PathBuf::from(&media.file_name), reason },
+    /// Attaches a file kept in the media folder (a draft's or a post's), under the name the
+    /// user's file had.
+    pub fn add_stored(&self, path: &Path, name: &str) -> Result<Attachment> {
+        let file = inspect_media(path).map_err(|e| match e {
+            Error::Media { reason, .. } => Error::Media { path: PathBuf::from(name), reason },
             other => other,
         })?;
-        Ok(self.insert(media.file_name.clone(), file))
+        Ok(self.insert(name.to_owned(), file))
     }
 
     /// Copies an attachment into `media_dir` by content hash, for a draft, and from then on knows
@@ -202,10 +203,10 @@ mod tests {
         assert_eq!(attachments.store(&a.id, &media_dir).expect("stored again"), stored, "no second copy needed");
 
         let reopened = Attachments::new(dir.path().join("staging"));
-        let b = reopened.add_stored(&stored).expect("re-attached");
+        let b = reopened.add_stored(&stored.path, &stored.file_name).expect("re-attached");
         assert_eq!((b.name.as_str(), b.file.path.clone()), ("door.png", stored.path.clone()));
         std::fs::remove_file(&stored.path).expect("removed");
-        let e = reopened.add_stored(&stored).expect_err("the file is gone");
+        let e = reopened.add_stored(&stored.path, &stored.file_name).expect_err("the file is gone");
         assert_eq!(e.to_string(), "media file door.png: no such file");
     }
 }

@@ -71,6 +71,32 @@ pub async fn read_picture(http: &reqwest::Client, address: &str) -> Option<Vec<u
     tokio::time::timeout(TIME_LIMIT, fetch).await.ok().flatten()
 }
 
+/// The most a card's picture keeps of its longer side in the composer's preview, in pixels.
+pub const PREVIEW_SIDE: u32 = 640;
+
+/// A card's picture read and fitted small for a preview, kept in the variant cache; where it is.
+/// `None` when it cannot be read or decoded.
+pub async fn cached_picture(
+    http: &reqwest::Client,
+    variants: &crate::media::cache::VariantCache,
+    address: &str,
+) -> Option<std::path::PathBuf> {
+    use sha2::Digest;
+    let bytes = read_picture(http, address).await?;
+    let variants = variants.clone();
+    tokio::task::spawn_blocking(move || {
+        let hash = hex::encode(sha2::Sha256::digest(&bytes));
+        let spec = crate::media::ImageSpec::thumbnail(PREVIEW_SIDE);
+        variants
+            .prepare(bytes, &hash, &spec, &crate::media::FitOptions::default(), &crate::media::Limits::default())
+            .ok()
+            .map(|v| v.path)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 /// The `content` of `<meta property="NAME" content="…">`, unescaped.
 fn meta(html: &str, name: &str) -> Option<String> {
     let marker = format!("property=\"{name}\"");

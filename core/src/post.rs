@@ -656,10 +656,10 @@ fn tempfile_in(dir: &Path) -> Result<(std::fs::File, PathBuf)> {
 }
 
 /// A checked draft made into a post, its media copied: the post and one (account, recipient)
-/// per delivery, with each delivery's account.
-type Prepared = (Post, Vec<(crate::model::AccountId, Option<crate::model::Recipient>)>, Vec<Account>);
+/// per delivery, with each delivery's account. `queue::enqueue` writes several of them together.
+pub(crate) type Prepared = (Post, Vec<(crate::model::AccountId, Option<crate::model::Recipient>)>, Vec<Account>);
 
-fn prepare(
+pub(crate) fn prepare(
     outbox: &Outbox,
     registry: &crate::networks::Registry,
     variants: &VariantCache,
@@ -814,17 +814,4 @@ pub fn draft_of(outbox: &Outbox, id: PostId) -> Result<Draft> {
         first_comments: post.first_comments.iter().map(|(a, t)| (a.to_string(), t.clone())).collect(),
         replaces: None,
     })
-}
-
-/// A checked draft made into a post with its media copied, for `queue::enqueue`, which writes its
-/// posts (one per time) together in one transaction.
-pub(crate) fn prepare_queued(
-    outbox: &Outbox,
-    registry: &crate::networks::Registry,
-    variants: &VariantCache,
-    media_dir: &Path,
-    draft: &Draft,
-    now: Timestamp,
-) -> Result<Prepared> {
-    prepare(outbox, registry, variants, media_dir, draft, now)
 }

@@ -543,7 +543,7 @@ pub fn enqueue(
             scheduled_at: Some(*at),
             ..draft.clone()
         };
-        prepared.push(post::prepare_queued(outbox, registry, variants, media_dir, &part, now)?);
+        prepared.push(post::prepare(outbox, registry, variants, media_dir, &part, now)?);
     }
     let posts: Vec<_> = prepared.iter().map(|(post, plan, _)| (post.clone(), plan.clone())).collect();
     let written = outbox.enqueue_posts(&posts, now, |tx| {

@@ -625,9 +625,7 @@ pub async fn share(app: AppHandle, draft_input: DraftInput) -> Result<ShareResul
             &draft,
             state.cx.clock.now(),
         )?;
-        for media in &draft_input.media {
-            state.attachments.remove(&media.id);
-        }
+        release(&state, &draft_input);
         Ok(ShareResult {
             post_id: post_id.to_string(),
             deliveries: deliveries.iter().map(|(id, _)| id.to_string()).collect(),
@@ -652,21 +650,9 @@ pub async fn link_preview(app: AppHandle, text: String) -> Result<Option<LinkCar
         None => None,
         Some(card) => {
             let picture = match &card.image {
-                Some(address) => fanout_core::link_card::read_picture(&state.cx.http, address).await,
-                None => None,
-            };
-            let variants = state.cx.variants();
-            let image = match picture {
-                Some(bytes) => tauri::async_runtime::spawn_blocking(move || {
-                    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-                    let spec = fanout_core::media::ImageSpec::thumbnail(fanout_core::attachments::THUMBNAIL_SIDE * 2);
-                    let options = fanout_core::media::FitOptions::default();
-                    variants.prepare(bytes, &hash, &spec, &options, &fanout_core::media::Limits::default()).ok()
-                })
-                .await
-                .ok()
-                .flatten()
-                .and_then(|variant| protocol::variant_url(&variant.path)),
+                Some(address) => {
+                    fanout_core::link_card::cached_picture(&state.cx.http, &state.cx.variants(), address).await
+                }
                 None => None,
             };
             Some(LinkCardView {
@@ -674,7 +660,7 @@ pub async fn link_preview(app: AppHandle, text: String) -> Result<Option<LinkCar
                 host: card.host,
                 title: card.title,
                 description: card.description,
-                image,
+                image: picture.as_deref().and_then(protocol::variant_url),
             })
         }
     };
@@ -721,7 +707,10 @@ pub async fn open_draft(app: AppHandle, id: String) -> Result<DraftView> {
     tauri::async_runtime::spawn_blocking(move || {
         let state = app.state::<AppState>();
         let draft = drafts::get(&state.cx.store, parse_draft_id(&id)?)?;
-        let (media, missing) = reattach(&state, &draft.media);
+        let (media, missing) = reattach(
+            &state,
+            draft.media.iter().map(|m| (m.path.as_path(), m.file_name.as_str(), m.alt_text.clone(), m.focus)),
+        );
         Ok(DraftView {
             id: draft.id.to_string(),
             name: draft.name.clone(),
@@ -739,22 +728,34 @@ pub fn delete_draft(state: State<'_, AppState>, id: String) -> Result<bool> {
     Ok(drafts::delete(&state.cx.store, parse_draft_id(&id)?)?)
 }
 
-/// Kept files attached to the composer again; the names of those gone from the data folder.
-fn reattach(state: &AppState, files: &[MediaRef]) -> (Vec<DraftFileView>, Vec<String>) {
+/// Kept files (path, the user's name for it, alt text, focus) attached to the composer again;
+/// the names of those gone from the data folder.
+fn reattach<'a>(
+    state: &AppState,
+    files: impl IntoIterator<Item = (&'a std::path::Path, &'a str, Option<String>, Option<Focus>)>,
+) -> (Vec<DraftFileView>, Vec<String>) {
     let mut media = Vec::new();
     let mut missing = Vec::new();
-    for file in files {
-        match state.attachments.add_stored(file) {
+    for (path, name, alt_text, focus) in files {
+        match state.attachments.add_stored(path, name) {
             Ok(attachment) => media.push(DraftFileView {
                 media: MediaView::from(&attachment),
-                alt_text: file.alt_text.clone(),
-                focus_x: file.focus.map(|f| f.x),
-                focus_y: file.focus.map(|f| f.y),
+                alt_text,
+                focus_x: focus.map(|f| f.x),
+                focus_y: focus.map(|f| f.y),
             }),
-            Err(_) => missing.push(file.file_name.clone()),
+            Err(_) => missing.push(name.to_owned()),
         }
     }
     (media, missing)
+}
+
+/// The attachments a share, an edit or the queue has copied into the post are no longer the
+/// composer's.
+fn release(state: &AppState, input: &DraftInput) {
+    for media in &input.media {
+        state.attachments.remove(&media.id);
+    }
 }
 
 fn parse_draft_id(id: &str) -> Result<DraftId> {
@@ -796,9 +797,14 @@ pub async fn open_post(app: AppHandle, post_id: String) -> Result<DraftView> {
         let post = parse_post_id(&post_id)?;
         let outbox = state.cx.outbox(&state.tuning);
         let draft = post::draft_of(&outbox, post)?;
-        let stored =
-            outbox.store().read(|tx| fanout_core::store::posts::get(tx, post))?.map(|p| p.media).unwrap_or_default();
-        let (media, missing) = reattach(&state, &stored);
+        // A post's files come back under the names the user's files had, kept with the post.
+        let (media, missing) = reattach(
+            &state,
+            draft.media.iter().zip(&draft.media_details).map(|(path, detail)| {
+                let name = detail.name.as_deref().unwrap_or("file");
+                (path.as_path(), name, detail.alt_text.clone(), detail.focus)
+            }),
+        );
         let pairs = |v: &[(String, String)]| {
             v.iter().map(|(a, t)| TargetText { account_id: a.clone(), text: t.clone() }).collect::<Vec<_>>()
         };
@@ -841,9 +847,7 @@ pub async fn edit_post(app: AppHandle, post_id: String, draft_input: DraftInput)
             &draft,
             state.cx.clock.now(),
         )?;
-        for media in &draft_input.media {
-            state.attachments.remove(&media.id);
-        }
+        release(&state, &draft_input);
         let ids: Vec<_> = edited.unchanged.iter().map(|d| d.id).collect();
         let unchanged = if ids.is_empty() {
             Vec::new()
@@ -957,9 +961,7 @@ pub async fn add_to_queue(app: AppHandle, draft_input: DraftInput) -> Result<Vec
             &draft,
             state.cx.clock.now(),
         )?;
-        for media in &draft_input.media {
-            state.attachments.remove(&media.id);
-        }
+        release(&state, &draft_input);
         Ok(queued
             .iter()
             .map(|q| QueuedView {

@@ -148,7 +148,7 @@ describe('Calendar queue', () => {
     // Every day at 23:59, so one is still ahead today.
     backend.slots = [{ id: '1', days: [1, 2, 3, 4, 5, 6, 7], time: '23:59', zone: 'UTC', accounts: ['acc-m'], next: null }];
     const openSlot = vi.fn();
-    renderView(Calendar, { openSlot }, backend);
+    renderView(Calendar, { accounts: backend.accounts, openSlot }, backend);
     const user = userEvent.setup();
     await user.click(screen.getByRole('button', { name: 'Day' }));
     const slot = await screen.findByTestId('slot');
