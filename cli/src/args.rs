@@ -506,6 +506,26 @@ pub struct MediaArgs {
     /// the second the second, and so on (repeatable).
     #[arg(long, value_name = "TEXT")]
     pub alt: Vec<String>,
+    /// An account's own order of the files, by their positions: `--order shop=3,1,2` sends the
+    /// third file first to "shop" (repeatable, one per account; the others keep the given order).
+    #[arg(long, value_name = "ACCOUNT=N,N,…", value_parser = parse_order)]
+    pub order: Vec<(String, Vec<usize>)>,
+}
+
+/// `ACCOUNT=2,1,3` as the account and the 0-based positions.
+fn parse_order(value: &str) -> Result<(String, Vec<usize>), String> {
+    let (account, list) = value
+        .rsplit_once('=')
+        .filter(|(a, l)| !a.trim().is_empty() && !l.trim().is_empty())
+        .ok_or_else(|| format!("'{value}' is not ACCOUNT=N,N,…: name the account, then the files' positions"))?;
+    let positions = list
+        .split(',')
+        .map(|n| match n.trim().parse::<usize>() {
+            Ok(p) if p >= 1 => Ok(p - 1),
+            _ => Err(format!("'{}' is not a file's position: the first --media file is 1", n.trim())),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((account.trim().to_owned(), positions))
 }
 
 /// What to change in a post; every option left out keeps what the post has.
@@ -525,7 +545,7 @@ pub struct EditArgs {
     #[command(flatten)]
     pub files: MediaArgs,
     /// Take every file off the post.
-    #[arg(long, conflicts_with_all = ["media", "alt"])]
+    #[arg(long, conflicts_with_all = ["media", "alt", "order"])]
     pub no_media: bool,
     /// The accounts to post to, by name or id (repeatable), in place of the post's: the others'
     /// deliveries are dropped.

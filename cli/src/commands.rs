@@ -564,6 +564,7 @@ async fn post(cx: &Context, args: &PostArgs) -> Result<u8> {
         scheduled_at,
         story: args.story,
         again: args.again,
+        orders: args.files.order.clone(),
         ..Draft::default()
     };
     crate::whatsapp::fill_draft(cx, args, &mut draft).await?;
@@ -759,6 +760,7 @@ async fn edit(cx: &Context, args: &EditArgs) -> Result<u8> {
         || args.text_file.is_some()
         || !args.files.media.is_empty()
         || !args.files.alt.is_empty()
+        || !args.files.order.is_empty()
         || args.no_media
         || !args.to.is_empty()
         || args.at.is_some()
@@ -766,7 +768,7 @@ async fn edit(cx: &Context, args: &EditArgs) -> Result<u8> {
         || args.list.is_some();
     if !changes_something {
         return Err(Error::invalid(
-            "nothing to change: give --text, --text-file, --media, --no-media, --alt, --to, --at, --now or --list",
+            "nothing to change: give --text, --text-file, --media, --no-media, --alt, --order, --to, --at, --now or --list",
         ));
     }
     let outbox = cx.outbox(&WorkerTuning::defaults().to_core());
@@ -780,9 +782,16 @@ async fn edit(cx: &Context, args: &EditArgs) -> Result<u8> {
     if args.no_media {
         draft.media.clear();
         draft.media_details.clear();
+        draft.orders.clear();
     } else if !args.files.media.is_empty() {
         draft.media = args.files.media.clone();
         draft.media_details.clear();
+        // The post's orders were of its old files.
+        draft.orders.clear();
+    }
+    // Given ones come first: the post's own are keyed by account id, these maybe by name.
+    for (account, order) in &args.files.order {
+        draft.orders.insert(0, (account.clone(), order.clone()));
     }
     draft.media_details = with_alt(draft.media_details, &args.files.alt, draft.media.len())?;
     let before = draft.targets.clone();

@@ -72,6 +72,7 @@ fn post() -> Post {
         story: false,
         templates: vec![],
         first_comments: vec![],
+        orders: vec![],
     }
 }
 

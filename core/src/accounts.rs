@@ -570,16 +570,22 @@ impl Accounts {
             }
             return Err(e);
         }
-        self.keep_picture(account.id, verified.picture.as_deref(), now).await;
+        self.keep_picture(account.id, verified.picture.clone(), now).await;
         Ok(account)
     }
 
     /// Keeps the account's profile picture, read from where the platform said and fitted small
     /// (`PICTURE_SIDE`), in the database. Best effort: a picture that cannot be read or fitted
     /// leaves the account with its initials, and the link or check goes on.
-    async fn keep_picture(&self, account: AccountId, address: Option<&str>, now: Timestamp) {
-        let Some(address) = address else { return };
-        let Some(bytes) = crate::link_card::read_picture(&self.http, address).await else { return };
+    async fn keep_picture(&self, account: AccountId, picture: Option<crate::networks::Picture>, now: Timestamp) {
+        let bytes = match picture {
+            Some(crate::networks::Picture::Address(address)) => {
+                crate::link_card::read_picture(&self.http, &address).await
+            }
+            Some(crate::networks::Picture::Bytes(bytes)) => Some(bytes),
+            None => None,
+        };
+        let Some(bytes) = bytes else { return };
         let fitted = tokio::task::spawn_blocking(move || {
             crate::media::prepare_image_owned(
                 bytes,
@@ -839,7 +845,7 @@ impl Accounts {
                     }
                     accounts::find(tx, &account.id.to_string())
                 })?;
-                self.keep_picture(account.id, verified.picture.as_deref(), now).await;
+                self.keep_picture(account.id, verified.picture.clone(), now).await;
                 Ok(checked)
             }
             Err(failure) if failure.kind == FailureKind::Unauthorized => {

@@ -37,6 +37,8 @@ pub struct Content {
     pub scheduled_at: Option<i64>,
     /// The WhatsApp targets' recipient lists and templates, as the composer gave them.
     pub messaging: serde_json::Value,
+    /// Account id → that target's own order of the draft's files (positions in its media).
+    pub orders: BTreeMap<String, Vec<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -54,8 +54,14 @@ pub async fn read(http: &reqwest::Client, link: &str) -> Option<Card> {
 /// A picture's bytes, if it answers with success within the time limit and is not over
 /// `IMAGE_BYTES`.
 pub async fn read_picture(http: &reqwest::Client, address: &str) -> Option<Vec<u8>> {
+    read_image(http.get(address)).await
+}
+
+/// An image's bytes as `request` answers them (it may carry credentials), under the same limits as
+/// [`read_picture`]. Nothing of a failure is kept or logged: the request's address may hold a token.
+pub async fn read_image(request: reqwest::RequestBuilder) -> Option<Vec<u8>> {
     let fetch = async {
-        let mut response = http.get(address).header(reqwest::header::ACCEPT, "image/*").send().await.ok()?;
+        let mut response = request.header(reqwest::header::ACCEPT, "image/*").send().await.ok()?;
         if !response.status().is_success() || response.content_length().is_some_and(|n| n > IMAGE_BYTES as u64) {
             return None;
         }

@@ -283,6 +283,8 @@ pub struct Post {
     pub templates: Vec<(AccountId, Template)>,
     /// Instagram targets that add a comment under the post once it is live.
     pub first_comments: Vec<(AccountId, String)>,
+    /// Targets that get the files in their own order: positions in `media`, a permutation.
+    pub orders: Vec<(AccountId, Vec<usize>)>,
 }
 
 impl Post {
@@ -300,6 +302,20 @@ impl Post {
     pub fn template_for(&self, account: AccountId) -> Option<&Template> {
         self.templates.iter().find(|(a, _)| *a == account).map(|(_, t)| t)
     }
+
+    /// The files `account` gets, in its own order where the user gave one.
+    pub fn media_for(&self, account: AccountId) -> Vec<MediaRef> {
+        match self.orders.iter().find(|(a, _)| *a == account) {
+            Some((_, order)) => order.iter().filter_map(|&i| self.media.get(i).cloned()).collect(),
+            None => self.media.clone(),
+        }
+    }
+}
+
+/// True when `order` names each of `0..len` exactly once.
+pub fn is_permutation(order: &[usize], len: usize) -> bool {
+    let mut seen = vec![false; len];
+    order.len() == len && order.iter().all(|&i| i < len && !std::mem::replace(&mut seen[i], true))
 }
 
 /// An approved WhatsApp message template, as picked for one post: the only kind of message that

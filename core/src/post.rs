@@ -85,6 +85,8 @@ pub struct Draft {
     pub first_comments: Vec<(String, String)>,
     /// The post this draft edits: it is not "the same post sent before".
     pub replaces: Option<PostId>,
+    /// A target's own order of `media`: (account name or id, positions in `media`, each once).
+    pub orders: Vec<(String, Vec<usize>)>,
 }
 
 /// What the user set for one file in the composer.
@@ -130,6 +132,20 @@ impl Draft {
     pub fn template_for(&self, account: &Account) -> Option<&Template> {
         let id = account.id.to_string();
         self.templates.iter().find(|(r, _)| *r == id || *r == account.name).map(|(_, t)| t)
+    }
+
+    /// The order `account` gets the files in, where the user gave it its own.
+    pub fn order_for(&self, account: &Account) -> Option<&[usize]> {
+        let id = account.id.to_string();
+        self.orders.iter().find(|(r, _)| *r == id || *r == account.name).map(|(_, o)| o.as_slice())
+    }
+
+    /// The positions in `media` that `account` gets, in its order: its own when that is a valid
+    /// order, else the shared one.
+    fn positions_for(&self, account: &Account, len: usize) -> Vec<usize> {
+        self.order_for(account)
+            .filter(|o| crate::model::is_permutation(o, len))
+            .map_or_else(|| (0..len).collect(), <[usize]>::to_vec)
     }
 }
 
@@ -236,6 +252,11 @@ pub enum DraftProblem {
     NotMessaging(String),
     /// A first comment was given for an account that does not add one.
     NoComments(String),
+    /// A target's own order of the files does not name each of the `files` files once.
+    MediaOrder {
+        account: String,
+        files: usize,
+    },
     /// The same text and files went to this account at `at`, within [`DUPLICATE_WINDOW`], and
     /// that share was not cancelled or failed.
     Duplicate {
@@ -265,6 +286,7 @@ impl DraftProblem {
             Self::FarSchedule(_) => "far_schedule",
             Self::NotMessaging(_) => "not_messaging",
             Self::NoComments(_) => "no_comments",
+            Self::MediaOrder { .. } => "media_order",
             Self::Duplicate { .. } => "duplicate",
         }
     }
@@ -289,6 +311,10 @@ impl DraftProblem {
             Self::NoComments(name) => {
                 format!("'{name}' is not an Instagram account: a first comment is for Instagram targets only")
             }
+            Self::MediaOrder { account, files } => format!(
+                "--order for '{account}' must name each of the {files} --media files once, by position (1 to {files}), e.g. --order {account}={}",
+                (1..=*files).rev().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+            ),
             Self::PastSchedule(at) => {
                 format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
             }
@@ -407,6 +433,11 @@ pub fn review(
         if account.network != NetworkKind::Instagram && draft.first_comment_for(account).is_some() {
             problems.push(DraftProblem::NoComments(account.name.clone()));
         }
+        if let Some(order) = draft.order_for(account)
+            && !crate::model::is_permutation(order, draft.media.len())
+        {
+            problems.push(DraftProblem::MediaOrder { account: account.name.clone(), files: draft.media.len() });
+        }
         if !account.enabled {
             problems.push(DraftProblem::Disabled(account.name.clone()));
         }
@@ -448,11 +479,18 @@ pub fn review(
     let mut planned = Vec::new();
     for (account, cached) in targets.iter().zip(&facts) {
         let rules = rules_for(registry, account, cached.as_ref(), draft.story);
-        let fits: Vec<FitOptions> = (0..media.len()).map(|i| fit_for(draft.detail(i).focus)).collect();
+        // Each target is planned with the files in the order it gets them.
+        let positions = if media.len() == draft.media.len() {
+            draft.positions_for(account, media.len())
+        } else {
+            (0..media.len()).collect()
+        };
+        let ordered: Vec<MediaFile> = positions.iter().map(|&i| media[i].clone()).collect();
+        let fits: Vec<FitOptions> = positions.iter().map(|&i| fit_for(draft.detail(i).focus)).collect();
         let template = draft.template_for(account).filter(|_| account.network == NetworkKind::WhatsApp);
         // A template carries its own approved wording: the post's text is not sent.
         let text = if template.is_some() { "" } else { draft.text_for(account) };
-        let mut plan = plan::plan_target(&rules, text, &media, variants, &fits);
+        let mut plan = plan::plan_target(&rules, text, &ordered, variants, &fits);
         if let Some(comment) = draft.first_comment_for(account).filter(|_| account.network == NetworkKind::Instagram)
             && comment.chars().count() > crate::networks::instagram::COMMENT_LIMIT
         {
@@ -473,7 +511,13 @@ pub fn review(
         }
         if account.network == NetworkKind::WhatsApp {
             let audience = audiences.iter().find(|(a, _)| *a == account.id).map(|(_, l)| l);
-            plan.problems.extend(messaging_problems(&rules.label, draft.list_for(account), audience, template, &media));
+            plan.problems.extend(messaging_problems(
+                &rules.label,
+                draft.list_for(account),
+                audience,
+                template,
+                &ordered,
+            ));
         }
         let fetched_by_address = profiles::profile(registry.get(account.network).target()).media_by_public_url;
         if !media.is_empty() && fetched_by_address && account.options.media_host.is_none() {
@@ -704,6 +748,12 @@ pub(crate) fn prepare(
             .filter(|a| a.network == NetworkKind::Instagram)
             .filter_map(|a| draft.first_comment_for(a).map(|t| (a.id, t.to_owned())))
             .collect(),
+        // Only orders that differ from the shared one are kept.
+        orders: targets
+            .iter()
+            .map(|a| (a.id, draft.positions_for(a, media.len())))
+            .filter(|(_, order)| order.iter().enumerate().any(|(i, &p)| i != p))
+            .collect(),
     };
     // One delivery per account, or per recipient for an account that messages people.
     let mut plan: Vec<(crate::model::AccountId, Option<crate::model::Recipient>)> = Vec::new();
@@ -813,5 +863,6 @@ pub fn draft_of(outbox: &Outbox, id: PostId) -> Result<Draft> {
         templates: post.templates.iter().map(|(a, t)| (a.to_string(), t.clone())).collect(),
         first_comments: post.first_comments.iter().map(|(a, t)| (a.to_string(), t.clone())).collect(),
         replaces: None,
+        orders: post.orders.iter().map(|(a, o)| (a.to_string(), o.clone())).collect(),
     })
 }

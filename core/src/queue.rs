@@ -633,6 +633,7 @@ mod tests {
                 story: false,
                 templates: vec![],
                 first_comments: vec![],
+                orders: vec![],
             };
             self.outbox().enqueue(&post, accounts, Timestamp(0)).expect("enqueue")
         }

@@ -383,7 +383,7 @@ impl Worker {
             None => None,
         };
         let spec = crate::networks::image_spec_for(network.as_ref(), cached.as_ref(), post.story);
-        let media = post.media.clone();
+        let media = post.media_for(account.id);
         let variants = inner.config.variants.clone();
         let uploads = tokio::task::spawn_blocking(move || crate::post::uploads_for(&media, spec.as_ref(), &variants))
             .await

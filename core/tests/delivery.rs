@@ -40,6 +40,8 @@ mod mastodon_login;
 mod matrix;
 #[path = "delivery/matrix_sandbox.rs"]
 mod matrix_sandbox;
+#[path = "delivery/order.rs"]
+mod order;
 #[path = "delivery/queue.rs"]
 mod queue;
 #[path = "delivery/telegram.rs"]
@@ -559,10 +561,41 @@ async fn a_linked_account_keeps_its_profile_picture_fitted_small_and_a_missing_o
         fanout_core::accounts::PICTURE_SIDE
     );
     assert!(env.accounts().with_pictures().expect("list").contains(&m.id.to_string()));
-    // A network that names no picture links all the same, with none.
-    let d = env.discord("d", 111, "hook-d").await;
-    assert_eq!(env.accounts().picture(d.id).expect("read"), None);
+    // A network that has no picture links all the same, with none.
+    let slack =
+        env.chat(fanout_core::networks::chat_webhooks::Chat::Slack, fanout_sandbox::SANDBOX_SLACK_WEBHOOK).await;
+    let slack = slack.expect("slack");
+    assert_eq!(env.accounts().picture(slack.id).expect("read"), None);
     // Checking the account again keeps it.
     env.accounts().verify(&m.name).await.expect("verify");
     assert!(env.accounts().picture(m.id).expect("read").is_some());
+}
+
+/// Discord's webhook avatar (from its CDN), a Telegram channel's photo (`getFile`, then the file),
+/// a Matrix room's avatar (the authenticated media download) and a WhatsApp business profile's
+/// picture are kept as the other networks' are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_telegram_matrix_and_whatsapp_accounts_keep_their_pictures() {
+    let env = env("{}").await;
+    let discord = env.discord("d", 111, "hook-d").await;
+    let telegram = env.telegram("@fanoutbakery").await.expect("telegram");
+    let matrix = env
+        .sandbox_matrix(fanout_sandbox::SANDBOX_MATRIX_ROOM, fanout_sandbox::SANDBOX_MATRIX_PASSWORD)
+        .await
+        .expect("matrix");
+    let whatsapp = env.whatsapp(fanout_sandbox::SANDBOX_WHATSAPP_TOKEN).await;
+    for account in [&discord, &telegram, &matrix, &whatsapp] {
+        let jpeg = env.accounts().picture(account.id).expect("read");
+        let jpeg = jpeg.unwrap_or_else(|| panic!("{:?} keeps its picture", account.network));
+        let (w, h) = image::load_from_memory(&jpeg).map(|i| (i.width(), i.height())).expect("decodes");
+        assert_eq!((w, h), (128, 128), "{:?}: the 192×192 picture fitted small", account.network);
+    }
+    let requested: Vec<String> = env.sandbox.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(requested.iter().any(|p| p == "/file/bot[token]/profile_photos/file_1.jpg"), "{requested:?}");
+    assert!(
+        requested.iter().any(|p| p.ends_with("/whatsapp_business_profile")),
+        "the business profile was read: {requested:?}"
+    );
+    let logged = format!("{:?}", env.sandbox.requests());
+    assert!(!logged.contains("/file/bot7000000001:sandbox-bot-token"), "the request log keeps no token");
 }

@@ -68,6 +68,7 @@ fn post(text: &str, scheduled_at: Option<Timestamp>) -> Post {
         story: false,
         templates: vec![],
         first_comments: vec![],
+        orders: vec![],
     }
 }
 

@@ -144,6 +144,10 @@ fn check_webhook(shared: &Shared, id: &str, token: &str) -> Result<(), DiscordEr
     Ok(())
 }
 
+/// Every sandbox webhook's avatar hash; the picture is at `/avatars/{webhook id}/{hash}.png`, as
+/// on Discord's CDN.
+const WEBHOOK_AVATAR: &str = "5f3c1e0b9a7d4c2e8f6a1b3d5c7e9f01";
+
 async fn get_webhook(State(shared): State<Arc<Shared>>, Path((id, token)): Path<(String, String)>) -> Response {
     if let Err(response) = check_webhook(&shared, &id, &token) {
         return response.into_response();
@@ -154,7 +158,7 @@ async fn get_webhook(State(shared): State<Arc<Shared>>, Path((id, token)): Path<
             "id": id,
             "type": 1,
             "name": "Sandbox webhook",
-            "avatar": null,
+            "avatar": WEBHOOK_AVATAR,
             "channel_id": channel_id,
             "guild_id": guild_id,
             "application_id": null,

@@ -61,7 +61,7 @@ impl RequestLog {
 
 /// The path as logged, with every credential a path carries replaced by `[token]`, so logs can
 /// be shared without leaking one: the Discord webhook token (`/api/webhooks/{id}/{token}/…`), the
-/// Telegram bot token (`/bot{token}/{method}`) and the Slack webhook secret
+/// Telegram bot token (`/bot{token}/{method}`, `/file/bot{token}/{path}`) and the Slack webhook secret
 /// (`/services/{team}/{bot}/{secret}`). Teams' and Google Chat's secrets are in the query string,
 /// which is never logged.
 pub(crate) fn redact_path(path: &str) -> String {
@@ -72,6 +72,12 @@ pub(crate) fn redact_path(path: &str) -> String {
             (Some(_token), Some(tail)) => format!("/api/webhooks/{id}/[token]/{tail}"),
             (Some(_token), None) => format!("/api/webhooks/{id}/[token]"),
             (None, _) => path.to_owned(),
+        };
+    }
+    if let Some(rest) = path.strip_prefix("/file/bot") {
+        return match rest.split_once('/') {
+            Some((_token, file)) => format!("/file/bot[token]/{file}"),
+            None => "/file/bot[token]".to_owned(),
         };
     }
     if let Some(rest) = path.strip_prefix("/bot") {
@@ -105,6 +111,10 @@ mod tests {
     fn bot_tokens_and_slack_secrets_never_reach_the_log() {
         assert_eq!(redact_path("/bot7000000001:sandbox-bot-token/sendMessage"), "/bot[token]/sendMessage");
         assert_eq!(redact_path("/bot7000000001:sandbox-bot-token"), "/bot[token]");
+        assert_eq!(
+            redact_path("/file/bot7000000001:sandbox-bot-token/profile_photos/file_1.jpg"),
+            "/file/bot[token]/profile_photos/file_1.jpg"
+        );
         assert_eq!(redact_path("/services/T0FANOUT/B0NEWS/sandbox-slack-token"), "/services/T0FANOUT/B0NEWS/[token]");
         assert_eq!(redact_path("/services/T0FANOUT"), "/services/T0FANOUT", "no secret, nothing to hide");
     }

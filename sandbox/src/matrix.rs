@@ -85,6 +85,9 @@ const ROOMS: &[(&str, &str, &str, bool, u32)] = &[
     (SANDBOX_MATRIX_PRIVATE_ROOM, "FanoutStaffRoom", "Fanout Staff", true, 0),
 ];
 
+/// The media id of the bakery room's avatar, served by the media repository like an upload.
+const ROOM_AVATAR: &str = "FanoutBakeryRoomAvatar";
+
 /// Whether a server name is this homeserver's: its name, or its loopback address.
 fn own_server(server: &str) -> bool {
     server == SANDBOX_MATRIX_SERVER || server.starts_with("127.0.0.1:") || server.starts_with("localhost:")
@@ -384,6 +387,10 @@ async fn room_state(
             "m.room.name" => json!({ "name": room.name }),
             "m.room.canonical_alias" => json!({ "alias": room.alias }),
             "m.room.join_rules" => json!({ "join_rule": if room.invite_only { "invite" } else { "public" } }),
+            // The bakery's room has an avatar; the others have none (no such state event).
+            "m.room.avatar" if room.name == ROOMS[0].2 => {
+                json!({ "url": format!("mxc://{SANDBOX_MATRIX_SERVER}/{ROOM_AVATAR}") })
+            }
             "m.room.power_levels" => json!({
                 "users": {}, "users_default": 0, "events": {}, "events_default": room.send_level,
                 "state_default": 50, "ban": 50, "kick": 50, "redact": 50, "invite": 0,
@@ -557,6 +564,10 @@ async fn download(
         state.authenticate(&headers, query.as_deref())?;
         let uri = format!("mxc://{server}/{media_id}");
         let not_found = || fail(StatusCode::NOT_FOUND, "M_NOT_FOUND", "Not found");
+        if own_server(&server) && media_id == ROOM_AVATAR {
+            return Ok(([(CONTENT_TYPE, HeaderValue::from_static("image/png"))], crate::pages::avatar_png().to_vec())
+                .into_response());
+        }
         let record = state.media.iter().find(|m| m.content_uri == uri).ok_or_else(not_found)?;
         let data = state.files.get(&media_id).cloned().ok_or_else(not_found)?;
         let content_type =

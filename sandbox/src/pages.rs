@@ -84,14 +84,18 @@ async fn website(State(shared): State<Arc<Shared>>, Path(site): Path<String>) ->
 
 /// A profile picture, as a Mastodon account's `avatar` points to: a round purple mark, 192×192.
 async fn avatar() -> Response {
+    ([(header::CONTENT_TYPE, "image/png")], avatar_png().to_vec()).into_response()
+}
+
+/// Every sandbox account's profile picture: a white disc on violet, 192×192 PNG (made once).
+pub(crate) fn avatar_png() -> &'static [u8] {
     static PICTURE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    let bytes = PICTURE.get_or_init(|| {
+    PICTURE.get_or_init(|| {
         uncompressed_png(192, 192, |x, y| {
             let (dx, dy) = (i64::from(x) - 96, i64::from(y) - 96);
             if dx * dx + dy * dy < 60 * 60 { [255, 255, 255] } else { [99, 100, 255] }
         })
-    });
-    ([(header::CONTENT_TYPE, "image/png")], bytes.clone()).into_response()
+    })
 }
 
 async fn website_cover(Path(site): Path<String>) -> Response {

@@ -20,11 +20,16 @@ use serde_json::{Value, json};
 use crate::graph::{is_video, sniff_image};
 use crate::{Shared, lock, now_ms};
 
-pub(crate) const ROUTES: &[&str] = &["POST /bot{token}/{method}"];
+pub(crate) const ROUTES: &[&str] = &["POST /bot{token}/{method}", "GET /file/bot{token}/{*path}"];
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
-    Router::new().route("/bot{token}/{method}", post(method).get(method))
+    Router::new()
+        .route("/bot{token}/{method}", post(method).get(method))
+        .route("/file/bot{token}/{*path}", axum::routing::get(file))
 }
+
+/// The channel photo's file, as `getFile` names it: (file id, unique id, path).
+const CHAT_PHOTO: (&str, &str, &str) = ("AQADsandboxchatphotosmall", "AQADsmall", "profile_photos/file_1.jpg");
 
 /// The sandbox's bot.
 pub const SANDBOX_TELEGRAM_TOKEN: &str = "7000000001:sandbox-bot-token";
@@ -128,7 +133,24 @@ fn chat_of(fields: &Fields) -> Result<&'static (i64, &'static str, &'static str,
 }
 
 fn chat_json(chat: &(i64, &str, &str, &str, &str)) -> Value {
-    json!({ "id": chat.0, "title": chat.2, "username": chat.1, "type": chat.3 })
+    let mut value = json!({ "id": chat.0, "title": chat.2, "username": chat.1, "type": chat.3 });
+    // The bakery's channel has a photo (a ChatPhoto: small 160×160 and big 640×640).
+    if chat.0 == CHATS[0].0 {
+        value["photo"] = json!({ "small_file_id": CHAT_PHOTO.0, "small_file_unique_id": CHAT_PHOTO.1,
+                                 "big_file_id": "AQADsandboxchatphotobig", "big_file_unique_id": "AQADbig" });
+    }
+    value
+}
+
+/// A file `getFile` named, at `/file/bot{token}/{path}`.
+async fn file(State(shared): State<Arc<Shared>>, Path((token, path)): Path<(String, String)>) -> Response {
+    if token != SANDBOX_TELEGRAM_TOKEN || shared.is_revoked(&token) {
+        return fail(401, "Unauthorized").into_response();
+    }
+    if path != CHAT_PHOTO.2 {
+        return fail(404, "Not Found").into_response();
+    }
+    ([(axum::http::header::CONTENT_TYPE, "image/png")], crate::pages::avatar_png().to_vec()).into_response()
 }
 
 /// Checks a file as the Bot API does and returns its kind and size.
@@ -184,6 +206,13 @@ fn run(shared: &Shared, name: &str, fields: &Fields) -> Result<Value, Fail> {
     match name {
         "getMe" => Ok(json!({ "id": BOT.0, "is_bot": true, "first_name": "Fanout Sandbox", "username": BOT.1 })),
         "getChat" => Ok(chat_json(chat_of(fields)?)),
+        "getFile" => match fields.get("file_id") {
+            Some(id) if id == CHAT_PHOTO.0 => Ok(json!({ "file_id": id, "file_unique_id": CHAT_PHOTO.1,
+                                                          "file_size": crate::pages::avatar_png().len(),
+                                                          "file_path": CHAT_PHOTO.2 })),
+            Some(_) => Err(fail(400, "Bad Request: invalid file_id")),
+            None => Err(fail(400, "Bad Request: file_id is empty")),
+        },
         "getChatMember" => {
             let chat = chat_of(fields)?;
             let user = fields.get("user_id").unwrap_or("");

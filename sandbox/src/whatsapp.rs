@@ -31,6 +31,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "POST /graph/{version}/{id}/messages",
     "GET /graph/{version}/{id}/message_templates",
     "GET /graph/{version}/{id}/phone_numbers",
+    "GET /graph/{version}/{id}/whatsapp_business_profile",
 ];
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -38,6 +39,49 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/graph/{version}/{id}/messages", post(send_message))
         .route("/graph/{version}/{id}/message_templates", axum::routing::get(templates))
         .route("/graph/{version}/{id}/phone_numbers", axum::routing::get(phone_numbers))
+        .route("/graph/{version}/{id}/whatsapp_business_profile", axum::routing::get(business_profile))
+}
+
+/// The fields a business profile has.
+const PROFILE_FIELDS: &[&str] =
+    &["about", "address", "description", "email", "profile_picture_url", "websites", "vertical", "messaging_product"];
+
+/// The phone number's business profile: `{"data": [{…}]}` with the fields asked for.
+async fn business_profile(
+    State(shared): State<Arc<Shared>>,
+    Path((_version, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let base = shared.base_url.clone();
+    answer(&shared, query, &headers, &Bytes::new(), move |params| {
+        if id != SANDBOX_WHATSAPP.1 {
+            return Err(unknown(&id));
+        }
+        let profile = json!({
+            "about": "Fresh bread every morning",
+            "address": "Bakkerstraat 1, Amsterdam",
+            "description": "The neighbourhood bakery",
+            "email": "hello@bakery.example",
+            "profile_picture_url": format!("{base}/avatars/whatsapp/{id}.jpg"),
+            "websites": ["https://bakery.example/"],
+            "vertical": "RESTAURANT",
+            "messaging_product": "whatsapp",
+        });
+        let asked = params.get("fields").unwrap_or("");
+        let mut data = serde_json::Map::new();
+        for field in asked.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            if !PROFILE_FIELDS.contains(&field) {
+                return Err(invalid(&format!(
+                    "(#100) Tried accessing nonexisting field ({field}) on node type (WhatsAppBusinessProfile)"
+                )));
+            }
+            data.insert(field.to_owned(), profile[field].clone());
+        }
+        data.insert("messaging_product".into(), json!("whatsapp"));
+        Ok(json!({ "data": [data] }))
+    })
+    .await
 }
 
 /// The sandbox's WhatsApp Business Account and its phone number: (WABA id, phone number id,

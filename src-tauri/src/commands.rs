@@ -18,7 +18,7 @@ use tauri_plugin_dialog::DialogExt;
 use crate::error::{AppError, Result};
 use crate::models::{
     AccountView, AppInfo, BucketRequest, ComposerState, DeliveryView, DraftFileView, DraftInput, DraftProblemView,
-    DraftSave, DraftSummary, DraftView, EditResult, HandoffView, HistoryQuery, LinkCardView, LinkRequest,
+    DraftSave, DraftSummary, DraftView, EditResult, HandoffView, HistoryQuery, LinkCardView, LinkRequest, MediaOrder,
     MediaReceived, MediaView, MetaLinked, MetaPermission, NewSlotInput, NextSlotView, OccurrenceView, PlanView,
     PlannedFileView, QueuedView, QuotaView, RecipientListView, Settings, ShareResult, SlotView, TargetPlanView,
     TargetText, TemplateView,
@@ -72,6 +72,7 @@ fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
             })
             .collect(),
         replaces: input.replaces.as_deref().map(parse_post_id).transpose()?,
+        orders: MediaOrder::to_core(&input.orders),
     })
 }
 
@@ -707,14 +708,14 @@ pub async fn open_draft(app: AppHandle, id: String) -> Result<DraftView> {
     tauri::async_runtime::spawn_blocking(move || {
         let state = app.state::<AppState>();
         let draft = drafts::get(&state.cx.store, parse_draft_id(&id)?)?;
-        let (media, missing) = reattach(
+        let (media, missing, kept) = reattach(
             &state,
             draft.media.iter().map(|m| (m.path.as_path(), m.file_name.as_str(), m.alt_text.clone(), m.focus)),
         );
         Ok(DraftView {
             id: draft.id.to_string(),
             name: draft.name.clone(),
-            state: ComposerState::from_content(&draft.content),
+            state: ComposerState::from_content(&draft.content, &kept),
             media,
             missing,
         })
@@ -729,25 +730,32 @@ pub fn delete_draft(state: State<'_, AppState>, id: String) -> Result<bool> {
 }
 
 /// Kept files (path, the user's name for it, alt text, focus) attached to the composer again;
-/// the names of those gone from the data folder.
+/// the names of those gone from the data folder; and where each file is now (none: gone).
 fn reattach<'a>(
     state: &AppState,
     files: impl IntoIterator<Item = (&'a std::path::Path, &'a str, Option<String>, Option<Focus>)>,
-) -> (Vec<DraftFileView>, Vec<String>) {
+) -> (Vec<DraftFileView>, Vec<String>, Vec<Option<usize>>) {
     let mut media = Vec::new();
     let mut missing = Vec::new();
+    let mut kept = Vec::new();
     for (path, name, alt_text, focus) in files {
         match state.attachments.add_stored(path, name) {
-            Ok(attachment) => media.push(DraftFileView {
-                media: MediaView::from(&attachment),
-                alt_text,
-                focus_x: focus.map(|f| f.x),
-                focus_y: focus.map(|f| f.y),
-            }),
-            Err(_) => missing.push(name.to_owned()),
+            Ok(attachment) => {
+                kept.push(Some(media.len()));
+                media.push(DraftFileView {
+                    media: MediaView::from(&attachment),
+                    alt_text,
+                    focus_x: focus.map(|f| f.x),
+                    focus_y: focus.map(|f| f.y),
+                });
+            }
+            Err(_) => {
+                kept.push(None);
+                missing.push(name.to_owned());
+            }
         }
     }
-    (media, missing)
+    (media, missing, kept)
 }
 
 /// The attachments a share, an edit or the queue has copied into the post are no longer the
@@ -798,7 +806,7 @@ pub async fn open_post(app: AppHandle, post_id: String) -> Result<DraftView> {
         let outbox = state.cx.outbox(&state.tuning);
         let draft = post::draft_of(&outbox, post)?;
         // A post's files come back under the names the user's files had, kept with the post.
-        let (media, missing) = reattach(
+        let (media, missing, kept) = reattach(
             &state,
             draft.media.iter().zip(&draft.media_details).map(|(path, detail)| {
                 let name = detail.name.as_deref().unwrap_or("file");
@@ -820,6 +828,7 @@ pub async fn open_post(app: AppHandle, post_id: String) -> Result<DraftView> {
                 later: draft.scheduled_at.is_some(),
                 scheduled_at: draft.scheduled_at.map(|t| t.0 as f64),
                 messaging: Vec::new(),
+                orders: MediaOrder::from_core(draft.orders.iter().map(|(a, o)| (a, o)), &kept),
             },
             media,
             missing,

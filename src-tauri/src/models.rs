@@ -358,6 +358,39 @@ pub struct DraftInput {
     /// The post this draft edits (it is not "the same post sent before").
     #[serde(default)]
     pub replaces: Option<String>,
+    /// Targets that get the files in their own order.
+    #[serde(default)]
+    pub orders: Vec<MediaOrder>,
+}
+
+/// A target's own order of the files: positions in the list of files it comes with, each once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaOrder {
+    pub account_id: String,
+    pub positions: Vec<u32>,
+}
+
+impl MediaOrder {
+    pub fn to_core(orders: &[MediaOrder]) -> Vec<(String, Vec<usize>)> {
+        orders.iter().map(|o| (o.account_id.clone(), o.positions.iter().map(|&p| p as usize).collect())).collect()
+    }
+
+    /// Orders of files of which only some came back: `kept[i]` is where file `i` is now, none
+    /// when it is gone. An order that comes out as the shared one is left out.
+    pub fn from_core<'a>(
+        orders: impl IntoIterator<Item = (&'a String, &'a Vec<usize>)>,
+        kept: &[Option<usize>],
+    ) -> Vec<MediaOrder> {
+        orders
+            .into_iter()
+            .map(|(account, order)| MediaOrder {
+                account_id: account.clone(),
+                positions: order.iter().filter_map(|&i| kept.get(i).copied().flatten()).map(|p| p as u32).collect(),
+            })
+            .filter(|o| o.positions.iter().enumerate().any(|(i, &p)| i as u32 != p))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
@@ -435,6 +468,7 @@ impl From<&fanout_core::post::DraftProblem> for DraftProblemView {
         use fanout_core::post::DraftProblem as P;
         let (account, detail) = match p {
             P::UnknownAccount(a) | P::Disabled(a) | P::NotMessaging(a) | P::NoComments(a) => (Some(a.clone()), None),
+            P::MediaOrder { account, files } => (Some(account.clone()), Some(files.to_string())),
             P::NeedsReconnect { account, detail } => (Some(account.clone()), detail.clone()),
             P::Media(message) => (None, Some(message.clone())),
             P::PastSchedule(at) | P::FarSchedule(at) => (None, Some(at.to_rfc3339())),
@@ -645,6 +679,8 @@ pub struct ComposerState {
     /// The time picked, ms since the epoch; kept while "now" is chosen too.
     pub scheduled_at: Option<f64>,
     pub messaging: Vec<MessagingInput>,
+    /// Targets' own orders of the draft's files.
+    pub orders: Vec<MediaOrder>,
 }
 
 impl ComposerState {
@@ -659,10 +695,13 @@ impl ComposerState {
             later: self.later,
             scheduled_at: self.scheduled_at.map(|ms| ms as i64),
             messaging: serde_json::to_value(self.messaging).unwrap_or_default(),
+            orders: MediaOrder::to_core(&self.orders).into_iter().collect(),
         }
     }
 
-    pub fn from_content(c: &fanout_core::drafts::Content) -> Self {
+    /// The composer's state of a draft whose files came back as `kept` says (see
+    /// [`MediaOrder::from_core`]).
+    pub fn from_content(c: &fanout_core::drafts::Content, kept: &[Option<usize>]) -> Self {
         let pairs = |m: &std::collections::BTreeMap<String, String>| {
             m.iter().map(|(k, v)| TargetText { account_id: k.clone(), text: v.clone() }).collect()
         };
@@ -675,6 +714,7 @@ impl ComposerState {
             later: c.later,
             scheduled_at: c.scheduled_at.map(|ms| ms as f64),
             messaging: serde_json::from_value(c.messaging.clone()).unwrap_or_default(),
+            orders: MediaOrder::from_core(&c.orders, kept),
         }
     }
 }

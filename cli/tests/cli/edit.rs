@@ -155,3 +155,40 @@ fn cancelling_a_post_cancels_every_delivery_not_yet_sent() {
     h.ok(&["worker", "--once", "--pace-ms", "0"]);
     assert!(h.sandbox.state().discord_messages.is_empty(), "nothing cancelled went out");
 }
+
+#[test]
+fn an_accounts_own_order_of_the_files_is_kept_through_an_edit() {
+    let h = Harness::new("{}");
+    h.add_mastodon("a", "token-a");
+    h.add_mastodon("b", "token-b");
+    let photo = h.photo().display().to_string();
+    let at = in_secs(3600);
+    let mut args = vec!["post", "Two views", "--media", &photo, "--alt", "front", "--media", &photo, "--alt", "back"];
+    args.extend(["--to", "a", "--to", "b", "--order", "b=2,1", "--at", &at, "--json"]);
+    let post = json(&h.ok(&args).stdout)["postId"].as_str().expect("a post id").to_owned();
+
+    h.ok(&["edit", &post, "--text", "Two views, now", "--now"]);
+    h.ok(&["worker", "--once", "--pace-ms", "0"]);
+    let state = h.sandbox.state();
+    assert_eq!(state.mastodon_statuses.len(), 2, "one status each");
+    let mut orders: Vec<Vec<String>> = state
+        .mastodon_statuses
+        .iter()
+        .map(|s| {
+            assert_eq!(s.text, "Two views, now");
+            let described =
+                |id: &String| state.mastodon_media.iter().find(|m| &m.id == id).and_then(|m| m.description.clone());
+            s.media_ids.iter().filter_map(described).collect()
+        })
+        .collect();
+    orders.sort();
+    assert_eq!(orders, [["back", "front"], ["front", "back"]], "b got its own order, a the shared one");
+
+    let run = h.run(&["post", "Again", "--media", &photo, "--media", &photo, "--to", "a", "--order", "a=1,1"]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(run.stderr.contains("--order for 'a' must name each of the 2 --media files once"), "{}", run.stderr);
+    assert!(run.stderr.contains("e.g. --order a=2,1"), "{}", run.stderr);
+    let run = h.run(&["post", "Again", "--media", &photo, "--to", "a", "--order", "a=0"]);
+    assert_eq!(run.code, 2, "a usage error: {}", run.all());
+    assert!(run.stderr.contains("'0' is not a file's position: the first --media file is 1"), "{}", run.stderr);
+}

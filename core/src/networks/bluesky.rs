@@ -600,7 +600,7 @@ impl Network for Bluesky {
             let picture = call(http.get(url).bearer_auth(&s.access), "reading the profile", now)
                 .await
                 .ok()
-                .and_then(|p| p.get("avatar").and_then(Value::as_str).map(str::to_owned));
+                .and_then(|p| super::Picture::address(p.get("avatar").and_then(Value::as_str).map(str::to_owned)));
             Ok(Verified {
                 remote_id: s.did,
                 display_name: format!("@{}", s.handle),

@@ -28,6 +28,19 @@ pub const MAX_FILES: usize = 10;
 #[derive(Debug, Clone, Copy)]
 pub struct Discord;
 
+/// Where a webhook's avatar is: Discord's CDN, or the same server for another (a test's).
+fn avatar_url(account: &Account, webhook: &str, hash: &str) -> Option<String> {
+    let endpoint = url::Url::parse(&account.endpoint).ok()?;
+    let host = endpoint.host_str()?;
+    let cdn = if host == "discord.com" || host.ends_with(".discord.com") || host.ends_with("discordapp.com") {
+        "https://cdn.discordapp.com".to_owned()
+    } else {
+        endpoint.origin().ascii_serialization()
+    };
+    let safe = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (safe(webhook) && safe(hash)).then(|| format!("{cdn}/avatars/{webhook}/{hash}.png?size=128"))
+}
+
 fn webhook_url(account: &Account, secret: &Secret) -> String {
     format!("{}/{}", account.endpoint.trim_end_matches('/'), secret.expose())
 }
@@ -221,12 +234,17 @@ impl Network for Discord {
             let name = value.get("name").and_then(Value::as_str).unwrap_or("Discord webhook").to_owned();
             let channel = value.get("channel_id").and_then(Value::as_str).unwrap_or("?");
             let facts = json!({"guild_id": value.get("guild_id"), "channel_id": value.get("channel_id")});
+            let picture = value
+                .get("avatar")
+                .and_then(Value::as_str)
+                .and_then(|hash| avatar_url(account, &id, hash))
+                .map(super::Picture::Address);
             Ok(Verified {
                 remote_id: id,
                 display_name: format!("{name} (channel {channel})"),
                 cache: Some(facts),
                 secret: None,
-                picture: None,
+                picture,
             })
         }
         .boxed()

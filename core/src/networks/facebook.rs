@@ -458,7 +458,7 @@ impl Network for Facebook {
                 .call("reading the Page's picture", kept.get(&format!("{page}/picture?redirect=false&type=large")))
                 .await
                 .ok()
-                .and_then(|p| p.get("data")?.get("url")?.as_str().map(str::to_owned));
+                .and_then(|p| super::Picture::address(p.get("data")?.get("url")?.as_str().map(str::to_owned)));
             Ok(Verified { remote_id: id, display_name: name, cache: Some(facts), secret: page_token, picture })
         }
         .boxed()

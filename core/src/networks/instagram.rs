@@ -344,7 +344,8 @@ impl Network for Instagram {
                 .call("reading the Instagram account", g.get(&format!("{user}?fields=id,username,name,profile_picture_url")))
                 .await?;
             let username = me.get("username").and_then(Value::as_str).unwrap_or(user).to_owned();
-            let picture = me.get("profile_picture_url").and_then(Value::as_str).map(str::to_owned);
+            let picture =
+                super::Picture::address(me.get("profile_picture_url").and_then(Value::as_str).map(str::to_owned));
             let page_id = account.options.page_id.as_deref().ok_or_else(|| {
                 Failure::rejected("the account has no linked Facebook Page; link it again through its Page")
             })?;

@@ -405,11 +405,9 @@ impl Network for Mastodon {
             };
             let display_name =
                 me.get("display_name").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(username).to_owned();
-            let picture = ["avatar_static", "avatar"]
-                .iter()
-                .find_map(|k| me.get(*k).and_then(Value::as_str))
-                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-                .map(str::to_owned);
+            let picture = super::Picture::address(
+                ["avatar_static", "avatar"].iter().find_map(|k| me.get(*k).and_then(Value::as_str)).map(str::to_owned),
+            );
             Ok(Verified { remote_id, display_name, cache: Some(instance), secret: None, picture })
         }
         .boxed()

@@ -288,12 +288,23 @@ impl Network for Matrix {
                     .ok()
                     .and_then(|v| v.get("m.upload.size").and_then(Value::as_u64));
             let facts = json!({ "user_id": user, "room_name": name, "upload_size": limit });
+            // The room's avatar, best effort, through the authenticated media download.
+            let avatar_path = format!("_matrix/client/v3/rooms/{}/state/m.room.avatar", segment(&room));
+            let mut picture = None;
+            if let Ok(avatar) = call(auth(http.get(url(base, &avatar_path))), "reading the room's avatar", now).await
+                && let Some((server, media)) =
+                    avatar.get("url").and_then(Value::as_str).and_then(|u| u.strip_prefix("mxc://")?.split_once('/'))
+            {
+                let path = format!("_matrix/client/v1/media/download/{}/{}", segment(server), segment(media));
+                picture =
+                    crate::link_card::read_image(auth(http.get(url(base, &path)))).await.map(super::Picture::Bytes);
+            }
             Ok(Verified {
                 remote_id: room,
                 display_name: format!("{name} ({user})"),
                 cache: Some(facts),
                 secret: None,
-                picture: None,
+                picture,
             })
         }
         .boxed()

@@ -82,8 +82,23 @@ pub struct Verified {
     /// The credential to keep instead of the one given, when the platform handed out a better
     /// one (a Facebook Page's own token read with a user token).
     pub secret: Option<Secret>,
-    /// Where the account's profile picture is, where the platform said.
-    pub picture: Option<String>,
+    /// The account's profile picture, where the platform has one.
+    pub picture: Option<Picture>,
+}
+
+/// Where an account's profile picture comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Picture {
+    /// A public address anyone may read (a CDN's).
+    Address(String),
+    /// Read already, with the account's credentials (bounded as `link_card::read_image` reads).
+    Bytes(Vec<u8>),
+}
+
+impl Picture {
+    pub fn address(url: Option<String>) -> Option<Self> {
+        url.filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(Self::Address)
+    }
 }
 
 /// Why a step stopped: a classified platform failure, or a local reason to abort (the lease was

@@ -67,6 +67,11 @@ fn method_url(account: &Account, secret: &Secret, method: &str) -> String {
     format!("{}/bot{}/{method}", account.endpoint.trim_end_matches('/'), secret.expose())
 }
 
+/// Where the Bot API serves a file `getFile` named (the address holds the bot's token).
+fn file_url(account: &Account, secret: &Secret, path: &str) -> String {
+    format!("{}/file/bot{}/{}", account.endpoint.trim_end_matches('/'), secret.expose(), path.trim_start_matches('/'))
+}
+
 fn chat_id(account: &Account) -> Result<&str, Failure> {
     account
         .remote_id
@@ -298,7 +303,16 @@ impl Network for Telegram {
                 )));
             }
             let facts = json!({ "title": title, "username": chat.get("username"), "type": kind, "bot": bot });
-            Ok(Verified { remote_id: id, display_name: title, cache: Some(facts), secret: None, picture: None })
+            // The chat's photo, best effort: its small size (160×160) through getFile.
+            let mut picture = None;
+            if let Some(file) = chat.pointer("/photo/small_file_id").and_then(Value::as_str)
+                && let Ok(found) = call("getFile", json!({ "file_id": file })).await
+                && let Some(path) = found.get("file_path").and_then(Value::as_str)
+            {
+                let read = crate::link_card::read_image(http.get(file_url(account, secret, path))).await;
+                picture = read.map(super::Picture::Bytes);
+            }
+            Ok(Verified { remote_id: id, display_name: title, cache: Some(facts), secret: None, picture })
         }
         .boxed()
     }

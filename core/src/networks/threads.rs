@@ -223,7 +223,9 @@ impl Network for Threads {
                 display_name: format!("@{username}"),
                 cache: Some(json!({ "username": username })),
                 secret: None,
-                picture: me.get("threads_profile_picture_url").and_then(Value::as_str).map(str::to_owned),
+                picture: super::Picture::address(
+                    me.get("threads_profile_picture_url").and_then(Value::as_str).map(str::to_owned),
+                ),
             })
         }
         .boxed()

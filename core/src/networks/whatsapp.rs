@@ -490,12 +490,24 @@ impl Network for WhatsApp {
                 "quality_rating": me.get("quality_rating"),
                 "token_expires_at": expiry,
             });
+            // The business profile's picture, best effort: where it is, not the picture itself.
+            let picture = g
+                .call(
+                    "reading the business profile",
+                    g.get(&format!("{phone}/whatsapp_business_profile?fields=profile_picture_url")),
+                )
+                .await
+                .ok()
+                .and_then(|p| {
+                    let url = p.pointer("/data/0/profile_picture_url")?.as_str()?.to_owned();
+                    super::Picture::address(Some(url))
+                });
             Ok(Verified {
                 remote_id: phone.to_owned(),
                 display_name: format!("{name} ({number})"),
                 cache: Some(facts),
                 secret: None,
-                picture: None,
+                picture,
             })
         }
         .boxed()

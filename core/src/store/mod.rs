@@ -37,6 +37,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v8.sql")).comment("drafts"),
     M::up(include_str!("sql/v9.sql")).comment("the posting queue's times"),
     M::up(include_str!("sql/v10.sql")).comment("profile pictures"),
+    M::up(include_str!("sql/v11.sql")).comment("each target's order of a post's files"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

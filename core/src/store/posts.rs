@@ -27,6 +27,11 @@ pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
         let json = serde_json::to_string(template).map_err(|e| crate::Error::invalid(format!("template: {e}")))?;
         stmt.execute(params![post.id.to_string(), account.to_string(), json])?;
     }
+    let mut stmt = conn.prepare("INSERT INTO post_media_order (post_id, account_id, positions) VALUES (?1, ?2, ?3)")?;
+    for (account, order) in &post.orders {
+        let json = serde_json::to_string(order).map_err(|e| crate::Error::invalid(format!("media order: {e}")))?;
+        stmt.execute(params![post.id.to_string(), account.to_string(), json])?;
+    }
     Ok(())
 }
 
@@ -59,7 +64,7 @@ pub fn delete_if_unused(conn: &Connection, id: PostId) -> Result<bool> {
     if used {
         return Ok(false);
     }
-    for table in ["post_media", "post_texts", "post_comments", "post_templates"] {
+    for table in ["post_media", "post_texts", "post_comments", "post_templates", "post_media_order"] {
         conn.execute(&format!("DELETE FROM {table} WHERE post_id = ?1"), [id.to_string()])?;
     }
     Ok(conn.execute("DELETE FROM posts WHERE id = ?1", [id.to_string()])? > 0)
@@ -99,6 +104,21 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
             Ok((account.parse().map_err(|e| super::accounts::conversion(0, e))?, r.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT account_id, positions FROM post_media_order WHERE post_id = ?1")?;
+    let orders = stmt
+        .query_map([id.to_string()], |r| {
+            let account: String = r.get(0)?;
+            let json: String = r.get(1)?;
+            let order: Vec<usize> = serde_json::from_str(&json)
+                .ok()
+                .filter(|o: &Vec<usize>| crate::model::is_permutation(o, media.len()))
+                .ok_or_else(|| {
+                    let e = format!("post {id}: the media order {json} is not an order of its {} files", media.len());
+                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+                })?;
+            Ok((account.parse().map_err(|e| super::accounts::conversion(0, e))?, order))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(Some(Post {
         id,
         text,
@@ -109,6 +129,7 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
         story,
         templates,
         first_comments,
+        orders,
     }))
 }
 

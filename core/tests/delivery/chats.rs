@@ -20,7 +20,7 @@ const SLACK: &str = "POST /services/{team}/{bot}/{token}";
 const GOOGLE: &str = "POST /v1/spaces/{space}/messages";
 
 impl Env {
-    async fn chat(&self, chat: Chat, path: &str) -> fanout_core::Result<Account> {
+    pub(super) async fn chat(&self, chat: Chat, path: &str) -> fanout_core::Result<Account> {
         self.chat_with(chat, path, None).await
     }
 

@@ -17,7 +17,7 @@ const UPLOAD: &str = "POST /_matrix/media/v3/upload";
 
 impl Env {
     /// A room of the sandbox's homeserver (by its alias's localpart), linked with `password`.
-    async fn sandbox_matrix(&self, room: &str, password: &str) -> fanout_core::Result<Account> {
+    pub(super) async fn sandbox_matrix(&self, room: &str, password: &str) -> fanout_core::Result<Account> {
         self.accounts()
             .add(NewAccount {
                 name: None,

@@ -97,10 +97,10 @@ async fn a_bot_that_may_not_post_and_a_wrong_token_are_refused_when_linking() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_is_honoured_and_a_lost_answer_waits_for_the_user() {
     let plan = format!(
-        r#"{{"routes": {{"{SEND_MESSAGE}": {{"faults": [{{"pass": true}}, {{"pass": true}}, {{"pass": true}}, {{"status": 429, "retry_after": 1}}, {{"pass": true}}, {{"close": "after"}}]}}}}}}"#
+        r#"{{"routes": {{"{SEND_MESSAGE}": {{"faults": [{{"pass": true}}, {{"pass": true}}, {{"pass": true}}, {{"pass": true}}, {{"status": 429, "retry_after": 1}}, {{"pass": true}}, {{"close": "after"}}]}}}}}}"#
     );
     let env = env(&plan).await;
-    // Linking takes the route's first three calls (getMe, getChat, getChatMember).
+    // Linking takes the route's first four calls (getMe, getChat, getChatMember, getFile).
     let channel = env.telegram("@fanoutbakery").await.expect("linked");
     let started = std::time::Instant::now();
     let first = env.post("After a pause", vec![], &[&channel]);

@@ -18,7 +18,7 @@ const MESSAGES: &str = "POST /graph/{version}/{id}/messages";
 const MEDIA: &str = "POST /graph/{version}/{id}/media";
 
 impl Env {
-    async fn whatsapp(&self, token: &str) -> Account {
+    pub(super) async fn whatsapp(&self, token: &str) -> Account {
         self.accounts()
             .add(NewAccount {
                 name: None,

@@ -77,6 +77,7 @@ export type {
   MessagingInput,
   TemplateInput,
   RecipientView,
+  MediaOrder,
 } from './bindings';
 
 export class BackendError extends Error {

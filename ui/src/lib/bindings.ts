@@ -688,7 +688,11 @@ later: boolean;
 /**
  * The time picked, ms since the epoch; kept while "now" is chosen too.
  */
-scheduledAt: number | null; messaging: MessagingInput[] }
+scheduledAt: number | null; messaging: MessagingInput[]; 
+/**
+ * Targets' own orders of the draft's files.
+ */
+orders: MediaOrder[] }
 /**
  * Delivery was paused or resumed (from the tray or a window).
  */
@@ -757,7 +761,11 @@ firstComments?: TargetText[];
 /**
  * The post this draft edits (it is not "the same post sent before").
  */
-replaces?: string | null }
+replaces?: string | null; 
+/**
+ * Targets that get the files in their own order.
+ */
+orders?: MediaOrder[] }
 export type DraftMedia = { 
 /**
  * From `pick_media`, `attach_bytes` or a drop.
@@ -863,6 +871,10 @@ export type LinkRequest = { network: "mastodon"; server: string; token: string; 
  * user's) with `whatsapp_business_messaging`.
  */
 { network: "whatsapp"; phoneNumberId: string; businessAccountId: string; token: string; name: string | null }
+/**
+ * A target's own order of the files: positions in the list of files it comes with, each once.
+ */
+export type MediaOrder = { accountId: string; positions: number[] }
 /**
  * Files received for a window: attached, and the problems of those that could not be.
  */

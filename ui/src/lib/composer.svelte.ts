@@ -3,7 +3,7 @@
 // loses nothing either and a draft never shows up under another data folder.
 import type { Attached } from '../components/MediaItem.svelte';
 import type { Messaging } from '../components/WhatsAppTarget.svelte';
-import type { Backend, DraftSave, DraftView } from './backend';
+import type { Backend, DraftSave, DraftView, MediaOrder } from './backend';
 import { msToLocalInput } from './draft';
 import { localZone, zonedToMs } from './schedule';
 
@@ -27,6 +27,8 @@ export type Composer = {
   messaging: Record<string, Messaging>;
   /** Per Instagram target: the comment added under the post once it is live. */
   comments: Record<string, string>;
+  /** Account id → that target's own order of the files, by attachment id. */
+  orders: Record<string, string[]>;
   /** The scheduled post being edited, when the composer edits one instead of writing a draft. */
   editing: { postId: string; at: number | null } | null;
 };
@@ -48,6 +50,7 @@ export function blankComposer(): Composer {
     media: [],
     messaging: {},
     comments: {},
+    orders: {},
     editing: null,
   };
 }
@@ -113,6 +116,9 @@ export function fillComposer(view: DraftView) {
       focus: f.focusX !== null && f.focusY !== null ? { x: f.focusX, y: f.focusY } : null,
     })),
     messaging: Object.fromEntries(s.messaging.map((m) => [m.accountId, { list: m.list, template: m.template }])),
+    orders: Object.fromEntries(
+      s.orders.map((o) => [o.accountId, o.positions.map((p) => view.media[p]?.media.id).filter((id): id is string => !!id)]),
+    ),
     editing: null,
   } satisfies Composer);
   rememberCurrent(view.id || null);
@@ -144,9 +150,42 @@ export function draftToSave(c: Composer): DraftSave {
       later: c.when === 'later',
       scheduledAt: zonedToMs(c.at, c.zone),
       messaging: Object.entries(c.messaging).map(([accountId, m]) => ({ accountId, list: m.list, template: m.template })),
+      orders: ordersOf(c, Object.keys(c.orders)),
     },
     media: c.media.map((m) => ({ id: m.view.id, altText: m.alt.trim() || null, focusX: m.focus?.x ?? null, focusY: m.focus?.y ?? null })),
   };
+}
+
+/** The files `accountId` gets, in its own order where it has one: the files it names that are
+ * still attached, then any attached since, in the shared order. */
+export function mediaFor(c: Composer, accountId: string): Attached[] {
+  const own = c.orders[accountId];
+  if (!own) return c.media;
+  const named = own.map((id) => c.media.find((m) => m.view.id === id)).filter((m): m is Attached => !!m);
+  return [...named, ...c.media.filter((m) => !own.includes(m.view.id))];
+}
+
+/** The accounts' own orders as positions in the shared list, for those that differ from it. */
+export function ordersOf(c: Composer, accountIds: string[]): MediaOrder[] {
+  return accountIds
+    .filter((id) => id in c.orders)
+    .map((accountId) => ({ accountId, positions: mediaFor(c, accountId).map((m) => c.media.indexOf(m)) }))
+    .filter((o) => o.positions.some((p, i) => p !== i));
+}
+
+/** Moves a file of `accountId`'s order by `by` places (its own order starts as the shared one). */
+export function moveFor(c: Composer, accountId: string, mediaId: string, by: number) {
+  const ids = mediaFor(c, accountId).map((m) => m.view.id);
+  const from = ids.indexOf(mediaId);
+  const to = from + by;
+  if (from < 0 || to < 0 || to >= ids.length) return;
+  ids.splice(to, 0, ...ids.splice(from, 1));
+  c.orders = { ...c.orders, [accountId]: ids };
+}
+
+/** `accountId` gets the files in the shared order again. */
+export function sharedOrderFor(c: Composer, accountId: string) {
+  c.orders = Object.fromEntries(Object.entries(c.orders).filter(([k]) => k !== accountId));
 }
 
 /** Schedules what the composer holds for `at`, to these accounts (a free posting time). */

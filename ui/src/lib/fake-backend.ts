@@ -353,9 +353,11 @@ export class FakeBackend implements Backend {
     this.accounts.push(...added);
     return added;
   }
+  /** The names the next picked files have, in turn; then beach.jpg. */
+  pickedNames: string[] = [];
   async pickMedia() {
     this.record('pickMedia');
-    const m = { id: `m${this.nextId++}`, name: 'beach.jpg', mime: 'image/jpeg', bytes: 2_400_000, thumbnail: 'fanout-media://localhost/thumb/x' };
+    const m = { id: `m${this.nextId++}`, name: this.pickedNames.shift() ?? 'beach.jpg', mime: 'image/jpeg', bytes: 2_400_000, thumbnail: 'fanout-media://localhost/thumb/x' };
     this.media.push(m);
     return [m];
   }
@@ -427,7 +429,7 @@ export class FakeBackend implements Backend {
                 ],
           ),
         ],
-        files: draft.media.map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: draft.story && (a.network === 'facebook' || a.network === 'instagram') ? 1920 : 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
+        files: (draft.orders?.find((o) => o.accountId === a.id)?.positions.map((i) => draft.media[i]) ?? draft.media).map((m) => ({ mediaId: m.id, mime: 'image/jpeg', width: 1080, height: draft.story && (a.network === 'facebook' || a.network === 'instagram') ? 1920 : 1350, bytes: 300_000, changes: [], preview: `fanout-media://localhost/variant/${m.id}-${m.focusX ?? 0.5}-${m.focusY ?? 0.5}` })),
       };
     });
     return { problems, targets, ready: problems.length === 0 && targets.every((t) => t.problems.length === 0) };
@@ -581,6 +583,7 @@ export class FakeBackend implements Backend {
         later: first.scheduledAt !== null,
         scheduledAt: first.scheduledAt,
         messaging: [],
+        orders: [],
       },
       media,
       missing: [],

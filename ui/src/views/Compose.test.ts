@@ -317,6 +317,52 @@ describe('Compose', () => {
     expect(screen.getByTestId('tab-Bakery Bluesky')).toHaveAttribute('aria-selected', 'true');
   });
 
+  it('gives one account its own order of the files, by keyboard, kept with the draft and shown in its preview', async () => {
+    const backend = setup();
+    backend.pickedNames = ['bread.jpg', 'oven.jpg'];
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Post text'), 'Two photos');
+    await user.click(screen.getByTestId('attach'));
+    await user.click(screen.getByTestId('attach'));
+    await user.click(screen.getByTestId('target-Demo Mastodon'));
+    await user.click(screen.getByTestId('target-Demo Discord'));
+    await user.click(await screen.findByTestId('tab-Demo Mastodon'));
+    const order = () => within(screen.getByTestId('order-Demo Mastodon'));
+    expect(order().getAllByTestId('order-item').map((li) => li.textContent?.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      '1. bread.jpg',
+      '2. oven.jpg',
+    ]);
+    expect(screen.getByTestId('order-state-Demo Mastodon')).toHaveTextContent('The same order as the post');
+    order().getByRole('button', { name: 'Move oven.jpg (number 2) earlier' }).focus();
+    await user.keyboard('{Enter}');
+    expect(order().getAllByTestId('order-item').map((li) => li.textContent?.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      '1. oven.jpg',
+      '2. bread.jpg',
+    ]);
+    expect(order().getByRole('button', { name: 'Move oven.jpg (number 1) later' })).toHaveFocus();
+    expect(screen.getByTestId('order-state-Demo Mastodon')).toHaveTextContent('Its own order');
+    const [mastodon, discord] = backend.accounts;
+    await waitFor(() => {
+      const last = backend.called('reviewDraft').at(-1)?.[0] as DraftInput;
+      expect(last.orders).toEqual([{ accountId: mastodon.id, positions: [1, 0] }]);
+    });
+    // Its preview shows the oven first; Discord's keeps the post's order.
+    const first = (name: string) => screen.getByTestId(`preview-${name}`).querySelector('img[src*="/variant/"]')?.getAttribute('src');
+    await user.click(screen.getByTestId('tab-all'));
+    await waitFor(() => expect(first('Demo Mastodon')).toContain(backend.media[1].id));
+    expect(first('Demo Discord')).toContain(backend.media[0].id);
+    expect(discord.network).toBe('discord');
+    // Kept with the draft, and there after leaving Compose.
+    await waitFor(() => expect(backend.drafts[0]?.state.orders).toEqual([{ accountId: mastodon.id, positions: [1, 0] }]));
+    cleanup();
+    setupAgain(backend);
+    await user.click(await screen.findByTestId('tab-Demo Mastodon'));
+    expect(order().getAllByTestId('order-item')[0]).toHaveTextContent('oven.jpg');
+    await user.click(screen.getByTestId('order-reset-Demo Mastodon'));
+    expect(order().getAllByTestId('order-item')[0]).toHaveTextContent('bread.jpg');
+    await waitFor(() => expect((backend.called('reviewDraft').at(-1)?.[0] as DraftInput).orders).toEqual([]));
+  });
+
   // Bug 8: Share now was disabled with no reason near it; the problems sat on rows far above.
   it('lists every open problem beside the Share button, each with a way to fix it', async () => {
     const backend = setup();

@@ -117,6 +117,7 @@ const nl: typeof en = {
       past_schedule: 'Het verzendmoment ligt in het verleden; kies een later moment of verstuur nu.',
       far_schedule: 'Het verzendmoment ligt meer dan een jaar vooruit; kies een moment binnen de komende 12 maanden.',
       no_comments: '{{account}} is geen Instagram-account: een eerste reactie is voor Instagram.',
+      media_order: 'De volgorde van de bestanden voor {{account}} moet elk van de {{detail}} bestanden één keer noemen; stel hem opnieuw in op zijn tabblad.',
       not_messaging: '{{account}} is geen WhatsApp-account: ontvangerslijsten en sjablonen zijn voor WhatsApp.',
       duplicate: '{{account}} kreeg ditzelfde bericht al op {{detail}}.',
     },
@@ -190,6 +191,14 @@ const nl: typeof en = {
     altPlaceholder: 'Beschrijf het voor wie het niet kan zien',
     ownText: 'Eigen tekst voor {{account}}',
     ownTextLabel: 'Tekst alleen voor {{account}}',
+    order: {
+      title: 'Volgorde van de bestanden voor {{account}}',
+      shared: 'Dezelfde volgorde als het bericht. Verplaats een bestand om dit account een eigen volgorde te geven.',
+      own: 'Een eigen volgorde: alleen dit account krijgt de bestanden in deze volgorde.',
+      earlier: '{{file}} (nummer {{position}}) naar voren',
+      later: '{{file}} (nummer {{position}}) naar achteren',
+      reset: 'Weer de volgorde van het bericht gebruiken',
+    },
     useCommon: 'De gewone tekst gebruiken',
   },
   outbox: {
