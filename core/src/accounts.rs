@@ -953,6 +953,13 @@ impl Accounts {
         Ok(renewals)
     }
 
+    /// How people know the account on its network (`@name`, a phone number), where it has such a
+    /// name; never an internal id.
+    pub fn handle(&self, account: &Account) -> Result<Option<String>> {
+        let facts = self.cached_facts(account)?;
+        Ok(self.registry.get(account.network).handle(account, facts.as_ref()))
+    }
+
     pub fn cached_facts(&self, account: &Account) -> Result<Option<serde_json::Value>> {
         let Some(scope) = self.registry.get(account.network).cache_scope(account) else {
             return Ok(None);

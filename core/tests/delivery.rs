@@ -575,7 +575,7 @@ async fn a_linked_account_keeps_its_profile_picture_fitted_small_and_a_missing_o
 /// a Matrix room's avatar (the authenticated media download) and a WhatsApp business profile's
 /// picture are kept as the other networks' are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discord_telegram_matrix_and_whatsapp_accounts_keep_their_pictures() {
+async fn discord_telegram_matrix_and_whatsapp_accounts_keep_their_pictures_and_show_their_handles() {
     let env = env("{}").await;
     let discord = env.discord("d", 111, "hook-d").await;
     let telegram = env.telegram("@fanoutbakery").await.expect("telegram");
@@ -596,6 +596,12 @@ async fn discord_telegram_matrix_and_whatsapp_accounts_keep_their_pictures() {
         requested.iter().any(|p| p.ends_with("/whatsapp_business_profile")),
         "the business profile was read: {requested:?}"
     );
+    // Each shows the name people know it by, never an internal id; a webhook has none.
+    let handle = |a: &fanout_core::model::Account| env.accounts().handle(a).expect("read");
+    assert_eq!(handle(&telegram).as_deref(), Some("@fanoutbakery"));
+    assert_eq!(handle(&matrix).as_deref(), Some(fanout_sandbox::SANDBOX_MATRIX_USER_ID));
+    assert_eq!(handle(&whatsapp).as_deref(), Some(fanout_sandbox::SANDBOX_WHATSAPP.2));
+    assert_eq!(handle(&discord), None);
     let logged = format!("{:?}", env.sandbox.requests());
     assert!(!logged.contains("/file/bot7000000001:sandbox-bot-token"), "the request log keeps no token");
 }

@@ -125,7 +125,7 @@ pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>> {
         .map(|a| {
             let id = a.id.to_string();
             let picture = pictures.contains(&id).then(|| protocol::avatar_url(&id));
-            Ok(AccountView { picture, ..AccountView::with_facts(a, accounts.cached_facts(a)?.as_ref()) })
+            Ok(AccountView { picture, ..AccountView::with_facts(&accounts, a)? })
         })
         .collect()
 }
@@ -382,7 +382,7 @@ pub async fn finish_threads_login(state: State<'_, AppState>, pasted: String) ->
     };
     let accounts = state.cx.accounts();
     let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
-    Ok(AccountView::with_facts(&account, accounts.cached_facts(&account)?.as_ref()))
+    Ok(AccountView::with_facts(&accounts, &account)?)
 }
 
 /// Facebook Login in the system browser: links every Page the login reaches and the Instagram
@@ -464,7 +464,7 @@ pub async fn sign_in_mastodon(state: State<'_, AppState>, server: String, demo: 
     let token = login.finish(&state.cx.http, &code).await?;
     let credentials = Credentials::Mastodon { server: login.server().to_owned(), token };
     let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
-    Ok(AccountView::with_facts(&account, accounts.cached_facts(&account)?.as_ref()))
+    Ok(AccountView::with_facts(&accounts, &account)?)
 }
 
 #[tauri::command]

@@ -86,13 +86,21 @@ pub struct AccountView {
     pub token_expires_at: Option<f64>,
     /// `fanout-media:` URL of its profile picture, where the platform gave one.
     pub picture: Option<String>,
+    /// How people know it on the network (`@name`, a phone number); none where it has no such
+    /// name. Shown instead of `remote_id`, an internal id.
+    pub handle: Option<String>,
 }
 
 impl AccountView {
-    /// With what the platform said at link time (the token's expiry).
-    pub fn with_facts(account: &Account, facts: Option<&serde_json::Value>) -> Self {
-        let expires = facts.and_then(|f| f.get("token_expires_at")).and_then(serde_json::Value::as_i64);
-        Self { token_expires_at: expires.map(|s| (s * 1000) as f64), ..Self::from(account) }
+    /// With what the platform said at link time: its handle and the token's expiry.
+    pub fn with_facts(accounts: &fanout_core::accounts::Accounts, account: &Account) -> fanout_core::Result<Self> {
+        let facts = accounts.cached_facts(account)?;
+        let expires = facts.as_ref().and_then(|f| f.get("token_expires_at")).and_then(serde_json::Value::as_i64);
+        Ok(Self {
+            token_expires_at: expires.map(|s| (s * 1000) as f64),
+            handle: accounts.handle(account)?,
+            ..Self::from(account)
+        })
     }
 }
 
@@ -110,6 +118,7 @@ impl From<&Account> for AccountView {
             health_detail: a.health_detail.clone(),
             paused_until: a.paused_until.map(|t| t.0 as f64),
             token_expires_at: None,
+            handle: None,
             picture: None,
         }
     }

@@ -586,6 +586,10 @@ impl Network for Bluesky {
     }
 
     /// Signs in with the handle (or DID) and app password; the account is its DID.
+    fn handle(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
+        super::at_fact(facts, "handle")
+    }
+
     fn verify<'a>(
         &'a self,
         http: &'a reqwest::Client,

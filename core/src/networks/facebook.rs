@@ -424,6 +424,12 @@ impl Network for Facebook {
         Duration::from_secs(2)
     }
 
+    fn handle(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
+        let link = url::Url::parse(&super::fact(facts, "link")?).ok()?;
+        let host = link.host_str()?.trim_start_matches("www.");
+        Some(format!("{host}{}", link.path().trim_end_matches('/')))
+    }
+
     fn verify<'a>(
         &'a self,
         http: &'a reqwest::Client,

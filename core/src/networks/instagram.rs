@@ -330,6 +330,10 @@ impl Network for Instagram {
         Duration::from_secs(2)
     }
 
+    fn handle(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
+        super::at_fact(facts, "username")
+    }
+
     fn verify<'a>(
         &'a self,
         http: &'a reqwest::Client,

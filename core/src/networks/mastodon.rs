@@ -380,6 +380,10 @@ impl Network for Mastodon {
         Duration::from_secs(1)
     }
 
+    fn handle(&self, account: &Account, _facts: Option<&Value>) -> Option<String> {
+        account.remote_id.clone()
+    }
+
     fn verify<'a>(
         &'a self,
         http: &'a reqwest::Client,

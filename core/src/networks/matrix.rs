@@ -253,6 +253,10 @@ impl Network for Matrix {
         Duration::from_millis(500)
     }
 
+    fn handle(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
+        super::fact(facts, "user_id")
+    }
+
     fn verify<'a>(
         &'a self,
         http: &'a reqwest::Client,

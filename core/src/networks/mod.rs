@@ -86,6 +86,17 @@ pub struct Verified {
     pub picture: Option<Picture>,
 }
 
+/// `@` and the fact under `key`, where it is a non-empty text.
+pub(crate) fn at_fact(facts: Option<&serde_json::Value>, key: &str) -> Option<String> {
+    fact(facts, key).map(|name| if name.starts_with('@') { name } else { format!("@{name}") })
+}
+
+/// The fact under `key`, where it is a non-empty text.
+pub(crate) fn fact(facts: Option<&serde_json::Value>, key: &str) -> Option<String> {
+    let value = facts?.get(key)?.as_str()?.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
 /// Where an account's profile picture comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Picture {
@@ -290,6 +301,12 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     /// The target whose rules apply in Story mode, where the network has a story of its own;
     /// otherwise a story is the usual target's image padded to 9:16.
     fn story_target(&self) -> Option<crate::profiles::Target> {
+        None
+    }
+
+    /// How people know the account on the network — `@name`, a phone number — from what it said
+    /// when linked; none where it has no such name (a webhook).
+    fn handle(&self, _account: &Account, _facts: Option<&serde_json::Value>) -> Option<String> {
         None
     }
 

@@ -250,6 +250,10 @@ impl Network for Telegram {
         Duration::from_secs(3)
     }
 
+    fn handle(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
+        super::at_fact(facts, "username").or_else(|| super::fact(facts, "title"))
+    }
+
     fn verify<'a>(
         &'a self,
         http: &'a reqwest::Client,

@@ -454,6 +454,10 @@ impl Network for WhatsApp {
         Duration::from_millis(250)
     }
 
+    fn handle(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
+        super::fact(facts, "display_phone_number")
+    }
+
     fn verify<'a>(
         &'a self,
         http: &'a reqwest::Client,

@@ -635,7 +635,12 @@ tokenExpiresAt: number | null;
 /**
  * `fanout-media:` URL of its profile picture, where the platform gave one.
  */
-picture: string | null }
+picture: string | null; 
+/**
+ * How people know it on the network (`@name`, a phone number); none where it has no such
+ * name. Shown instead of `remote_id`, an internal id.
+ */
+handle: string | null }
 export type AppError = { 
 /**
  * Stable: `invalid_input`, `unknown_account`, `unknown_delivery`, `conflict`, `media`,

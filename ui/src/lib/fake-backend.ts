@@ -45,6 +45,7 @@ export function account(overrides: Partial<AccountView> = {}): AccountView {
     pausedUntil: null,
     tokenExpiresAt: null,
     picture: null,
+    handle: '@demo@127.0.0.1',
     ...overrides,
   };
 }

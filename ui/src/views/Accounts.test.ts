@@ -38,14 +38,16 @@ describe('Accounts', () => {
     expect(backend.called('removeAccount')).toEqual([]);
   });
 
-  it('names each kind of account in the user’s language', async () => {
+  it('names each kind of account in the user’s language, with its handle and never an internal id', async () => {
     const { setLocale } = await import('../lib/i18n.svelte');
     await setLocale('nl');
-    const room = account({ name: 'Team', network: 'matrix', networkName: 'Matrix room', remoteId: '!r:example.org' });
-    const hook = account({ name: 'Ops', network: 'discord', networkName: 'Discord webhook', remoteId: '42' });
+    const room = account({ name: 'Team', network: 'matrix', networkName: 'Matrix room', remoteId: '!r:example.org', handle: '@bot:example.org' });
+    const hook = account({ name: 'Ops', network: 'discord', networkName: 'Discord webhook', remoteId: '42', handle: null });
     renderView(Accounts, { accounts: [room, hook], onChanged: () => {} }, new FakeBackend({ accounts: [room, hook] }));
-    expect(screen.getByTestId('account-Team')).toHaveTextContent('Matrix-ruimte · !r:example.org');
-    expect(screen.getByTestId('account-Ops')).toHaveTextContent('Discord-webhook · 42');
+    expect(screen.getByTestId('account-Team')).toHaveTextContent('Matrix-ruimte · @bot:example.org');
+    expect(screen.getByTestId('account-Team')).not.toHaveTextContent('!r:example.org');
+    expect(screen.getByTestId('account-Ops')).toHaveTextContent('Discord-webhook');
+    expect(screen.getByTestId('account-Ops')).not.toHaveTextContent('42');
     expect(screen.getByTestId('account-Team')).not.toHaveTextContent('Matrix room');
     await setLocale('en');
   });

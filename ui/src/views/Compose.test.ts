@@ -28,7 +28,7 @@ function setup(init: ConstructorParameters<typeof FakeBackend>[0] = {}) {
   return backend;
 }
 
-const shop = account({ name: 'Bakery WhatsApp', network: 'whatsapp', networkName: 'WhatsApp', remoteId: '+31 20 123 4567' });
+const shop = account({ name: 'Bakery WhatsApp', network: 'whatsapp', networkName: 'WhatsApp', remoteId: '106540352242922', handle: '+31 20 123 4567' });
 
 function setupWhatsApp(lists: FakeBackend['lists'] = {}) {
   const backend = new FakeBackend({ accounts: [account({ name: 'Demo Mastodon' }), shop] });
@@ -284,7 +284,7 @@ describe('Compose', () => {
   });
 
   it('previews each network’s post: its name and handle, styled tags and links, and the link card', async () => {
-    const sky = account({ id: 'acc-sky', name: 'Bakery Bluesky', network: 'bluesky', networkName: 'Bluesky', remoteId: 'bakery.bsky.social' });
+    const sky = account({ id: 'acc-sky', name: 'Bakery Bluesky', network: 'bluesky', networkName: 'Bluesky', remoteId: 'did:plc:bakery', handle: '@bakery.bsky.social' });
     const backend = new FakeBackend({ accounts: [sky, account({ name: 'Demo Discord', network: 'discord' })] });
     backend.cards['https://bakery.example/menu'] = {
       url: 'https://bakery.example/menu',
