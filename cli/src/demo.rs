@@ -11,8 +11,9 @@ use fanout_core::post::{self, Draft};
 use fanout_core::secrets::{FileStore, Secret};
 
 use crate::args::{Cli, WorkerTuning};
-use crate::commands::{describe_account, wait_and_report};
 use crate::context::default_data_dir;
+use crate::delivering::wait_and_report;
+use crate::output::describe_account;
 
 const PHOTO: &[u8] = include_bytes!("../assets/demo-photo.png");
 

@@ -23,6 +23,7 @@ macro_rules! err {
 mod args;
 mod commands;
 mod context;
+mod delivering;
 mod demo;
 mod output;
 mod prepare;

@@ -8,6 +8,11 @@ use fanout_core::queue::{QueuedPost, Slot};
 use fanout_core::store::deliveries::OutboxRow;
 use serde_json::{Value, json};
 
+/// An account as a line names it: its name and network.
+pub fn describe_account(a: &Account) -> String {
+    format!("{} ({})", a.name, a.network.display_name())
+}
+
 pub fn account_json(a: &Account) -> Value {
     json!({
         "id": a.id.to_string(),

@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::media::cache::VariantCache;
+use crate::media::file::{MediaFile, inspect_media, store_media};
 use crate::media::{FitOptions, ImageSpec, Limits};
 use crate::model::MediaRef;
-use crate::post::{MediaFile, inspect_media, store_media};
 
 /// The longest side of a composer thumbnail, in pixels.
 pub const THUMBNAIL_SIDE: u32 = 320;

@@ -247,7 +247,7 @@ pub fn run() {
             if let Err(e) = register_shortcut(&handle, &shortcut) {
                 log::warn!("{e}");
             }
-            tray::create(&handle)?;
+            tray::create(&handle, runtime::toggle_delivery)?;
             // Demo accounts need their sandbox before the worker picks up their deliveries.
             let boot = handle.clone();
             tauri::async_runtime::spawn(async move {

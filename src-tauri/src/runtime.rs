@@ -84,6 +84,15 @@ fn troubled(app: &AppHandle, reason: Option<String>) {
     }
 }
 
+/// Resumes delivery when paused, pauses it otherwise (the tray's Pause/Resume).
+pub fn toggle_delivery(app: &AppHandle) {
+    if app.state::<AppState>().delivery.is_paused() {
+        start_worker(app);
+    } else {
+        pause_worker(app);
+    }
+}
+
 pub fn pause_worker(app: &AppHandle) {
     app.state::<AppState>().delivery.pause();
     // Paused by the user: that is what the window and the tray say now.
@@ -129,7 +138,7 @@ pub fn watch_outbox(app: AppHandle) {
         let store = state.cx.store.clone();
         let mut seq = store.read(|tx| events::last_seq(tx)).unwrap_or(0);
         let mut announced: HashSet<String> = HashSet::new();
-        let mut failing = crate::tray::failures(&state);
+        let mut failing = state.waiting_for_user();
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let Ok(new) = store.read(|tx| events::since(tx, seq)) else { continue };
@@ -153,7 +162,7 @@ pub fn watch_outbox(app: AppHandle) {
             notify(&app, &state, &views, &mut announced);
             let _ = OutboxChanged { deliveries: views }.emit(&app);
             // The tray's menu counts the shares that need attention.
-            let now_failing = crate::tray::failures(&state);
+            let now_failing = state.waiting_for_user();
             if now_failing != failing {
                 failing = now_failing;
                 crate::tray::refresh(&app);

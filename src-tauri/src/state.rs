@@ -49,6 +49,21 @@ pub struct PendingThreadsLogin {
 }
 
 impl AppState {
+    /// How many shares wait for the user (needs attention, failed, unconfirmed), as the tray
+    /// menu shows and notifications count.
+    pub fn waiting_for_user(&self) -> usize {
+        let filter = fanout_core::store::deliveries::Filter {
+            states: vec![
+                fanout_core::model::DeliveryState::NeedsAttention,
+                fanout_core::model::DeliveryState::Failed,
+                fanout_core::model::DeliveryState::Unconfirmed,
+            ],
+            limit: Some(100),
+            ..Default::default()
+        };
+        self.cx.outbox(&self.tuning).list(&filter).map(|rows| rows.len()).unwrap_or(0)
+    }
+
     pub fn new(cx: Context, tuning: Tuning, secret_store: crate::models::SecretStoreView) -> Self {
         let settings_file = SettingsFile::new(&cx.data_dir);
         let settings = settings_file.load();

@@ -2,24 +2,24 @@
 //! the latest failures, Quit. The menu is rebuilt when what it shows changes (language, pause,
 //! failures). Where the desktop has no tray host (a bare X server), Tauri falls back quietly.
 
-use fanout_core::model::DeliveryState;
-use fanout_core::store::deliveries::Filter;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::state::AppState;
-use crate::{runtime, windows};
+use crate::windows;
 
 const TRAY_ID: &str = "fanout";
 
-pub fn create(app: &AppHandle) -> tauri::Result<()> {
+/// Makes the tray icon; `toggle_delivery` pauses delivery or resumes it (the runtime's, given
+/// here so the tray does not reach into the worker).
+pub fn create(app: &AppHandle, toggle_delivery: fn(&AppHandle)) -> tauri::Result<()> {
     let menu = menu(app)?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Fanout")
         .menu(&menu)
         .show_menu_on_left_click(false)
-        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .on_menu_event(move |app, event| on_menu(app, event.id().as_ref(), toggle_delivery))
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
                 let _ = windows::show_quick_share(tray.app_handle(), None);
@@ -43,20 +43,10 @@ pub fn refresh(app: &AppHandle) {
     }
 }
 
-/// How many shares wait for the user (needs attention, failed, unconfirmed), as the menu shows.
-pub(crate) fn failures(state: &AppState) -> usize {
-    let filter = Filter {
-        states: vec![DeliveryState::NeedsAttention, DeliveryState::Failed, DeliveryState::Unconfirmed],
-        limit: Some(100),
-        ..Filter::default()
-    };
-    state.cx.outbox(&state.tuning).list(&filter).map(|rows| rows.len()).unwrap_or(0)
-}
-
 fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let state = app.state::<AppState>();
     let s = state.shell_strings();
-    let failed = failures(&state);
+    let failed = state.waiting_for_user();
     let pause_label = if state.delivery.is_paused() { &s.resume } else { &s.pause };
     let quick_share = MenuItem::with_id(app, "quick-share", &s.quick_share, true, None::<&str>)?;
     let share_clipboard = MenuItem::with_id(app, "share-clipboard", &s.share_clipboard, true, None::<&str>)?;
@@ -78,7 +68,7 @@ fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     Menu::with_items(app, &items)
 }
 
-fn on_menu(app: &AppHandle, id: &str) {
+fn on_menu(app: &AppHandle, id: &str, toggle_delivery: fn(&AppHandle)) {
     let result = match id {
         "quick-share" => windows::show_quick_share(app, None),
         "share-clipboard" => {
@@ -89,11 +79,7 @@ fn on_menu(app: &AppHandle, id: &str) {
         "open" | "trouble" => windows::show_main(app, None),
         "failures" => windows::show_main(app, Some("outbox")),
         "pause" => {
-            if app.state::<AppState>().delivery.is_paused() {
-                runtime::start_worker(app);
-            } else {
-                runtime::pause_worker(app);
-            }
+            toggle_delivery(app);
             refresh(app);
             Ok(())
         }

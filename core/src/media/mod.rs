@@ -15,6 +15,7 @@
 pub mod cache;
 mod decode;
 mod encode;
+pub mod file;
 mod geometry;
 pub mod heic;
 mod prepare;
