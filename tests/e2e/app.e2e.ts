@@ -392,6 +392,17 @@ describe('Fanout, the built app', () => {
     await (await browser.$('[data-testid="open-draft"]=Shop photos')).click();
     await browser.waitUntil(async () => (await browser.$$('img[alt="demo-photo.png"]')).length === 2, { timeout: 10_000 });
     expect(await (await browser.$$('[data-testid="alt-demo-photo.png"]'))[1].getValue()).toBe('The new oven');
+    // One account gets the photos in its own order, moved by keyboard in its tab.
+    await pickTargets(['Demo Mastodon', 'Demo Discord']);
+    await (await browser.$('[data-testid="tab-Demo Mastodon"]')).click();
+    const order = async () =>
+      browser.execute(() => [...document.querySelectorAll('[data-testid="order-Demo Mastodon"] [data-testid="order-item"] .name')].map((e) => e.textContent?.trim()));
+    expect(await order()).toEqual(['1. demo-photo.png — The shop front at dawn', '2. demo-photo.png — The new oven']);
+    const later = await browser.$('[data-testid="order-Demo Mastodon"] button[aria-label^="Move demo-photo.png (number 1) later"]');
+    await later.click();
+    await browser.waitUntil(async () => (await order())[0] === '1. demo-photo.png — The new oven', { timeout: 5_000 });
+    expect(await browser.$('[data-testid="order-state-Demo Mastodon"]').getText()).toContain('Its own order');
+    await screenshot('compose-order');
     // Leave the composer empty for the tests after this one.
     await (await browser.$('[data-testid="new-draft"]')).click();
     await browser.waitUntil(async () => (await browser.$$('img[alt="demo-photo.png"]')).length === 0, { timeout: 10_000 });
