@@ -1,7 +1,7 @@
-//! A linked page's card: its title, description (Open Graph, or its `<title>`) and `og:image`, as
-//! a network shows it under a post. Read with a time limit and a size cap; best effort, `None`
-//! when the page cannot be read. Bluesky builds its card from it, and the composer's preview
-//! shows it.
+//! A linked page's card: its title, description (Open Graph, the Twitter card, or its `<title>`)
+//! and picture, as a network shows it under a post. Read with a time limit and a size cap and
+//! parsed with a real HTML parser (`scraper`); best effort, `None` when the page cannot be read.
+//! Bluesky builds its card from it, and the composer's preview shows it.
 
 use std::time::Duration;
 
@@ -39,14 +39,7 @@ pub async fn read(http: &reqwest::Client, link: &str) -> Option<Card> {
         }
         let bytes = crate::http::read_body(response, PAGE_BYTES).await.ok()?;
         let html = String::from_utf8_lossy(&bytes[..bytes.len().min(512 * 1024)]).into_owned();
-        let title = meta(&html, "og:title").or_else(|| between(&html, "<title>", "</title>"))?;
-        let description = meta(&html, "og:description").unwrap_or_default();
-        let image = meta(&html, "og:image")
-            .and_then(|image| url::Url::parse(link).ok()?.join(image.trim()).ok())
-            .filter(|url| matches!(url.scheme(), "https" | "http"))
-            .map(String::from);
-        let host = url::Url::parse(link).ok()?.host_str()?.to_owned();
-        Some(Card { url: link.to_owned(), host, title, description, image })
+        parse(&html, link)
     };
     tokio::time::timeout(TIME_LIMIT, fetch).await.ok().flatten()
 }
@@ -103,23 +96,87 @@ pub async fn cached_picture(
     .flatten()
 }
 
-/// The `content` of `<meta property="NAME" content="…">`, unescaped.
-fn meta(html: &str, name: &str) -> Option<String> {
-    let marker = format!("property=\"{name}\"");
-    let at = html.find(&marker)?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let content = tag.split("content=\"").nth(1)?.split('"').next()?;
-    Some(unescape(content)).filter(|c| !c.trim().is_empty())
+/// A page's card from its HTML, parsed as a browser parses it: the Open Graph tags (`og:title`,
+/// `og:description`, `og:image`), else the Twitter card's, else `<title>` and the `description`
+/// meta tag. Attribute order, quoting, case and character references are the parser's business.
+/// `None` without a title; a picture is kept only as an http(s) address, resolved against `link`.
+pub fn parse(html: &str, link: &str) -> Option<Card> {
+    let document = scraper::Html::parse_document(html);
+    let mut tags: Vec<(String, String)> = Vec::new();
+    let mut title = None;
+    for node in document.root_element().descendants() {
+        let Some(element) = scraper::ElementRef::wrap(node) else { continue };
+        match element.value().name() {
+            "meta" => {
+                let value = element.value();
+                let key = value.attr("property").or_else(|| value.attr("name"));
+                if let (Some(key), Some(content)) = (key, value.attr("content")) {
+                    tags.push((key.trim().to_ascii_lowercase(), content.trim().to_owned()));
+                }
+            }
+            "title" if title.is_none() => title = Some(element.text().collect::<String>()),
+            _ => {}
+        }
+    }
+    let tag = |keys: &[&str]| {
+        keys.iter().find_map(|key| tags.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.clone()))
+    };
+    let squeeze = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = tag(&["og:title", "twitter:title"]).or(title).map(squeeze).filter(|t| !t.is_empty())?;
+    let description = tag(&["og:description", "twitter:description", "description"]).map(squeeze).unwrap_or_default();
+    let base = url::Url::parse(link).ok()?;
+    let image = tag(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image"])
+        .and_then(|image| base.join(&image).ok())
+        .filter(|url| matches!(url.scheme(), "https" | "http"))
+        .map(String::from);
+    let host = base.host_str()?.to_owned();
+    Some(Card { url: link.to_owned(), host, title, description, image })
 }
 
-fn between(html: &str, open: &str, close: &str) -> Option<String> {
-    let start = html.find(open)? + open.len();
-    let end = start + html[start..].find(close)?;
-    Some(unescape(html[start..end].trim())).filter(|t| !t.is_empty())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    const LINK: &str = "https://bakery.example/menu/spring";
+
+    #[test]
+    fn reads_the_open_graph_tags_whatever_their_quoting_order_and_case() {
+        let html = r#"<!doctype html><html><head>
+            <META content='Rye &amp; spelt, fresh &#x27;n&#39; warm' PROPERTY='og:description'>
+            <meta content="Our spring menu" property="og:title"/>
+            <meta property="og:image" content="/pictures/loaf.jpg">
+            <title>Ignored when og:title is there</title></head><body></body></html>"#;
+        let card = parse(html, LINK).expect("a card");
+        assert_eq!(card.title, "Our spring menu");
+        assert_eq!(card.description, "Rye & spelt, fresh 'n' warm");
+        assert_eq!(
+            card.image.as_deref(),
+            Some("https://bakery.example/pictures/loaf.jpg"),
+            "resolved against the page"
+        );
+        assert_eq!(card.host, "bakery.example");
+    }
+
+    #[test]
+    fn falls_back_to_the_twitter_card_then_to_the_title_and_description() {
+        let twitter = r#"<meta name="twitter:title" content="Spring"><meta name="twitter:image" content="https://cdn.example/a.png">"#;
+        let card = parse(twitter, LINK).expect("a card");
+        assert_eq!((card.title.as_str(), card.image.as_deref()), ("Spring", Some("https://cdn.example/a.png")));
+        let plain = "<html><head><title>\n  Caf&eacute;   menu \n</title><meta name=\"description\" content=\"Open daily\"></head></html>";
+        let card = parse(plain, LINK).expect("a card");
+        assert_eq!(card.title, "Café menu", "entities decoded, white space squeezed");
+        assert_eq!(card.description, "Open daily");
+        assert_eq!(card.image, None);
+    }
+
+    #[test]
+    fn text_that_only_looks_like_a_tag_is_not_read_as_one() {
+        let html = r#"<head><script>var s = '<meta property="og:title" content="Fake">';</script>
+            <!-- <meta property="og:image" content="https://evil.example/x.png"> -->
+            <title>Real title</title><meta property="og:image" content="javascript:alert(1)"></head>"#;
+        let card = parse(html, LINK).expect("a card");
+        assert_eq!(card.title, "Real title", "a tag inside a script or a comment is not a tag");
+        assert_eq!(card.image, None, "only an http(s) picture is kept");
+        assert_eq!(parse("<p>No title here</p>", LINK), None);
+    }
 }
