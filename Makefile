@@ -39,11 +39,13 @@ test: lint test-rust test-ui test-e2e
 
 lint: ui
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --features fanout-core/real-servers -- -D warnings
 	npm run check
 
+# `real-servers` adds the tests against a real PDS, Synapse and moto's S3 server (the `servers`
+# test binary); without one of them those tests fail, they are not skipped.
 test-rust: ui tests/pds/node_modules/.fanout-installed
-	$(CARGO) test --workspace --all-targets --no-fail-fast
+	$(CARGO) test --workspace --all-targets --features fanout-core/real-servers --no-fail-fast
 
 test-ui: ui
 	npx vitest run
@@ -51,7 +53,7 @@ test-ui: ui
 # The binaries the e2e tests drive (the app, the CLI) are built as `cargo test` builds them — the
 # same features, so nothing is compiled a second time after test-rust.
 test-e2e: ui
-	$(CARGO) test --workspace --all-targets --no-run
+	$(CARGO) test --workspace --all-targets --features fanout-core/real-servers --no-run
 	bash scripts/e2e.sh
 
 ## The README's pictures: the e2e run's screenshots (target/e2e-screenshots/) copied into docs/.

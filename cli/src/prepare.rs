@@ -34,7 +34,7 @@ fn parse_target(id: &str) -> Result<Target> {
 /// `fanout plan`: the draft against each target kind, with the problems and the files it would send.
 pub async fn plan(args: &PlanArgs) -> Result<u8> {
     let targets = args.targets.iter().map(|t| parse_target(t)).collect::<Result<Vec<_>>>()?;
-    let media = args.media.iter().map(|p| fanout_core::media::file::inspect_media(p)).collect::<Result<Vec<_>>>()?;
+    let media = args.media.iter().map(|p| fanout_core::files::inspect_media(p)).collect::<Result<Vec<_>>>()?;
     let text = args.text.clone();
     let cache_dir = std::env::temp_dir().join("fanout-plan-variants");
     let plans = tokio::task::spawn_blocking(move || {

@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::files::{MediaFile, inspect_media, store_media};
 use crate::media::cache::VariantCache;
-use crate::media::file::{MediaFile, inspect_media, store_media};
 use crate::media::{FitOptions, ImageSpec, Limits};
 use crate::model::MediaRef;
 

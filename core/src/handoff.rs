@@ -196,7 +196,7 @@ pub fn prepare_media(
             }
             Ok(Prepared::Video { .. }) => prepared.push(file.clone()),
             // A document (PDF) is handed over as it is.
-            Err(_) if crate::media::file::inspect_media(file).is_ok_and(|f| f.kind.is_document()) => {
+            Err(_) if crate::files::inspect_media(file).is_ok_and(|f| f.kind.is_document()) => {
                 prepared.push(file.clone())
             }
             Err(e) => return Err(Error::invalid(format!("{}: {e}", file.display()))),

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod context;
 pub mod drafts;
 pub mod error;
+pub mod files;
 pub mod handoff;
 pub mod http;
 pub mod link_card;

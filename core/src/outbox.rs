@@ -22,6 +22,10 @@ use crate::model::{
 use crate::store::deliveries::{self, Filter, OutboxRow, Settle};
 use crate::store::{Store, accounts, events, posts};
 
+/// How far ahead a post may be scheduled. The platforms that schedule themselves take months at
+/// most (Facebook six months), and a year covers any real plan.
+pub const SCHEDULE_HORIZON: Duration = Duration::from_secs(366 * 24 * 3600);
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// The first retry waits up to this long; each further one up to twice as long.
@@ -557,7 +561,7 @@ impl Outbox {
                 at.to_rfc3339()
             )));
         }
-        if at.0 > now.plus(crate::post::SCHEDULE_HORIZON).0 {
+        if at.0 > now.plus(SCHEDULE_HORIZON).0 {
             return Err(Error::invalid(format!(
                 "{} is more than a year ahead; choose a time within the next 12 months",
                 at.to_rfc3339()

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::files::MediaFile;
 use crate::media::cache::{CachedVariant, VariantCache};
-use crate::media::file::MediaFile;
 use crate::media::{self, FitOptions, ImageSpec, Limits};
 use crate::profiles::{Profile, TextCount, VideoRules};
 use crate::text::{self, TextCounting};

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::files::{MediaFile, inspect_media, store_media};
 use crate::media::cache::VariantCache;
-use crate::media::file::{MediaFile, inspect_media, store_media};
 use crate::media::{FitOptions, Focus, ImageSpec, Limits};
 use crate::model::{Account, DeliveryId, Health, MediaRef, NetworkKind, Post, PostId, RecipientList, Template};
 use crate::networks::UploadFile;
@@ -208,7 +208,7 @@ pub enum DraftProblem {
     /// A file that cannot be used; the message names it and why.
     Media(String),
     PastSchedule(Timestamp),
-    /// Further ahead than [`SCHEDULE_HORIZON`]: a typo (9999-12-31), not a plan.
+    /// Further ahead than [`crate::outbox::SCHEDULE_HORIZON`]: a typo (9999-12-31), not a plan.
     FarSchedule(Timestamp),
     /// A recipient list or template was given for an account that does not message people.
     NotMessaging(String),
@@ -226,10 +226,6 @@ pub enum DraftProblem {
         at: Timestamp,
     },
 }
-
-/// How far ahead a post may be scheduled. The platforms that schedule themselves take months at
-/// most (Facebook six months), and a year covers any real plan.
-pub const SCHEDULE_HORIZON: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
 
 /// How far back a post counts as shared already (so sharing it again asks first).
 pub const DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
@@ -426,7 +422,7 @@ pub fn review(
         problems.push(DraftProblem::PastSchedule(at));
     }
     if let Some(at) = draft.scheduled_at
-        && at.0 > now.plus(SCHEDULE_HORIZON).0
+        && at.0 > now.plus(crate::outbox::SCHEDULE_HORIZON).0
     {
         problems.push(DraftProblem::FarSchedule(at));
     }

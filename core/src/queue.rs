@@ -25,7 +25,8 @@ use crate::media::cache::VariantCache;
 use crate::model::{Account, AccountId, DeliveryId, PostId};
 use crate::networks::Registry;
 use crate::outbox::Outbox;
-use crate::post::{self, Draft, SCHEDULE_HORIZON};
+use crate::outbox::SCHEDULE_HORIZON;
+use crate::post::{self, Draft};
 use crate::store::{Store, accounts, queue as table};
 
 /// A posting time's id: a small number, never reused, so `fanout queue remove 3` stays short.

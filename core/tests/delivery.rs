@@ -1,27 +1,19 @@
 //! The worker and the networks against the sandbox over real HTTP on loopback: every step, every
-//! fault kind, and the promise that nothing is lost and nothing is published twice.
+//! fault kind, and the promise that nothing is lost and nothing is published twice. Everything here
+//! runs in-process; the tests that start a real server (a PDS, Synapse, moto) are in `servers.rs`.
 
 use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
-use fanout_core::accounts::{Accounts, Credentials, NewAccount};
-use fanout_core::clock::{Clock, SystemClock};
-use fanout_core::http::{self, HttpConfig};
-use fanout_core::media::cache::VariantCache;
-use fanout_core::model::{Account, DeliveryId, DeliveryState, FailureKind, Health};
+use fanout_core::model::{Account, DeliveryState, FailureKind, Health};
 use fanout_core::networks::Registry;
-use fanout_core::outbox::{Outbox, RetryPolicy};
+use fanout_core::outbox::RetryPolicy;
 use fanout_core::post::{self, Draft};
-use fanout_core::secrets::{FileStore, Secret, SecretStore};
-use fanout_core::store::Store;
-use fanout_core::worker::{StopWhen, Worker, WorkerConfig};
-use fanout_sandbox::{FaultPlan, Sandbox, SandboxConfig};
-use tokio_util::sync::CancellationToken;
+use fanout_core::secrets::{Secret, SecretStore};
 
-#[path = "delivery/bluesky.rs"]
-mod bluesky;
+mod common;
+use common::{Env, env, env_from, env_with, fast_policy};
+
 #[path = "delivery/bluesky_sandbox.rs"]
 mod bluesky_sandbox;
 #[path = "delivery/chats.rs"]
@@ -36,8 +28,6 @@ mod instagram;
 mod local_faults;
 #[path = "delivery/mastodon_login.rs"]
 mod mastodon_login;
-#[path = "delivery/matrix.rs"]
-mod matrix;
 #[path = "delivery/matrix_sandbox.rs"]
 mod matrix_sandbox;
 #[path = "delivery/order.rs"]
@@ -51,175 +41,10 @@ mod threads;
 #[path = "delivery/whatsapp.rs"]
 mod whatsapp;
 
-const PHOTO: &[u8] = include_bytes!("../../cli/assets/demo-photo.png");
 const STATUSES: &str = "POST /api/v1/statuses";
 const WEBHOOK: &str = "POST /api/webhooks/{id}/{token}";
 
-struct Env {
-    dir: tempfile::TempDir,
-    store: Arc<Store>,
-    secrets: Arc<FileStore>,
-    sandbox: Sandbox,
-    http: reqwest::Client,
-    clock: Arc<dyn Clock>,
-    policy: RetryPolicy,
-    /// One for the whole test, as the app's `Context` has one: networks keep state in it (Bluesky
-    /// its sessions) across links and worker runs.
-    registry: Registry,
-}
-
-fn fast_policy() -> RetryPolicy {
-    RetryPolicy {
-        base: Duration::from_millis(100),
-        cap: Duration::from_secs(2),
-        max_attempts: 5,
-        reconcile_after: Duration::from_millis(100),
-    }
-}
-
-async fn env(faults: &str) -> Env {
-    env_with(faults, fast_policy(), Duration::from_secs(5)).await
-}
-
-async fn env_with(faults: &str, policy: RetryPolicy, http_timeout: Duration) -> Env {
-    let config = SandboxConfig {
-        faults: FaultPlan::from_json(faults).expect("fault plan"),
-        media_processing: Duration::from_millis(150),
-        ..SandboxConfig::default()
-    };
-    env_from(config, policy, http_timeout).await
-}
-
-/// An environment whose sandbox starts with `config`.
-async fn env_from(config: SandboxConfig, policy: RetryPolicy, http_timeout: Duration) -> Env {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open(&dir.path().join("fanout.db")).expect("open"));
-    let secrets = Arc::new(FileStore::new(dir.path().join("secrets.json")));
-    let sandbox = Sandbox::start(config).await.expect("sandbox");
-    let http = http::client(&HttpConfig::with_total_timeout(http_timeout)).expect("client");
-    Env { dir, store, secrets, sandbox, http, clock: Arc::new(SystemClock), policy, registry: Registry::default() }
-}
-
 impl Env {
-    fn accounts(&self) -> Accounts {
-        Accounts::new(
-            self.store.clone(),
-            self.secrets.clone(),
-            self.http.clone(),
-            self.clock.clone(),
-            self.registry.clone(),
-        )
-    }
-
-    fn variants(&self) -> VariantCache {
-        VariantCache::new(self.dir.path().join("variants"), 64 * 1024 * 1024)
-    }
-
-    fn outbox(&self) -> Outbox {
-        Outbox::new(self.store.clone(), self.policy)
-    }
-
-    async fn mastodon(&self, name: &str, token: &str) -> Account {
-        self.accounts()
-            .add(NewAccount {
-                name: Some(name.into()),
-                credentials: Credentials::Mastodon { server: self.sandbox.url(), token: Secret::new(token) },
-                enabled: true,
-                demo: true,
-            })
-            .await
-            .expect("link a sandbox Mastodon account")
-    }
-
-    async fn discord(&self, name: &str, id: u32, token: &str) -> Account {
-        let url = format!("{}/api/webhooks/{id}/{token}", self.sandbox.url());
-        self.accounts()
-            .add(NewAccount {
-                name: Some(name.into()),
-                credentials: Credentials::Discord { webhook_url: Secret::new(url) },
-                enabled: true,
-                demo: true,
-            })
-            .await
-            .expect("link a sandbox Discord webhook")
-    }
-
-    fn photo(&self) -> PathBuf {
-        let path = self.dir.path().join("photo.png");
-        std::fs::write(&path, PHOTO).expect("write photo");
-        path
-    }
-
-    /// A 4-second 540×960 H.264/AAC MP4, made by ffmpeg (installed by `make test`).
-    fn video(&self) -> PathBuf {
-        let path = self.dir.path().join("clip.mp4");
-        let ffmpeg = fanout_core::media::transcode::ffmpeg().expect("ffmpeg is missing: run `make test`");
-        let out = Command::new(ffmpeg)
-            .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=540x960:rate=25"])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast"])
-            .args(["-pix_fmt", "yuv420p", "-c:a", "aac"])
-            .arg(&path)
-            .output()
-            .expect("run ffmpeg");
-        assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
-        path
-    }
-
-    fn post(&self, text: &str, media: Vec<PathBuf>, to: &[&Account]) -> Vec<DeliveryId> {
-        self.enqueue(&Draft {
-            text: text.into(),
-            media,
-            targets: to.iter().map(|a| a.name.clone()).collect(),
-            ..Draft::default()
-        })
-    }
-
-    fn enqueue(&self, draft: &Draft) -> Vec<DeliveryId> {
-        let (_, deliveries) = post::enqueue(
-            &self.outbox(),
-            &Registry::default(),
-            &self.variants(),
-            &self.dir.path().join("media"),
-            draft,
-            self.clock.now(),
-        )
-        .expect("enqueue");
-        deliveries.into_iter().map(|(id, _)| id).collect()
-    }
-
-    /// Runs a worker until `ids` settle (or 30 s pass, which fails the test).
-    async fn deliver(&self, ids: &[DeliveryId]) {
-        self.run_worker(StopWhen::Settled(ids.to_vec())).await;
-    }
-
-    /// Runs a worker until `stop_when` (or 30 s pass, which fails the test).
-    async fn run_worker(&self, stop_when: StopWhen) {
-        let config = WorkerConfig {
-            lease: Duration::from_secs(10),
-            stop_when,
-            pacing: Some(Duration::ZERO),
-            poll: Duration::from_millis(50),
-            variants: self.variants(),
-            ..WorkerConfig::default()
-        };
-        let worker = Worker::new(
-            self.outbox(),
-            self.registry.clone(),
-            self.secrets.clone(),
-            self.http.clone(),
-            self.clock.clone(),
-            config,
-        );
-        tokio::time::timeout(Duration::from_secs(30), worker.run(CancellationToken::new()))
-            .await
-            .expect("deliveries settle within 30 s")
-            .expect("the worker runs without a local error");
-    }
-
-    fn delivery(&self, id: DeliveryId) -> fanout_core::model::Delivery {
-        self.outbox().get(id).expect("read").expect("exists")
-    }
-
     fn requests(&self, route: &str) -> Vec<fanout_sandbox::RequestRecord> {
         self.sandbox.requests().into_iter().filter(|r| r.route == route).collect()
     }

@@ -565,10 +565,10 @@ async fn get_profile(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuer
 fn sniff(data: &[u8]) -> Option<&'static str> {
     if data.get(..4) == Some(b"RIFF") && data.get(8..12) == Some(b"WEBP") {
         Some("image/webp")
-    } else if crate::graph::is_video(data) {
+    } else if crate::body::is_video(data) {
         Some("video/mp4")
     } else {
-        crate::graph::sniff_image(data)
+        crate::body::sniff_image(data)
     }
 }
 

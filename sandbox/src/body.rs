@@ -1,7 +1,8 @@
 //! Decoding of request bodies shared by every network: JSON, `application/x-www-form-urlencoded`
 //! (with repeated keys such as `media_ids[]`) and `multipart/form-data`, plus the one-line summary
-//! the request log keeps. Everything here works on an already buffered body and must never panic,
-//! whatever bytes arrive.
+//! the request log keeps, and what an uploaded file's bytes are (every network that takes media
+//! sniffs them rather than trusting the client's Content-Type). Everything here works on an
+//! already buffered body and must never panic, whatever bytes arrive.
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
@@ -346,6 +347,24 @@ pub(crate) fn fields(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> 
         BodyKind::Other => {}
     }
     Some((pairs, files))
+}
+
+/// The image type the bytes are, by their signature: JPEG, PNG or GIF; `None` for anything else.
+pub(crate) fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else {
+        None
+    }
+}
+
+/// Whether the bytes are an MP4 (an ISO media file: `ftyp` box first).
+pub(crate) fn is_video(data: &[u8]) -> bool {
+    data.get(4..8) == Some(b"ftyp")
 }
 
 #[cfg(test)]

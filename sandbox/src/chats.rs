@@ -239,6 +239,6 @@ async fn google_chat(
     let name = format!("spaces/{space}/messages/{}", message_id.unwrap_or_else(|| format!("{}", now_ms())));
     record(&shared, "google_chat", &space, text, name.clone(), images);
     axum::Json(json!({ "name": name, "text": text, "space": { "name": format!("spaces/{space}") },
-                       "createTime": crate::graph::graph_time(now_ms()) }))
+                       "createTime": crate::meta::graph_time(now_ms()) }))
     .into_response()
 }

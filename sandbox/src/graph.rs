@@ -6,10 +6,13 @@
 //! and `fbtrace_id`, usage headers on every answer, tokens in the `Authorization` header or the
 //! `access_token` parameter.
 //!
-//! The sandbox's Meta world is fixed: one user who manages the Pages in [`SANDBOX_PAGES`]. The
-//! user's token is [`SANDBOX_USER_TOKEN`]; each Page's token is [`page_token`]. A test makes a
-//! token expire with `Sandbox::expire_graph_token` and spends a Page's budget with
-//! `Sandbox::set_graph_usage`.
+//! This module also says who a token stands for ([`principal`]), for Facebook, Instagram and
+//! WhatsApp alike. The sandbox's Meta world is fixed: one user who manages the Pages in
+//! [`SANDBOX_PAGES`]; those identities and the Graph answer toolkit live in `meta`, and the node
+//! read `GET /{id}` is dispatched in `meta_routes` (Instagram and WhatsApp answer their own nodes
+//! first). A test makes a token expire with `Sandbox::expire_graph_token` and spends a Page's
+//! budget with `Sandbox::set_graph_usage`. Instagram and WhatsApp import this module, so it must
+//! never import another product's module (instagram, whatsapp, threads, login).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,17 +21,20 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::faults::ErrorShape;
-use crate::{Shared, lock, now_ms, stable_hash};
+use crate::body::{is_video, sniff_image};
+use crate::meta::{
+    GraphFail, Params, SANDBOX_INSTAGRAM, SANDBOX_PAGES, SANDBOX_USER_TOKEN, SANDBOX_WHATSAPP_TOKEN, USER_ID,
+    USER_NAME, graph_error, graph_time, invalid, limit, page_token, with_usage,
+};
+use crate::{Shared, lock, now_ms};
 
 pub(crate) const ROUTES: &[&str] = &[
-    "GET /graph/{version}/{id}",
     "DELETE /graph/{version}/{id}",
     "GET /graph/{version}/{id}/accounts",
     "GET /graph/{version}/{id}/published_posts",
@@ -46,7 +52,7 @@ pub(crate) const ROUTES: &[&str] = &[
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/graph/{version}/{id}", get(read_node).delete(delete_node))
+        .route("/graph/{version}/{id}", delete(delete_node))
         .route("/graph/{version}/{id}/accounts", get(accounts))
         .route("/graph/{version}/{id}/published_posts", get(published_posts))
         .route("/graph/{version}/{id}/picture", get(page_picture))
@@ -73,19 +79,8 @@ async fn cdn(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Respo
     }
 }
 
-/// The user's long-lived token in the sandbox's Meta world.
-pub const SANDBOX_USER_TOKEN: &str = "sandbox-meta-user-token";
-/// The Pages the sandbox user manages: (id, name).
-pub const SANDBOX_PAGES: &[(&str, &str)] = &[("102030405060", "Fanout Bakery"), ("102030405061", "Fanout Books")];
-pub(crate) const USER_ID: &str = "10001000";
-const USER_NAME: &str = "Sandbox User";
 const MESSAGE_LIMIT: usize = 63_206;
 const PHOTO_BYTES: usize = 10 * 1024 * 1024;
-
-/// A Page's own token.
-pub fn page_token(page_id: &str) -> String {
-    format!("sandbox-page-token-{page_id}")
-}
 
 /// Something made through the Graph API.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -177,101 +172,14 @@ pub(crate) enum Principal {
     SystemUser,
 }
 
-/// A Graph error answer; small so handlers can pass it around with `?`.
-pub(crate) struct GraphFail(pub(crate) Box<Response>);
-
-impl IntoResponse for GraphFail {
-    fn into_response(self) -> Response {
-        *self.0
-    }
-}
-
-pub(crate) fn graph_error(status: StatusCode, code: i64, subcode: Option<i64>, kind: &str, message: &str) -> GraphFail {
-    let mut error = json!({
-        "message": message,
-        "type": kind,
-        "code": code,
-        "is_transient": matches!(code, 1 | 2),
-        "fbtrace_id": format!("A{:016x}", stable_hash(message) ^ now_ms()),
-    });
-    if let Some(sub) = subcode {
-        error["error_subcode"] = json!(sub);
-    }
-    GraphFail(Box::new((status, axum::Json(json!({ "error": error }))).into_response()))
-}
-
-pub(crate) fn invalid(message: &str) -> GraphFail {
-    graph_error(StatusCode::BAD_REQUEST, 100, None, "OAuthException", message)
-}
-
-/// The answer a fault plan asks for (or a route that does not exist), shaped like Meta's.
-pub(crate) fn error_for_status(status: u16, shape: ErrorShape) -> Response {
-    let http = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let code = shape.code.unwrap_or(match status {
-        404 => 803,
-        429 => 4,
-        500..=599 => 2,
-        _ => 100,
-    });
-    let message = match code {
-        1 => "An unknown error occurred",
-        2 => "An unexpected error has occurred. Please retry your request later.",
-        4 => "(#4) Application request limit reached",
-        17 => "(#17) User request limit reached",
-        32 => "(#32) Page request limit reached",
-        613 => "(#613) Calls to this api have exceeded the rate limit.",
-        80_001..=80_014 => "There have been too many calls to this Page account. Wait a bit and try again.",
-        190 => "Error validating access token: Session has expired.",
-        200 => "(#200) Permissions error",
-        368 => "The action attempted has been deemed abusive or is otherwise disallowed",
-        506 => "(#506) Duplicate status message",
-        803 => "(#803) Some of the aliases you requested do not exist",
-        _ => "(#100) Invalid parameter",
-    };
-    let kind = if code == 190 { "OAuthException" } else { "GraphMethodException" };
-    let mut response = graph_error(http, code, shape.subcode, kind, message).into_response();
-    if let Some(seconds) = shape.retry_after {
-        let minutes = (seconds / 60.0).ceil().max(1.0) as u64;
-        let usage = json!({ "0": [{ "type": "pages", "call_count": 100, "total_cputime": 40, "total_time": 60,
-                                     "estimated_time_to_regain_access": minutes }] });
-        if let Ok(value) = HeaderValue::from_str(&usage.to_string()) {
-            response.headers_mut().insert("x-business-use-case-usage", value);
+impl Principal {
+    /// The node `id` names when this principal asks: `me` is the user, or the Page itself.
+    pub(crate) fn node(&self, id: &str) -> String {
+        match (self, id) {
+            (Principal::User, "me") => USER_ID.to_owned(),
+            (Principal::Page(page), "me") => page.clone(),
+            _ => id.to_owned(),
         }
-    }
-    response
-}
-
-/// The request's parameters: query string, then the form or multipart text fields (files aside).
-pub(crate) struct Params {
-    pairs: Vec<(String, String)>,
-    files: Vec<crate::body::Part>,
-}
-
-impl Params {
-    pub(crate) fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, GraphFail> {
-        let (pairs, files) = crate::body::fields(query, headers, body)
-            .ok_or_else(|| invalid("(#100) The multipart body is malformed"))?;
-        Ok(Params { pairs, files })
-    }
-
-    pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn flag(&self, key: &str, default: bool) -> bool {
-        self.get(key).map_or(default, |v| !matches!(v, "false" | "0"))
-    }
-
-    pub(crate) fn file(&self, name: &str) -> Option<&crate::body::Part> {
-        self.files.iter().find(|p| p.name == name)
-    }
-
-    pub(crate) fn token(&self, headers: &HeaderMap) -> Option<String> {
-        let header = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("OAuth ")).map(|t| t.trim().to_owned()));
-        header.or_else(|| self.get("access_token").map(str::to_owned))
     }
 }
 
@@ -311,7 +219,7 @@ pub(crate) fn principal(shared: &Shared, token: Option<String>) -> Result<Princi
     if token == SANDBOX_USER_TOKEN {
         return Ok(Principal::User);
     }
-    if token == crate::whatsapp::SANDBOX_WHATSAPP_TOKEN {
+    if token == SANDBOX_WHATSAPP_TOKEN {
         return Ok(Principal::SystemUser);
     }
     if user_token_expiry.is_some() {
@@ -339,22 +247,6 @@ fn page_name(id: &str) -> Option<&'static str> {
 /// A Page's budget: every answer carries it; at 100 % the Page is throttled (80001).
 fn usage_of(shared: &Shared, page: &str) -> (u32, u32) {
     lock(&shared.graph).usage.get(page).copied().unwrap_or((3, 0))
-}
-
-pub(crate) fn with_usage(mut response: Response, page: Option<&str>, usage: (u32, u32)) -> Response {
-    let (percent, minutes) = usage;
-    let app = json!({ "call_count": 1, "total_cputime": 1, "total_time": 1 });
-    if let Ok(value) = HeaderValue::from_str(&app.to_string()) {
-        response.headers_mut().insert("x-app-usage", value);
-    }
-    if let Some(page) = page {
-        let business = json!({ page: [{ "type": "pages", "call_count": percent, "total_cputime": percent / 2,
-                                         "total_time": percent / 2, "estimated_time_to_regain_access": minutes }] });
-        if let Ok(value) = HeaderValue::from_str(&business.to_string()) {
-            response.headers_mut().insert("x-business-use-case-usage", value);
-        }
-    }
-    response
 }
 
 /// Runs a handler for a Page's edge: the token must be that Page's (or, to read, its manager's),
@@ -428,12 +320,6 @@ fn page_call(
     on_page(shared, page, params.token(headers), write, || run(&params))
 }
 
-pub(crate) fn graph_time(ms: u64) -> String {
-    // Graph writes `+0000` where RFC 3339 writes `Z`, and no milliseconds.
-    let full = crate::rfc3339(ms);
-    format!("{}+0000", &full[..19])
-}
-
 fn permalink(shared: &Shared, id: &str) -> String {
     format!("{}/facebook/{id}", shared.base_url)
 }
@@ -454,58 +340,30 @@ fn object_json(shared: &Shared, o: &GraphObjectRecord) -> Value {
     value
 }
 
-pub(crate) fn limit(params: &Params) -> usize {
-    params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(25).clamp(1, 100)
-}
-
-async fn read_node(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, id)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let params = match Params::read(query.as_deref(), &headers, &Bytes::new()) {
-        Ok(p) => p,
-        Err(fail) => return fail.into_response(),
-    };
-    let token = params.token(&headers);
-    let who = match principal(&shared, token.clone()) {
-        Ok(who) => who,
-        Err(fail) => return with_usage(fail.into_response(), None, (0, 0)),
-    };
-    let node = match (&who, id.as_str()) {
-        (Principal::User, "me") => USER_ID.to_owned(),
-        (Principal::Page(page), "me") => page.clone(),
-        _ => id.clone(),
-    };
-    if let Some(answer) = crate::instagram::read_node(&shared, &node, &who) {
-        return answer;
-    }
-    if let Some(answer) = crate::whatsapp::read_node(&shared, &node, &who, &params) {
-        return answer;
-    }
+/// A Facebook node: the user, a Page or something made through the Graph API. `meta_routes`
+/// asks here once Instagram and WhatsApp have said the node is not theirs; `node` is `me`
+/// already resolved ([`Principal::node`]) and `token` the one `who` came from.
+pub(crate) fn read_node(shared: &Shared, node: &str, who: &Principal, token: Option<String>) -> Response {
     if node == USER_ID {
         return with_usage(axum::Json(json!({ "id": USER_ID, "name": USER_NAME })).into_response(), None, (0, 0));
     }
-    if let Some(name) = page_name(&node) {
-        let node_owned = node.clone();
-        return on_page(&shared, &node, token, false, || {
-            let mut value =
-                json!({ "id": node_owned, "name": name, "link": format!("{}/facebook/{node_owned}", shared.base_url) });
-            if who == Principal::User {
-                value["access_token"] = json!(lock(&shared.graph).fresh_page_token(&node_owned));
+    if let Some(name) = page_name(node) {
+        return on_page(shared, node, token, false, || {
+            let mut value = json!({ "id": node, "name": name, "link": format!("{}/facebook/{node}", shared.base_url) });
+            if *who == Principal::User {
+                value["access_token"] = json!(lock(&shared.graph).fresh_page_token(node));
             }
-            if let Some(ig) = crate::instagram::SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == node_owned) {
+            if let Some(ig) = SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == node) {
                 value["instagram_business_account"] = json!({ "id": ig.0 });
             }
             Ok(value)
         });
     }
-    let found = lock(&shared.graph).find(&node).cloned();
+    let found = lock(&shared.graph).find(node).cloned();
     match found {
         Some(object) => {
             let page = object.page_id.clone();
-            on_page(&shared, &page, token, false, || Ok(object_json(&shared, &object)))
+            on_page(shared, &page, token, false, || Ok(object_json(shared, &object)))
         }
         None => with_usage(
             graph_error(
@@ -561,7 +419,7 @@ async fn accounts(
                 .map(|(page, name)| {
                     let mut value = json!({ "id": page, "name": name, "access_token": lock(&shared.graph).fresh_page_token(page),
                             "category": "Local business", "tasks": ["MANAGE", "CREATE_CONTENT", "MODERATE"] });
-                    if let Some(ig) = crate::instagram::SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == *page) {
+                    if let Some(ig) = SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == *page) {
                         value["instagram_business_account"] = json!({ "id": ig.0, "username": ig.1 });
                     }
                     value
@@ -650,22 +508,6 @@ async fn list_stories(
     })
 }
 
-pub(crate) fn sniff_image(data: &[u8]) -> Option<&'static str> {
-    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else {
-        None
-    }
-}
-
-pub(crate) fn is_video(data: &[u8]) -> bool {
-    data.get(4..8) == Some(b"ftyp")
-}
-
 fn check_message(message: &str) -> Result<(), GraphFail> {
     if message.chars().count() > MESSAGE_LIMIT {
         return Err(invalid("(#100) Param message must be at most 63206 characters long"));
@@ -715,7 +557,7 @@ async fn post_feed(
         check_message(&message)?;
         let link = params.get("link").map(str::to_owned);
         let mut attached = Vec::new();
-        for (key, value) in &params.pairs {
+        for (key, value) in params.pairs() {
             if key.starts_with("attached_media") {
                 let parsed: Value = serde_json::from_str(value)
                     .map_err(|_| invalid(&format!("(#100) param {key} must be JSON like {{\"media_fbid\":\"…\"}}")))?;

@@ -15,7 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::graph::{Params, Principal, graph_error, principal};
+use crate::graph::{Principal, principal};
+use crate::meta::{Params, SANDBOX_INSTAGRAM, SANDBOX_PAGES, SANDBOX_WHATSAPP, USER_ID, graph_error};
 use crate::{Shared, lock};
 
 #[derive(Deserialize)]
@@ -109,16 +110,16 @@ fn type_of(shared: &Shared, id: &str, who: &Principal) -> Option<&'static str> {
             Principal::User | Principal::SystemUser => "User",
         });
     }
-    if id == crate::graph::USER_ID {
+    if id == USER_ID {
         return Some("User");
     }
-    if crate::graph::SANDBOX_PAGES.iter().any(|(page, _)| *page == id) {
+    if SANDBOX_PAGES.iter().any(|(page, _)| *page == id) {
         return Some("Page");
     }
-    if crate::instagram::SANDBOX_INSTAGRAM.iter().any(|ig| ig.0 == id) {
+    if SANDBOX_INSTAGRAM.iter().any(|ig| ig.0 == id) {
         return Some("IGUser");
     }
-    if id == crate::whatsapp::SANDBOX_WHATSAPP.0 {
+    if id == SANDBOX_WHATSAPP.0 {
         return Some("WhatsAppBusinessAccount");
     }
     {

@@ -5,8 +5,11 @@
 //! few polls of `GET /{container}?fields=status_code`; `POST /{ig-user}/media_publish` publishes
 //! a FINISHED container once; `GET /{ig-user}/content_publishing_limit` tells the day's quota.
 //!
-//! Each sandbox Page has an Instagram professional account ([`SANDBOX_INSTAGRAM`]); the Page's
-//! token and the user's token both work for it.
+//! Each sandbox Page has an Instagram professional account ([`SANDBOX_INSTAGRAM`], in `meta`); the
+//! Page's token and the user's token both work for it. `POST /{id}/media` and the node read
+//! `GET /{id}` are shared with other products and dispatched in `meta_routes`, which calls
+//! [`create_container`] and [`read_node`]; this module must never import another product's
+//! module but graph (for who a token stands for).
 
 use std::sync::Arc;
 
@@ -19,11 +22,14 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::graph::{GraphFail, Params, Principal, graph_error, invalid, is_video, principal, sniff_image, with_usage};
+use crate::body::{is_video, sniff_image};
+use crate::graph::{Principal, principal};
+use crate::meta::{
+    GraphFail, Params, SANDBOX_INSTAGRAM, fetch_media, graph_error, graph_time, invalid, limit, with_usage,
+};
 use crate::{Shared, lock, now_ms, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
-    "POST /graph/{version}/{id}/media",
     "GET /graph/{version}/{id}/media",
     "POST /graph/{version}/{id}/media_publish",
     "GET /graph/{version}/{id}/content_publishing_limit",
@@ -33,15 +39,12 @@ pub(crate) const ROUTES: &[&str] = &[
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/graph/{version}/{id}/media", post(create_container).get(list_media))
+        .route("/graph/{version}/{id}/media", get(list_media))
         .route("/graph/{version}/{id}/media_publish", post(publish))
         .route("/graph/{version}/{id}/content_publishing_limit", get(publishing_limit))
         .route("/graph/{version}/{id}/comments", post(comment).get(list_comments))
 }
 
-/// (Instagram user id, username, the Page it is linked to).
-pub const SANDBOX_INSTAGRAM: &[(&str, &str, &str)] =
-    &[("17841400000000001", "fanout.bakery", "102030405060"), ("17841400000000002", "fanout.books", "102030405061")];
 const CAPTION_LIMIT: usize = 2_200;
 const IMAGE_BYTES: usize = 8 * 1024 * 1024;
 const DEFAULT_QUOTA: u32 = 100;
@@ -163,7 +166,8 @@ where
     with_usage(response, user_of(user).map(|ig| ig.2), (3, 0))
 }
 
-/// A node of Instagram's own: a user, a container or a published media; `None` for the rest.
+/// A node of Instagram's own: a user, a container or a published media; `None` for the rest
+/// (`meta_routes` then asks WhatsApp and Facebook).
 pub(crate) fn read_node(shared: &Shared, id: &str, _who: &Principal) -> Option<Response> {
     let value = if let Some(ig) = user_of(id) {
         json!({ "id": ig.0, "username": ig.1, "name": ig.1,
@@ -182,35 +186,12 @@ pub(crate) fn read_node(shared: &Shared, id: &str, _who: &Principal) -> Option<R
             json!({ "id": container.id, "status_code": status, "status": format!("{status}: {}", container.media_type) })
         } else if let Some(media) = state.media.iter().find(|m| m.id == id) {
             json!({ "id": media.id, "caption": media.caption, "media_type": media.media_type,
-                    "permalink": permalink(shared, &media.id), "timestamp": crate::graph::graph_time(media.created_at_ms) })
+                    "permalink": permalink(shared, &media.id), "timestamp": graph_time(media.created_at_ms) })
         } else {
             return None;
         }
     };
     Some(with_usage(axum::Json(value).into_response(), None, (3, 0)))
-}
-
-/// Fetches a media URL the way Instagram and Threads do: a failure to fetch is error
-/// 9004/2207052 (of `kind`, the API's exception type).
-pub(crate) async fn fetch(url: &str, kind: &str) -> Result<Bytes, GraphFail> {
-    let cannot = |why: String| {
-        graph_error(
-            StatusCode::BAD_REQUEST,
-            9004,
-            Some(2_207_052),
-            kind,
-            &format!("The media could not be fetched from this uri: {why}"),
-        )
-    };
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .map_err(|e| cannot(e.to_string()))?;
-    let response = client.get(url).send().await.map_err(|e| cannot(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(cannot(format!("HTTP {}", response.status().as_u16())));
-    }
-    response.bytes().await.map_err(|e| cannot(e.to_string()))
 }
 
 /// Width and height from a JPEG's start-of-frame segment.
@@ -264,18 +245,15 @@ fn check_image(data: &[u8], story: bool) -> Result<(), GraphFail> {
     Ok(())
 }
 
-async fn create_container(
+/// `POST /{ig-user}/media`: a container. `meta_routes` sends here every `/{id}/media` upload that
+/// is not a WhatsApp number's.
+pub(crate) async fn create_container(
     State(shared): State<Arc<Shared>>,
     Path((_version, user)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if user == crate::whatsapp::SANDBOX_WHATSAPP.1 {
-        // The same path is a WhatsApp number's media upload.
-        return crate::whatsapp::upload_media(State(shared), Path((_version, user)), RawQuery(query), headers, body)
-            .await;
-    }
     let user_id = user.clone();
     let inner = shared.clone();
     on_user(&shared, &user, query, &headers, &body, |params| async move {
@@ -314,7 +292,7 @@ async fn create_container(
                 }
                 (kind, Some(image), None) if matches!(kind, None | Some("IMAGE") | Some("STORIES")) => {
                     let story = kind == Some("STORIES");
-                    let data = fetch(image, "OAuthException").await?;
+                    let data = fetch_media(image, "OAuthException").await?;
                     check_image(&data, story)?;
                     (kind.unwrap_or("IMAGE").to_owned(), Some(image.to_owned()), Vec::new())
                 }
@@ -324,7 +302,7 @@ async fn create_container(
                             "(#100) The VIDEO media type is no longer supported for feed posts; use REELS",
                         ));
                     }
-                    let data = fetch(video, "OAuthException").await?;
+                    let data = fetch_media(video, "OAuthException").await?;
                     if !is_video(&data) {
                         return Err(graph_error(
                             StatusCode::BAD_REQUEST,
@@ -459,7 +437,7 @@ async fn list_media(
     let user_id = user.clone();
     let inner = shared.clone();
     on_user(&shared, &user, query, &headers, &Bytes::new(), |params| async move {
-        let count = crate::graph::limit(&params);
+        let count = limit(&params);
         let state = lock(&inner.instagram);
         let data: Vec<Value> = state
             .media
@@ -469,7 +447,7 @@ async fn list_media(
             .take(count)
             .map(|m| {
                 json!({ "id": m.id, "caption": m.caption, "media_type": m.media_type,
-                        "permalink": permalink(&inner, &m.id), "timestamp": crate::graph::graph_time(m.created_at_ms) })
+                        "permalink": permalink(&inner, &m.id), "timestamp": graph_time(m.created_at_ms) })
             })
             .collect();
         Ok(json!({ "data": data, "paging": {} }))

@@ -20,7 +20,10 @@ mod login;
 mod mastodon;
 mod mastodon_oauth;
 mod matrix;
+mod meta;
+mod meta_routes;
 mod pages;
+mod pictures;
 mod telegram;
 mod threads;
 mod whatsapp;
@@ -50,10 +53,9 @@ pub use chats::{
 pub use discord::DiscordMessageRecord;
 pub use error::{Result, SandboxError};
 pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
-pub use graph::{GraphObjectRecord, SANDBOX_PAGES, SANDBOX_USER_TOKEN, page_token};
-pub use instagram::{InstagramContainerRecord, InstagramMediaRecord, SANDBOX_INSTAGRAM};
+pub use graph::GraphObjectRecord;
+pub use instagram::{InstagramContainerRecord, InstagramMediaRecord};
 pub use log::RequestRecord;
-pub use login::{SANDBOX_APP_ID, SANDBOX_APP_SECRET};
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
 pub use mastodon_oauth::OAUTH_USER as SANDBOX_MASTODON_OAUTH_USER;
 pub use matrix::{
@@ -61,9 +63,13 @@ pub use matrix::{
     SANDBOX_MATRIX_READ_ONLY_ROOM, SANDBOX_MATRIX_ROOM, SANDBOX_MATRIX_SERVER, SANDBOX_MATRIX_TOKEN,
     SANDBOX_MATRIX_USER, SANDBOX_MATRIX_USER_ID,
 };
+pub use meta::{
+    SANDBOX_APP_ID, SANDBOX_APP_SECRET, SANDBOX_INSTAGRAM, SANDBOX_PAGES, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER,
+    SANDBOX_USER_TOKEN, SANDBOX_WHATSAPP, SANDBOX_WHATSAPP_TOKEN, page_token,
+};
 pub use telegram::{SANDBOX_TELEGRAM_TOKEN, TelegramMessageRecord};
-pub use threads::{SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, ThreadsPostRecord};
-pub use whatsapp::{SANDBOX_WHATSAPP, SANDBOX_WHATSAPP_TOKEN, WhatsAppMediaRecord, WhatsAppMessageRecord};
+pub use threads::ThreadsPostRecord;
+pub use whatsapp::{WhatsAppMediaRecord, WhatsAppMessageRecord};
 
 /// Uploads of up to 100 MB must reach the handlers, so the limit sits a little above that.
 pub(crate) const BODY_LIMIT: usize = 110 * 1024 * 1024;
@@ -420,7 +426,7 @@ impl Network {
         match self {
             Network::Mastodon => mastodon::error_for_status(status, error.retry_after),
             Network::Discord => discord::error_for_status(status, error.retry_after),
-            Network::Graph => graph::error_for_status(status, error),
+            Network::Graph => meta::error_for_status(status, error),
             Network::Telegram => telegram::error_for_status(status, error.retry_after),
             Network::Bluesky => bluesky::error_for_status(status, error.retry_after),
             Network::Matrix => matrix::error_for_status(status, error.retry_after),
@@ -435,6 +441,7 @@ pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
         .chain(mastodon_oauth::ROUTES)
         .chain(discord::ROUTES)
         .chain(graph::ROUTES)
+        .chain(meta_routes::ROUTES)
         .chain(instagram::ROUTES)
         .chain(login::ROUTES)
         .chain(threads::ROUTES)
@@ -452,6 +459,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(mastodon_oauth::routes())
         .merge(discord::routes())
         .merge(graph::routes())
+        .merge(meta_routes::routes())
         .merge(instagram::routes())
         .merge(login::routes())
         .merge(threads::routes())

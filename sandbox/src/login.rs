@@ -4,7 +4,8 @@
 //! short-lived user token (the app secret and, if the dialog got a challenge, the PKCE verifier
 //! are checked), and that token for a long-lived one (`grant_type=fb_exchange_token`), as
 //! `GET /graph/{version}/oauth/access_token` does. The app is [`SANDBOX_APP_ID`] with secret
-//! [`SANDBOX_APP_SECRET`].
+//! [`SANDBOX_APP_SECRET`] (both in `meta`). Threads' sign-in lives here too and asks threads
+//! whether a token is the user's, so threads must never import this module.
 
 use std::sync::Arc;
 
@@ -17,7 +18,10 @@ use base64::Engine;
 use serde_json::json;
 use sha2::Digest;
 
-use crate::graph::{graph_error, invalid};
+use crate::meta::{
+    SANDBOX_APP_ID, SANDBOX_APP_SECRET, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, graph_error, invalid,
+};
+use crate::threads::token_is_valid;
 use crate::{Shared, lock, now_ms};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -80,7 +84,7 @@ async fn threads_dialog(State(shared): State<Arc<Shared>>, RawQuery(query): RawQ
         "Allow Fanout Sandbox App to access your Threads profile?",
         &format!(
             "<p>@{} — {}</p><p><a id=\"continue\" href=\"{}\">Allow</a> · <a id=\"cancel\" href=\"{}\">Cancel</a></p>",
-            crate::threads::SANDBOX_THREADS_USER.1,
+            SANDBOX_THREADS_USER.1,
             escape(&q.get("scope").cloned().unwrap_or_default().replace(',', ", ")),
             escape(ok.as_str()),
             escape(cancel.as_str())
@@ -89,7 +93,7 @@ async fn threads_dialog(State(shared): State<Arc<Shared>>, RawQuery(query): RawQ
 }
 
 fn threads_error(message: &str) -> Response {
-    crate::graph::graph_error(StatusCode::BAD_REQUEST, 1, None, "OAuthException", message).into_response()
+    graph_error(StatusCode::BAD_REQUEST, 1, None, "OAuthException", message).into_response()
 }
 
 /// The code for a short-lived token (`POST /oauth/access_token`, form).
@@ -112,7 +116,7 @@ async fn threads_code(State(shared): State<Arc<Shared>>, body: axum::body::Bytes
     }
     let token = format!("sandbox-threads-short-{}", lock(&shared.graph).next_id());
     lock(&shared.graph).user_tokens.insert(token.clone(), now_ms() + SHORT_LIVED_MS);
-    axum::Json(json!({ "access_token": token, "user_id": crate::threads::SANDBOX_THREADS_USER.0 })).into_response()
+    axum::Json(json!({ "access_token": token, "user_id": SANDBOX_THREADS_USER.0 })).into_response()
 }
 
 /// A short-lived token for the long-lived one (`grant_type=th_exchange_token`), 60 days.
@@ -130,7 +134,7 @@ async fn threads_exchange(State(shared): State<Arc<Shared>>, RawQuery(query): Ra
         return threads_error("Invalid OAuth access token.");
     }
     axum::Json(json!({
-        "access_token": crate::threads::SANDBOX_THREADS_TOKEN,
+        "access_token": SANDBOX_THREADS_TOKEN,
         "token_type": "bearer",
         "expires_in": LONG_LIVED_MS / 1000,
     }))
@@ -145,20 +149,14 @@ async fn threads_refresh(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
         return threads_error("Unsupported grant_type.");
     }
     let token = q.get("access_token").cloned().unwrap_or_default();
-    if !crate::threads::token_is_valid(&shared, &token) {
-        return crate::graph::graph_error(
-            StatusCode::BAD_REQUEST,
-            190,
-            None,
-            "OAuthException",
-            "Invalid OAuth access token.",
-        )
-        .into_response();
+    if !token_is_valid(&shared, &token) {
+        return graph_error(StatusCode::BAD_REQUEST, 190, None, "OAuthException", "Invalid OAuth access token.")
+            .into_response();
     }
     let renewed = {
         let mut threads = lock(&shared.threads);
         let n = threads.tokens.len() + 1;
-        let renewed = format!("{}-renewed-{n}", crate::threads::SANDBOX_THREADS_TOKEN);
+        let renewed = format!("{}-renewed-{n}", SANDBOX_THREADS_TOKEN);
         threads.tokens.insert(renewed.clone());
         renewed
     };
@@ -166,9 +164,6 @@ async fn threads_refresh(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
         .into_response()
 }
 
-/// The sandbox's Meta app: its id and secret.
-pub const SANDBOX_APP_ID: &str = "1234567890";
-pub const SANDBOX_APP_SECRET: &str = "sandbox-app-secret";
 const SHORT_LIVED_MS: u64 = 2 * 3600 * 1000;
 const LONG_LIVED_MS: u64 = 60 * 24 * 3600 * 1000;
 

@@ -565,7 +565,10 @@ async fn download(
         let uri = format!("mxc://{server}/{media_id}");
         let not_found = || fail(StatusCode::NOT_FOUND, "M_NOT_FOUND", "Not found");
         if own_server(&server) && media_id == ROOM_AVATAR {
-            return Ok(([(CONTENT_TYPE, HeaderValue::from_static("image/png"))], crate::pages::avatar_png().to_vec())
+            return Ok((
+                [(CONTENT_TYPE, HeaderValue::from_static("image/png"))],
+                crate::pictures::avatar_png().to_vec(),
+            )
                 .into_response());
         }
         let record = state.media.iter().find(|m| m.content_uri == uri).ok_or_else(not_found)?;

@@ -84,18 +84,7 @@ async fn website(State(shared): State<Arc<Shared>>, Path(site): Path<String>) ->
 
 /// A profile picture, as a Mastodon account's `avatar` points to: a round purple mark, 192×192.
 async fn avatar() -> Response {
-    ([(header::CONTENT_TYPE, "image/png")], avatar_png().to_vec()).into_response()
-}
-
-/// Every sandbox account's profile picture: a white disc on violet, 192×192 PNG (made once).
-pub(crate) fn avatar_png() -> &'static [u8] {
-    static PICTURE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    PICTURE.get_or_init(|| {
-        uncompressed_png(192, 192, |x, y| {
-            let (dx, dy) = (i64::from(x) - 96, i64::from(y) - 96);
-            if dx * dx + dy * dy < 60 * 60 { [255, 255, 255] } else { [99, 100, 255] }
-        })
-    })
+    ([(header::CONTENT_TYPE, "image/png")], crate::pictures::avatar_png().to_vec()).into_response()
 }
 
 async fn website_cover(Path(site): Path<String>) -> Response {
@@ -103,73 +92,10 @@ async fn website_cover(Path(site): Path<String>) -> Response {
         return not_found();
     };
     let bytes = match cover {
-        Cover::Picture => cover_picture().clone(),
+        Cover::Picture => crate::pictures::cover_picture().clone(),
         Cover::Broken => b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
     };
     ([(header::CONTENT_TYPE, "image/png")], bytes).into_response()
-}
-
-/// A warm gradient, 1600×1000, as an uncompressed PNG (made once).
-fn cover_picture() -> &'static Vec<u8> {
-    static PICTURE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    PICTURE.get_or_init(|| {
-        let (width, height) = (1600u32, 1000u32);
-        uncompressed_png(width, height, |x, y| {
-            let r = 190 + (x * 60 / width) as u8;
-            let g = 110 + (y * 90 / height) as u8;
-            let b = 50 + ((x / 40 + y / 40) % 2) as u8 * 30;
-            [r, g, b]
-        })
-    })
-}
-
-/// An 8-bit RGB PNG whose image data is stored, not deflated: large on purpose, and needing no
-/// compression library.
-fn uncompressed_png(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity((height * (width * 3 + 1)) as usize);
-    for y in 0..height {
-        raw.push(0);
-        for x in 0..width {
-            raw.extend_from_slice(&pixel(x, y));
-        }
-    }
-    let mut zlib = vec![0x78, 0x01];
-    let mut blocks = raw.chunks(65_535).peekable();
-    while let Some(block) = blocks.next() {
-        zlib.push(u8::from(blocks.peek().is_none()));
-        let len = block.len() as u16;
-        zlib.extend_from_slice(&len.to_le_bytes());
-        zlib.extend_from_slice(&(!len).to_le_bytes());
-        zlib.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for byte in &raw {
-        a = (a + u32::from(*byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
-
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [(b"IHDR", &ihdr), (b"IDAT", &zlib), (b"IEND", &Vec::new())] {
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = png.len();
-        png.extend_from_slice(kind);
-        png.extend_from_slice(data);
-        let crc = crc32(&png[start..]);
-        png.extend_from_slice(&crc.to_be_bytes());
-    }
-    png
-}
-
-/// CRC-32 (IEEE), as PNG chunks carry it.
-fn crc32(data: &[u8]) -> u32 {
-    let table: [u32; 256] =
-        std::array::from_fn(|n| (0..8).fold(n as u32, |c, _| if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 }));
-    !data.iter().fold(!0u32, |c, byte| table[((c ^ u32::from(*byte)) & 0xFF) as usize] ^ (c >> 8))
 }
 
 /// A public channel's message (an album shows as one).
@@ -206,7 +132,7 @@ async fn whatsapp_chat(State(shared): State<Arc<Shared>>, Path((phone, to)): Pat
 }
 
 async fn instagram_profile(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> Response {
-    let Some(user) = crate::instagram::SANDBOX_INSTAGRAM.iter().find(|ig| ig.1 == username) else {
+    let Some(user) = crate::meta::SANDBOX_INSTAGRAM.iter().find(|ig| ig.1 == username) else {
         return not_found();
     };
     let captions: Vec<String> =
@@ -233,7 +159,7 @@ async fn instagram_post(State(shared): State<Arc<Shared>>, Path(code): Path<Stri
 /// A Page (its posts, newest first) or one thing made on it.
 async fn facebook_object(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let objects = lock(&shared.graph).snapshot();
-    if let Some((page, name)) = crate::graph::SANDBOX_PAGES.iter().find(|(page, _)| *page == id) {
+    if let Some((page, name)) = crate::meta::SANDBOX_PAGES.iter().find(|(page, _)| *page == id) {
         let texts: Vec<String> = objects
             .iter()
             .rev()
@@ -248,7 +174,7 @@ async fn facebook_object(State(shared): State<Arc<Shared>>, Path(id): Path<Strin
     }
     match objects.iter().find(|o| o.id == id && !o.deleted) {
         Some(o) => {
-            let name = crate::graph::SANDBOX_PAGES.iter().find(|(p, _)| *p == o.page_id).map_or("A Page", |(_, n)| n);
+            let name = crate::meta::SANDBOX_PAGES.iter().find(|(p, _)| *p == o.page_id).map_or("A Page", |(_, n)| n);
             self::page(
                 &format!("A {} by {name} on the sandbox's Facebook", o.kind),
                 &o.message,
@@ -330,17 +256,6 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_cover_is_a_well_formed_png_over_a_megabyte() {
-        assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926, "the CRC-32 check value");
-        let png = super::cover_picture();
-        assert!(
-            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.ends_with(&[0xAE, 0x42, 0x60, 0x82]),
-            "IEND's CRC ends it"
-        );
-        assert!(png.len() > 1_000_000, "{} bytes: a link card's thumbnail has to be fitted", png.len());
-    }
-
     #[test]
     fn posted_markup_is_shown_as_text() {
         assert_eq!(super::escape("<script>&\"x\""), "&lt;script&gt;&amp;&quot;x&quot;");

@@ -17,7 +17,7 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::graph::{is_video, sniff_image};
+use crate::body::{is_video, sniff_image};
 use crate::{Shared, lock, now_ms};
 
 pub(crate) const ROUTES: &[&str] = &["POST /bot{token}/{method}", "GET /file/bot{token}/{*path}"];
@@ -150,7 +150,7 @@ async fn file(State(shared): State<Arc<Shared>>, Path((token, path)): Path<(Stri
     if path != CHAT_PHOTO.2 {
         return fail(404, "Not Found").into_response();
     }
-    ([(axum::http::header::CONTENT_TYPE, "image/png")], crate::pages::avatar_png().to_vec()).into_response()
+    ([(axum::http::header::CONTENT_TYPE, "image/png")], crate::pictures::avatar_png().to_vec()).into_response()
 }
 
 /// Checks a file as the Bot API does and returns its kind and size.
@@ -208,7 +208,7 @@ fn run(shared: &Shared, name: &str, fields: &Fields) -> Result<Value, Fail> {
         "getChat" => Ok(chat_json(chat_of(fields)?)),
         "getFile" => match fields.get("file_id") {
             Some(id) if id == CHAT_PHOTO.0 => Ok(json!({ "file_id": id, "file_unique_id": CHAT_PHOTO.1,
-                                                          "file_size": crate::pages::avatar_png().len(),
+                                                          "file_size": crate::pictures::avatar_png().len(),
                                                           "file_path": CHAT_PHOTO.2 })),
             Some(_) => Err(fail(400, "Bad Request: invalid file_id")),
             None => Err(fail(400, "Bad Request: file_id is empty")),

@@ -3,7 +3,10 @@
 //! VIDEO or CAROUSEL; media fetched from its URL and checked), their status (`?fields=status`,
 //! IN_PROGRESS for a few polls for videos and carousels), `threads_publish`, the day's quota
 //! (`threads_publishing_limit`, 250) and the user's recent threads. Errors and usage headers as
-//! the Graph API gives them. The user's token is [`SANDBOX_THREADS_TOKEN`].
+//! the Graph API gives them. The user ([`SANDBOX_THREADS_USER`]) and its token
+//! ([`SANDBOX_THREADS_TOKEN`]) live in `meta`, as does fetching a media URL as Meta does; this
+//! module must never import another product's module (login imports it, to check and renew
+//! tokens).
 
 use std::sync::Arc;
 
@@ -16,7 +19,11 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::graph::{GraphFail, Params, graph_error, invalid, is_video, sniff_image, with_usage};
+use crate::body::{is_video, sniff_image};
+use crate::meta::{
+    GraphFail, Params, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, fetch_media, graph_error, graph_time, invalid,
+    limit, with_usage,
+};
 use crate::{Shared, lock, now_ms, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -35,9 +42,6 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/threads/{version}/{id}/threads_publishing_limit", get(publishing_limit))
 }
 
-/// The sandbox's Threads user: (id, username), and its token.
-pub const SANDBOX_THREADS_USER: (&str, &str) = ("27000000000000001", "fanout.bakery");
-pub const SANDBOX_THREADS_TOKEN: &str = "sandbox-threads-token";
 const TEXT_LIMIT_BYTES: usize = 500;
 const QUOTA: u32 = 250;
 const DAY_MS: u64 = 24 * 3600 * 1000;
@@ -183,7 +187,7 @@ async fn read_node(
 
 /// Fetches a media URL as Threads does, and checks what came back.
 async fn fetch_checked(url: &str, video: bool) -> Result<(), GraphFail> {
-    let data = crate::instagram::fetch(url, "THApiException").await?;
+    let data = fetch_media(url, "THApiException").await?;
     let ok = if video { is_video(&data) } else { matches!(sniff_image(&data), Some("image/jpeg" | "image/png")) };
     if !ok {
         return Err(graph_error(
@@ -342,14 +346,14 @@ async fn list_threads(
     let inner = shared.clone();
     answer(&shared, query, &headers, &Bytes::new(), async move |params| {
         user_only(&user)?;
-        let count = crate::graph::limit(&params);
+        let count = limit(&params);
         let state = lock(&inner.threads);
         let data: Vec<Value> = state
             .posts
             .iter()
             .rev()
             .take(count)
-            .map(|p| json!({ "id": p.id, "text": p.text, "timestamp": crate::graph::graph_time(p.created_at_ms), "permalink": permalink(&inner, &p.id) }))
+            .map(|p| json!({ "id": p.id, "text": p.text, "timestamp": graph_time(p.created_at_ms), "permalink": permalink(&inner, &p.id) }))
             .collect();
         Ok(json!({ "data": data }))
     })

@@ -11,6 +11,12 @@
 //! failed with 131047 (what the webhook would report). A test opens someone's window with
 //! `Sandbox::whatsapp_inbound`. The chat page `/whatsapp/{phone-number-id}/chats/{number}` shows
 //! each conversation.
+//!
+//! The number and its token ([`SANDBOX_WHATSAPP`],
+//! [`SANDBOX_WHATSAPP_TOKEN`](crate::meta::SANDBOX_WHATSAPP_TOKEN)) live in `meta`. The media
+//! upload and the node reads share their paths with Instagram and Facebook, so `meta_routes`
+//! dispatches them to [`upload_media`] and [`read_node`]; this module must never import another
+//! product's module but graph (for who a token stands for).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +30,11 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::graph::{GraphFail, Params, Principal, graph_error, invalid, is_video, principal, sniff_image, with_usage};
+use crate::body::{is_video, sniff_image};
+use crate::graph::{Principal, principal};
+use crate::meta::{
+    GraphFail, Params, SANDBOX_APP_ID, SANDBOX_PAGES, SANDBOX_WHATSAPP, graph_error, invalid, with_usage,
+};
 use crate::{Shared, lock, now_ms, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -84,12 +94,6 @@ async fn business_profile(
     .await
 }
 
-/// The sandbox's WhatsApp Business Account and its phone number: (WABA id, phone number id,
-/// display number, verified name).
-pub const SANDBOX_WHATSAPP: (&str, &str, &str, &str) =
-    ("300400500600", "106540352242922", "+31 20 123 4567", "Fanout Bakery");
-/// A system user's token for the business account (what a business pastes).
-pub const SANDBOX_WHATSAPP_TOKEN: &str = "sandbox-whatsapp-system-user-token";
 const TEXT_LIMIT: usize = 4096;
 const CAPTION_LIMIT: usize = 1024;
 const IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -217,7 +221,8 @@ async fn answer(
     with_usage(response, None, (3, 0))
 }
 
-/// `GET /{phone-number-id}`, `GET /{waba-id}` and `GET /debug_token` for `graph::read_node`.
+/// `GET /{phone-number-id}`, `GET /{waba-id}` and `GET /debug_token`, asked by `meta_routes`'
+/// node read; `None` for any other node.
 pub(crate) fn read_node(shared: &Shared, id: &str, who: &Principal, params: &Params) -> Option<Response> {
     let (waba, phone, number, name) = SANDBOX_WHATSAPP;
     let value = if id == "debug_token" {
@@ -241,7 +246,7 @@ pub(crate) fn read_node(shared: &Shared, id: &str, who: &Principal, params: &Par
 
 /// What `debug_token` says of a token: its kind, expiry and the assets it grants.
 fn debug_token(shared: &Shared, token: &str) -> Value {
-    let pages: Vec<&str> = crate::graph::SANDBOX_PAGES.iter().map(|(id, _)| *id).collect();
+    let pages: Vec<&str> = SANDBOX_PAGES.iter().map(|(id, _)| *id).collect();
     let waba = SANDBOX_WHATSAPP.0;
     let expiry_of_user = lock(&shared.graph).user_tokens.get(token).copied();
     let (kind, expires_at, scopes): (&str, u64, Vec<Value>) = match principal(shared, Some(token.to_owned())) {
@@ -271,7 +276,7 @@ fn debug_token(shared: &Shared, token: &str) -> Value {
     };
     let names: Vec<&Value> = scopes.iter().filter_map(|s| s.get("scope")).collect();
     json!({ "data": {
-        "app_id": crate::login::SANDBOX_APP_ID, "type": kind, "application": "Fanout sandbox app",
+        "app_id": SANDBOX_APP_ID, "type": kind, "application": "Fanout sandbox app",
         "is_valid": true, "expires_at": expires_at, "data_access_expires_at": 0,
         "scopes": names, "granular_scopes": scopes,
     }})
@@ -328,7 +333,8 @@ async fn templates(
     .await
 }
 
-/// `POST /{phone-number-id}/media`, reached through Instagram's route of the same shape.
+/// `POST /{phone-number-id}/media`: `meta_routes` sends here the `/{id}/media` uploads to the
+/// sandbox's number (the same path makes an Instagram container for any other id).
 pub(crate) async fn upload_media(
     State(shared): State<Arc<Shared>>,
     Path((_version, id)): Path<(String, String)>,

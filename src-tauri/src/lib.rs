@@ -3,6 +3,7 @@
 //! are one-call adapters (`commands`), transport types live in `models`, errors cross IPC as
 //! `{code, message}` (`error`). It never holds SQL, HTTP or image code.
 
+mod addresses;
 mod commands;
 mod demo;
 mod error;
@@ -236,7 +237,7 @@ pub fn run() {
                 })
                 .build(),
         )
-        .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, protocol::handle)
+        .register_asynchronous_uri_scheme_protocol(addresses::SCHEME, protocol::handle)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

@@ -336,7 +336,7 @@ impl From<&fanout_core::attachments::Attachment> for MediaView {
             name: a.name.clone(),
             mime: a.file.mime.to_owned(),
             bytes: a.file.bytes as f64,
-            thumbnail: a.file.mime.starts_with("image/").then(|| crate::protocol::url(&format!("thumb/{}", a.id))),
+            thumbnail: a.file.mime.starts_with("image/").then(|| crate::addresses::url(&format!("thumb/{}", a.id))),
         }
     }
 }

@@ -15,7 +15,6 @@
 pub mod cache;
 mod decode;
 mod encode;
-pub mod file;
 mod geometry;
 pub mod heic;
 mod prepare;

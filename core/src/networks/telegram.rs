@@ -27,7 +27,11 @@ use crate::text::TextCounting;
 const NAME: &str = "Telegram";
 /// The Bot API's root.
 pub const ROOT: &str = "https://api.telegram.org";
-const CAPTION_LIMIT: usize = 1024;
+
+/// The longest caption a photo or video carries: the profiles table's.
+fn caption_limit() -> usize {
+    crate::profiles::profile(crate::profiles::Target::Telegram).caption_limit.unwrap_or_default()
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Telegram;
@@ -49,7 +53,7 @@ enum Step {
 
 fn steps(text: &str, media: &[UploadFile]) -> Vec<Step> {
     let text = text.trim();
-    let fits = !text.is_empty() && text.chars().count() <= CAPTION_LIMIT;
+    let fits = !text.is_empty() && text.chars().count() <= caption_limit();
     let caption = fits.then(|| text.to_owned());
     let mut out = Vec::new();
     if !text.is_empty() && (media.is_empty() || !fits) {
@@ -345,7 +349,7 @@ mod tests {
     fn a_long_text_goes_before_the_files_and_a_short_one_is_their_caption() {
         let two = [file("image/jpeg"), file("video/mp4")];
         assert_eq!(steps("Hi", &two), vec![Step::Album { caption: Some("Hi".into()) }]);
-        let long = "x".repeat(CAPTION_LIMIT + 1);
+        let long = "x".repeat(caption_limit() + 1);
         assert_eq!(steps(&long, &two[..1]), vec![Step::Text(long.clone()), Step::File { index: 0, caption: None }]);
         assert_eq!(steps("Only text", &[]), vec![Step::Text("Only text".into())]);
     }

@@ -41,8 +41,10 @@ const NAME: &str = "WhatsApp";
 /// How long an uploaded file's media id is used again for other recipients (WhatsApp keeps
 /// uploaded media for 30 days).
 const MEDIA_REUSE: Duration = Duration::from_secs(29 * 24 * 3600);
-/// The longest caption an image, video or document message carries.
-pub const CAPTION_LIMIT: usize = 1024;
+/// The longest caption an image, video or document message carries: the profiles table's.
+pub fn caption_limit() -> usize {
+    crate::profiles::profile(crate::profiles::Target::WhatsApp).caption_limit.unwrap_or_default()
+}
 /// The largest document WhatsApp sends (PLATFORMS.md: 100 MB).
 pub const DOCUMENT_BYTES: u64 = 100 * 1024 * 1024;
 
@@ -74,7 +76,7 @@ fn messages(text: &str, media: &[UploadFile], template: Option<&Template>) -> Ve
         return vec![Message::Template(template.clone())];
     }
     let text = text.trim();
-    let captioned = !text.is_empty() && text.chars().count() <= CAPTION_LIMIT && !media.is_empty();
+    let captioned = !text.is_empty() && text.chars().count() <= caption_limit() && !media.is_empty();
     let mut out = Vec::with_capacity(media.len() + 1);
     if !text.is_empty() && !captioned {
         out.push(Message::Text(text.to_owned()));
@@ -559,7 +561,7 @@ mod tests {
             list,
             vec![Message::File { index: 0, caption: Some("Hello".into()) }, Message::File { index: 1, caption: None }]
         );
-        let long = "x".repeat(CAPTION_LIMIT + 1);
+        let long = "x".repeat(caption_limit() + 1);
         assert_eq!(messages(&long, &photos, None).len(), 3, "too long for a caption: a text message first");
         assert_eq!(messages("Only text", &[], None), vec![Message::Text("Only text".into())]);
         let template = Template { name: "news".into(), language: "en".into(), params: vec![], header: None };

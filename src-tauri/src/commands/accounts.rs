@@ -7,12 +7,12 @@ use tauri::{AppHandle, State};
 
 use super::open_external;
 use super::outbox::open_link;
+use crate::demo;
 use crate::error::{AppError, Result};
 use crate::models::{
     AccountView, BucketRequest, LinkRequest, MetaLinked, MetaPermission, QuotaView, RecipientListView, TemplateView,
 };
 use crate::state::{AppState, lock};
-use crate::{demo, protocol};
 
 #[tauri::command]
 #[specta::specta]
@@ -23,7 +23,7 @@ pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>> {
     list.iter()
         .map(|a| {
             let id = a.id.to_string();
-            let picture = pictures.contains(&id).then(|| protocol::avatar_url(&id));
+            let picture = pictures.contains(&id).then(|| crate::addresses::avatar_url(&id));
             Ok(AccountView { picture, ..AccountView::with_facts(&accounts, a)? })
         })
         .collect()

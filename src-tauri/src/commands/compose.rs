@@ -18,7 +18,6 @@ use crate::models::{
     EditResult, HandoffView, LinkCardView, MediaOrder, MediaReceived, MediaView, PlanView, PlannedFileView,
     ShareResult, TargetPlanView, TargetText,
 };
-use crate::protocol;
 use crate::state::{AppState, lock};
 
 pub(super) fn draft(state: &AppState, input: &DraftInput) -> Result<Draft> {
@@ -132,7 +131,7 @@ pub async fn review_draft(app: AppHandle, draft_input: DraftInput) -> Result<Pla
                 height: Some(variant.height),
                 bytes: variant.bytes as f64,
                 changes: variant.changes.clone(),
-                preview: protocol::variant_url(&variant.path),
+                preview: crate::addresses::variant_url(&variant.path),
             },
             PlannedFile::Document { source, bytes } => PlannedFileView {
                 media_id: state.attachments.id_of(source),
@@ -220,7 +219,7 @@ pub async fn link_preview(app: AppHandle, text: String) -> Result<Option<LinkCar
                 host: card.host,
                 title: card.title,
                 description: card.description,
-                image: picture.as_deref().and_then(protocol::variant_url),
+                image: picture.as_deref().and_then(crate::addresses::variant_url),
             })
         }
     };

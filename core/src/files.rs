@@ -14,7 +14,7 @@ use crate::model::MediaRef;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MediaFile {
     pub path: PathBuf,
-    pub kind: super::Kind,
+    pub kind: crate::media::Kind,
     pub mime: &'static str,
     pub bytes: u64,
 }
@@ -39,7 +39,7 @@ pub fn inspect_media(path: &Path) -> Result<MediaFile> {
         _ => fail(format!("cannot be opened: {e}")),
     })?;
     let n = file.read(&mut head).map_err(|e| fail(format!("cannot be read: {e}")))?;
-    let kind = super::sniff::detect(&head[..n]).ok_or_else(|| {
+    let kind = crate::media::sniff::detect(&head[..n]).ok_or_else(|| {
         fail(
             "is not a JPEG, PNG, GIF or WebP image, an MP4/MOV video or a PDF (judged by its content, not its name)"
                 .into(),

@@ -1,0 +1,28 @@
+//! The sandbox's Threads profile, linked with or without a bucket for its files (the bucket test,
+//! on moto, is in the `servers` binary).
+
+use fanout_core::accounts::{BucketHost, Credentials, NewAccount};
+use fanout_core::model::Account;
+use fanout_core::secrets::Secret;
+use fanout_sandbox::SANDBOX_THREADS_TOKEN;
+
+use super::Env;
+
+impl Env {
+    pub async fn threads(&self, bucket: Option<BucketHost>) -> Account {
+        self.accounts()
+            .add(NewAccount {
+                name: None,
+                credentials: Credentials::Threads {
+                    api: Some(format!("{}/threads", self.sandbox.url())),
+                    token: Secret::new(SANDBOX_THREADS_TOKEN),
+                    bucket,
+                    expires_at: None,
+                },
+                enabled: true,
+                demo: true,
+            })
+            .await
+            .expect("link the sandbox's Threads profile")
+    }
+}
