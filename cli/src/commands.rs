@@ -132,88 +132,85 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
     match command {
         AccountsCommand::Add(add) => {
             let (credentials, common) = match add {
-                AddCommand::Mastodon { server, common, .. } => {
-                    (Credentials::Mastodon { server: server.clone(), token: read_secret_line("access token")? }, common)
-                }
+                AddCommand::Mastodon { server, common, .. } => (
+                    Credentials::new(NetworkKind::Mastodon)
+                        .text("server", server.clone())
+                        .secret("token", read_secret_line("access token")?),
+                    common,
+                ),
                 AddCommand::Discord { common, .. } => {
-                    (Credentials::Discord { webhook_url: read_secret_line("webhook URL")? }, common)
+                    (Credentials::new(NetworkKind::Discord).secret("webhook", read_secret_line("webhook URL")?), common)
                 }
                 AddCommand::Threads(args) => {
                     let token = read_secret_line("access token")?;
                     let bucket = bucket_host(&args.bucket)?;
-                    (Credentials::Threads { api: args.api.clone(), token, bucket, expires_at: None }, &args.common)
+                    let credentials = Credentials::new(NetworkKind::Threads)
+                        .maybe_text("api", args.api.clone())
+                        .secret("token", token)
+                        .bucket(bucket);
+                    (credentials, &args.common)
                 }
                 AddCommand::Instagram { user_id, page_id, graph, bucket, common, .. } => {
                     let token = read_secret_line("access token")?;
                     let bucket = bucket_host(bucket)?;
-                    (
-                        Credentials::Instagram {
-                            graph: graph.clone(),
-                            user_id: user_id.clone(),
-                            page_id: page_id.clone(),
-                            token,
-                            bucket,
-                        },
-                        common,
-                    )
+                    let credentials = Credentials::new(NetworkKind::Instagram)
+                        .maybe_text("graph", graph.clone())
+                        .text("user_id", user_id.clone())
+                        .text("page_id", page_id.clone())
+                        .secret("token", token)
+                        .bucket(bucket);
+                    (credentials, common)
                 }
                 AddCommand::Bluesky { handle, pds, common, .. } => (
-                    Credentials::Bluesky {
-                        pds: pds.clone(),
-                        handle: handle.clone(),
-                        app_password: read_secret_line("app password")?,
-                    },
+                    Credentials::new(NetworkKind::Bluesky)
+                        .maybe_text("pds", pds.clone())
+                        .text("handle", handle.clone())
+                        .secret("app_password", read_secret_line("app password")?),
                     common,
                 ),
                 AddCommand::Slack { common, bucket, .. }
                 | AddCommand::Teams { common, bucket, .. }
                 | AddCommand::GoogleChat { common, bucket, .. } => {
-                    use fanout_core::networks::chat_webhooks::Chat;
-                    let chat = match add {
-                        AddCommand::Slack { .. } => Chat::Slack,
-                        AddCommand::Teams { .. } => Chat::Teams,
-                        _ => Chat::GoogleChat,
+                    let network = match add {
+                        AddCommand::Slack { .. } => NetworkKind::Slack,
+                        AddCommand::Teams { .. } => NetworkKind::Teams,
+                        _ => NetworkKind::GoogleChat,
                     };
                     let url = read_secret_line("webhook address")?;
-                    (Credentials::ChatWebhook { chat, url, bucket: bucket_host(bucket)? }, common)
+                    (Credentials::new(network).secret("webhook", url).bucket(bucket_host(bucket)?), common)
                 }
                 AddCommand::Telegram { chat, api, common, .. } => (
-                    Credentials::Telegram {
-                        api: api.clone(),
-                        chat: chat.clone(),
-                        token: read_secret_line("bot token")?,
-                    },
+                    Credentials::new(NetworkKind::Telegram)
+                        .maybe_text("api", api.clone())
+                        .text("chat", chat.clone())
+                        .secret("token", read_secret_line("bot token")?),
                     common,
                 ),
-                AddCommand::Matrix { homeserver, room, user, common } => (
-                    Credentials::Matrix {
-                        homeserver: homeserver.clone(),
-                        room: room.clone(),
-                        login: match user {
-                            Some(user) => fanout_core::accounts::MatrixLogin::Password {
-                                user: user.clone(),
-                                password: read_secret_line("password")?,
-                            },
-                            None => fanout_core::accounts::MatrixLogin::Token(read_secret_line("access token")?),
-                        },
-                    },
-                    common,
-                ),
+                AddCommand::Matrix { homeserver, room, user, common } => {
+                    let credentials = Credentials::new(NetworkKind::Matrix)
+                        .text("homeserver", homeserver.clone())
+                        .text("room", room.clone());
+                    let credentials = match user {
+                        Some(user) => {
+                            credentials.text("user", user.clone()).secret("password", read_secret_line("password")?)
+                        }
+                        None => credentials.secret("token", read_secret_line("access token")?),
+                    };
+                    (credentials, common)
+                }
                 AddCommand::Whatsapp { phone_number_id, business_account_id, graph, common, .. } => (
-                    Credentials::WhatsApp {
-                        graph: graph.clone(),
-                        phone_number_id: phone_number_id.clone(),
-                        business_account_id: business_account_id.clone(),
-                        token: read_secret_line("access token")?,
-                    },
+                    Credentials::new(NetworkKind::WhatsApp)
+                        .maybe_text("graph", graph.clone())
+                        .text("phone_number_id", phone_number_id.clone())
+                        .text("business_account_id", business_account_id.clone())
+                        .secret("token", read_secret_line("access token")?),
                     common,
                 ),
                 AddCommand::Facebook { page_id, graph, common, .. } => (
-                    Credentials::Facebook {
-                        graph: graph.clone(),
-                        page_id: page_id.clone(),
-                        token: read_secret_line("access token")?,
-                    },
+                    Credentials::new(NetworkKind::Facebook)
+                        .maybe_text("graph", graph.clone())
+                        .text("page_id", page_id.clone())
+                        .secret("token", read_secret_line("access token")?),
                     common,
                 ),
             };
@@ -345,7 +342,7 @@ async fn link_meta(
             permissions.join(", ")
         )));
     };
-    let graph = fanout_core::accounts::graph_endpoint(graph)?;
+    let graph = fanout_core::networks::graph::endpoint(graph)?;
     let login = LoopbackLogin::start(&app, dialog.unwrap_or(DIALOG_ROOT), &graph).await?;
     let url = login.authorize_url().to_owned();
     let opened = !no_browser && opener::open(&url).is_ok();
@@ -409,7 +406,7 @@ async fn link_mastodon(
     let _ = std::io::stdout().flush();
     let code = login.wait_for_code(std::time::Duration::from_secs(wait_minutes.max(1) * 60)).await?;
     let token = login.finish(&cx.http, &code).await?;
-    let credentials = Credentials::Mastodon { server: login.server().to_owned(), token };
+    let credentials = Credentials::new(NetworkKind::Mastodon).text("server", login.server()).secret("token", token);
     let account = accounts
         .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
         .await?;
@@ -457,12 +454,10 @@ async fn link_threads(
     let code = login.code_from(pasted.expose())?;
     let root = api.unwrap_or(fanout_core::networks::threads::ROOT).trim_end_matches('/');
     let token = login.finish(&cx.http, &app, root, &code, cx.clock.now()).await?;
-    let credentials = Credentials::Threads {
-        api: api.map(str::to_owned),
-        token: token.token,
-        bucket: None,
-        expires_at: token.expires_at,
-    };
+    let credentials = Credentials::new(NetworkKind::Threads)
+        .maybe_text("api", api)
+        .secret("token", token.token)
+        .maybe_text("expires_at", token.expires_at.map(|at| at.to_string()));
     let account = accounts
         .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
         .await?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::error::{Error, Result};
+use fanout_core::model::NetworkKind;
 use fanout_core::post::{self, Draft};
 use fanout_core::secrets::{FileStore, Secret};
 
@@ -39,7 +40,9 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     let mastodon = accounts
         .add(NewAccount {
             name: Some("Demo Mastodon".into()),
-            credentials: Credentials::Mastodon { server: sandbox.url(), token: Secret::new("demo-mastodon-token") },
+            credentials: Credentials::new(NetworkKind::Mastodon)
+                .text("server", sandbox.url())
+                .secret("token", Secret::new("demo-mastodon-token")),
             enabled: true,
             demo: true,
         })
@@ -47,9 +50,8 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     let discord = accounts
         .add(NewAccount {
             name: Some("Demo Discord".into()),
-            credentials: Credentials::Discord {
-                webhook_url: Secret::new(format!("{}/api/webhooks/100200300/demo-webhook-token", sandbox.url())),
-            },
+            credentials: Credentials::new(NetworkKind::Discord)
+                .secret("webhook", Secret::new(format!("{}/api/webhooks/100200300/demo-webhook-token", sandbox.url()))),
             enabled: true,
             demo: true,
         })

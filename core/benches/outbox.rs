@@ -178,7 +178,8 @@ fn fan_out(c: &mut Criterion) {
             runtime
                 .block_on(linker.add(NewAccount {
                     name: Some(format!("d{i}")),
-                    credentials: Credentials::Discord { webhook_url: Secret::new(url) },
+                    credentials:
+                        Credentials::new(fanout_core::model::NetworkKind::Discord).secret("webhook", Secret::new(url)),
                     enabled: true,
                     demo: true,
                 }))

@@ -9,162 +9,11 @@ use url::Url;
 
 use crate::clock::{Clock, Timestamp};
 use crate::error::{Error, Result};
-use crate::model::{Account, AccountId, FailureKind, Health, MediaHost, NetworkKind, secret_key};
+use crate::model::{Account, AccountId, FailureKind, Health, NetworkKind, secret_key};
 use crate::networks::Registry;
+pub use crate::networks::link::{BucketHost, Credentials};
 use crate::secrets::{Secret, SecretStore};
 use crate::store::{Store, accounts, cache, deliveries};
-
-/// What the user gives to link an account.
-#[derive(Debug, Clone)]
-pub enum Credentials {
-    Mastodon {
-        server: String,
-        token: Secret,
-    },
-    /// The whole webhook URL is the secret: its last segment is the token.
-    Discord {
-        webhook_url: Secret,
-    },
-    /// A Facebook Page: its id and a Page token, or a user token that manages the Page (the
-    /// Page's own token is then read and kept instead).
-    Facebook {
-        /// The Graph API root, `https://graph.facebook.com` unless testing.
-        graph: Option<String>,
-        page_id: String,
-        token: Secret,
-    },
-    /// An Instagram professional account and the Facebook Page it is linked to, whose token
-    /// publishes for both; the Page also stages the media Instagram fetches.
-    Instagram {
-        graph: Option<String>,
-        user_id: String,
-        page_id: String,
-        token: Secret,
-        /// Where Instagram fetches media from: the Page (`None`) or a bucket of the user's.
-        bucket: Option<BucketHost>,
-    },
-    /// A Threads profile's access token; photos and videos need a bucket (Threads fetches them
-    /// by address), text needs none.
-    Threads {
-        /// The Threads API root, `https://graph.threads.net` unless testing.
-        api: Option<String>,
-        token: Secret,
-        bucket: Option<BucketHost>,
-        /// When the token expires (seconds since 1970), where the login said.
-        expires_at: Option<i64>,
-    },
-    /// A Matrix room: the homeserver, the room (its `!id` or `#alias`), and the user's access
-    /// token — or a user name and password, logged in once for a token (the password is not kept).
-    Matrix {
-        homeserver: String,
-        room: String,
-        login: MatrixLogin,
-    },
-    /// A Bluesky account: its handle (or DID), an app password, and its PDS (bsky.social unless
-    /// it has its own).
-    Bluesky {
-        pds: Option<String>,
-        handle: String,
-        app_password: Secret,
-    },
-    /// A Slack, Teams or Google Chat incoming webhook: its whole address is the secret. Webhooks
-    /// carry no files: with a bucket that has a public address, pictures go there and the
-    /// message shows them from it.
-    ChatWebhook {
-        chat: crate::networks::chat_webhooks::Chat,
-        url: Secret,
-        bucket: Option<BucketHost>,
-    },
-    /// A Telegram channel or group (`@name` or its numeric id) and the token of a bot that is an
-    /// administrator there.
-    Telegram {
-        /// The Bot API's root, `https://api.telegram.org` unless testing.
-        api: Option<String>,
-        chat: String,
-        token: Secret,
-    },
-    /// A WhatsApp Business phone number: its id, the WhatsApp Business Account it belongs to
-    /// (where its templates are) and a token with `whatsapp_business_messaging`, such as a
-    /// system user's.
-    WhatsApp {
-        graph: Option<String>,
-        phone_number_id: String,
-        business_account_id: String,
-        token: Secret,
-    },
-}
-
-impl Credentials {
-    /// The network these credentials link to.
-    pub fn network(&self) -> NetworkKind {
-        match self {
-            Credentials::Mastodon { .. } => NetworkKind::Mastodon,
-            Credentials::Discord { .. } => NetworkKind::Discord,
-            Credentials::Facebook { .. } => NetworkKind::Facebook,
-            Credentials::Instagram { .. } => NetworkKind::Instagram,
-            Credentials::Threads { .. } => NetworkKind::Threads,
-            Credentials::Matrix { .. } => NetworkKind::Matrix,
-            Credentials::Bluesky { .. } => NetworkKind::Bluesky,
-            Credentials::ChatWebhook { chat, .. } => chat.kind(),
-            Credentials::Telegram { .. } => NetworkKind::Telegram,
-            Credentials::WhatsApp { .. } => NetworkKind::WhatsApp,
-        }
-    }
-}
-
-/// How a Matrix account signs in: an access token, or a password swapped for one when linking.
-#[derive(Debug, Clone)]
-pub enum MatrixLogin {
-    Token(Secret),
-    Password { user: String, password: Secret },
-}
-
-/// An S3-compatible bucket (AWS, MinIO, Cloudflare R2, Backblaze B2…) for media a platform
-/// fetches by address. The bucket can stay private: Fanout hands out presigned addresses.
-#[derive(Debug, Clone)]
-pub struct BucketHost {
-    /// The S3 endpoint, e.g. `https://s3.eu-central-1.amazonaws.com`.
-    pub endpoint: String,
-    pub bucket: String,
-    pub region: String,
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    /// `endpoint/bucket/key` rather than `bucket.endpoint/key` (MinIO and most self-hosted).
-    pub path_style: bool,
-    /// Where anyone can read the bucket's files; a team chat needs it (its pictures are shown
-    /// from there for as long as the message is read).
-    pub public_url: Option<String>,
-}
-
-impl BucketHost {
-    fn media_host(&self) -> Result<MediaHost> {
-        let endpoint = parse_base("the bucket's endpoint", &self.endpoint)?;
-        let name = self.bucket.trim();
-        if name.len() < 3
-            || name.len() > 63
-            || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        {
-            return Err(Error::invalid(format!(
-                "'{name}' is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)"
-            )));
-        }
-        if self.access_key_id.trim().is_empty() || self.secret_access_key.expose().trim().is_empty() {
-            return Err(Error::invalid("the bucket needs an access key id and its secret key"));
-        }
-        let region = if self.region.trim().is_empty() { "us-east-1" } else { self.region.trim() };
-        Ok(MediaHost::S3 {
-            endpoint: endpoint.as_str().trim_end_matches('/').to_owned(),
-            bucket: name.to_owned(),
-            region: region.to_owned(),
-            access_key_id: self.access_key_id.trim().to_owned(),
-            path_style: self.path_style,
-            public_url: match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-                Some(address) => Some(parse_base("the bucket's public address", address)?.to_string()),
-                None => None,
-            },
-        })
-    }
-}
 
 /// What renewing one account's sign-in came to: its new expiry (seconds since 1970), or why not.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,114 +60,6 @@ fn rebased(address: &str, base: &Url) -> Option<String> {
     Some(text)
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-fn parse_base(what: &str, input: &str) -> Result<Url> {
-    let input = input.trim();
-    let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
-    let url =
-        Url::parse(&with_scheme).map_err(|_| Error::invalid(format!("{what} '{input}' is not a valid address")))?;
-    if url.host_str().is_none() {
-        return Err(Error::invalid(format!("{what} '{input}' has no host name")));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(Error::invalid(format!(
-                "{what} must use https:// (plain http is only accepted for this machine's own test servers)"
-            )));
-        }
-        other => return Err(Error::invalid(format!("{what} must be an https:// address, not {other}://"))),
-    }
-    Ok(url)
-}
-
-fn origin(url: &Url) -> String {
-    let mut s = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
-    if let Some(port) = url.port() {
-        s.push_str(&format!(":{port}"));
-    }
-    s
-}
-
-/// A Mastodon server address, normalised to its origin.
-pub fn mastodon_endpoint(server: &str) -> Result<String> {
-    let url = parse_base("the Mastodon server", server)?;
-    if !matches!(url.path(), "" | "/") {
-        return Err(Error::invalid(format!(
-            "give the Mastodon server's address only, like https://mastodon.social (not a path such as {})",
-            url.path()
-        )));
-    }
-    Ok(origin(&url))
-}
-
-/// The Graph API root with its version (`https://graph.facebook.com/v26.0`); a root given without
-/// a version gets the one Fanout speaks.
-pub fn graph_endpoint(root: Option<&str>) -> Result<String> {
-    let url = parse_base("the Graph API address", root.unwrap_or(crate::networks::graph::FACEBOOK_ROOT))?;
-    let path = url.path().trim_end_matches('/');
-    let versioned = path.rsplit('/').next().is_some_and(|last| {
-        last.strip_prefix('v').is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
-    });
-    let path = if versioned { path.to_owned() } else { format!("{path}/{}", crate::networks::graph::VERSION) };
-    Ok(format!("{}{path}", origin(&url)))
-}
-
-/// A Facebook Page id: digits only (the number in the Page's About → Page transparency).
-/// A Graph object id the user typed: digits only.
-pub fn numeric_id(what: &str, input: &str) -> Result<String> {
-    let id = input.trim();
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::invalid(format!(
-            "'{id}' is not a {what}: it is a number, shown in WhatsApp Manager and the app dashboard's API setup"
-        )));
-    }
-    Ok(id.to_owned())
-}
-
-pub fn page_id(input: &str) -> Result<String> {
-    let id = input.trim();
-    if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::invalid(format!(
-            "'{id}' is not a Facebook Page id: it is a number, shown under the Page's About → Page transparency"
-        )));
-    }
-    Ok(id.to_owned())
-}
-
-/// Splits a webhook URL into the endpoint kept in the database and the token kept as a secret.
-/// Never puts the URL itself into an error: it is a credential.
-pub fn discord_endpoint(webhook: &Secret) -> Result<(String, Secret)> {
-    let bad = || {
-        Error::invalid(
-            "the Discord webhook URL is not of the form https://discord.com/api/webhooks/ID/TOKEN \
-             (copy it from the channel's Integrations → Webhooks)",
-        )
-    };
-    let url = parse_base("the Discord webhook URL", webhook.expose()).map_err(|_| bad())?;
-    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
-    let (prefix, id, token) = match segments.as_slice() {
-        ["api", "webhooks", id, token] => ("api/webhooks".to_owned(), *id, *token),
-        ["api", version, "webhooks", id, token] if version.starts_with('v') => {
-            (format!("api/{version}/webhooks"), *id, *token)
-        }
-        _ => return Err(bad()),
-    };
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) || token.is_empty() {
-        return Err(bad());
-    }
-    Ok((format!("{}/{prefix}/{id}", origin(&url)), Secret::new(token)))
-}
-
 impl Accounts {
     pub fn new(
         store: Arc<Store>,
@@ -337,207 +78,38 @@ impl Accounts {
     /// Links an account: checks the credentials with one API call, saves the secret in the secret
     /// store and the account (without the secret) in the database.
     pub async fn add(&self, new: NewAccount) -> Result<Account> {
-        let (network, endpoint, secret) = match &new.credentials {
-            Credentials::Mastodon { server, token } => {
-                if token.expose().trim().is_empty() {
-                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
-                }
-                (NetworkKind::Mastodon, mastodon_endpoint(server)?, Secret::new(token.expose().trim()))
-            }
-            Credentials::Discord { webhook_url } => {
-                let (endpoint, token) = discord_endpoint(webhook_url)?;
-                (NetworkKind::Discord, endpoint, token)
-            }
-            Credentials::Facebook { graph, page_id: page, token } => {
-                if token.expose().trim().is_empty() {
-                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
-                }
-                page_id(page)?;
-                (NetworkKind::Facebook, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
-            }
-            Credentials::Threads { api, token, .. } => {
-                if token.expose().trim().is_empty() {
-                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
-                }
-                let root = api.as_deref().unwrap_or(crate::networks::threads::ROOT);
-                let url = parse_base("the Threads API address", root)?;
-                let path = url.path().trim_end_matches('/');
-                let endpoint = if path.ends_with(crate::networks::threads::VERSION) {
-                    format!("{}{path}", origin(&url))
-                } else {
-                    format!("{}{path}/{}", origin(&url), crate::networks::threads::VERSION)
-                };
-                (NetworkKind::Threads, endpoint, Secret::new(token.expose().trim()))
-            }
-            Credentials::Instagram { graph, user_id, page_id: page, token, .. } => {
-                if token.expose().trim().is_empty() {
-                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
-                }
-                page_id(page)?;
-                if user_id.trim().is_empty() || !user_id.trim().chars().all(|c| c.is_ascii_digit()) {
-                    return Err(Error::invalid(format!(
-                        "'{}' is not an Instagram user id: it is a number (the Page's instagram_business_account)",
-                        user_id.trim()
-                    )));
-                }
-                (NetworkKind::Instagram, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
-            }
-            Credentials::Matrix { homeserver, room, login } => {
-                let base = parse_base("the homeserver's address", homeserver)?;
-                let base = base.as_str().trim_end_matches('/').to_owned();
-                let room = room.trim();
-                // Room ids of room version 12 carry no server name; addresses always do.
-                let valid = (room.starts_with('!') && room.len() > 1) || (room.starts_with('#') && room.contains(':'));
-                if !valid {
-                    return Err(Error::invalid(format!(
-                        "'{room}' is not a Matrix room: give its id (!abc:example.org) or its address (#room:example.org)"
-                    )));
-                }
-                let token = match login {
-                    MatrixLogin::Token(token) if token.expose().trim().is_empty() => {
-                        return Err(Error::invalid("the access token is empty; paste it on standard input"));
-                    }
-                    MatrixLogin::Token(token) => Secret::new(token.expose().trim()),
-                    MatrixLogin::Password { user, password } => {
-                        crate::networks::matrix::log_in(&self.http, &base, user, password, self.clock.now())
-                            .await
-                            .map_err(|f| Error::Network(format!("could not log in to {base}: {}", f.message)))?
-                    }
-                };
-                (NetworkKind::Matrix, base, token)
-            }
-            Credentials::Bluesky { pds, handle, app_password } => {
-                if app_password.expose().trim().is_empty() {
-                    return Err(Error::invalid(
-                        "the app password is empty; make one in Bluesky's Settings → App passwords",
-                    ));
-                }
-                let handle = handle.trim().trim_start_matches('@');
-                if !(handle.contains('.') || handle.starts_with("did:")) {
-                    return Err(Error::invalid(format!(
-                        "'{handle}' is not a Bluesky handle: it looks like name.bsky.social (or your own domain)"
-                    )));
-                }
-                let base = parse_base("the PDS address", pds.as_deref().unwrap_or(crate::networks::bluesky::ROOT))?;
-                (
-                    NetworkKind::Bluesky,
-                    base.as_str().trim_end_matches('/').to_owned(),
-                    Secret::new(app_password.expose().trim()),
-                )
-            }
-            Credentials::ChatWebhook { chat, url, .. } => {
-                let (endpoint, _) = chat.parse(url.expose()).map_err(Error::invalid)?;
-                (chat.kind(), endpoint, Secret::new(url.expose().trim()))
-            }
-            Credentials::Telegram { api, chat, token } => {
-                let token = token.expose().trim();
-                let looks_right = token.split_once(':').is_some_and(|(id, rest)| {
-                    !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty()
-                });
-                if !looks_right {
-                    return Err(Error::invalid(
-                        "that is not a bot token: @BotFather gives one like 123456789:AAF…; paste it on standard input",
-                    ));
-                }
-                let chat = chat.trim();
-                let valid = (chat.starts_with('@') && chat.len() > 1)
-                    || chat.strip_prefix('-').unwrap_or(chat).chars().all(|c| c.is_ascii_digit()) && !chat.is_empty();
-                if !valid {
-                    return Err(Error::invalid(format!(
-                        "'{chat}' is not a Telegram chat: give a public channel's @name or the chat's numeric id"
-                    )));
-                }
-                let base =
-                    parse_base("the Bot API's address", api.as_deref().unwrap_or(crate::networks::telegram::ROOT))?;
-                (NetworkKind::Telegram, base.as_str().trim_end_matches('/').to_owned(), Secret::new(token))
-            }
-            Credentials::WhatsApp { graph, phone_number_id, business_account_id, token } => {
-                if token.expose().trim().is_empty() {
-                    return Err(Error::invalid("the access token is empty; paste it on standard input"));
-                }
-                numeric_id("WhatsApp phone number id", phone_number_id)?;
-                numeric_id("WhatsApp Business Account id", business_account_id)?;
-                (NetworkKind::WhatsApp, graph_endpoint(graph.as_deref())?, Secret::new(token.expose().trim()))
-            }
-        };
-        let (given_remote, options) = match &new.credentials {
-            Credentials::Threads { bucket, .. } => (
-                None,
-                crate::model::AccountOptions {
-                    media_host: bucket.as_ref().map(BucketHost::media_host).transpose()?,
-                    ..Default::default()
-                },
-            ),
-            Credentials::Facebook { page_id: page, .. } => (Some(page.trim().to_owned()), Default::default()),
-            Credentials::Instagram { user_id, page_id: page, bucket, .. } => (
-                Some(user_id.trim().to_owned()),
-                crate::model::AccountOptions {
-                    media_host: Some(match bucket {
-                        Some(bucket) => bucket.media_host()?,
-                        None => MediaHost::FacebookPage { page_id: page.trim().to_owned() },
-                    }),
-                    page_id: Some(page.trim().to_owned()),
-                    business_account_id: None,
-                },
-            ),
-            Credentials::Matrix { room, .. } => (Some(room.trim().to_owned()), Default::default()),
-            Credentials::Bluesky { handle, .. } => {
-                (Some(handle.trim().trim_start_matches('@').to_owned()), Default::default())
-            }
-            Credentials::Telegram { chat, .. } => (Some(chat.trim().to_owned()), Default::default()),
-            Credentials::ChatWebhook { chat, bucket: Some(bucket), .. } => {
-                if bucket.public_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
-                    return Err(Error::invalid(format!(
-                        "{} shows a picture from its address whenever the message is read, so the bucket needs \
-                         its public address (where anyone can read its files, like https://media.example.org/)",
-                        chat.name()
-                    )));
-                }
-                (None, crate::model::AccountOptions { media_host: Some(bucket.media_host()?), ..Default::default() })
-            }
-            Credentials::WhatsApp { phone_number_id, business_account_id, .. } => (
-                Some(phone_number_id.trim().to_owned()),
-                crate::model::AccountOptions {
-                    business_account_id: Some(business_account_id.trim().to_owned()),
-                    ..Default::default()
-                },
-            ),
-            _ => (None, Default::default()),
-        };
+        let network = new.credentials.network;
+        let net = self.registry.get(network).clone();
+        let linking = net.prepare_link(&self.http, &new.credentials.values, self.clock.now()).await?;
         let now = self.clock.now();
         let mut account = Account {
             id: AccountId::new(),
             network,
             name: String::new(),
-            endpoint,
-            remote_id: given_remote,
+            endpoint: linking.endpoint,
+            remote_id: linking.remote_id,
             enabled: new.enabled,
             demo: new.demo,
             health: Health::Ok,
             health_detail: None,
             paused_until: None,
             created_at: now,
-            options,
+            options: linking.options,
         };
-        let host_secret = match &new.credentials {
-            Credentials::Instagram { bucket: Some(bucket), .. }
-            | Credentials::Threads { bucket: Some(bucket), .. }
-            | Credentials::ChatWebhook { bucket: Some(bucket), .. } => Some(bucket.secret_access_key.clone()),
-            _ => None,
-        };
+        let host_secret = linking.host_secret;
         if let Some(host) = &account.options.media_host {
             crate::networks::hosting::check(host, &self.http, host_secret.as_ref(), now)
                 .await
                 .map_err(|f| Error::Network(format!("the media host does not work: {}", f.message)))?;
         }
-        let net = self.registry.get(network);
+        let secret = linking.secret;
         let verified = net.verify(&self.http, &account, &secret, now).await.map_err(|f| {
             Error::Network(format!("could not link the {} account: {}", network.display_name(), f.message))
         })?;
         account.remote_id = Some(verified.remote_id.clone());
         account.name = match new.name {
             Some(name) => validate_name(&name)?,
-            None => self.free_name(&default_name(network, &verified))?,
+            None => self.free_name(&net.default_name(&verified))?,
         };
         let secret = verified.secret.clone().unwrap_or(secret);
         let key = account.secret_key();
@@ -550,10 +122,8 @@ impl Accounts {
         }
         let scope = net.cache_scope(&account);
         let mut facts = verified.cache.clone();
-        if let (Credentials::Threads { expires_at: Some(at), .. }, Some(serde_json::Value::Object(map))) =
-            (&new.credentials, facts.as_mut())
-        {
-            map.insert("token_expires_at".into(), serde_json::json!(at));
+        if let Some(serde_json::Value::Object(map)) = facts.as_mut() {
+            map.extend(linking.facts);
         }
         let stored = self.store.write(|tx| {
             accounts::insert(tx, &account)?;
@@ -663,24 +233,22 @@ impl Accounts {
                 continue;
             }
             let credentials = match asset {
-                Asset::FacebookPage { page_id, token, .. } => Credentials::Facebook {
-                    graph: Some(graph_endpoint.to_owned()),
-                    page_id: page_id.clone(),
-                    token: token.clone(),
-                },
-                Asset::Instagram { user_id, page_id, token, .. } => Credentials::Instagram {
-                    graph: Some(graph_endpoint.to_owned()),
-                    user_id: user_id.clone(),
-                    page_id: page_id.clone(),
-                    token: token.clone(),
-                    bucket: None,
-                },
-                Asset::WhatsApp { phone_number_id, business_account_id, token, .. } => Credentials::WhatsApp {
-                    graph: Some(graph_endpoint.to_owned()),
-                    phone_number_id: phone_number_id.clone(),
-                    business_account_id: business_account_id.clone(),
-                    token: token.clone(),
-                },
+                Asset::FacebookPage { page_id, token, .. } => Credentials::new(NetworkKind::Facebook)
+                    .text("graph", graph_endpoint)
+                    .text("page_id", page_id.clone())
+                    .secret("token", token.clone()),
+                Asset::Instagram { user_id, page_id, token, .. } => Credentials::new(NetworkKind::Instagram)
+                    .text("graph", graph_endpoint)
+                    .text("user_id", user_id.clone())
+                    .text("page_id", page_id.clone())
+                    .secret("token", token.clone()),
+                Asset::WhatsApp { phone_number_id, business_account_id, token, .. } => {
+                    Credentials::new(NetworkKind::WhatsApp)
+                        .text("graph", graph_endpoint)
+                        .text("phone_number_id", phone_number_id.clone())
+                        .text("business_account_id", business_account_id.clone())
+                        .secret("token", token.clone())
+                }
             };
             match self.add(NewAccount { name: None, credentials, enabled, demo }).await {
                 Ok(account) => linked.push(account),
@@ -977,50 +545,4 @@ fn validate_name(name: &str) -> Result<String> {
         return Err(Error::invalid("an account name is at most 64 printable characters"));
     }
     Ok(name.to_owned())
-}
-
-fn default_name(network: NetworkKind, verified: &crate::networks::Verified) -> String {
-    let remote_id = verified.remote_id.as_str();
-    match network {
-        NetworkKind::Mastodon => remote_id.to_owned(),
-        NetworkKind::Discord => {
-            let tail: String = remote_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-            format!("discord-{tail}")
-        }
-        NetworkKind::Facebook => {
-            let name: String = verified.display_name.chars().filter(|c| !c.is_control()).take(48).collect();
-            if name.trim().is_empty() { format!("facebook-{remote_id}") } else { format!("Facebook: {}", name.trim()) }
-        }
-        NetworkKind::Instagram => format!("Instagram: {}", verified.display_name),
-        NetworkKind::Threads => format!("Threads: {}", verified.display_name),
-        NetworkKind::WhatsApp => format!("WhatsApp: {}", verified.display_name),
-        NetworkKind::Matrix => format!("Matrix: {}", verified.display_name),
-        NetworkKind::Telegram => format!("Telegram: {}", verified.display_name),
-        NetworkKind::Slack | NetworkKind::Teams | NetworkKind::GoogleChat => verified.display_name.clone(),
-        NetworkKind::Bluesky => format!("Bluesky: {}", verified.display_name),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_addresses_are_normalised_and_checked() {
-        assert_eq!(mastodon_endpoint("mastodon.social").expect("bare host"), "https://mastodon.social");
-        assert_eq!(mastodon_endpoint("https://example.org/").expect("slash"), "https://example.org");
-        assert_eq!(mastodon_endpoint("http://127.0.0.1:8080").expect("loopback http"), "http://127.0.0.1:8080");
-        assert!(mastodon_endpoint("http://example.org").is_err(), "plain http leaks the token");
-        assert!(mastodon_endpoint("https://example.org/@me").is_err(), "a profile URL is not a server");
-    }
-
-    #[test]
-    fn a_webhook_url_splits_into_endpoint_and_token_without_echoing_it() {
-        let (endpoint, token) =
-            discord_endpoint(&Secret::new("https://discord.com/api/webhooks/123456/sEcReT-tok")).expect("valid");
-        assert_eq!(endpoint, "https://discord.com/api/webhooks/123456");
-        assert_eq!(token.expose(), "sEcReT-tok");
-        let err = discord_endpoint(&Secret::new("https://discord.com/api/hooks/sEcReT-tok")).expect_err("bad");
-        assert!(!err.to_string().contains("sEcReT"), "an error must not repeat the secret URL: {err}");
-    }
 }

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::accounts::{Accounts, mastodon_endpoint};
+use crate::accounts::Accounts;
 use crate::error::{Error, Result};
 use crate::loopback::Loopback;
+use crate::networks::mastodon::endpoint as mastodon_endpoint;
 use crate::secrets::Secret;
 
 /// The name the server shows on its authorization page and under "Authorized apps".

@@ -4,7 +4,7 @@
 //! next start, so their history stays.
 
 use fanout_core::accounts::{Credentials, NewAccount};
-use fanout_core::model::Account;
+use fanout_core::model::{Account, NetworkKind};
 use fanout_core::secrets::Secret;
 
 use crate::error::{AppError, Result};
@@ -42,16 +42,21 @@ pub async fn start(state: &AppState) -> Result<Vec<Account>> {
         return Ok(existing);
     }
     let wanted = [
-        ("Demo Mastodon", Credentials::Mastodon { server: url.clone(), token: Secret::new("demo-mastodon-token") }),
+        (
+            "Demo Mastodon",
+            Credentials::new(NetworkKind::Mastodon)
+                .text("server", url.clone())
+                .secret("token", Secret::new("demo-mastodon-token")),
+        ),
         (
             "Demo Discord",
-            Credentials::Discord {
-                webhook_url: Secret::new(format!("{url}/api/webhooks/100200300/demo-discord-token")),
-            },
+            Credentials::new(NetworkKind::Discord)
+                .secret("webhook", Secret::new(format!("{url}/api/webhooks/100200300/demo-discord-token"))),
         ),
         (
             "Demo Team Chat",
-            Credentials::Discord { webhook_url: Secret::new(format!("{url}/api/webhooks/400500600/demo-team-token")) },
+            Credentials::new(NetworkKind::Discord)
+                .secret("webhook", Secret::new(format!("{url}/api/webhooks/400500600/demo-team-token"))),
         ),
     ];
     let mut linked = Vec::new();
@@ -66,9 +71,6 @@ pub async fn start(state: &AppState) -> Result<Vec<Account>> {
 /// Google Chat — each linked through its own flow against the demo server (a network that has a
 /// demo account already is skipped).
 pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
-    use fanout_core::accounts::MatrixLogin;
-    use fanout_core::model::NetworkKind;
-    use fanout_core::networks::chat_webhooks::Chat;
     let url = ensure_sandbox(state).await?;
     let host = url.trim_start_matches("http://").to_owned();
     let accounts = state.cx.accounts();
@@ -76,59 +78,45 @@ pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
     let wanted = [
         (
             "Demo Bluesky",
-            Credentials::Bluesky {
-                pds: Some(url.clone()),
-                handle: fanout_sandbox::SANDBOX_BLUESKY_HANDLE.into(),
-                app_password: Secret::new(fanout_sandbox::SANDBOX_BLUESKY_PASSWORD),
-            },
+            Credentials::new(NetworkKind::Bluesky)
+                .text("pds", url.clone())
+                .text("handle", fanout_sandbox::SANDBOX_BLUESKY_HANDLE)
+                .secret("app_password", Secret::new(fanout_sandbox::SANDBOX_BLUESKY_PASSWORD)),
         ),
         (
             "Demo Matrix",
-            Credentials::Matrix {
-                homeserver: url.clone(),
-                room: format!("#{}:{host}", fanout_sandbox::SANDBOX_MATRIX_ROOM),
-                login: MatrixLogin::Password {
-                    user: fanout_sandbox::SANDBOX_MATRIX_USER.into(),
-                    password: Secret::new(fanout_sandbox::SANDBOX_MATRIX_PASSWORD),
-                },
-            },
+            Credentials::new(NetworkKind::Matrix)
+                .text("homeserver", url.clone())
+                .text("room", format!("#{}:{host}", fanout_sandbox::SANDBOX_MATRIX_ROOM))
+                .text("user", fanout_sandbox::SANDBOX_MATRIX_USER)
+                .secret("password", Secret::new(fanout_sandbox::SANDBOX_MATRIX_PASSWORD)),
         ),
         (
             "Demo Telegram",
-            Credentials::Telegram {
-                api: Some(url.clone()),
-                chat: "@fanoutbakery".into(),
-                token: Secret::new(fanout_sandbox::SANDBOX_TELEGRAM_TOKEN),
-            },
+            Credentials::new(NetworkKind::Telegram)
+                .text("api", url.clone())
+                .text("chat", "@fanoutbakery")
+                .secret("token", Secret::new(fanout_sandbox::SANDBOX_TELEGRAM_TOKEN)),
         ),
         (
             "Demo Slack",
-            Credentials::ChatWebhook {
-                chat: Chat::Slack,
-                url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_SLACK_WEBHOOK)),
-                bucket: None,
-            },
+            Credentials::new(NetworkKind::Slack)
+                .secret("webhook", Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_SLACK_WEBHOOK))),
         ),
         (
             "Demo Teams",
-            Credentials::ChatWebhook {
-                chat: Chat::Teams,
-                url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_TEAMS_WEBHOOK)),
-                bucket: None,
-            },
+            Credentials::new(NetworkKind::Teams)
+                .secret("webhook", Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_TEAMS_WEBHOOK))),
         ),
         (
             "Demo Google Chat",
-            Credentials::ChatWebhook {
-                chat: Chat::GoogleChat,
-                url: Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_GOOGLE_CHAT_WEBHOOK)),
-                bucket: None,
-            },
+            Credentials::new(NetworkKind::GoogleChat)
+                .secret("webhook", Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_GOOGLE_CHAT_WEBHOOK))),
         ),
     ];
     let mut linked = Vec::new();
     for (name, credentials) in wanted {
-        let network = credentials.network();
+        let network = credentials.network;
         if have.contains(&network) {
             continue;
         }

@@ -565,6 +565,57 @@ impl Bluesky {
 }
 
 impl Network for Bluesky {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "pds",
+                kind: super::link::FieldKind::Address,
+                required: false,
+                label: "the account's PDS, when not bsky.social",
+            },
+            super::link::Field {
+                key: "handle",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the handle (or DID)",
+            },
+            super::link::Field {
+                key: "app_password",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "an app password",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let password = values.secret("app_password").ok_or_else(|| {
+                crate::error::Error::invalid(
+                    "the app password is empty; make one in Bluesky's Settings → App passwords",
+                )
+            })?;
+            let handle = values.given("handle").trim_start_matches('@');
+            if !(handle.contains('.') || handle.starts_with("did:")) {
+                return Err(crate::error::Error::invalid(format!(
+                    "'{handle}' is not a Bluesky handle: it looks like name.bsky.social (or your own domain)"
+                )));
+            }
+            let base = super::link::base("the PDS address", values.text("pds").unwrap_or(ROOT))?;
+            Ok(super::link::Linking::new(base, password).remote(handle))
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        format!("Bluesky: {}", verified.display_name)
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Bluesky
     }

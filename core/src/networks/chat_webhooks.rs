@@ -268,6 +268,50 @@ impl ChatWebhook {
 }
 
 impl Network for ChatWebhook {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "webhook",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "the incoming webhook's address",
+            },
+            super::link::Field {
+                key: "bucket",
+                kind: super::link::FieldKind::Bucket,
+                required: false,
+                label: "a bucket with a public address, for pictures",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let url = values.secret("webhook").map(|s| s.expose().to_owned()).unwrap_or_default();
+            let (endpoint, _) = self.0.parse(&url).map_err(crate::error::Error::invalid)?;
+            if let Some(bucket) = values.bucket()
+                && bucket.public_url.as_deref().is_none_or(|u| u.trim().is_empty())
+            {
+                return Err(crate::error::Error::invalid(format!(
+                    "{} shows a picture from its address whenever the message is read, so the bucket needs \
+                     its public address (where anyone can read its files, like https://media.example.org/)",
+                    self.0.name()
+                )));
+            }
+            super::link::Linking::new(endpoint, Secret::new(url)).hosted(values.bucket())
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        verified.display_name.clone()
+    }
+
     fn kind(&self) -> NetworkKind {
         self.0.kind()
     }

@@ -170,6 +170,34 @@ fn permalink(endpoint: &str, facts: Option<&Value>, channel: Option<&str>, messa
 }
 
 impl Network for Discord {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[super::link::Field {
+            key: "webhook",
+            kind: super::link::FieldKind::Secret,
+            required: true,
+            label: "the channel webhook's address",
+        }]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let (endpoint, token) =
+                split_webhook(&values.secret("webhook").unwrap_or_else(|| crate::secrets::Secret::new("")))?;
+            Ok(super::link::Linking::new(endpoint, token))
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        let tail: String = verified.remote_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("discord-{tail}")
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Discord
     }
@@ -264,8 +292,43 @@ impl Network for Discord {
     }
 }
 
+/// Splits a webhook URL into the endpoint kept in the database and the token kept as a secret.
+/// Never puts the URL itself into an error: it is a credential.
+pub fn split_webhook(webhook: &Secret) -> crate::error::Result<(String, Secret)> {
+    let bad = || {
+        crate::error::Error::invalid(
+            "the Discord webhook URL is not of the form https://discord.com/api/webhooks/ID/TOKEN \
+             (copy it from the channel's Integrations → Webhooks)",
+        )
+    };
+    let url = super::link::parse_base("the Discord webhook URL", webhook.expose()).map_err(|_| bad())?;
+    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+    let (prefix, id, token) = match segments.as_slice() {
+        ["api", "webhooks", id, token] => ("api/webhooks".to_owned(), *id, *token),
+        ["api", version, "webhooks", id, token] if version.starts_with('v') => {
+            (format!("api/{version}/webhooks"), *id, *token)
+        }
+        _ => return Err(bad()),
+    };
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) || token.is_empty() {
+        return Err(bad());
+    }
+    Ok((format!("{}/{prefix}/{id}", super::link::origin(&url)), Secret::new(token)))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_webhook_url_splits_into_endpoint_and_token_without_echoing_it() {
+        use crate::secrets::Secret;
+        let (endpoint, token) =
+            super::split_webhook(&Secret::new("https://discord.com/api/webhooks/123456/sEcReT-tok")).expect("valid");
+        assert_eq!(endpoint, "https://discord.com/api/webhooks/123456");
+        assert_eq!(token.expose(), "sEcReT-tok");
+        let err = super::split_webhook(&Secret::new("https://discord.com/api/hooks/sEcReT-tok")).expect_err("bad");
+        assert!(!err.to_string().contains("sEcReT"), "an error must not repeat the secret URL: {err}");
+    }
+
     use serde_json::json;
 
     #[test]

@@ -393,6 +393,54 @@ fn match_recent(
 }
 
 impl Network for Facebook {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "graph",
+                kind: super::link::FieldKind::Address,
+                required: false,
+                label: "the Graph API's address (for testing)",
+            },
+            super::link::Field {
+                key: "page_id",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the Page's id",
+            },
+            super::link::Field {
+                key: "token",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "a Page token, or a user token that manages the Page",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let token = values
+                .secret("token")
+                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let page = graph::page_id(values.given("page_id"))?;
+            Ok(super::link::Linking::new(graph::endpoint(values.text("graph"))?, token).remote(page))
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        let name: String = verified.display_name.chars().filter(|c| !c.is_control()).take(48).collect();
+        if name.trim().is_empty() {
+            format!("facebook-{}", verified.remote_id)
+        } else {
+            format!("Facebook: {}", name.trim())
+        }
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Facebook
     }

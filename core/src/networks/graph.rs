@@ -341,6 +341,40 @@ pub fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The Graph API root with its version (`https://graph.facebook.com/v26.0`); a root given without
+/// a version gets the one Fanout speaks.
+pub fn endpoint(root: Option<&str>) -> crate::error::Result<String> {
+    let url = super::link::parse_base("the Graph API address", root.unwrap_or(FACEBOOK_ROOT))?;
+    let path = url.path().trim_end_matches('/');
+    let versioned = path.rsplit('/').next().is_some_and(|last| {
+        last.strip_prefix('v').is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    });
+    let path = if versioned { path.to_owned() } else { format!("{path}/{}", VERSION) };
+    Ok(format!("{}{path}", super::link::origin(&url)))
+}
+
+/// A Facebook Page id: digits only (the number in the Page's About → Page transparency).
+/// A Graph object id the user typed: digits only.
+pub fn numeric_id(what: &str, input: &str) -> crate::error::Result<String> {
+    let id = input.trim();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(crate::error::Error::invalid(format!(
+            "'{id}' is not a {what}: it is a number, shown in WhatsApp Manager and the app dashboard's API setup"
+        )));
+    }
+    Ok(id.to_owned())
+}
+
+pub fn page_id(input: &str) -> crate::error::Result<String> {
+    let id = input.trim();
+    if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(crate::error::Error::invalid(format!(
+            "'{id}' is not a Facebook Page id: it is a number, shown under the Page's About → Page transparency"
+        )));
+    }
+    Ok(id.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -286,6 +286,74 @@ impl Instagram {
 }
 
 impl Network for Instagram {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "graph",
+                kind: super::link::FieldKind::Address,
+                required: false,
+                label: "the Graph API's address (for testing)",
+            },
+            super::link::Field {
+                key: "user_id",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the Instagram account's id",
+            },
+            super::link::Field {
+                key: "page_id",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the linked Facebook Page's id",
+            },
+            super::link::Field {
+                key: "token",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "the Page's token",
+            },
+            super::link::Field {
+                key: "bucket",
+                kind: super::link::FieldKind::Bucket,
+                required: false,
+                label: "a bucket to host media instead of the Page",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let token = values
+                .secret("token")
+                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let page = graph::page_id(values.given("page_id"))?;
+            let user = values.given("user_id");
+            if user.is_empty() || !user.chars().all(|c| c.is_ascii_digit()) {
+                return Err(crate::error::Error::invalid(format!(
+                    "'{user}' is not an Instagram user id: it is a number (the Page's instagram_business_account)"
+                )));
+            }
+            let mut linking = super::link::Linking::new(graph::endpoint(values.text("graph"))?, token)
+                .remote(user)
+                .hosted(values.bucket())?;
+            if linking.options.media_host.is_none() {
+                linking.options.media_host = Some(crate::model::MediaHost::FacebookPage { page_id: page.clone() });
+            }
+            linking.options.page_id = Some(page);
+            Ok(linking)
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        format!("Instagram: {}", verified.display_name)
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Instagram
     }

@@ -312,6 +312,42 @@ fn normalise(text: &str) -> String {
 }
 
 impl Network for Mastodon {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "server",
+                kind: super::link::FieldKind::Address,
+                required: true,
+                label: "the server's address",
+            },
+            super::link::Field {
+                key: "token",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "an access token",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let token = values
+                .secret("token")
+                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            Ok(super::link::Linking::new(endpoint(values.given("server"))?, token))
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        verified.remote_id.clone()
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Mastodon
     }
@@ -435,5 +471,31 @@ impl Network for Mastodon {
             self.find_in_recent(job, started).await
         }
         .boxed()
+    }
+}
+
+/// A Mastodon server address, normalised to its origin.
+pub fn endpoint(server: &str) -> crate::error::Result<String> {
+    let url = super::link::parse_base("the Mastodon server", server)?;
+    if !matches!(url.path(), "" | "/") {
+        return Err(crate::error::Error::invalid(format!(
+            "give the Mastodon server's address only, like https://mastodon.social (not a path such as {})",
+            url.path()
+        )));
+    }
+    Ok(super::link::origin(&url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint;
+
+    #[test]
+    fn server_addresses_are_normalised_and_checked() {
+        assert_eq!(endpoint("mastodon.social").expect("bare host"), "https://mastodon.social");
+        assert_eq!(endpoint("https://example.org/").expect("slash"), "https://example.org");
+        assert_eq!(endpoint("http://127.0.0.1:8080").expect("loopback http"), "http://127.0.0.1:8080");
+        assert!(endpoint("http://example.org").is_err(), "plain http leaks the token");
+        assert!(endpoint("https://example.org/@me").is_err(), "a profile URL is not a server");
     }
 }

@@ -224,6 +224,74 @@ impl Matrix {
 }
 
 impl Network for Matrix {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "homeserver",
+                kind: super::link::FieldKind::Address,
+                required: true,
+                label: "the homeserver's address",
+            },
+            super::link::Field {
+                key: "room",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the room's id or address",
+            },
+            super::link::Field {
+                key: "token",
+                kind: super::link::FieldKind::Secret,
+                required: false,
+                label: "the user's access token (or a user and password)",
+            },
+            super::link::Field {
+                key: "user",
+                kind: super::link::FieldKind::Text,
+                required: false,
+                label: "the user, to log in with a password",
+            },
+            super::link::Field {
+                key: "password",
+                kind: super::link::FieldKind::Secret,
+                required: false,
+                label: "the user's password (used once, not kept)",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let base = super::link::base("the homeserver's address", values.given("homeserver"))?;
+            let room = values.given("room");
+            // Room ids of room version 12 carry no server name; addresses always do.
+            let valid = (room.starts_with('!') && room.len() > 1) || (room.starts_with('#') && room.contains(':'));
+            if !valid {
+                return Err(crate::error::Error::invalid(format!(
+                    "'{room}' is not a Matrix room: give its id (!abc:example.org) or its address (#room:example.org)"
+                )));
+            }
+            let token = match (values.text("user"), values.secret("password")) {
+                (Some(user), Some(password)) => log_in(http, &base, user, &password, now)
+                    .await
+                    .map_err(|f| crate::error::Error::Network(format!("could not log in to {base}: {}", f.message)))?,
+                _ => values.secret("token").ok_or_else(|| {
+                    crate::error::Error::invalid("the access token is empty; paste it on standard input")
+                })?,
+            };
+            Ok(super::link::Linking::new(base, token).remote(room))
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        format!("Matrix: {}", verified.display_name)
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Matrix
     }

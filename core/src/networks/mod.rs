@@ -13,6 +13,7 @@ pub mod facebook;
 pub mod graph;
 pub mod hosting;
 pub mod instagram;
+pub mod link;
 pub mod mastodon;
 pub mod matrix;
 pub mod telegram;
@@ -303,6 +304,23 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     fn story_target(&self) -> Option<crate::profiles::Target> {
         None
     }
+
+    /// The values a user gives to link an account of this network, as the CLI and the app ask
+    /// for them.
+    fn link_fields(&self) -> &'static [link::Field];
+
+    /// Checks what the user gave and makes it an account to verify (`verify` then asks the
+    /// platform): where it is, who, its options, the secret to keep. A specific error names the
+    /// value that is wrong and how to put it right.
+    fn prepare_link<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        values: &'a link::LinkValues,
+        now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<link::Linking>>;
+
+    /// The name a newly linked account gets unless the user gives one.
+    fn default_name(&self, verified: &Verified) -> String;
 
     /// How people know the account on the network — `@name`, a phone number — from what it said
     /// when linked; none where it has no such name (a webhook).

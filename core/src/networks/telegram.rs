@@ -224,6 +224,63 @@ impl Telegram {
 }
 
 impl Network for Telegram {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "api",
+                kind: super::link::FieldKind::Address,
+                required: false,
+                label: "the Bot API's address (for testing)",
+            },
+            super::link::Field {
+                key: "chat",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the channel's @name or the chat's id",
+            },
+            super::link::Field {
+                key: "token",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "the bot's token",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let token = values.secret("token").map(|t| t.expose().to_owned()).unwrap_or_default();
+            let looks_right = token
+                .split_once(':')
+                .is_some_and(|(id, rest)| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty());
+            if !looks_right {
+                return Err(crate::error::Error::invalid(
+                    "that is not a bot token: @BotFather gives one like 123456789:AAF…; paste it on standard input",
+                ));
+            }
+            let chat = values.given("chat");
+            let valid = (chat.starts_with('@') && chat.len() > 1)
+                || chat.strip_prefix('-').unwrap_or(chat).chars().all(|c| c.is_ascii_digit()) && !chat.is_empty();
+            if !valid {
+                return Err(crate::error::Error::invalid(format!(
+                    "'{chat}' is not a Telegram chat: give a public channel's @name or the chat's numeric id"
+                )));
+            }
+            let base = super::link::base("the Bot API's address", values.text("api").unwrap_or(ROOT))?;
+            Ok(super::link::Linking::new(base, Secret::new(token)).remote(chat))
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        format!("Telegram: {}", verified.display_name)
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Telegram
     }

@@ -179,6 +179,65 @@ impl Threads {
 }
 
 impl Network for Threads {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "api",
+                kind: super::link::FieldKind::Address,
+                required: false,
+                label: "the Threads API's address (for testing)",
+            },
+            super::link::Field {
+                key: "token",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "the profile's access token",
+            },
+            super::link::Field {
+                key: "bucket",
+                kind: super::link::FieldKind::Bucket,
+                required: false,
+                label: "a bucket for photos and videos",
+            },
+            super::link::Field {
+                key: "expires_at",
+                kind: super::link::FieldKind::Text,
+                required: false,
+                label: "when the token expires (seconds since 1970)",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let token = values
+                .secret("token")
+                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let url = super::link::parse_base("the Threads API address", values.text("api").unwrap_or(ROOT))?;
+            let path = url.path().trim_end_matches('/');
+            let endpoint = if path.ends_with(VERSION) {
+                format!("{}{path}", super::link::origin(&url))
+            } else {
+                format!("{}{path}/{}", super::link::origin(&url), VERSION)
+            };
+            let mut linking = super::link::Linking::new(endpoint, token).hosted(values.bucket())?;
+            if let Some(at) = values.text("expires_at").and_then(|t| t.parse::<i64>().ok()) {
+                linking.facts.insert("token_expires_at".into(), json!(at));
+            }
+            Ok(linking)
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        format!("Threads: {}", verified.display_name)
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Threads
     }

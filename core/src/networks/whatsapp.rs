@@ -432,6 +432,58 @@ impl WhatsApp {
 }
 
 impl Network for WhatsApp {
+    fn link_fields(&self) -> &'static [super::link::Field] {
+        &[
+            super::link::Field {
+                key: "graph",
+                kind: super::link::FieldKind::Address,
+                required: false,
+                label: "the Graph API's address (for testing)",
+            },
+            super::link::Field {
+                key: "phone_number_id",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the phone number's id",
+            },
+            super::link::Field {
+                key: "business_account_id",
+                kind: super::link::FieldKind::Text,
+                required: true,
+                label: "the WhatsApp Business Account's id",
+            },
+            super::link::Field {
+                key: "token",
+                kind: super::link::FieldKind::Secret,
+                required: true,
+                label: "a token with whatsapp_business_messaging",
+            },
+        ]
+    }
+
+    fn prepare_link<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        values: &'a super::link::LinkValues,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
+        async move {
+            let token = values
+                .secret("token")
+                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let phone = graph::numeric_id("WhatsApp phone number id", values.given("phone_number_id"))?;
+            let business = graph::numeric_id("WhatsApp Business Account id", values.given("business_account_id"))?;
+            let mut linking = super::link::Linking::new(graph::endpoint(values.text("graph"))?, token).remote(phone);
+            linking.options.business_account_id = Some(business);
+            Ok(linking)
+        }
+        .boxed()
+    }
+
+    fn default_name(&self, verified: &Verified) -> String {
+        format!("WhatsApp: {}", verified.display_name)
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::WhatsApp
     }

@@ -20,7 +20,7 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::ChatWebhook { chat, url: Secret::new(url), bucket },
+                credentials: Credentials::new(chat.kind()).secret("webhook", Secret::new(url)).bucket(bucket),
                 enabled: true,
                 demo: true,
             })

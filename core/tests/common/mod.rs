@@ -97,7 +97,9 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: Some(name.into()),
-                credentials: Credentials::Mastodon { server: self.sandbox.url(), token: Secret::new(token) },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Mastodon)
+                    .text("server", self.sandbox.url())
+                    .secret("token", Secret::new(token)),
                 enabled: true,
                 demo: true,
             })
@@ -110,7 +112,8 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: Some(name.into()),
-                credentials: Credentials::Discord { webhook_url: Secret::new(url) },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Discord)
+                    .secret("webhook", Secret::new(url)),
                 enabled: true,
                 demo: true,
             })

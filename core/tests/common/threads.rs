@@ -13,12 +13,10 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::Threads {
-                    api: Some(format!("{}/threads", self.sandbox.url())),
-                    token: Secret::new(SANDBOX_THREADS_TOKEN),
-                    bucket,
-                    expires_at: None,
-                },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Threads)
+                    .text("api", format!("{}/threads", self.sandbox.url()))
+                    .secret("token", Secret::new(SANDBOX_THREADS_TOKEN))
+                    .bucket(bucket),
                 enabled: true,
                 demo: true,
             })

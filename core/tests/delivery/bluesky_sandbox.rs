@@ -24,11 +24,10 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::Bluesky {
-                    pds: Some(self.sandbox.url()),
-                    handle: format!("@{SANDBOX_BLUESKY_HANDLE}"),
-                    app_password: Secret::new(SANDBOX_BLUESKY_PASSWORD),
-                },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Bluesky)
+                    .text("pds", self.sandbox.url())
+                    .text("handle", format!("@{SANDBOX_BLUESKY_HANDLE}"))
+                    .secret("app_password", Secret::new(SANDBOX_BLUESKY_PASSWORD)),
                 enabled: true,
                 demo: true,
             })

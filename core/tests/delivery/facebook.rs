@@ -33,11 +33,10 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::Facebook {
-                    graph: Some(format!("{}/graph", self.sandbox.url())),
-                    page_id: page.into(),
-                    token: Secret::new(token),
-                },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Facebook)
+                    .text("graph", format!("{}/graph", self.sandbox.url()))
+                    .text("page_id", page)
+                    .secret("token", Secret::new(token)),
                 enabled: true,
                 demo: true,
             })

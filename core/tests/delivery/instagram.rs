@@ -21,13 +21,11 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::Instagram {
-                    graph: Some(format!("{}/graph", self.sandbox.url())),
-                    user_id: user.into(),
-                    page_id: page.into(),
-                    token: Secret::new(token),
-                    bucket: None,
-                },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Instagram)
+                    .text("graph", format!("{}/graph", self.sandbox.url()))
+                    .text("user_id", user)
+                    .text("page_id", page)
+                    .secret("token", Secret::new(token)),
                 enabled: true,
                 demo: true,
             })

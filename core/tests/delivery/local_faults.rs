@@ -200,11 +200,10 @@ async fn an_endless_answer_is_cut_off_at_the_limit() {
         .accounts()
         .add(fanout_core::accounts::NewAccount {
             name: Some("endless".into()),
-            credentials: fanout_core::accounts::Credentials::Discord {
-                webhook_url: fanout_core::secrets::Secret::new(format!(
-                    "http://{address}/api/webhooks/33/hook-endless"
-                )),
-            },
+            credentials: fanout_core::accounts::Credentials::new(fanout_core::model::NetworkKind::Discord).secret(
+                "webhook",
+                fanout_core::secrets::Secret::new(format!("http://{address}/api/webhooks/33/hook-endless")),
+            ),
             enabled: true,
             demo: true,
         })

@@ -54,7 +54,9 @@ async fn signing_in_registers_fanout_once_and_links_an_account_that_posts() {
         .accounts()
         .add(NewAccount {
             name: None,
-            credentials: Credentials::Mastodon { server: env.sandbox.url(), token: token.clone() },
+            credentials: Credentials::new(fanout_core::model::NetworkKind::Mastodon)
+                .text("server", env.sandbox.url())
+                .secret("token", token.clone()),
             enabled: true,
             demo: false,
         })

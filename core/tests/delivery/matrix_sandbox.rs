@@ -2,7 +2,7 @@
 //! send settled by sending the same transaction again (one event, not two), `M_LIMIT_EXCEEDED`'s
 //! `retry_after_ms` honoured, and rooms the user may not join or post in refused clearly.
 
-use fanout_core::accounts::{Credentials, MatrixLogin, NewAccount};
+use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::model::{Account, DeliveryState, FailureKind};
 use fanout_core::secrets::{Secret, SecretStore};
 use fanout_sandbox::{
@@ -21,11 +21,11 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::Matrix {
-                    homeserver: self.sandbox.url(),
-                    room: format!("#{room}:{SANDBOX_MATRIX_SERVER}"),
-                    login: MatrixLogin::Password { user: SANDBOX_MATRIX_USER.into(), password: Secret::new(password) },
-                },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Matrix)
+                    .text("homeserver", self.sandbox.url())
+                    .text("room", format!("#{room}:{SANDBOX_MATRIX_SERVER}"))
+                    .text("user", SANDBOX_MATRIX_USER)
+                    .secret("password", Secret::new(password)),
                 enabled: true,
                 demo: true,
             })

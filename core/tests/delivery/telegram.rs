@@ -16,11 +16,10 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::Telegram {
-                    api: Some(self.sandbox.url()),
-                    chat: chat.into(),
-                    token: Secret::new(SANDBOX_TELEGRAM_TOKEN),
-                },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::Telegram)
+                    .text("api", self.sandbox.url())
+                    .text("chat", chat)
+                    .secret("token", Secret::new(SANDBOX_TELEGRAM_TOKEN)),
                 enabled: true,
                 demo: true,
             })
@@ -81,11 +80,10 @@ async fn a_bot_that_may_not_post_and_a_wrong_token_are_refused_when_linking() {
         .accounts()
         .add(NewAccount {
             name: None,
-            credentials: Credentials::Telegram {
-                api: Some(env.sandbox.url()),
-                chat: "@fanoutbakery".into(),
-                token: Secret::new("not-a-token"),
-            },
+            credentials: Credentials::new(fanout_core::model::NetworkKind::Telegram)
+                .text("api", env.sandbox.url())
+                .text("chat", "@fanoutbakery")
+                .secret("token", Secret::new("not-a-token")),
             enabled: true,
             demo: true,
         })

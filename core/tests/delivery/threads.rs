@@ -59,12 +59,10 @@ async fn a_sign_in_near_its_end_is_renewed_for_sixty_days_and_keeps_publishing()
     let now = env.clock.now().0 / 1000;
     let link = |days: i64| NewAccount {
         name: Some(format!("threads-{days}")),
-        credentials: Credentials::Threads {
-            api: Some(format!("{}/threads", env.sandbox.url())),
-            token: Secret::new(SANDBOX_THREADS_TOKEN),
-            bucket: None,
-            expires_at: Some(now + days * 86_400),
-        },
+        credentials: Credentials::new(fanout_core::model::NetworkKind::Threads)
+            .text("api", format!("{}/threads", env.sandbox.url()))
+            .secret("token", Secret::new(SANDBOX_THREADS_TOKEN))
+            .text("expires_at", (now + days * 86_400).to_string()),
         enabled: true,
         demo: true,
     };
@@ -91,12 +89,10 @@ async fn a_sign_in_near_its_end_is_renewed_for_sixty_days_and_keeps_publishing()
 async fn a_refused_renewal_says_to_log_in_again_and_an_ended_sign_in_is_left_alone() {
     let link = |env: &Env, days: i64| NewAccount {
         name: Some(format!("threads-{days}")),
-        credentials: Credentials::Threads {
-            api: Some(format!("{}/threads", env.sandbox.url())),
-            token: Secret::new(SANDBOX_THREADS_TOKEN),
-            bucket: None,
-            expires_at: Some(env.clock.now().0 / 1000 + days * 86_400),
-        },
+        credentials: Credentials::new(fanout_core::model::NetworkKind::Threads)
+            .text("api", format!("{}/threads", env.sandbox.url()))
+            .secret("token", Secret::new(SANDBOX_THREADS_TOKEN))
+            .text("expires_at", (env.clock.now().0 / 1000 + days * 86_400).to_string()),
         enabled: true,
         demo: true,
     };

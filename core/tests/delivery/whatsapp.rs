@@ -22,12 +22,11 @@ impl Env {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::WhatsApp {
-                    graph: Some(format!("{}/graph", self.sandbox.url())),
-                    phone_number_id: SANDBOX_WHATSAPP.1.into(),
-                    business_account_id: SANDBOX_WHATSAPP.0.into(),
-                    token: Secret::new(token),
-                },
+                credentials: Credentials::new(fanout_core::model::NetworkKind::WhatsApp)
+                    .text("graph", format!("{}/graph", self.sandbox.url()))
+                    .text("phone_number_id", SANDBOX_WHATSAPP.1)
+                    .text("business_account_id", SANDBOX_WHATSAPP.0)
+                    .secret("token", Secret::new(token)),
                 enabled: true,
                 demo: true,
             })
@@ -227,12 +226,11 @@ async fn a_user_token_shows_when_it_expires_and_a_wrong_business_account_is_refu
         .accounts()
         .add(NewAccount {
             name: None,
-            credentials: Credentials::WhatsApp {
-                graph: Some(format!("{}/graph", env.sandbox.url())),
-                phone_number_id: SANDBOX_WHATSAPP.1.into(),
-                business_account_id: "999".into(),
-                token: Secret::new(SANDBOX_WHATSAPP_TOKEN),
-            },
+            credentials: Credentials::new(fanout_core::model::NetworkKind::WhatsApp)
+                .text("graph", format!("{}/graph", env.sandbox.url()))
+                .text("phone_number_id", SANDBOX_WHATSAPP.1)
+                .text("business_account_id", "999")
+                .secret("token", Secret::new(SANDBOX_WHATSAPP_TOKEN)),
             enabled: true,
             demo: true,
         })

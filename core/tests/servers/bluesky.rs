@@ -71,11 +71,10 @@ async fn a_post_with_images_and_facets_reaches_a_real_pds_and_its_record_key_can
         .accounts()
         .add(NewAccount {
             name: None,
-            credentials: Credentials::Bluesky {
-                pds: Some(pds.url.clone()),
-                handle: format!("@{}", pds.handle),
-                app_password: Secret::new(pds.password.clone()),
-            },
+            credentials: Credentials::new(fanout_core::model::NetworkKind::Bluesky)
+                .text("pds", pds.url.clone())
+                .text("handle", format!("@{}", pds.handle))
+                .secret("app_password", Secret::new(pds.password.clone())),
             enabled: true,
             demo: false,
         })

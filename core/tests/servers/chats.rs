@@ -2,7 +2,7 @@
 //! (Matrix on a real Synapse and Bluesky on a real PDS among them), each target settling on its
 //! own, and pictures shown from a public bucket on moto's S3 server with their alt text.
 
-use fanout_core::accounts::{Credentials, MatrixLogin, NewAccount};
+use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::model::{DeliveryState, FailureKind};
 use fanout_core::networks::chat_webhooks::Chat;
 use fanout_core::post::Draft;
@@ -31,11 +31,10 @@ async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_
         .accounts()
         .add(NewAccount {
             name: None,
-            credentials: Credentials::Matrix {
-                homeserver: synapse.url.clone(),
-                room: room.clone(),
-                login: MatrixLogin::Token(Secret::new(owner.clone())),
-            },
+            credentials: Credentials::new(fanout_core::model::NetworkKind::Matrix)
+                .text("homeserver", synapse.url.clone())
+                .text("room", room.clone())
+                .secret("token", Secret::new(owner.clone())),
             enabled: true,
             demo: false,
         })
@@ -45,11 +44,10 @@ async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_
         .accounts()
         .add(NewAccount {
             name: None,
-            credentials: Credentials::Telegram {
-                api: Some(env.sandbox.url()),
-                chat: "@fanoutbakery".into(),
-                token: Secret::new(fanout_sandbox::SANDBOX_TELEGRAM_TOKEN),
-            },
+            credentials: Credentials::new(fanout_core::model::NetworkKind::Telegram)
+                .text("api", env.sandbox.url())
+                .text("chat", "@fanoutbakery")
+                .secret("token", Secret::new(fanout_sandbox::SANDBOX_TELEGRAM_TOKEN)),
             enabled: true,
             demo: true,
         })
@@ -59,11 +57,10 @@ async fn one_post_fans_out_to_every_chat_at_once_and_each_target_settles_on_its_
         .accounts()
         .add(NewAccount {
             name: None,
-            credentials: Credentials::Bluesky {
-                pds: Some(pds.url.clone()),
-                handle: pds.handle.clone(),
-                app_password: Secret::new(pds.password.clone()),
-            },
+            credentials: Credentials::new(fanout_core::model::NetworkKind::Bluesky)
+                .text("pds", pds.url.clone())
+                .text("handle", pds.handle.clone())
+                .secret("app_password", Secret::new(pds.password.clone())),
             enabled: true,
             demo: false,
         })

@@ -109,13 +109,12 @@ async fn media_in_an_s3_bucket_is_fetched_by_its_presigned_address_and_removed_a
     moto.create_bucket(&env.http, "fanout-media").await;
     let link = |bucket: &str| NewAccount {
         name: None,
-        credentials: Credentials::Instagram {
-            graph: Some(format!("{}/graph", env.sandbox.url())),
-            user_id: bakery().0.into(),
-            page_id: bakery().1.into(),
-            token: Secret::new(page_token(bakery().1)),
-            bucket: Some(bucket_host(&moto, bucket)),
-        },
+        credentials: Credentials::new(fanout_core::model::NetworkKind::Instagram)
+            .text("graph", format!("{}/graph", env.sandbox.url()))
+            .text("user_id", bakery().0)
+            .text("page_id", bakery().1)
+            .secret("token", Secret::new(page_token(bakery().1)))
+            .bucket(Some(bucket_host(&moto, bucket))),
         enabled: true,
         demo: true,
     };

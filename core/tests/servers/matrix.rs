@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use fanout_core::accounts::{Credentials, MatrixLogin, NewAccount};
+use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::model::{Account, DeliveryState};
 use fanout_core::secrets::{Secret, SecretStore};
 use serde_json::{Value, json};
@@ -137,11 +137,21 @@ impl Drop for Synapse {
 }
 
 impl Env {
-    async fn matrix(&self, synapse: &Synapse, room: &str, login: MatrixLogin) -> fanout_core::Result<Account> {
+    /// Links a room of `synapse`, signing in as `login` says (a token, or a user and password).
+    async fn matrix(
+        &self,
+        synapse: &Synapse,
+        room: &str,
+        login: impl FnOnce(Credentials) -> Credentials,
+    ) -> fanout_core::Result<Account> {
         self.accounts()
             .add(NewAccount {
                 name: None,
-                credentials: Credentials::Matrix { homeserver: synapse.url.clone(), room: room.into(), login },
+                credentials: login(
+                    Credentials::new(fanout_core::model::NetworkKind::Matrix)
+                        .text("homeserver", synapse.url.clone())
+                        .text("room", room),
+                ),
                 enabled: true,
                 demo: false,
             })
@@ -157,7 +167,7 @@ async fn text_and_a_photo_reach_a_synapse_room_and_a_repeated_transaction_adds_n
     let owner = synapse.login(&env.http, "alice", "alice-password").await;
     let room = synapse.create_room(&env.http, &owner, "Bakery news", "bakery").await;
 
-    let login = MatrixLogin::Password { user: "alice".into(), password: Secret::new("alice-password") };
+    let login = |c: Credentials| c.text("user", "alice").secret("password", Secret::new("alice-password"));
     let account = env.matrix(&synapse, "#bakery:fanout.test", login).await.expect("linked by password");
     assert_eq!(account.name, "Matrix: Bakery news (@alice:fanout.test)");
     assert_eq!(account.remote_id.as_deref(), Some(room.as_str()), "the alias is resolved to the room's id");
@@ -218,14 +228,14 @@ async fn a_room_the_user_cannot_join_and_a_wrong_password_are_refused_clearly() 
     let bob = synapse.login(&env.http, "bob", "bob-password").await;
     let room = synapse.create_room(&env.http, &bob, "Bob's room", "bobs").await;
 
-    let wrong = MatrixLogin::Password { user: "alice".into(), password: Secret::new("not-it") };
+    let wrong = |c: Credentials| c.text("user", "alice").secret("password", Secret::new("not-it"));
     let refused = env.matrix(&synapse, &room, wrong).await.expect_err("wrong password");
     assert!(refused.to_string().contains("could not log in"), "{refused}");
     assert!(!refused.to_string().contains("not-it"), "the password is not repeated");
 
-    let login = MatrixLogin::Password { user: "alice".into(), password: Secret::new("alice-password") };
+    let login = |c: Credentials| c.text("user", "alice").secret("password", Secret::new("alice-password"));
     let closed = env.matrix(&synapse, &room, login).await.expect_err("not invited");
     assert!(closed.to_string().contains("is invited"), "says what to do: {closed}");
-    let bad = env.matrix(&synapse, "bakery", MatrixLogin::Token(Secret::new("t"))).await.expect_err("not a room");
+    let bad = env.matrix(&synapse, "bakery", |c| c.secret("token", Secret::new("t"))).await.expect_err("not a room");
     assert!(bad.to_string().contains("#room:example.org"), "{bad}");
 }

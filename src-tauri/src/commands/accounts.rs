@@ -2,6 +2,7 @@
 //! checking, enabling and removing, WhatsApp recipient lists and templates, quotas, the demo.
 
 use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::model::NetworkKind;
 use fanout_core::secrets::Secret;
 use tauri::{AppHandle, State};
 
@@ -109,51 +110,49 @@ pub async fn whatsapp_templates(state: State<'_, AppState>, account_id: String) 
 pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> Result<AccountView> {
     let (name, credentials) = match request {
         LinkRequest::Mastodon { server, token, name } => {
-            (name, Credentials::Mastodon { server, token: Secret::new(token.trim()) })
+            (name, Credentials::new(NetworkKind::Mastodon).text("server", server).secret("token", Secret::new(token)))
         }
         LinkRequest::Discord { webhook_url, name } => {
-            (name, Credentials::Discord { webhook_url: Secret::new(webhook_url.trim()) })
+            (name, Credentials::new(NetworkKind::Discord).secret("webhook", Secret::new(webhook_url)))
         }
         LinkRequest::Facebook { page_id, token, name } => {
-            (name, Credentials::Facebook { graph: None, page_id, token: Secret::new(token.trim()) })
+            (name, Credentials::new(NetworkKind::Facebook).text("page_id", page_id).secret("token", Secret::new(token)))
         }
         LinkRequest::Threads { token, bucket, name } => (
             name,
-            Credentials::Threads {
-                api: None,
-                token: Secret::new(token.trim()),
-                bucket: bucket.map(BucketRequest::host),
-                expires_at: None,
-            },
+            Credentials::new(NetworkKind::Threads)
+                .secret("token", Secret::new(token))
+                .bucket(bucket.map(BucketRequest::host)),
         ),
         LinkRequest::Bluesky { handle, app_password, pds, name } => (
             name,
-            Credentials::Bluesky {
-                pds: pds.filter(|p| !p.trim().is_empty()),
-                handle,
-                app_password: Secret::new(app_password.trim()),
-            },
+            Credentials::new(NetworkKind::Bluesky)
+                .maybe_text("pds", pds)
+                .text("handle", handle)
+                .secret("app_password", Secret::new(app_password)),
         ),
         LinkRequest::ChatWebhook { service, webhook_url, bucket, name } => {
-            use fanout_core::networks::chat_webhooks::Chat;
-            let chat = match service.as_str() {
-                "slack" => Chat::Slack,
-                "teams" => Chat::Teams,
-                "google_chat" => Chat::GoogleChat,
+            let network = match service.as_str() {
+                "slack" => NetworkKind::Slack,
+                "teams" => NetworkKind::Teams,
+                "google_chat" => NetworkKind::GoogleChat,
                 other => return Err(AppError::new("invalid_input", format!("unknown team chat '{other}'"))),
             };
-            let bucket = bucket.map(BucketRequest::host);
-            (name, Credentials::ChatWebhook { chat, url: Secret::new(webhook_url.trim()), bucket })
+            let credentials = Credentials::new(network)
+                .secret("webhook", Secret::new(webhook_url))
+                .bucket(bucket.map(BucketRequest::host));
+            (name, credentials)
         }
         LinkRequest::Telegram { chat, token, name } => {
-            (name, Credentials::Telegram { api: None, chat, token: Secret::new(token.trim()) })
+            (name, Credentials::new(NetworkKind::Telegram).text("chat", chat).secret("token", Secret::new(token)))
         }
         LinkRequest::Matrix { homeserver, room, user, password, token, name } => {
-            let login = match (user.filter(|u| !u.trim().is_empty()), password, token) {
+            let credentials = Credentials::new(NetworkKind::Matrix).text("homeserver", homeserver).text("room", room);
+            let credentials = match (user.filter(|u| !u.trim().is_empty()), password, token) {
                 (Some(user), Some(password), _) => {
-                    fanout_core::accounts::MatrixLogin::Password { user, password: Secret::new(password) }
+                    credentials.text("user", user).secret("password", Secret::new(password))
                 }
-                (None, _, Some(token)) => fanout_core::accounts::MatrixLogin::Token(Secret::new(token.trim())),
+                (None, _, Some(token)) => credentials.secret("token", Secret::new(token)),
                 _ => {
                     return Err(AppError::new(
                         "invalid_input",
@@ -161,26 +160,22 @@ pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> R
                     ));
                 }
             };
-            (name, Credentials::Matrix { homeserver, room, login })
+            (name, credentials)
         }
         LinkRequest::Whatsapp { phone_number_id, business_account_id, token, name } => (
             name,
-            Credentials::WhatsApp {
-                graph: None,
-                phone_number_id,
-                business_account_id,
-                token: Secret::new(token.trim()),
-            },
+            Credentials::new(NetworkKind::WhatsApp)
+                .text("phone_number_id", phone_number_id)
+                .text("business_account_id", business_account_id)
+                .secret("token", Secret::new(token)),
         ),
         LinkRequest::Instagram { user_id, page_id, token, bucket, name } => (
             name,
-            Credentials::Instagram {
-                graph: None,
-                user_id,
-                page_id,
-                token: Secret::new(token.trim()),
-                bucket: bucket.map(BucketRequest::host),
-            },
+            Credentials::new(NetworkKind::Instagram)
+                .text("user_id", user_id)
+                .text("page_id", page_id)
+                .secret("token", Secret::new(token))
+                .bucket(bucket.map(BucketRequest::host)),
         ),
     };
     let name = name.filter(|n| !n.trim().is_empty());
@@ -273,12 +268,10 @@ pub async fn finish_threads_login(state: State<'_, AppState>, pasted: String) ->
     let code = login.code_from(&pasted)?;
     let token = login.finish(&state.cx.http, &app, &api, &code, state.cx.clock.now()).await?;
     lock(&state.threads_login).take();
-    let credentials = Credentials::Threads {
-        api: demo.then(|| api.clone()),
-        token: token.token,
-        bucket: None,
-        expires_at: token.expires_at,
-    };
+    let credentials = Credentials::new(NetworkKind::Threads)
+        .maybe_text("api", demo.then(|| api.clone()))
+        .secret("token", token.token)
+        .maybe_text("expires_at", token.expires_at.map(|at| at.to_string()));
     let accounts = state.cx.accounts();
     let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
     Ok(AccountView::with_facts(&accounts, &account)?)
@@ -305,7 +298,7 @@ pub async fn link_meta(
         let app = own_app(&accounts, fanout_core::meta_login::APP_SECRET_KEY, "Meta", app_id, app_secret).await?;
         (app, fanout_core::meta_login::graph_root(), DIALOG_ROOT.to_owned())
     };
-    let graph = fanout_core::accounts::graph_endpoint(Some(&graph))?;
+    let graph = fanout_core::networks::graph::endpoint(Some(&graph))?;
     let login = LoopbackLogin::start(&app, &dialog, &graph).await?;
     open_external(login.authorize_url())?;
     let code = wait_for_browser(&state, login.wait_for_code(LOGIN_WAIT), "the Facebook login was cancelled").await?;
@@ -361,7 +354,7 @@ pub async fn sign_in_mastodon(state: State<'_, AppState>, server: String, demo: 
     let code =
         wait_for_browser(&state, login.wait_for_code(LOGIN_WAIT), "signing in to Mastodon was cancelled").await?;
     let token = login.finish(&state.cx.http, &code).await?;
-    let credentials = Credentials::Mastodon { server: login.server().to_owned(), token };
+    let credentials = Credentials::new(NetworkKind::Mastodon).text("server", login.server()).secret("token", token);
     let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
     Ok(AccountView::with_facts(&accounts, &account)?)
 }
