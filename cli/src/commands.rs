@@ -14,8 +14,7 @@ use fanout_core::worker::{RunSummary, StopWhen};
 use tokio_util::sync::CancellationToken;
 
 use crate::args::{
-    AccountsCommand, AddCommand, AddCommon, CancelArgs, Cli, Command, EditArgs, LinkCommand, PostArgs, QueueCommand,
-    WorkerTuning,
+    AccountsCommand, AddCommon, CancelArgs, Cli, Command, EditArgs, LinkCommand, PostArgs, QueueCommand, WorkerTuning,
 };
 use crate::context::Context;
 use crate::delivering::{cancel_on_signal, run_worker, wait_and_report};
@@ -131,89 +130,17 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
     let accounts = cx.accounts();
     match command {
         AccountsCommand::Add(add) => {
-            let (credentials, common) = match add {
-                AddCommand::Mastodon { server, common, .. } => (
-                    Credentials::new(NetworkKind::Mastodon)
-                        .text("server", server.clone())
-                        .secret("token", read_secret_line("access token")?),
-                    common,
-                ),
-                AddCommand::Discord { common, .. } => {
-                    (Credentials::new(NetworkKind::Discord).secret("webhook", read_secret_line("webhook URL")?), common)
-                }
-                AddCommand::Threads(args) => {
-                    let token = read_secret_line("access token")?;
-                    let bucket = bucket_host(&args.bucket)?;
-                    let credentials = Credentials::new(NetworkKind::Threads)
-                        .maybe_text("api", args.api.clone())
-                        .secret("token", token)
-                        .bucket(bucket);
-                    (credentials, &args.common)
-                }
-                AddCommand::Instagram { user_id, page_id, graph, bucket, common, .. } => {
-                    let token = read_secret_line("access token")?;
-                    let bucket = bucket_host(bucket)?;
-                    let credentials = Credentials::new(NetworkKind::Instagram)
-                        .maybe_text("graph", graph.clone())
-                        .text("user_id", user_id.clone())
-                        .text("page_id", page_id.clone())
-                        .secret("token", token)
-                        .bucket(bucket);
-                    (credentials, common)
-                }
-                AddCommand::Bluesky { handle, pds, common, .. } => (
-                    Credentials::new(NetworkKind::Bluesky)
-                        .maybe_text("pds", pds.clone())
-                        .text("handle", handle.clone())
-                        .secret("app_password", read_secret_line("app password")?),
-                    common,
-                ),
-                AddCommand::Slack { common, bucket, .. }
-                | AddCommand::Teams { common, bucket, .. }
-                | AddCommand::GoogleChat { common, bucket, .. } => {
-                    let network = match add {
-                        AddCommand::Slack { .. } => NetworkKind::Slack,
-                        AddCommand::Teams { .. } => NetworkKind::Teams,
-                        _ => NetworkKind::GoogleChat,
-                    };
-                    let url = read_secret_line("webhook address")?;
-                    (Credentials::new(network).secret("webhook", url).bucket(bucket_host(bucket)?), common)
-                }
-                AddCommand::Telegram { chat, api, common, .. } => (
-                    Credentials::new(NetworkKind::Telegram)
-                        .maybe_text("api", api.clone())
-                        .text("chat", chat.clone())
-                        .secret("token", read_secret_line("bot token")?),
-                    common,
-                ),
-                AddCommand::Matrix { homeserver, room, user, common } => {
-                    let credentials = Credentials::new(NetworkKind::Matrix)
-                        .text("homeserver", homeserver.clone())
-                        .text("room", room.clone());
-                    let credentials = match user {
-                        Some(user) => {
-                            credentials.text("user", user.clone()).secret("password", read_secret_line("password")?)
-                        }
-                        None => credentials.secret("token", read_secret_line("access token")?),
-                    };
-                    (credentials, common)
-                }
-                AddCommand::Whatsapp { phone_number_id, business_account_id, graph, common, .. } => (
-                    Credentials::new(NetworkKind::WhatsApp)
-                        .maybe_text("graph", graph.clone())
-                        .text("phone_number_id", phone_number_id.clone())
-                        .text("business_account_id", business_account_id.clone())
-                        .secret("token", read_secret_line("access token")?),
-                    common,
-                ),
-                AddCommand::Facebook { page_id, graph, common, .. } => (
-                    Credentials::new(NetworkKind::Facebook)
-                        .maybe_text("graph", graph.clone())
-                        .text("page_id", page_id.clone())
-                        .secret("token", read_secret_line("access token")?),
-                    common,
-                ),
-            };
+            let mut credentials = Credentials::new(add.network);
+            for (key, value) in &add.texts {
+                credentials = credentials.text(key, value.clone());
+            }
+            for (key, what) in &add.secrets {
+                credentials = credentials.secret(key, read_secret_line(what)?);
+            }
+            if let Some(bucket) = &add.bucket {
+                credentials = credentials.bucket(bucket_host(bucket)?);
+            }
+            let common = &add.common;
             let account = accounts
                 .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
                 .await?;

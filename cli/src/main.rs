@@ -25,6 +25,7 @@ mod commands;
 mod context;
 mod delivering;
 mod demo;
+mod link_args;
 mod output;
 mod prepare;
 mod terminal;

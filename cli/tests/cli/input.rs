@@ -141,3 +141,41 @@ fn the_same_post_again_is_refused_until_asked_for() {
     h.ok(&["post", "Open all weekend", "--to", "m", "--again"]);
     assert_eq!(h.outbox().len(), 2, "the refused one queued nothing");
 }
+
+#[test]
+fn every_network_is_linked_by_the_options_its_fields_describe() {
+    let h = Harness::new("{}");
+    let room = format!("#{}:{}", fanout_sandbox::SANDBOX_MATRIX_ROOM, fanout_sandbox::SANDBOX_MATRIX_SERVER);
+    let url = h.sandbox.url();
+    let args = ["accounts", "add", "matrix", "--homeserver", &url, "--room", &room, "--user"];
+    let linked = h.run_with_stdin(
+        &[&args[..], &[fanout_sandbox::SANDBOX_MATRIX_USER, "--password-stdin", "--json"]].concat(),
+        &format!("{}\n", fanout_sandbox::SANDBOX_MATRIX_PASSWORD),
+    );
+    assert_eq!(linked.code, 0, "{}", linked.all());
+    assert!(linked.stdout.contains("\"network\":\"matrix\""), "{}", linked.stdout);
+    let help = h.run(&["accounts", "add", "--help"]);
+    for network in [
+        "mastodon",
+        "discord",
+        "facebook",
+        "instagram",
+        "threads",
+        "whatsapp",
+        "matrix",
+        "telegram",
+        "slack",
+        "teams",
+        "google-chat",
+        "bluesky",
+    ] {
+        assert!(
+            help.stdout.contains(&format!("  {network} ")),
+            "`accounts add {network}` is offered:\n{}",
+            help.stdout
+        );
+    }
+    let missing = h.run(&["accounts", "add", "bluesky", "--handle", "bakery.bsky.social"]);
+    assert_eq!(missing.code, 2, "a usage error: {}", missing.all());
+    assert!(missing.stderr.contains("--app-password-stdin"), "names the missing option: {}", missing.stderr);
+}

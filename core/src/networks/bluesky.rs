@@ -565,6 +565,10 @@ impl Bluesky {
 }
 
 impl Network for Bluesky {
+    fn link_about(&self) -> &'static str {
+        "A Bluesky account: its handle and an app password (on standard input; Settings → App passwords), on bsky.social or its own PDS"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -572,18 +576,21 @@ impl Network for Bluesky {
                 kind: super::link::FieldKind::Address,
                 required: false,
                 label: "the account's PDS, when not bsky.social",
+                hidden: false,
             },
             super::link::Field {
                 key: "handle",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the handle (or DID)",
+                hidden: false,
             },
             super::link::Field {
                 key: "app_password",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "an app password",
+                label: "app password",
+                hidden: false,
             },
         ]
     }

@@ -268,19 +268,35 @@ impl ChatWebhook {
 }
 
 impl Network for ChatWebhook {
+    fn link_about(&self) -> &'static str {
+        match self.0 {
+            Chat::Slack => {
+                "A Slack channel's incoming webhook (its address on standard input): text and links, and pictures with a public bucket"
+            }
+            Chat::Teams => {
+                "A Microsoft Teams channel's Workflows webhook (its address on standard input); pictures with a public bucket"
+            }
+            Chat::GoogleChat => {
+                "A Google Chat space's incoming webhook (its address on standard input); pictures with a public bucket"
+            }
+        }
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
                 key: "webhook",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "the incoming webhook's address",
+                label: "webhook address",
+                hidden: false,
             },
             super::link::Field {
                 key: "bucket",
                 kind: super::link::FieldKind::Bucket,
                 required: false,
                 label: "a bucket with a public address, for pictures",
+                hidden: false,
             },
         ]
     }

@@ -170,12 +170,17 @@ fn permalink(endpoint: &str, facts: Option<&Value>, channel: Option<&str>, messa
 }
 
 impl Network for Discord {
+    fn link_about(&self) -> &'static str {
+        "A Discord channel webhook (its address on standard input)"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[super::link::Field {
             key: "webhook",
             kind: super::link::FieldKind::Secret,
             required: true,
-            label: "the channel webhook's address",
+            label: "webhook URL",
+            hidden: false,
         }]
     }
 

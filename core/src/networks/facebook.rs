@@ -393,6 +393,10 @@ fn match_recent(
 }
 
 impl Network for Facebook {
+    fn link_about(&self) -> &'static str {
+        "A Facebook Page: its id, and a Page token or a user token that manages the Page (on standard input)"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -400,18 +404,21 @@ impl Network for Facebook {
                 kind: super::link::FieldKind::Address,
                 required: false,
                 label: "the Graph API's address (for testing)",
+                hidden: true,
             },
             super::link::Field {
                 key: "page_id",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the Page's id",
+                hidden: false,
             },
             super::link::Field {
                 key: "token",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "a Page token, or a user token that manages the Page",
+                label: "access token",
+                hidden: false,
             },
         ]
     }

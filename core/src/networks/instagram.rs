@@ -286,6 +286,10 @@ impl Instagram {
 }
 
 impl Network for Instagram {
+    fn link_about(&self) -> &'static str {
+        "An Instagram professional account and its Facebook Page, whose token (on standard input) publishes for both; media through the Page or a bucket"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -293,30 +297,35 @@ impl Network for Instagram {
                 kind: super::link::FieldKind::Address,
                 required: false,
                 label: "the Graph API's address (for testing)",
+                hidden: true,
             },
             super::link::Field {
                 key: "user_id",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the Instagram account's id",
+                hidden: false,
             },
             super::link::Field {
                 key: "page_id",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the linked Facebook Page's id",
+                hidden: false,
             },
             super::link::Field {
                 key: "token",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "the Page's token",
+                label: "access token",
+                hidden: false,
             },
             super::link::Field {
                 key: "bucket",
                 kind: super::link::FieldKind::Bucket,
                 required: false,
                 label: "a bucket to host media instead of the Page",
+                hidden: false,
             },
         ]
     }

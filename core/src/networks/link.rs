@@ -18,8 +18,11 @@ pub struct Field {
     pub kind: FieldKind,
     /// Linking fails without it. Some networks take one of several (a token or a password).
     pub required: bool,
-    /// What it is, in a few words (the CLI's help; the app words it by `key`).
+    /// What it is, in a few words (the CLI's help; the app words it by `key`); for a secret, the
+    /// bare noun ("access token").
     pub label: &'static str,
+    /// Only for testing against a stand-in (an API's root), or set by a sign-in, not typed.
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

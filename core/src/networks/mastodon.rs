@@ -312,6 +312,10 @@ fn normalise(text: &str) -> String {
 }
 
 impl Network for Mastodon {
+    fn link_about(&self) -> &'static str {
+        "A Mastodon account: the server's address and an access token (on standard input)"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -319,12 +323,14 @@ impl Network for Mastodon {
                 kind: super::link::FieldKind::Address,
                 required: true,
                 label: "the server's address",
+                hidden: false,
             },
             super::link::Field {
                 key: "token",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "an access token",
+                label: "access token",
+                hidden: false,
             },
         ]
     }

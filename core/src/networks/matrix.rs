@@ -224,6 +224,10 @@ impl Matrix {
 }
 
 impl Network for Matrix {
+    fn link_about(&self) -> &'static str {
+        "A Matrix room, as a user of its homeserver: an access token, or a user and its password (used once; only a token is kept), on standard input"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -231,30 +235,35 @@ impl Network for Matrix {
                 kind: super::link::FieldKind::Address,
                 required: true,
                 label: "the homeserver's address",
+                hidden: false,
             },
             super::link::Field {
                 key: "room",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the room's id or address",
+                hidden: false,
             },
             super::link::Field {
                 key: "token",
                 kind: super::link::FieldKind::Secret,
                 required: false,
-                label: "the user's access token (or a user and password)",
+                label: "access token",
+                hidden: false,
             },
             super::link::Field {
                 key: "user",
                 kind: super::link::FieldKind::Text,
                 required: false,
                 label: "the user, to log in with a password",
+                hidden: false,
             },
             super::link::Field {
                 key: "password",
                 kind: super::link::FieldKind::Secret,
                 required: false,
-                label: "the user's password (used once, not kept)",
+                label: "password",
+                hidden: false,
             },
         ]
     }

@@ -305,6 +305,9 @@ pub trait Network: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// What an account of this network is and what linking it takes, in a line (the CLI's help).
+    fn link_about(&self) -> &'static str;
+
     /// The values a user gives to link an account of this network, as the CLI and the app ask
     /// for them.
     fn link_fields(&self) -> &'static [link::Field];

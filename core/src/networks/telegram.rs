@@ -224,6 +224,10 @@ impl Telegram {
 }
 
 impl Network for Telegram {
+    fn link_about(&self) -> &'static str {
+        "A Telegram channel or group (@name or id) and the token of a bot that is an administrator there (on standard input)"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -231,18 +235,21 @@ impl Network for Telegram {
                 kind: super::link::FieldKind::Address,
                 required: false,
                 label: "the Bot API's address (for testing)",
+                hidden: true,
             },
             super::link::Field {
                 key: "chat",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the channel's @name or the chat's id",
+                hidden: false,
             },
             super::link::Field {
                 key: "token",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "the bot's token",
+                label: "bot token",
+                hidden: false,
             },
         ]
     }

@@ -179,6 +179,10 @@ impl Threads {
 }
 
 impl Network for Threads {
+    fn link_about(&self) -> &'static str {
+        "A Threads profile (its access token on standard input); photos and videos need a bucket"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -186,24 +190,28 @@ impl Network for Threads {
                 kind: super::link::FieldKind::Address,
                 required: false,
                 label: "the Threads API's address (for testing)",
+                hidden: true,
             },
             super::link::Field {
                 key: "token",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "the profile's access token",
+                label: "access token",
+                hidden: false,
             },
             super::link::Field {
                 key: "bucket",
                 kind: super::link::FieldKind::Bucket,
                 required: false,
                 label: "a bucket for photos and videos",
+                hidden: false,
             },
             super::link::Field {
                 key: "expires_at",
                 kind: super::link::FieldKind::Text,
                 required: false,
                 label: "when the token expires (seconds since 1970)",
+                hidden: true,
             },
         ]
     }

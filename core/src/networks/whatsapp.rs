@@ -432,6 +432,10 @@ impl WhatsApp {
 }
 
 impl Network for WhatsApp {
+    fn link_about(&self) -> &'static str {
+        "A WhatsApp Business phone number (Cloud API): its id, its Business Account's id, and a token with whatsapp_business_messaging (on standard input)"
+    }
+
     fn link_fields(&self) -> &'static [super::link::Field] {
         &[
             super::link::Field {
@@ -439,24 +443,28 @@ impl Network for WhatsApp {
                 kind: super::link::FieldKind::Address,
                 required: false,
                 label: "the Graph API's address (for testing)",
+                hidden: true,
             },
             super::link::Field {
                 key: "phone_number_id",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the phone number's id",
+                hidden: false,
             },
             super::link::Field {
                 key: "business_account_id",
                 kind: super::link::FieldKind::Text,
                 required: true,
                 label: "the WhatsApp Business Account's id",
+                hidden: false,
             },
             super::link::Field {
                 key: "token",
                 kind: super::link::FieldKind::Secret,
                 required: true,
-                label: "a token with whatsapp_business_messaging",
+                label: "access token",
+                hidden: false,
             },
         ]
     }
