@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::{Shared, lock, now_ms};
+use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
     "POST /xrpc/com.atproto.server.createSession",
@@ -171,9 +171,8 @@ impl BlueskyState {
         }
     }
 
-    /// A new session for `did`: (access, refresh).
-    fn mint(&mut self, did: &'static str, host: &str, access_lifetime: Duration) -> (String, String) {
-        let now = now_ms();
+    /// A new session for `did` made at `now` (ms): (access, refresh).
+    fn mint(&mut self, did: &'static str, host: &str, access_lifetime: Duration, now: u64) -> (String, String) {
         let access_expires = now.saturating_add(u64::try_from(access_lifetime.as_millis()).unwrap_or(u64::MAX));
         let refresh_expires = now.saturating_add(u64::try_from(REFRESH_LIFETIME.as_millis()).unwrap_or(u64::MAX));
         let mut issue = |kind: TokenKind, expires_ms: u64| {
@@ -187,8 +186,8 @@ impl BlueskyState {
         (access, refresh)
     }
 
-    /// The account a bearer token of `kind` stands for, or the PDS's refusal.
-    fn check(&self, token: Option<&str>, kind: TokenKind) -> Result<&'static Account, XrpcError> {
+    /// The account a bearer token of `kind` stands for at `now` (ms), or the PDS's refusal.
+    fn check(&self, token: Option<&str>, kind: TokenKind, now: u64) -> Result<&'static Account, XrpcError> {
         let token = token.ok_or_else(|| xrpc(StatusCode::UNAUTHORIZED, "AuthMissing", "Authentication Required"))?;
         let found =
             self.tokens.get(token).ok_or_else(|| invalid_request("InvalidToken", "Token could not be verified"))?;
@@ -198,15 +197,14 @@ impl BlueskyState {
         if found.revoked {
             return Err(invalid_request("ExpiredToken", "Token has been revoked"));
         }
-        if now_ms() >= found.expires_ms {
+        if now >= found.expires_ms {
             return Err(invalid_request("ExpiredToken", "Token has expired"));
         }
         account(found.did).ok_or_else(|| xrpc(StatusCode::FORBIDDEN, "AccountNotFound", "Account not found"))
     }
 
-    /// Counts a sign-in attempt for `identifier`; `Err` when it is over a limit.
-    fn count_sign_in(&mut self, identifier: &str) -> Result<RateLimit, XrpcError> {
-        let now = now_ms();
+    /// Counts a sign-in attempt for `identifier` at `now` (ms); `Err` when it is over a limit.
+    fn count_sign_in(&mut self, identifier: &str, now: u64) -> Result<RateLimit, XrpcError> {
         let attempts = self.sign_ins.entry(identifier.to_lowercase()).or_default();
         attempts.retain(|at| now.saturating_sub(*at) < 24 * 3600 * 1000);
         let mut tightest: Option<RateLimit> = None;
@@ -305,7 +303,7 @@ impl IntoResponse for XrpcError {
 /// The PDS's answer for `status`, used by status faults and unknown methods. A 429 carries the
 /// `ratelimit-*` headers with its reset `retry_after` seconds away (5 minutes by default); an
 /// explicit `retry_after` also sets `Retry-After`, as the fault plan promises for every network.
-pub(crate) fn error_for_status(status: u16, retry_after: Option<f64>) -> Response {
+pub(crate) fn error_for_status(status: u16, retry_after: Option<f64>, now_ms: u64) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (error, message) = match status {
         400 => ("InvalidRequest", "Invalid request"),
@@ -325,7 +323,7 @@ pub(crate) fn error_for_status(status: u16, retry_after: Option<f64>) -> Respons
     if status == 429 {
         let wait_ms = (retry_after.unwrap_or(300.0).max(0.0) * 1000.0).ceil() as u64;
         answer.rate =
-            Some(RateLimit { limit: 3000, remaining: 0, reset_s: (now_ms() + wait_ms).div_ceil(1000), window_s: 300 });
+            Some(RateLimit { limit: 3000, remaining: 0, reset_s: (now_ms + wait_ms).div_ceil(1000), window_s: 300 });
     }
     let mut response = answer.into_response();
     if let Some(seconds) = retry_after {
@@ -348,7 +346,7 @@ fn authorize(shared: &Shared, headers: &HeaderMap, kind: TokenKind) -> Result<&'
     {
         return Err(invalid_request("ExpiredToken", "Token has been revoked"));
     }
-    lock(&shared.bluesky).check(token.as_deref(), kind)
+    lock(&shared.bluesky).check(token.as_deref(), kind, shared.now_ms())
 }
 
 fn params(query: Option<&str>) -> Vec<(String, String)> {
@@ -458,13 +456,13 @@ async fn create_session(State(shared): State<Arc<Shared>>, body: Bytes) -> Respo
         let identifier = required(&body, "identifier")?;
         let password = required(&body, "password")?;
         let mut state = lock(&shared.bluesky);
-        let rate = state.count_sign_in(identifier)?;
+        let rate = state.count_sign_in(identifier, shared.now_ms())?;
         let refused = || xrpc(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Invalid identifier or password");
         let account = account(identifier).ok_or_else(refused)?;
         if account.password != Some(password) {
             return Err(refused());
         }
-        let tokens = state.mint(account.did, &shared.host, shared.bluesky_access_lifetime);
+        let tokens = state.mint(account.did, &shared.host, shared.bluesky_access_lifetime, shared.now_ms());
         drop(state);
         let mut response = axum::Json(session_json(&shared, account, Some(tokens))).into_response();
         rate.apply(response.headers_mut());
@@ -482,12 +480,12 @@ async fn refresh_session(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
             return Err(invalid_request("ExpiredToken", "Token has been revoked"));
         }
         let mut state = lock(&shared.bluesky);
-        let account = state.check(token.as_deref(), TokenKind::Refresh)?;
+        let account = state.check(token.as_deref(), TokenKind::Refresh, shared.now_ms())?;
         // A refresh token is good for one rotation.
         if let Some(used) = token.as_deref().and_then(|t| state.tokens.get_mut(t)) {
             used.revoked = true;
         }
-        let tokens = state.mint(account.did, &shared.host, shared.bluesky_access_lifetime);
+        let tokens = state.mint(account.did, &shared.host, shared.bluesky_access_lifetime, shared.now_ms());
         drop(state);
         Ok(axum::Json(session_json(&shared, account, Some(tokens))).into_response())
     })();
@@ -904,14 +902,14 @@ async fn put_record(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
             rkey,
             cid: new_cid.clone(),
             value: record,
-            created_at_ms: now_ms(),
+            created_at_ms: shared.now_ms(),
         };
         match current {
             Some(i) => state.records[i] = stored,
             None => state.records.push(stored),
         }
         drop(state);
-        let rev = crate::rfc3339(now_ms());
+        let rev = crate::rfc3339(shared.now_ms());
         Ok(answer(Some(json!({ "cid": cid(0x71, rev.as_bytes()), "rev": rev }))))
     });
     result.unwrap_or_else(IntoResponse::into_response)

@@ -17,7 +17,7 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Shared, lock, now_ms};
+use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
     "POST /services/{team}/{bot}/{token}",
@@ -68,7 +68,7 @@ fn record(shared: &Shared, service: &str, channel: &str, text: &str, id: String,
         channel: channel.to_owned(),
         text: text.to_owned(),
         id,
-        created_at_ms: now_ms(),
+        created_at_ms: shared.now_ms(),
         images,
     });
 }
@@ -142,7 +142,7 @@ async fn slack(
     }
     // Slack keeps the first 40,000 characters of a longer text.
     let kept: String = text.chars().take(SLACK_TEXT).collect();
-    record(&shared, "slack", &bot, &kept, format!("{}", now_ms()), images);
+    record(&shared, "slack", &bot, &kept, format!("{}", shared.now_ms()), images);
     plain(StatusCode::OK, "ok")
 }
 
@@ -186,7 +186,7 @@ async fn teams(
     if images.iter().any(|i| !fetchable(&i.url)) {
         return error(StatusCode::BAD_REQUEST, "InvalidRequestContent", "An Image element's url is not a web address.");
     }
-    record(&shared, "teams", &id, &text.join("\n"), format!("{}", now_ms()), images);
+    record(&shared, "teams", &id, &text.join("\n"), format!("{}", shared.now_ms()), images);
     StatusCode::ACCEPTED.into_response()
 }
 
@@ -236,9 +236,9 @@ async fn google_chat(
     if images.iter().any(|i| !fetchable(&i.url)) {
         return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Image URLs must use HTTPS.");
     }
-    let name = format!("spaces/{space}/messages/{}", message_id.unwrap_or_else(|| format!("{}", now_ms())));
+    let name = format!("spaces/{space}/messages/{}", message_id.unwrap_or_else(|| format!("{}", shared.now_ms())));
     record(&shared, "google_chat", &space, text, name.clone(), images);
     axum::Json(json!({ "name": name, "text": text, "space": { "name": format!("spaces/{space}") },
-                       "createTime": crate::meta::graph_time(now_ms()) }))
+                       "createTime": crate::meta::graph_time(shared.now_ms()) }))
     .into_response()
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
-use crate::{Shared, lock, now_ms, rfc3339, stable_hash};
+use crate::{Shared, lock, rfc3339, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &["GET /api/webhooks/{id}/{token}", "POST /api/webhooks/{id}/{token}"];
 
@@ -52,9 +52,10 @@ impl DiscordState {
         self.messages.clone()
     }
 
-    /// Snowflakes: milliseconds since the Discord epoch in the top bits, strictly increasing.
-    fn next_id(&mut self) -> u64 {
-        self.last_id = self.last_id.saturating_add(1).max(now_ms().saturating_sub(DISCORD_EPOCH_MS) << 22);
+    /// Snowflakes: milliseconds since the Discord epoch (of `now`, ms) in the top bits, strictly
+    /// increasing.
+    fn next_id(&mut self, now: u64) -> u64 {
+        self.last_id = self.last_id.saturating_add(1).max(now.saturating_sub(DISCORD_EPOCH_MS) << 22);
         self.last_id
     }
 }
@@ -266,14 +267,14 @@ async fn execute_webhook(
         return error(StatusCode::BAD_REQUEST, "Cannot send an empty message", 50006).into_response();
     }
 
-    let created_at_ms = now_ms();
+    let created_at_ms = shared.now_ms();
     let mut state = lock(&shared.discord);
-    let message_id = state.next_id();
+    let message_id = state.next_id(created_at_ms);
     let attachments: Vec<Value> = payload
         .files
         .iter()
         .map(|file| {
-            let attachment_id = state.next_id();
+            let attachment_id = state.next_id(created_at_ms);
             json!({
                 "id": attachment_id.to_string(),
                 "filename": file.filename,

@@ -17,7 +17,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::log::{RequestRecord, redact_path};
-use crate::{BODY_LIMIT, ConnectionKill, Network, SandboxError, Shared, lock, now_ms};
+use crate::{BODY_LIMIT, ConnectionKill, Network, SandboxError, Shared, lock};
 
 /// Route template (`"POST /api/v1/statuses"`, or `"*"` for every route without its own entry)
 /// → what happens to requests on it.
@@ -322,7 +322,7 @@ pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Reques
     let network = Network::of_path(parts.uri.path());
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         // Over the limit or the client stopped sending: nothing worth logging was received.
-        return network.error_response(413, ErrorShape::default());
+        return network.error_response(413, ErrorShape::default(), shared.now_ms());
     };
     let template = parts.extensions.get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str);
     let route = format!("{} {template}", parts.method);
@@ -330,7 +330,7 @@ pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Reques
     let planned = lock(&shared.faults).next_for(&route);
     let seq = lock(&shared.log).push(RequestRecord {
         seq: 0,
-        at_ms: now_ms(),
+        at_ms: shared.now_ms(),
         method: parts.method.to_string(),
         path: redact_path(parts.uri.path()),
         route,
@@ -356,7 +356,7 @@ pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Reques
             response
         }
         Some(FaultKind::Status { status, error }) => {
-            let response = network.error_response(status, error);
+            let response = network.error_response(status, error, shared.now_ms());
             answered(Some(response.status()));
             response
         }

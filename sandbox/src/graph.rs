@@ -32,7 +32,7 @@ use crate::meta::{
     GraphFail, Params, SANDBOX_INSTAGRAM, SANDBOX_PAGES, SANDBOX_USER_TOKEN, SANDBOX_WHATSAPP_TOKEN, USER_ID,
     USER_NAME, graph_error, graph_time, invalid, limit, page_token, with_usage,
 };
-use crate::{Shared, lock, now_ms};
+use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
     "DELETE /graph/{version}/{id}",
@@ -137,19 +137,21 @@ impl GraphState {
         self.usage.insert(page.to_owned(), (percent, minutes));
     }
 
-    /// The Page's token as its manager reads it: [`page_token`], or a new one once that expired.
-    fn fresh_page_token(&mut self, page: &str) -> String {
+    /// The Page's token as its manager reads it at `now` (ms): [`page_token`], or a new one once
+    /// that expired.
+    fn fresh_page_token(&mut self, page: &str, now: u64) -> String {
         let base = page_token(page);
         if !self.expired.contains(&base) {
             return base;
         }
-        let token = format!("{base}-{}", self.next_id());
+        let token = format!("{base}-{}", self.next_id(now));
         self.minted.insert(token.clone(), page.to_owned());
         token
     }
 
-    pub(crate) fn next_id(&mut self) -> String {
-        self.last_id = self.last_id.saturating_add(1).max(now_ms() * 10);
+    /// A new object id, made of the time (`now`, ms) as Graph's are, and strictly increasing.
+    pub(crate) fn next_id(&mut self, now: u64) -> String {
+        self.last_id = self.last_id.saturating_add(1).max(now * 10);
         self.last_id.to_string()
     }
 
@@ -204,7 +206,7 @@ pub(crate) fn principal(shared: &Shared, token: Option<String>) -> Result<Princi
         )
     };
     let user_token_expiry = lock(&shared.graph).user_tokens.get(&token).copied();
-    if lock(&shared.graph).expired.contains(&token) || user_token_expiry.is_some_and(|at| at <= now_ms()) {
+    if lock(&shared.graph).expired.contains(&token) || user_token_expiry.is_some_and(|at| at <= shared.now_ms()) {
         return Err(expired());
     }
     if shared.is_revoked(&token) {
@@ -351,7 +353,7 @@ pub(crate) fn read_node(shared: &Shared, node: &str, who: &Principal, token: Opt
         return on_page(shared, node, token, false, || {
             let mut value = json!({ "id": node, "name": name, "link": format!("{}/facebook/{node}", shared.base_url) });
             if *who == Principal::User {
-                value["access_token"] = json!(lock(&shared.graph).fresh_page_token(node));
+                value["access_token"] = json!(lock(&shared.graph).fresh_page_token(node, shared.now_ms()));
             }
             if let Some(ig) = SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == node) {
                 value["instagram_business_account"] = json!({ "id": ig.0 });
@@ -417,7 +419,7 @@ async fn accounts(
             let data: Vec<Value> = SANDBOX_PAGES
                 .iter()
                 .map(|(page, name)| {
-                    let mut value = json!({ "id": page, "name": name, "access_token": lock(&shared.graph).fresh_page_token(page),
+                    let mut value = json!({ "id": page, "name": name, "access_token": lock(&shared.graph).fresh_page_token(page, shared.now_ms()),
                             "category": "Local business", "tasks": ["MANAGE", "CREATE_CONTENT", "MODERATE"] });
                     if let Some(ig) = SANDBOX_INSTAGRAM.iter().find(|ig| ig.2 == *page) {
                         value["instagram_business_account"] = json!({ "id": ig.0, "username": ig.1 });
@@ -515,8 +517,9 @@ fn check_message(message: &str) -> Result<(), GraphFail> {
     Ok(())
 }
 
-fn new_record(state: &mut GraphState, kind: &str, page: &str, message: &str) -> GraphObjectRecord {
-    let n = state.next_id();
+/// A new object of `kind` on `page`, made at `now` (ms).
+fn new_record(state: &mut GraphState, kind: &str, page: &str, message: &str, now: u64) -> GraphObjectRecord {
+    let n = state.next_id(now);
     let id = if matches!(kind, "post" | "story") { format!("{page}_{n}") } else { n };
     GraphObjectRecord {
         id,
@@ -529,7 +532,7 @@ fn new_record(state: &mut GraphState, kind: &str, page: &str, message: &str) -> 
         content_type: None,
         bytes: 0,
         deleted: false,
-        created_at_ms: now_ms(),
+        created_at_ms: now,
     }
 }
 
@@ -583,7 +586,7 @@ async fn post_feed(
                 photo.published = true;
             }
         }
-        let mut record = new_record(&mut state, "post", &page, &message);
+        let mut record = new_record(&mut state, "post", &page, &message, shared.now_ms());
         record.link = link;
         record.media = attached;
         let record = state.add(record);
@@ -624,7 +627,7 @@ async fn post_photo(
         check_message(&message)?;
         let published = params.flag("published", true);
         let mut state = lock(&shared.graph);
-        let mut photo = new_record(&mut state, "photo", &page, &message);
+        let mut photo = new_record(&mut state, "photo", &page, &message, shared.now_ms());
         photo.published = published;
         photo.content_type = Some(content_type.to_owned());
         photo.bytes = file.data.len() as u64;
@@ -634,7 +637,7 @@ async fn post_photo(
             return Ok(json!({ "id": photo.id }));
         }
         state.used.insert(photo.id.clone());
-        let mut post = new_record(&mut state, "post", &page, &message);
+        let mut post = new_record(&mut state, "post", &page, &message, shared.now_ms());
         post.media = vec![photo.id.clone()];
         let post = state.add(post);
         Ok(json!({ "id": photo.id, "post_id": post.id }))
@@ -661,7 +664,7 @@ async fn post_video(
         let description = params.get("description").unwrap_or("").to_owned();
         check_message(&description)?;
         let mut state = lock(&shared.graph);
-        let mut video = new_record(&mut state, "video", &page, &description);
+        let mut video = new_record(&mut state, "video", &page, &description, shared.now_ms());
         video.content_type = Some("video/mp4".into());
         video.bytes = file.data.len() as u64;
         video.published = params.flag("published", true);
@@ -682,7 +685,7 @@ async fn post_photo_story(
         let photo = params.get("photo_id").ok_or_else(|| invalid("(#100) The parameter photo_id is required"))?;
         let mut state = lock(&shared.graph);
         take_photo(&mut state, &page, photo)?;
-        let mut story = new_record(&mut state, "story", &page, "");
+        let mut story = new_record(&mut state, "story", &page, "", shared.now_ms());
         story.media = vec![photo.to_owned()];
         let story = state.add(story);
         Ok(json!({ "success": true, "post_id": story.id }))
@@ -700,7 +703,7 @@ async fn post_video_story(
         let mut state = lock(&shared.graph);
         match params.get("upload_phase") {
             Some("start") => {
-                let id = state.next_id();
+                let id = state.next_id(shared.now_ms());
                 state.story_uploads.insert(id.clone(), (page.clone(), None));
                 let upload_url = format!("{}/rupload/video-upload/{version}/{id}", shared.base_url);
                 Ok(json!({ "video_id": id, "upload_url": upload_url }))
@@ -714,13 +717,13 @@ async fn post_video_story(
                     return Err(invalid("(#100) This video_id belongs to another Page or was already used"));
                 }
                 state.used.insert(id.to_owned());
-                let mut video = new_record(&mut state, "video", &page, "");
+                let mut video = new_record(&mut state, "video", &page, "", shared.now_ms());
                 video.id = id.to_owned();
                 video.published = false;
                 video.content_type = Some(content_type);
                 video.bytes = bytes;
                 state.add(video);
-                let mut story = new_record(&mut state, "story", &page, "");
+                let mut story = new_record(&mut state, "story", &page, "", shared.now_ms());
                 story.media = vec![id.to_owned()];
                 let story = state.add(story);
                 Ok(json!({ "success": true, "post_id": story.id }))

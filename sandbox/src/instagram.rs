@@ -27,7 +27,7 @@ use crate::graph::{Principal, principal};
 use crate::meta::{
     GraphFail, Params, SANDBOX_INSTAGRAM, fetch_media, graph_error, graph_time, invalid, limit, with_usage,
 };
-use crate::{Shared, lock, now_ms, stable_hash};
+use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
     "GET /graph/{version}/{id}/media",
@@ -90,13 +90,15 @@ pub(crate) struct InstagramState {
 }
 
 impl InstagramState {
-    fn next_id(&mut self) -> String {
-        self.last_id = self.last_id.saturating_add(1).max(now_ms() * 10 + 1);
+    /// A new id, made of the time (`now`, ms) as Graph's are, and strictly increasing.
+    fn next_id(&mut self, now: u64) -> String {
+        self.last_id = self.last_id.saturating_add(1).max(now * 10 + 1);
         self.last_id.to_string()
     }
 
-    fn published_today(&self, user: &str) -> u32 {
-        let since = now_ms().saturating_sub(DAY_MS);
+    /// What `user` published in the 24 hours before `now` (ms).
+    fn published_today(&self, user: &str, now: u64) -> u32 {
+        let since = now.saturating_sub(DAY_MS);
         let count = self.media.iter().filter(|m| m.user_id == user && m.created_at_ms >= since).count();
         u32::try_from(count).unwrap_or(u32::MAX)
     }
@@ -321,7 +323,7 @@ pub(crate) async fn create_container(
                 }
             };
         let mut state = lock(&shared.instagram);
-        let id = state.next_id();
+        let id = state.next_id(shared.now_ms());
         // Videos and carousels take Instagram a while; images are ready at once.
         let slow = matches!(media_type.as_str(), "REELS" | "VIDEO" | "CAROUSEL")
             || (media_type == "STORIES" && params.get("video_url").is_some());
@@ -337,7 +339,7 @@ pub(crate) async fn create_container(
             children,
             media_url: url,
             status_code: "FINISHED".to_owned(),
-            created_at_ms: now_ms(),
+            created_at_ms: shared.now_ms(),
         });
         Ok(json!({ "id": id }))
     })
@@ -359,7 +361,7 @@ async fn publish(
             params.get("creation_id").ok_or_else(|| invalid("(#100) The parameter creation_id is required"))?;
         let mut state = lock(&shared.instagram);
         let total = state.quota.get(&user_id).copied().unwrap_or(DEFAULT_QUOTA);
-        if state.published_today(&user_id) >= total {
+        if state.published_today(&user_id, shared.now_ms()) >= total {
             return Err(graph_error(
                 StatusCode::BAD_REQUEST,
                 9,
@@ -395,7 +397,7 @@ async fn publish(
         }
         container.status_code = "PUBLISHED".to_owned();
         let record = container.clone();
-        let id = state.next_id();
+        let id = state.next_id(shared.now_ms());
         state.media.push(InstagramMediaRecord {
             id: id.clone(),
             user_id: user_id.clone(),
@@ -404,7 +406,7 @@ async fn publish(
             container_id: record.id.clone(),
             children: record.children.len(),
             comments: Vec::new(),
-            created_at_ms: now_ms(),
+            created_at_ms: shared.now_ms(),
         });
         Ok(json!({ "id": id }))
     })
@@ -422,7 +424,7 @@ async fn publishing_limit(
     on_user(&shared, &user, query, &headers, &Bytes::new(), |_| async move {
         let state = lock(&inner.instagram);
         let total = state.quota.get(&user_id).copied().unwrap_or(DEFAULT_QUOTA);
-        Ok(json!({ "data": [{ "quota_usage": state.published_today(&user_id),
+        Ok(json!({ "data": [{ "quota_usage": state.published_today(&user_id, inner.now_ms()),
                               "config": { "quota_total": total, "quota_duration": 86_400 } }] }))
     })
     .await
@@ -496,7 +498,7 @@ async fn comment(
             .filter(|m| !m.trim().is_empty())
             .ok_or_else(|| invalid("(#100) message is required"))?;
         let mut state = lock(&inner.instagram);
-        let id = state.next_id();
+        let id = state.next_id(inner.now_ms());
         if let Some(m) = state.media.iter_mut().find(|m| m.id == media) {
             m.comments.push(message.to_owned());
         }

@@ -8,6 +8,7 @@
 mod bluesky;
 mod body;
 mod chats;
+mod clock;
 mod control;
 mod discord;
 mod error;
@@ -31,10 +32,10 @@ mod whatsapp;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -50,6 +51,7 @@ pub use bluesky::{
 pub use chats::{
     ChatImageRecord, ChatMessageRecord, SANDBOX_GOOGLE_CHAT_WEBHOOK, SANDBOX_SLACK_WEBHOOK, SANDBOX_TEAMS_WEBHOOK,
 };
+pub use clock::SandboxClock;
 pub use discord::DiscordMessageRecord;
 pub use error::{Result, SandboxError};
 pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
@@ -90,6 +92,9 @@ pub struct SandboxConfig {
     /// How long a Bluesky access token lasts before it answers `ExpiredToken` (the PDS's is
     /// two hours); a test sets it short to see sessions refreshed.
     pub bluesky_access_lifetime: Duration,
+    /// Where the sandbox reads the time: the OS clock by default. A test passes a clone of a
+    /// clock it keeps (or calls [`Sandbox::advance`]) to move past lifetimes without sleeping.
+    pub clock: SandboxClock,
 }
 
 impl Default for SandboxConfig {
@@ -102,6 +107,7 @@ impl Default for SandboxConfig {
             mastodon_max_characters: 500,
             instagram_processing_polls: 2,
             bluesky_access_lifetime: Duration::from_secs(2 * 3600),
+            clock: SandboxClock::default(),
         }
     }
 }
@@ -175,6 +181,18 @@ impl Sandbox {
         self.addr.port()
     }
 
+    /// The clock the sandbox reads (a clone shares its time), for a test that wants its own code
+    /// on the sandbox's time.
+    pub fn clock(&self) -> SandboxClock {
+        self.shared.clock.clone()
+    }
+
+    /// Moves the sandbox's time forward: tokens, sign-in limits, quotas, idempotency keys, media
+    /// processing and messaging windows all see `by` pass at once. Latency faults stay real waits.
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
     /// Replaces the fault plan; what the old plan had consumed is forgotten.
     pub fn set_faults(&self, plan: FaultPlan) {
         self.shared.set_faults(plan);
@@ -232,7 +250,7 @@ impl Sandbox {
     /// number just now: free-form messages reach them for 24 hours.
     pub fn whatsapp_inbound(&self, phone: &str) {
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        lock(&self.shared.whatsapp).inbound.insert(digits, now_ms());
+        lock(&self.shared.whatsapp).inbound.insert(digits, self.shared.now_ms());
     }
 
     /// Makes every Bluesky access token issued so far expire now (as if its lifetime had passed):
@@ -300,6 +318,7 @@ pub(crate) struct Shared {
     pub(crate) matrix: Mutex<matrix::MatrixState>,
     pub(crate) bluesky_access_lifetime: Duration,
     pub(crate) instagram_processing_polls: u32,
+    pub(crate) clock: SandboxClock,
     revoked: Mutex<HashSet<String>>,
 }
 
@@ -326,6 +345,7 @@ impl Shared {
             matrix: Mutex::new(matrix::MatrixState::default()),
             bluesky_access_lifetime: config.bluesky_access_lifetime,
             instagram_processing_polls: config.instagram_processing_polls,
+            clock: config.clock.clone(),
             revoked: Mutex::new(HashSet::new()),
         }
     }
@@ -371,6 +391,11 @@ impl Shared {
         }
     }
 
+    /// The sandbox's time in milliseconds since the UNIX epoch; handlers read the time only here.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
     pub(crate) fn revoke(&self, token: &str) {
         lock(&self.revoked).insert(token.to_owned());
     }
@@ -384,10 +409,6 @@ impl Shared {
 /// rather than turning one bug into a failure of every later request.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).unwrap_or(0)
 }
 
 /// Which network a request belongs to decides the shape of its error bodies.
@@ -421,14 +442,15 @@ impl Network {
         }
     }
 
-    /// The error this network answers with `status`, for faults and for requests no route matched.
-    pub(crate) fn error_response(self, status: u16, error: faults::ErrorShape) -> Response {
+    /// The error this network answers with `status`, for faults and for requests no route matched;
+    /// `now_ms` is the sandbox's time, from which Bluesky's rate-limit reset is counted.
+    pub(crate) fn error_response(self, status: u16, error: faults::ErrorShape, now_ms: u64) -> Response {
         match self {
             Network::Mastodon => mastodon::error_for_status(status, error.retry_after),
             Network::Discord => discord::error_for_status(status, error.retry_after),
             Network::Graph => meta::error_for_status(status, error),
             Network::Telegram => telegram::error_for_status(status, error.retry_after),
-            Network::Bluesky => bluesky::error_for_status(status, error.retry_after),
+            Network::Bluesky => bluesky::error_for_status(status, error.retry_after, now_ms),
             Network::Matrix => matrix::error_for_status(status, error.retry_after),
         }
     }
@@ -474,8 +496,8 @@ fn router(shared: Arc<Shared>) -> Router {
     networks.merge(control::routes()).merge(pages::routes()).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(shared)
 }
 
-async fn unknown_route(request: axum::extract::Request) -> Response {
-    Network::of_path(request.uri().path()).error_response(404, faults::ErrorShape::default())
+async fn unknown_route(State(shared): State<Arc<Shared>>, request: axum::extract::Request) -> Response {
+    Network::of_path(request.uri().path()).error_response(404, faults::ErrorShape::default(), shared.now_ms())
 }
 
 /// Lets a handler drop the TCP connection its request came on, without answering.

@@ -22,7 +22,7 @@ use crate::meta::{
     SANDBOX_APP_ID, SANDBOX_APP_SECRET, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, graph_error, invalid,
 };
 use crate::threads::token_is_valid;
-use crate::{Shared, lock, now_ms};
+use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
     "GET /facebook-login/{version}/dialog/oauth",
@@ -67,7 +67,7 @@ async fn threads_dialog(State(shared): State<Arc<Shared>>, RawQuery(query): RawQ
             "<p>response_type=code and threads_basic are required.</p>",
         );
     }
-    let code = format!("sandbox-threads-code-{}", lock(&shared.graph).next_id());
+    let code = format!("sandbox-threads-code-{}", lock(&shared.graph).next_id(shared.now_ms()));
     lock(&shared.graph).codes.insert(code.clone(), (redirect.clone(), None));
     let state = q.get("state").cloned().unwrap_or_default();
     let mut ok = back.clone();
@@ -114,8 +114,8 @@ async fn threads_code(State(shared): State<Arc<Shared>>, body: axum::body::Bytes
     if q.get("redirect_uri") != Some(&redirect) {
         return threads_error("Error validating verification code. Please make sure your redirect_uri is identical.");
     }
-    let token = format!("sandbox-threads-short-{}", lock(&shared.graph).next_id());
-    lock(&shared.graph).user_tokens.insert(token.clone(), now_ms() + SHORT_LIVED_MS);
+    let token = format!("sandbox-threads-short-{}", lock(&shared.graph).next_id(shared.now_ms()));
+    lock(&shared.graph).user_tokens.insert(token.clone(), shared.now_ms() + SHORT_LIVED_MS);
     axum::Json(json!({ "access_token": token, "user_id": SANDBOX_THREADS_USER.0 })).into_response()
 }
 
@@ -129,7 +129,7 @@ async fn threads_exchange(State(shared): State<Arc<Shared>>, RawQuery(query): Ra
     }
     let short = q.get("access_token").cloned().unwrap_or_default();
     let valid = short.starts_with("sandbox-threads-short-")
-        && lock(&shared.graph).user_tokens.get(&short).is_some_and(|at| *at > now_ms());
+        && lock(&shared.graph).user_tokens.get(&short).is_some_and(|at| *at > shared.now_ms());
     if !valid {
         return threads_error("Invalid OAuth access token.");
     }
@@ -220,7 +220,7 @@ async fn dialog(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) ->
             return page(StatusCode::BAD_REQUEST, "Invalid request", "<p>Only S256 code challenges are supported.</p>");
         }
     };
-    let code = format!("sandbox-code-{}", lock(&shared.graph).next_id());
+    let code = format!("sandbox-code-{}", lock(&shared.graph).next_id(shared.now_ms()));
     lock(&shared.graph).codes.insert(code.clone(), (redirect.clone(), challenge));
     let state = q.get("state").cloned().unwrap_or_default();
     let mut back = url::Url::parse(&redirect).expect("checked above");
@@ -271,7 +271,7 @@ async fn access_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQue
         let mut state = lock(&shared.graph);
         if q.get("grant_type").map(String::as_str) == Some("fb_exchange_token") {
             let short = q.get("fb_exchange_token").cloned().unwrap_or_default();
-            if state.user_tokens.get(&short).is_none_or(|expires| *expires <= now_ms()) {
+            if state.user_tokens.get(&short).is_none_or(|expires| *expires <= shared.now_ms()) {
                 return Err(graph_error(
                     StatusCode::BAD_REQUEST,
                     190,
@@ -280,8 +280,8 @@ async fn access_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQue
                     "Invalid OAuth access token.",
                 ));
             }
-            let token = format!("sandbox-long-user-token-{}", state.next_id());
-            state.user_tokens.insert(token.clone(), now_ms() + LONG_LIVED_MS);
+            let token = format!("sandbox-long-user-token-{}", state.next_id(shared.now_ms()));
+            state.user_tokens.insert(token.clone(), shared.now_ms() + LONG_LIVED_MS);
             return Ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": LONG_LIVED_MS / 1000 }));
         }
         let code = q.get("code").cloned().unwrap_or_default();
@@ -311,8 +311,8 @@ async fn access_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQue
                 return Err(invalid("(#100) The code_verifier does not match the code_challenge"));
             }
         }
-        let token = format!("sandbox-short-user-token-{}", state.next_id());
-        state.user_tokens.insert(token.clone(), now_ms() + SHORT_LIVED_MS);
+        let token = format!("sandbox-short-user-token-{}", state.next_id(shared.now_ms()));
+        state.user_tokens.insert(token.clone(), shared.now_ms() + SHORT_LIVED_MS);
         Ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": SHORT_LIVED_MS / 1000 }))
     })();
     match result {

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
-use crate::{Shared, lock, now_ms, rfc3339, stable_hash};
+use crate::{Shared, lock, rfc3339, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
     "GET /api/v2/instance",
@@ -77,8 +77,8 @@ pub(crate) struct MastodonState {
     media: Vec<Media>,
     /// account id → username, for every token seen.
     pub(crate) accounts: HashMap<String, String>,
-    /// (account id, key) → (status id, when the key was stored).
-    idempotency: HashMap<(String, String), (String, Instant)>,
+    /// (account id, key) → (status id, when the key was stored, in the sandbox's ms).
+    idempotency: HashMap<(String, String), (String, u64)>,
     last_id: u64,
     /// Registered apps, codes and the tokens signed in through them.
     pub(crate) oauth: crate::mastodon_oauth::OAuthState,
@@ -95,16 +95,22 @@ struct Media {
     /// Mastodon's attachment type: image, gifv or video.
     kind: &'static str,
     extension: &'static str,
-    uploaded_at: Instant,
+    /// The sandbox's time at upload (ms).
+    uploaded_at: u64,
     /// Copied from the config at upload; compared as elapsed time so no configured duration can
-    /// overflow an `Instant`.
+    /// overflow a timestamp.
     processing: Duration,
     status_id: Option<String>,
 }
 
+/// How long from `from` to `to` (the sandbox's ms); zero if the clock reads earlier than `from`.
+fn elapsed(from: u64, to: u64) -> Duration {
+    Duration::from_millis(to.saturating_sub(from))
+}
+
 impl Media {
-    fn is_processed(&self, now: Instant) -> bool {
-        now.saturating_duration_since(self.uploaded_at) >= self.processing
+    fn is_processed(&self, now: u64) -> bool {
+        elapsed(self.uploaded_at, now) >= self.processing
     }
 }
 
@@ -116,9 +122,9 @@ impl MastodonState {
         )
     }
 
-    /// Snowflake-like ids as Mastodon uses: milliseconds shifted left, strictly increasing.
-    fn next_id(&mut self) -> String {
-        self.last_id = self.last_id.saturating_add(1).max(now_ms() << 16);
+    /// Snowflake-like ids as Mastodon uses: milliseconds (`now`) shifted left, strictly increasing.
+    fn next_id(&mut self, now: u64) -> String {
+        self.last_id = self.last_id.saturating_add(1).max(now << 16);
         self.last_id.to_string()
     }
 }
@@ -292,7 +298,7 @@ fn sniff(data: &[u8]) -> Option<(&'static str, &'static str, &'static str)> {
     }
 }
 
-fn media_json(shared: &Shared, media: &Media, now: Instant) -> Value {
+fn media_json(shared: &Shared, media: &Media, now: u64) -> Value {
     let processed = media.is_processed(now);
     let url = |variant: &str, extension: &str| {
         processed.then(|| {
@@ -342,9 +348,9 @@ async fn upload_media(
             "Validation failed: Description is too long (maximum is {DESCRIPTION_LIMIT} characters)"
         )));
     }
-    let now = Instant::now();
+    let now = shared.now_ms();
     let mut state = lock(&shared.mastodon);
-    let id = state.next_id();
+    let id = state.next_id(now);
     let media = Media {
         record: MastodonMediaRecord {
             id,
@@ -379,7 +385,7 @@ async fn get_media(
     else {
         return Err(not_found());
     };
-    let now = Instant::now();
+    let now = shared.now_ms();
     let status = if media.is_processed(now) { StatusCode::OK } else { StatusCode::PARTIAL_CONTENT };
     Ok((status, axum::Json(media_json(&shared, media, now))).into_response())
 }
@@ -478,7 +484,7 @@ fn content_html(text: &str) -> String {
 }
 
 fn status_json(shared: &Shared, state: &MastodonState, status: &Status) -> Value {
-    let now = Instant::now();
+    let now = shared.now_ms();
     let record = &status.record;
     let media: Vec<Value> = record
         .media_ids
@@ -523,7 +529,7 @@ async fn post_status(
     let params = status_params(&headers, &body)?;
     let idempotency_key =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty()).map(str::to_owned);
-    let now = Instant::now();
+    let now = shared.now_ms();
     let mut state = lock(&shared.mastodon);
 
     // Checked before any validation, as Mastodon does: a retry of a request that went through
@@ -532,7 +538,7 @@ async fn post_status(
         let remembered = state
             .idempotency
             .get(&(account.id.clone(), key.clone()))
-            .filter(|(_, stored)| now.duration_since(*stored) < shared.idempotency_ttl)
+            .filter(|(_, stored)| elapsed(*stored, now) < shared.idempotency_ttl)
             .map(|(id, _)| id.clone());
         if let Some(status) = remembered.and_then(|id| state.statuses.iter().find(|s| s.record.id == id)) {
             return Ok(axum::Json(status_json(&shared, &state, status)).into_response());
@@ -575,7 +581,7 @@ async fn post_status(
         return Err(unprocessable(&format!("Validation failed: Text character limit of {max} exceeded")));
     }
 
-    let id = state.next_id();
+    let id = state.next_id(now);
     for media in state.media.iter_mut().filter(|m| params.media_ids.contains(&m.record.id)) {
         media.status_id = Some(id.clone());
     }
@@ -589,7 +595,7 @@ async fn post_status(
             text: params.status,
             media_ids: params.media_ids,
             idempotency_key,
-            created_at_ms: now_ms(),
+            created_at_ms: now,
             visibility,
         },
         username: account.username,

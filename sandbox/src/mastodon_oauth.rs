@@ -21,7 +21,7 @@ use serde_json::json;
 use sha2::Digest;
 
 use crate::login::escape;
-use crate::{Shared, lock, now_ms};
+use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &["POST /api/v1/apps", "GET /oauth/authorize", "POST /oauth/token"];
 
@@ -177,7 +177,8 @@ async fn register(
     let n = state.oauth.next();
     let id = format!("{}", 10_000 + n);
     let client_id = format!("sandbox-client-{n}-{:08x}", crate::stable_hash(&format!("{name}{n}")) as u32);
-    let secret = format!("sandbox-client-secret-{n}-{:016x}", crate::stable_hash(&format!("{client_id}{}", now_ms())));
+    let secret =
+        format!("sandbox-client-secret-{n}-{:016x}", crate::stable_hash(&format!("{client_id}{}", shared.now_ms())));
     state.oauth.clients.insert(
         client_id.clone(),
         Client { secret: secret.clone(), redirect_uris: redirect_uris.clone(), scopes: scopes.clone() },
@@ -345,7 +346,7 @@ async fn token(
         }
     };
     let n = mastodon.oauth.next();
-    let token = format!("sandbox-mastodon-oauth-{n}-{:016x}", crate::stable_hash(&format!("{n}{}", now_ms())));
+    let token = format!("sandbox-mastodon-oauth-{n}-{:016x}", crate::stable_hash(&format!("{n}{}", shared.now_ms())));
     if text("grant_type") == "authorization_code" {
         mastodon.oauth.tokens.insert(token.clone(), OAUTH_USER.to_owned());
     }
@@ -353,7 +354,7 @@ async fn token(
         "access_token": token,
         "token_type": "Bearer",
         "scope": scope,
-        "created_at": now_ms() / 1000,
+        "created_at": shared.now_ms() / 1000,
     }))
     .into_response()
 }

@@ -29,7 +29,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Shared, lock, now_ms};
+use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
     "GET /_matrix/client/v3/login",
@@ -443,7 +443,7 @@ async fn send(
             event_type,
             content,
             txn_id,
-            origin_server_ts: now_ms(),
+            origin_server_ts: shared.now_ms(),
         };
         state.events.push(record);
         state.transactions.insert(key, event_id.clone());
@@ -501,7 +501,7 @@ async fn messages(
             let to = from.saturating_sub(limit);
             (timeline[to..from].iter().rev().copied().collect(), to)
         };
-        let now = now_ms();
+        let now = shared.now_ms();
         let mut body = json!({
             "chunk": chunk.iter().map(|e| event_json(e, now)).collect::<Vec<_>>(),
             "start": format!("t{from}"),

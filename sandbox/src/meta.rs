@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::faults::ErrorShape;
-use crate::{now_ms, stable_hash};
+use crate::stable_hash;
 
 /// The user's long-lived token in the sandbox's Meta world.
 pub const SANDBOX_USER_TOKEN: &str = "sandbox-meta-user-token";
@@ -65,7 +65,8 @@ pub(crate) fn graph_error(status: StatusCode, code: i64, subcode: Option<i64>, k
         "type": kind,
         "code": code,
         "is_transient": matches!(code, 1 | 2),
-        "fbtrace_id": format!("A{:016x}", stable_hash(message) ^ now_ms()),
+        // A trace id only has to differ from answer to answer; it says nothing about the time.
+        "fbtrace_id": format!("A{:016x}", stable_hash(message) ^ rand::random::<u64>()),
     });
     if let Some(sub) = subcode {
         error["error_subcode"] = json!(sub);

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{is_video, sniff_image};
-use crate::{Shared, lock, now_ms};
+use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &["POST /bot{token}/{method}", "GET /file/bot{token}/{*path}"];
 
@@ -188,9 +188,9 @@ fn record(shared: &Shared, chat: i64, kind: &str, text: String, group: Option<St
         text: text.clone(),
         media_group_id: group.clone(),
         bytes,
-        created_at_ms: now_ms(),
+        created_at_ms: shared.now_ms(),
     });
-    let mut message = json!({ "message_id": message_id, "chat": { "id": chat }, "date": now_ms() / 1000 });
+    let mut message = json!({ "message_id": message_id, "chat": { "id": chat }, "date": shared.now_ms() / 1000 });
     if kind == "text" {
         message["text"] = json!(text);
     } else if !text.is_empty() {
@@ -271,7 +271,7 @@ fn run(shared: &Shared, name: &str, fields: &Fields) -> Result<Value, Fail> {
                         }
                         checked.push((kind.to_owned(), text, check_file(part, kind)?));
                     }
-                    let group = format!("{}", now_ms());
+                    let group = format!("{}", shared.now_ms());
                     let sent: Vec<Value> = checked
                         .into_iter()
                         .map(|(kind, text, bytes)| record(shared, chat.0, &kind, text, Some(group.clone()), bytes))

@@ -24,7 +24,7 @@ use crate::meta::{
     GraphFail, Params, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, fetch_media, graph_error, graph_time, invalid,
     limit, with_usage,
 };
-use crate::{Shared, lock, now_ms, stable_hash};
+use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
     "GET /threads/{version}/{id}",
@@ -78,13 +78,15 @@ pub(crate) struct ThreadsState {
 }
 
 impl ThreadsState {
-    fn next_id(&mut self) -> String {
-        self.last_id = self.last_id.saturating_add(1).max(now_ms() * 10 + 2);
+    /// A new id, made of the time (`now`, ms) as Graph's are, and strictly increasing.
+    fn next_id(&mut self, now: u64) -> String {
+        self.last_id = self.last_id.saturating_add(1).max(now * 10 + 2);
         self.last_id.to_string()
     }
 
-    fn published_today(&self) -> u32 {
-        let since = now_ms().saturating_sub(DAY_MS);
+    /// What was published in the 24 hours before `now` (ms).
+    fn published_today(&self, now: u64) -> u32 {
+        let since = now.saturating_sub(DAY_MS);
         u32::try_from(self.posts.iter().filter(|p| p.created_at_ms >= since).count()).unwrap_or(u32::MAX)
     }
 }
@@ -256,7 +258,7 @@ async fn create_container(
             _ => return Err(invalid("(#100) media_type must be TEXT, IMAGE, VIDEO or CAROUSEL")),
         };
         let mut state = lock(&inner.threads);
-        let id = state.next_id();
+        let id = state.next_id(inner.now_ms());
         let polls_left = if slow { inner.instagram_processing_polls } else { 0 };
         state.containers.push(Container {
             id: id.clone(),
@@ -284,7 +286,7 @@ async fn publish(
         user_only(&user)?;
         let creation = params.get("creation_id").ok_or_else(|| invalid("(#100) creation_id is required"))?.to_owned();
         let mut state = lock(&inner.threads);
-        if state.published_today() >= state.quota.unwrap_or(QUOTA) {
+        if state.published_today(inner.now_ms()) >= state.quota.unwrap_or(QUOTA) {
             return Err(graph_error(
                 StatusCode::BAD_REQUEST,
                 9,
@@ -312,9 +314,9 @@ async fn publish(
             text: c.text.clone(),
             children: c.children.len(),
             container_id: c.id.clone(),
-            created_at_ms: now_ms(),
+            created_at_ms: inner.now_ms(),
         };
-        let id = state.next_id();
+        let id = state.next_id(inner.now_ms());
         state.posts.push(ThreadsPostRecord { id: id.clone(), ..record });
         Ok(json!({ "id": id }))
     })
@@ -331,7 +333,7 @@ async fn publishing_limit(
     answer(&shared, query, &headers, &Bytes::new(), async move |_| {
         user_only(&user)?;
         let state = lock(&inner.threads);
-        Ok(json!({ "data": [{ "quota_usage": state.published_today(),
+        Ok(json!({ "data": [{ "quota_usage": state.published_today(inner.now_ms()),
                               "config": { "quota_total": state.quota.unwrap_or(QUOTA), "quota_duration": 86_400 } }] }))
     })
     .await

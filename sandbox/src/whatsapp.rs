@@ -35,7 +35,7 @@ use crate::graph::{Principal, principal};
 use crate::meta::{
     GraphFail, Params, SANDBOX_APP_ID, SANDBOX_PAGES, SANDBOX_WHATSAPP, graph_error, invalid, with_usage,
 };
-use crate::{Shared, lock, now_ms, stable_hash};
+use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
     "POST /graph/{version}/{id}/messages",
@@ -156,8 +156,9 @@ pub(crate) struct WhatsAppState {
 }
 
 impl WhatsAppState {
-    fn next_id(&mut self) -> String {
-        self.last_id = self.last_id.saturating_add(1).max(now_ms() * 10 + 3);
+    /// A new id, made of the time (`now`, ms) as Graph's are, and strictly increasing.
+    fn next_id(&mut self, now: u64) -> String {
+        self.last_id = self.last_id.saturating_add(1).max(now * 10 + 3);
         self.last_id.to_string()
     }
 }
@@ -181,7 +182,7 @@ fn wa_error(code: i64, title: &str, details: &str) -> GraphFail {
         "type": "OAuthException",
         "code": code,
         "error_data": { "messaging_product": "whatsapp", "details": details },
-        "fbtrace_id": format!("A{:016x}", stable_hash(details) ^ now_ms()),
+        "fbtrace_id": format!("A{:016x}", stable_hash(details) ^ rand::random::<u64>()),
     }});
     GraphFail(Box::new((StatusCode::BAD_REQUEST, axum::Json(body)).into_response()))
 }
@@ -262,7 +263,7 @@ fn debug_token(shared: &Shared, token: &str) -> Value {
         Ok(Principal::User) => (
             "USER",
             // The fixed user token behaves as a long-lived one: 60 days from now.
-            expiry_of_user.unwrap_or_else(|| now_ms() + 60 * 24 * 3600 * 1000) / 1000,
+            expiry_of_user.unwrap_or_else(|| shared.now_ms() + 60 * 24 * 3600 * 1000) / 1000,
             vec![
                 json!({ "scope": "pages_manage_posts", "target_ids": pages }),
                 json!({ "scope": "instagram_content_publish" }),
@@ -370,7 +371,7 @@ pub(crate) async fn upload_media(
             ));
         };
         let mut state = lock(&inner.whatsapp);
-        let media_id = state.next_id();
+        let media_id = state.next_id(inner.now_ms());
         let record =
             WhatsAppMediaRecord { id: media_id.clone(), content_type: content_type.to_owned(), bytes: data.len() as u64 };
         state.media.push(record);
@@ -533,9 +534,9 @@ async fn send_message(
                 ));
             }
         };
-        let open = state.inbound.get(&to).is_some_and(|at| now_ms().saturating_sub(*at) < WINDOW_MS);
+        let open = state.inbound.get(&to).is_some_and(|at| inner.now_ms().saturating_sub(*at) < WINDOW_MS);
         let (status, error_code) = if template.is_some() || open { ("sent", None) } else { ("failed", Some(131_047)) };
-        let wamid = format!("wamid.HBgL{}", state.next_id());
+        let wamid = format!("wamid.HBgL{}", state.next_id(inner.now_ms()));
         state.messages.push(WhatsAppMessageRecord {
             id: wamid.clone(),
             phone_number_id: SANDBOX_WHATSAPP.1.to_owned(),
@@ -546,7 +547,7 @@ async fn send_message(
             template,
             status: status.to_owned(),
             error_code,
-            created_at_ms: now_ms(),
+            created_at_ms: inner.now_ms(),
         });
         Ok(json!({ "messaging_product": "whatsapp", "contacts": [{ "input": params.get("to"), "wa_id": to }],
                    "messages": [{ "id": wamid, "message_status": "accepted" }] }))

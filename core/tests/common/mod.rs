@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fanout_core::accounts::{Accounts, Credentials, NewAccount};
-use fanout_core::clock::{Clock, SystemClock};
+use fanout_core::clock::{Clock, Timestamp};
 use fanout_core::http::{self, HttpConfig};
 use fanout_core::media::cache::VariantCache;
 use fanout_core::model::{Account, DeliveryId};
@@ -20,7 +20,7 @@ use fanout_core::post::{self, Draft};
 use fanout_core::secrets::{FileStore, Secret};
 use fanout_core::store::Store;
 use fanout_core::worker::{StopWhen, Worker, WorkerConfig};
-use fanout_sandbox::{FaultPlan, Sandbox, SandboxConfig};
+use fanout_sandbox::{FaultPlan, Sandbox, SandboxClock, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
 pub mod chats;
@@ -35,6 +35,7 @@ pub struct Env {
     pub secrets: Arc<FileStore>,
     pub sandbox: Sandbox,
     pub http: reqwest::Client,
+    /// The sandbox's time ([`SandboxTime`]) unless a test puts its own clock here.
     pub clock: Arc<dyn Clock>,
     pub policy: RetryPolicy,
     /// One for the whole test, as the app's `Context` has one: networks keep state in it (Bluesky
@@ -71,7 +72,20 @@ pub async fn env_from(config: SandboxConfig, policy: RetryPolicy, http_timeout: 
     let secrets = Arc::new(FileStore::new(dir.path().join("secrets.json")));
     let sandbox = Sandbox::start(config).await.expect("sandbox");
     let http = http::client(&HttpConfig::with_total_timeout(http_timeout)).expect("client");
-    Env { dir, store, secrets, sandbox, http, clock: Arc::new(SystemClock), policy, registry: Registry::default() }
+    let clock = Arc::new(SandboxTime(sandbox.clock()));
+    Env { dir, store, secrets, sandbox, http, clock, policy, registry: Registry::default() }
+}
+
+/// Core's `Clock` reading the sandbox's time, so the worker, the outbox and the networks' expiry
+/// checks see what the sandbox sees: the OS clock until a test calls `env.sandbox.advance(…)`,
+/// which moves both at once — a token's lifetime or a window passes without the test waiting.
+#[derive(Debug)]
+pub struct SandboxTime(pub SandboxClock);
+
+impl Clock for SandboxTime {
+    fn now(&self) -> Timestamp {
+        Timestamp(i64::try_from(self.0.now_ms()).unwrap_or(i64::MAX))
+    }
 }
 
 impl Env {

@@ -9,7 +9,7 @@ use fanout_sandbox::{
 };
 use serde_json::{Value, json};
 
-use crate::{client, json, png, start, start_with};
+use crate::{client, json, manual_clock, png, start, start_with};
 
 fn xrpc(sandbox: &Sandbox, method: &str) -> String {
     format!("{}/xrpc/{method}", sandbox.url())
@@ -123,12 +123,15 @@ async fn a_session_is_made_with_the_app_password_and_its_refresh_token_works_onc
 
 #[tokio::test]
 async fn an_access_token_expires_after_its_lifetime_and_the_controls_end_sessions() {
-    let sandbox =
-        start_with(SandboxConfig { bluesky_access_lifetime: Duration::from_millis(300), ..SandboxConfig::default() })
-            .await;
+    let sandbox = start_with(SandboxConfig {
+        bluesky_access_lifetime: Duration::from_millis(300),
+        clock: manual_clock(),
+        ..SandboxConfig::default()
+    })
+    .await;
     let (access, refresh_token) = session(&sandbox).await;
     assert_eq!(get_session(&sandbox, &access).await.0, 200, "fresh");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    sandbox.advance(Duration::from_millis(400));
     assert_eq!(
         get_session(&sandbox, &access).await,
         (400, json!({ "error": "ExpiredToken", "message": "Token has expired" })),
@@ -162,9 +165,31 @@ async fn signing_in_is_limited_to_thirty_times_in_five_minutes() {
     assert_eq!(limited.status(), 429);
     assert_eq!(limited.headers()["ratelimit-remaining"], "0");
     let reset: u64 = limited.headers()["ratelimit-reset"].to_str().expect("ascii").parse().expect("seconds");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    let now = sandbox.clock().now_ms() / 1000;
     assert!((now + 290..=now + 301).contains(&reset), "the window ends 5 minutes after the first: {reset} vs {now}");
     assert_eq!(json(limited).await, json!({ "error": "RateLimitExceeded", "message": "Rate Limit Exceeded" }));
+}
+
+#[tokio::test]
+async fn the_sign_in_limits_lift_when_their_windows_have_passed() {
+    let sandbox = start_with(SandboxConfig { clock: manual_clock(), ..SandboxConfig::default() }).await;
+    // One client for the 331 sign-ins: a new one each time would spend the test building them.
+    let (client, url) = (client(), xrpc(&sandbox, "com.atproto.server.createSession"));
+    let body = json!({ "identifier": SANDBOX_BLUESKY_HANDLE, "password": SANDBOX_BLUESKY_PASSWORD });
+    let sign_in = || async { client.post(&url).json(&body).send().await.expect("answered") };
+    let status = || async { sign_in().await.status() };
+    for window in 1..=10 {
+        for n in 1..=30 {
+            assert_eq!(status().await, 200, "sign-in {n} of five minutes number {window} is within both limits");
+        }
+        assert_eq!(status().await, 429, "a 31st in the same five minutes is refused");
+        sandbox.advance(Duration::from_secs(5 * 60));
+    }
+    let limited = sign_in().await;
+    assert_eq!(limited.status(), 429, "300 sign-ins a day, however spread out");
+    assert_eq!(limited.headers()["ratelimit-policy"], "300;w=86400", "refused by the daily limit");
+    sandbox.advance(Duration::from_secs(24 * 3600 - 10 * 5 * 60));
+    assert_eq!(status().await, 200, "a day after the first sign-ins, there is room again");
 }
 
 #[tokio::test]
@@ -279,7 +304,7 @@ async fn a_rate_limit_fault_answers_in_xrpc_shape_with_its_reset() {
     );
     let sandbox = start_with(SandboxConfig { faults: plan, ..SandboxConfig::default() }).await;
     let (access, _) = session(&sandbox).await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    let now = sandbox.clock().now_ms() / 1000;
     let answer = client()
         .post(xrpc(&sandbox, "com.atproto.repo.putRecord"))
         .bearer_auth(&access)

@@ -11,7 +11,7 @@ mod matrix;
 
 use std::time::Duration;
 
-use fanout_sandbox::{Sandbox, SandboxConfig};
+use fanout_sandbox::{Sandbox, SandboxClock, SandboxConfig};
 
 pub const TOKEN: &str = "test-token";
 
@@ -20,6 +20,12 @@ pub fn png(len: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.resize(len.max(8), 0);
     bytes
+}
+
+/// A sandbox clock that stands still at 2026-01-01T00:00:00Z until the test advances it, so a test
+/// about a lifetime or a window is exact and never waits for it.
+pub fn manual_clock() -> SandboxClock {
+    SandboxClock::manual(1_767_225_600_000)
 }
 
 pub async fn start() -> Sandbox {

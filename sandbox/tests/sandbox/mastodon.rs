@@ -1,9 +1,9 @@
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fanout_sandbox::SandboxConfig;
 use serde_json::json;
 
-use crate::{TOKEN, client, json, post_status, start, start_with, upload_png};
+use crate::{TOKEN, client, json, manual_clock, post_status, start, start_with, upload_png};
 
 #[tokio::test]
 async fn instance_reports_the_limits_a_client_must_respect() {
@@ -40,7 +40,7 @@ async fn verify_credentials_identifies_the_same_account_for_the_same_token() {
 
 #[tokio::test]
 async fn uploaded_media_goes_202_then_206_then_200_and_can_then_be_attached() {
-    let sandbox = start().await;
+    let sandbox = start_with(SandboxConfig { clock: manual_clock(), ..SandboxConfig::default() }).await;
     let upload = upload_png(&sandbox, 5120).await;
     assert_eq!(upload.status(), 202, "processing continues after the upload");
     let media = json(upload).await;
@@ -53,15 +53,12 @@ async fn uploaded_media_goes_202_then_206_then_200_and_can_then_be_attached() {
         client().get(format!("{}/api/v1/media/{id}", sandbox.url())).bearer_auth(TOKEN).send().await.expect("answered")
     };
     assert_eq!(poll().await.status(), 206, "still processing right after upload");
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let processed = loop {
-        let response = poll().await;
-        if response.status() == 200 {
-            break json(response).await;
-        }
-        assert!(Instant::now() < deadline, "media is processed after about 150 ms");
-        tokio::time::sleep(Duration::from_millis(40)).await;
-    };
+    sandbox.advance(Duration::from_millis(149));
+    assert_eq!(poll().await.status(), 206, "still processing a moment before its 150 ms are up");
+    sandbox.advance(Duration::from_millis(1));
+    let response = poll().await;
+    assert_eq!(response.status(), 200, "media is processed once its 150 ms have passed");
+    let processed = json(response).await;
     assert!(processed["url"].as_str().is_some_and(|u| u.ends_with(".png")), "a processed medium has a url");
 
     let response =
@@ -118,10 +115,14 @@ async fn an_idempotency_key_returns_the_same_status_and_creates_one() {
 
 #[tokio::test]
 async fn an_idempotency_key_is_forgotten_after_its_ttl() {
-    let sandbox =
-        start_with(SandboxConfig { idempotency_ttl: Duration::from_millis(100), ..SandboxConfig::default() }).await;
+    let sandbox = start_with(SandboxConfig {
+        idempotency_ttl: Duration::from_millis(100),
+        clock: manual_clock(),
+        ..SandboxConfig::default()
+    })
+    .await;
     post_status(&sandbox, json!({"status": "a"}), Some("k")).await.expect("answered");
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    sandbox.advance(Duration::from_millis(150));
     post_status(&sandbox, json!({"status": "a"}), Some("k")).await.expect("answered");
     assert_eq!(sandbox.state().mastodon_statuses.len(), 2, "an expired key no longer deduplicates");
 }
