@@ -393,58 +393,41 @@ pub fn video_rules_for(
     }
 }
 
-/// Every network Fanout delivers to, by kind.
+/// The one registration: the implementation of each network kind. A network is its module
+/// under `networks/` and one line here; the CLI's `accounts add`, linking and delivery all go
+/// through it.
+fn network(kind: NetworkKind) -> Arc<dyn Network> {
+    match kind {
+        NetworkKind::Mastodon => Arc::new(mastodon::Mastodon),
+        NetworkKind::Discord => Arc::new(discord::Discord),
+        NetworkKind::Facebook => Arc::new(facebook::Facebook),
+        NetworkKind::Instagram => Arc::new(instagram::Instagram),
+        NetworkKind::Threads => Arc::new(threads::Threads),
+        NetworkKind::WhatsApp => Arc::new(whatsapp::WhatsApp),
+        NetworkKind::Matrix => Arc::new(matrix::Matrix),
+        NetworkKind::Telegram => Arc::new(telegram::Telegram),
+        NetworkKind::Slack => Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack)),
+        NetworkKind::Teams => Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams)),
+        NetworkKind::GoogleChat => Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat)),
+        NetworkKind::Bluesky => Arc::new(bluesky::Bluesky::default()),
+    }
+}
+
+/// Every network Fanout delivers to, made once, in [`NetworkKind::ALL`]'s order.
 #[derive(Debug, Clone)]
 pub struct Registry {
-    mastodon: Arc<dyn Network>,
-    discord: Arc<dyn Network>,
-    facebook: Arc<dyn Network>,
-    instagram: Arc<dyn Network>,
-    threads: Arc<dyn Network>,
-    whatsapp: Arc<dyn Network>,
-    matrix: Arc<dyn Network>,
-    telegram: Arc<dyn Network>,
-    slack: Arc<dyn Network>,
-    teams: Arc<dyn Network>,
-    google_chat: Arc<dyn Network>,
-    bluesky: Arc<dyn Network>,
+    networks: [Arc<dyn Network>; NetworkKind::ALL.len()],
 }
 
 impl Default for Registry {
     fn default() -> Self {
-        Self {
-            mastodon: Arc::new(mastodon::Mastodon),
-            discord: Arc::new(discord::Discord),
-            facebook: Arc::new(facebook::Facebook),
-            instagram: Arc::new(instagram::Instagram),
-            threads: Arc::new(threads::Threads),
-            whatsapp: Arc::new(whatsapp::WhatsApp),
-            matrix: Arc::new(matrix::Matrix),
-            telegram: Arc::new(telegram::Telegram),
-            slack: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack)),
-            teams: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams)),
-            google_chat: Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat)),
-            bluesky: Arc::new(bluesky::Bluesky::default()),
-        }
+        Self { networks: NetworkKind::ALL.map(network) }
     }
 }
 
 impl Registry {
     pub fn get(&self, kind: NetworkKind) -> &Arc<dyn Network> {
-        match kind {
-            NetworkKind::Mastodon => &self.mastodon,
-            NetworkKind::Discord => &self.discord,
-            NetworkKind::Facebook => &self.facebook,
-            NetworkKind::Instagram => &self.instagram,
-            NetworkKind::Threads => &self.threads,
-            NetworkKind::WhatsApp => &self.whatsapp,
-            NetworkKind::Matrix => &self.matrix,
-            NetworkKind::Telegram => &self.telegram,
-            NetworkKind::Slack => &self.slack,
-            NetworkKind::Teams => &self.teams,
-            NetworkKind::GoogleChat => &self.google_chat,
-            NetworkKind::Bluesky => &self.bluesky,
-        }
+        &self.networks[kind as usize]
     }
 }
 
@@ -533,5 +516,21 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_gives_each_kind_its_own_network() {
+        let registry = Registry::default();
+        for (i, kind) in NetworkKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i, "ALL is in the enum's order, so a kind indexes the registry");
+            let network = registry.get(kind);
+            assert_eq!(network.profile(None).network, kind, "{kind:?}");
+            assert!(!network.link_fields().is_empty() && !network.link_about().is_empty(), "{kind:?} can be linked");
+        }
     }
 }
