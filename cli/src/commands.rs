@@ -14,10 +14,11 @@ use fanout_core::worker::{RunSummary, StopWhen};
 use tokio_util::sync::CancellationToken;
 
 use crate::args::{
-    AccountsCommand, AddCommon, CancelArgs, Cli, Command, EditArgs, LinkCommand, PostArgs, QueueCommand, WorkerTuning,
+    AccountsCommand, CancelArgs, Cli, Command, EditArgs, LinkCommand, PostArgs, QueueCommand, WorkerTuning,
 };
 use crate::context::Context;
 use crate::delivering::{cancel_on_signal, run_worker, wait_and_report};
+use crate::link_args::AddCommon;
 use crate::output;
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -213,7 +214,7 @@ async fn accounts(cx: &Context, command: &AccountsCommand) -> Result<u8> {
 }
 
 /// The bucket given with --bucket…, its secret key read from the next line of standard input.
-fn bucket_host(args: &crate::args::BucketArgs) -> Result<Option<BucketHost>> {
+fn bucket_host(args: &crate::link_args::BucketArgs) -> Result<Option<BucketHost>> {
     let (Some(name), Some(endpoint)) = (&args.bucket, &args.bucket_endpoint) else {
         return Ok(None);
     };

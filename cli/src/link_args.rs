@@ -9,7 +9,43 @@ use fanout_core::model::NetworkKind;
 use fanout_core::networks::Registry;
 use fanout_core::networks::link::{Field, FieldKind};
 
-use crate::args::{AddCommon, BucketArgs};
+/// An S3-compatible bucket for media a network fetches by address (Instagram instead of the
+/// Facebook Page, Threads, a team chat's pictures). Its secret key is read from standard input, on
+/// the line after the account's secret.
+#[derive(Debug, Args)]
+pub struct BucketArgs {
+    /// The bucket's name.
+    #[arg(long, value_name = "NAME", requires = "bucket_endpoint")]
+    pub bucket: Option<String>,
+    /// The S3 endpoint, e.g. https://s3.eu-central-1.amazonaws.com.
+    #[arg(long, value_name = "URL", requires = "bucket")]
+    pub bucket_endpoint: Option<String>,
+    /// The bucket's region.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub bucket_region: String,
+    /// The access key id (its secret key comes on standard input, after the token).
+    #[arg(long, value_name = "ID", requires = "bucket")]
+    pub bucket_key_id: Option<String>,
+    /// Address objects as ENDPOINT/BUCKET/KEY (MinIO and most self-hosted servers).
+    #[arg(long)]
+    pub bucket_path_style: bool,
+    /// Where anyone can read the bucket's files (a public bucket, a CDN, R2's public domain):
+    /// a team chat shows its pictures from there, so they stay.
+    #[arg(long, value_name = "URL", requires = "bucket")]
+    pub bucket_public_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddCommon {
+    /// A short name to refer to the account by.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Enable the account right away.
+    #[arg(long)]
+    pub enable: bool,
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// A network's subcommand name: its id with dashes (`google-chat`).
 fn command_name(kind: NetworkKind) -> String {
