@@ -516,7 +516,8 @@ fn shared_before(
     }
     let since = Timestamp(now.0 - i64::try_from(DUPLICATE_WINDOW.as_millis()).unwrap_or(i64::MAX));
     let earlier = outbox.store().read(|tx| {
-        let ids = posts::recent_for_account(tx, account.id, since, 50)?;
+        // Every post of the week with the same text, however many came after it.
+        let ids = posts::recent_with_text(tx, account.id, since, |earlier| normalized(earlier) == text)?;
         ids.into_iter().map(|id| posts::get(tx, id)).collect::<Result<Vec<_>>>()
     })?;
     for post in earlier.into_iter().flatten() {

@@ -323,6 +323,23 @@ async fn deliveries_to_different_accounts_are_in_flight_together() {
     assert!(spread < 300, "all eight requests should be in flight together; they arrived over {spread} ms");
 }
 
+/// A repeat is found however many posts went to the account after it within the week (the check
+/// once looked at the 50 newest only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_is_asked_about_however_many_posts_came_after_it_in_the_week() {
+    let env = env("{}").await;
+    let m = env.mastodon("m", "token-m").await;
+    env.post("Sourdough is back", vec![], &[&m]);
+    for n in 0..60 {
+        env.post(&format!("Today's special, number {n}"), vec![], &[&m]);
+    }
+    let draft = Draft { text: "Sourdough  is back".into(), targets: vec![m.name.clone()], ..Draft::default() };
+    let review =
+        post::review(&env.outbox(), &Registry::default(), &env.variants(), &draft, env.clock.now()).expect("reviewed");
+    let codes: Vec<&str> = review.problems.iter().map(|p| p.code()).collect();
+    assert_eq!(codes, ["duplicate"], "the repeat under 60 newer posts is still seen");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_post_to_the_same_account_within_a_week_asks_first() {
     let env = env("{}").await;

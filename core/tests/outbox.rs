@@ -483,3 +483,98 @@ fn a_follower_starts_at_the_newest_event() {
     let last = f.store.read(|tx| fanout_core::store::events::last_seq(tx)).expect("seq");
     assert_eq!(Some(last), all.last().map(|e| e.seq), "the newest event, without reading the whole log");
 }
+
+/// Whether `plan` reads the table under `alias` only through `index`: no step scans the whole
+/// table or another of its indexes.
+fn reads_only_through(plan: &[String], alias: &str, index: &str) -> bool {
+    let steps: Vec<&String> = plan
+        .iter()
+        .filter(|s| s.starts_with(&format!("SCAN {alias}")) || s.starts_with(&format!("SEARCH {alias} ")))
+        .collect();
+    !steps.is_empty() && steps.iter().all(|s| s.starts_with("SEARCH") || s.contains(&format!("INDEX {index}")))
+}
+
+fn sorts(plan: &[String]) -> bool {
+    plan.iter().any(|s| s.contains("USE TEMP B-TREE FOR") && s.contains("ORDER BY"))
+}
+
+#[test]
+fn the_duplicate_check_reads_only_the_last_week_newest_first() {
+    let f = fixture();
+    let plan = f.store.read(|tx| store::posts::recent_with_text_plan(tx)).expect("plan");
+    assert!(
+        reads_only_through(&plan, "p", "posts_created"),
+        "the week's posts are found by posts_created, not by reading every post: {plan:#?}"
+    );
+    assert!(!sorts(&plan), "the index gives the posts newest first, nothing is sorted: {plan:#?}");
+}
+
+#[test]
+fn a_claim_reads_only_the_deliveries_it_could_take() {
+    let f = fixture();
+    let plan = f.store.read(|tx| deliveries::claim_due_plan(tx)).expect("plan");
+    assert!(
+        reads_only_through(&plan, "c", "deliveries_claimable"),
+        "a claim reads the unsettled deliveries by deliveries_claimable, not the sent history: {plan:#?}"
+    );
+    assert_eq!(
+        plan.iter().filter(|s| s.starts_with("USE TEMP B-TREE")).count(),
+        1,
+        "the index gives each account's deliveries in due order for the window; only the last pick, \
+         among one delivery per account, is sorted: {plan:#?}"
+    );
+}
+
+#[test]
+fn the_outbox_list_reads_only_the_newest_deliveries() {
+    let f = fixture();
+    // What `fanout outbox --json` asks for by default.
+    let filter = deliveries::Filter { limit: Some(50), ..Default::default() };
+    let plan = f.store.read(|tx| deliveries::list_plan(tx, &filter)).expect("plan");
+    assert!(
+        reads_only_through(&plan, "d", "deliveries_created"),
+        "the list reads deliveries newest first by deliveries_created and stops at the limit: {plan:#?}"
+    );
+    assert!(!sorts(&plan), "the index gives the list's order, nothing is sorted: {plan:#?}");
+}
+
+#[test]
+fn a_repeat_is_found_anywhere_in_the_week_however_many_posts_came_after() {
+    const DAY: i64 = 24 * 3_600_000;
+    let normalized = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let f = fixture();
+    let a = add_account(&f.store, "a", true);
+    let b = add_account(&f.store, "b", true);
+    let at = |ms: i64, text: &str| Post { created_at: Timestamp(T0.0 + ms), ..post(text, None) };
+    let share = |p: &Post, to: AccountId| {
+        f.outbox.enqueue(p, &[to], p.created_at).expect("enqueue");
+    };
+
+    let older = at(-8 * DAY, "hello  world");
+    share(&older, a);
+    let repeated = at(-6 * DAY, "hello\n world ");
+    share(&repeated, a);
+    let cancelled = at(-5 * DAY, "hello world");
+    share(&cancelled, a);
+    f.outbox.cancel_post(cancelled.id, Timestamp(T0.0 - 5 * DAY)).expect("cancel");
+    let elsewhere = at(-4 * DAY, "hello world");
+    share(&elsewhere, b);
+    let mut own_text = at(-3 * DAY, "something else");
+    own_text.texts = vec![(a, "hello world".into())];
+    share(&own_text, a);
+    for i in 0..60 {
+        share(&at(-3 * DAY + (i + 1) * 60_000, &format!("post {i}")), a);
+    }
+
+    let since = Timestamp(T0.0 - 7 * DAY);
+    let found = f
+        .store
+        .read(|tx| store::posts::recent_with_text(tx, a, since, |text| normalized(text) == "hello world"))
+        .expect("read");
+    assert_eq!(
+        found,
+        vec![own_text.id, repeated.id],
+        "the same text to the same account within the week is found even with 60 posts after it; not \
+         one older than the week, cancelled, or to another account"
+    );
+}

@@ -75,7 +75,8 @@ pub fn list(conn: &Connection) -> Result<Vec<Account>> {
 
 pub fn get(conn: &Connection, id: AccountId) -> Result<Option<Account>> {
     Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"), [id.to_string()], from_row)
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"))?
+        .query_row([id.to_string()], from_row)
         .optional()?)
 }
 

@@ -107,37 +107,47 @@ pub fn claim_due(
     lease_until: Timestamp,
     limit: usize,
 ) -> Result<Vec<Delivery>> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE deliveries AS d
-         SET state = 'running', lease_owner = ?1, lease_expires_at = ?3,
-             -- A delivery taken back from a worker that died goes on with the attempt it was in:
-             -- a crash is not a failed try, and must not use up the retry budget.
-             attempts = attempts + CASE WHEN d.state = 'running' THEN 0 ELSE 1 END,
-             updated_at = ?2
-         WHERE d.id IN (
-             SELECT id FROM (
-                 SELECT c.id, c.next_attempt_at AS due,
-                        row_number() OVER (PARTITION BY c.account_id
-                                           ORDER BY c.next_attempt_at, c.id) AS rank
-                 FROM deliveries c JOIN accounts a ON a.id = c.account_id
-                 WHERE ((c.state IN ('queued', 'retry_wait', 'unconfirmed') AND c.next_attempt_at <= ?2)
-                        OR (c.state = 'running' AND c.lease_expires_at <= ?2))
-                   AND a.enabled = 1 AND a.removed_at IS NULL
-                   AND a.health NOT IN ('needs_reconnect', 'blocked')
-                   AND coalesce(a.paused_until, 0) <= ?2 AND a.next_start_at <= ?2
-                   AND NOT EXISTS (SELECT 1 FROM deliveries r
-                                   WHERE r.account_id = c.account_id AND r.state = 'running'
-                                     AND r.lease_expires_at > ?2)
-             ) WHERE rank = 1 ORDER BY due LIMIT ?4
-         )
-         RETURNING id, post_id, account_id, state, attempts, next_attempt_at, lease_owner,
-                   lease_expires_at, publish_started_at, checkpoint, error_kind, error_message,
-                   remote_id, remote_url, created_at, updated_at, recipient, recipient_name",
-    )?;
+    let mut stmt = conn.prepare_cached(CLAIM_DUE)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(params![owner, now.0, lease_until.0, limit], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The plan of [`claim_due`]'s statement, for the tests that pin its index.
+pub fn claim_due_plan(conn: &Connection) -> Result<Vec<String>> {
+    super::query_plan(conn, CLAIM_DUE)
+}
+
+/// `?1` the owner, `?2` now, `?3` the lease's end, `?4` the limit. The first term repeats the
+/// condition of the `deliveries_claimable` index word for word: SQLite reads a partial index only
+/// for a query whose WHERE contains its condition, and the index gives each account's deliveries
+/// already in the window's order, so a claim never walks the settled history.
+const CLAIM_DUE: &str = "UPDATE deliveries AS d
+     SET state = 'running', lease_owner = ?1, lease_expires_at = ?3,
+         -- A delivery taken back from a worker that died goes on with the attempt it was in:
+         -- a crash is not a failed try, and must not use up the retry budget.
+         attempts = attempts + CASE WHEN d.state = 'running' THEN 0 ELSE 1 END,
+         updated_at = ?2
+     WHERE d.id IN (
+         SELECT id FROM (
+             SELECT c.id, c.next_attempt_at AS due,
+                    row_number() OVER (PARTITION BY c.account_id
+                                       ORDER BY c.next_attempt_at, c.id) AS rank
+             FROM deliveries c JOIN accounts a ON a.id = c.account_id
+             WHERE c.state IN ('queued', 'retry_wait', 'unconfirmed', 'running')
+               AND ((c.state IN ('queued', 'retry_wait', 'unconfirmed') AND c.next_attempt_at <= ?2)
+                    OR (c.state = 'running' AND c.lease_expires_at <= ?2))
+               AND a.enabled = 1 AND a.removed_at IS NULL
+               AND a.health NOT IN ('needs_reconnect', 'blocked')
+               AND coalesce(a.paused_until, 0) <= ?2 AND a.next_start_at <= ?2
+               AND NOT EXISTS (SELECT 1 FROM deliveries r
+                               WHERE r.account_id = c.account_id AND r.state = 'running'
+                                 AND r.lease_expires_at > ?2)
+         ) WHERE rank = 1 ORDER BY due LIMIT ?4
+     )
+     RETURNING id, post_id, account_id, state, attempts, next_attempt_at, lease_owner,
+               lease_expires_at, publish_started_at, checkpoint, error_kind, error_message,
+               remote_id, remote_url, created_at, updated_at, recipient, recipient_name";
 
 fn expect_one(changed: usize, id: DeliveryId) -> Result<()> {
     if changed == 1 { Ok(()) } else { Err(Error::LeaseLost(id.to_string())) }
@@ -186,15 +196,17 @@ pub struct Settle<'a> {
 
 /// Moves a delivery `owner` holds out of `running`, dropping the lease.
 pub fn settle(conn: &Connection, id: DeliveryId, owner: &str, now: Timestamp, s: &Settle<'_>) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE deliveries SET state = ?4, next_attempt_at = ?5, lease_owner = NULL,
-             lease_expires_at = NULL, error_kind = ?6, error_message = ?7,
-             publish_started_at = CASE WHEN ?8 THEN NULL ELSE publish_started_at END,
-             remote_id = coalesce(?9, remote_id), remote_url = coalesce(?10, remote_url),
-             attempts = CASE WHEN ?11 THEN max(attempts - 1, 0) ELSE attempts END,
-             updated_at = ?3
-         WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
-        params![
+    let changed = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = ?4, next_attempt_at = ?5, lease_owner = NULL,
+                 lease_expires_at = NULL, error_kind = ?6, error_message = ?7,
+                 publish_started_at = CASE WHEN ?8 THEN NULL ELSE publish_started_at END,
+                 remote_id = coalesce(?9, remote_id), remote_url = coalesce(?10, remote_url),
+                 attempts = CASE WHEN ?11 THEN max(attempts - 1, 0) ELSE attempts END,
+                 updated_at = ?3
+             WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+        )?
+        .execute(params![
             id.to_string(),
             owner,
             now.0,
@@ -206,8 +218,7 @@ pub fn settle(conn: &Connection, id: DeliveryId, owner: &str, now: Timestamp, s:
             s.remote.map(|r| r.0),
             s.remote.and_then(|r| r.1),
             s.refund_attempt,
-        ],
-    )?;
+        ])?;
     expect_one(changed, id)
 }
 
@@ -354,7 +365,9 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
-pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<OutboxRow>> {
+/// The statement of [`list`] for `filter`, with its values in order. Newest first: the order
+/// `deliveries_created` keeps, so the newest `limit` rows are read and nothing is sorted.
+fn list_sql(filter: &Filter) -> (String, Vec<String>) {
     let mut sql = format!(
         "SELECT {COLUMNS}, a.name, a.network, a.demo, p.text, p.scheduled_at,
                 (SELECT count(*) FROM post_media m WHERE m.post_id = d.post_id)
@@ -391,7 +404,17 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<OutboxRow>> {
     if let Some(limit) = filter.limit {
         sql.push_str(&format!(" LIMIT {limit}"));
     }
-    let mut stmt = conn.prepare(&sql)?;
+    (sql, values)
+}
+
+/// The plan of [`list`]'s statement for `filter`, for the tests that pin its index.
+pub fn list_plan(conn: &Connection, filter: &Filter) -> Result<Vec<String>> {
+    super::query_plan(conn, &list_sql(filter).0)
+}
+
+pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<OutboxRow>> {
+    let (sql, values) = list_sql(filter);
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), |r| {
         let network: String = r.get(19)?;
         Ok(OutboxRow {

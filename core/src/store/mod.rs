@@ -38,6 +38,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("sql/v9.sql")).comment("the posting queue's times"),
     M::up(include_str!("sql/v10.sql")).comment("profile pictures"),
     M::up(include_str!("sql/v11.sql")).comment("each target's order of a post's files"),
+    M::up(include_str!("sql/v12.sql")).comment("indexes so the outbox's hot queries skip old history"),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -121,6 +122,19 @@ impl Store {
         let conn = self.lock();
         Ok(usize::from(&migrations().current_version(&conn)?))
     }
+}
+
+/// The plan SQLite picks for `sql` (`EXPLAIN QUERY PLAN`), one step a line: what the tests read to
+/// pin that the hot queries go through an index instead of the whole history. Nothing is bound
+/// or run.
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let mut rows = stmt.raw_query();
+    let mut steps = Vec::new();
+    while let Some(row) = rows.next()? {
+        steps.push(row.get::<_, String>(3)?);
+    }
+    Ok(steps)
 }
 
 /// Brings the schema to `version` (the latest when `None`). Foreign keys are off meanwhile, as

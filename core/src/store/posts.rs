@@ -9,25 +9,25 @@ use crate::error::Result;
 use crate::model::{MediaRef, Post, PostId};
 
 pub fn insert(conn: &Connection, post: &Post) -> Result<()> {
-    conn.execute(
-        "INSERT INTO posts (id, text, created_at, scheduled_at, story) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![post.id.to_string(), post.text, post.created_at.0, post.scheduled_at.map(|t| t.0), post.story],
-    )?;
+    conn.prepare_cached("INSERT INTO posts (id, text, created_at, scheduled_at, story) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![post.id.to_string(), post.text, post.created_at.0, post.scheduled_at.map(|t| t.0), post.story])?;
     insert_media(conn, "post_media", "post_id", &post.id.to_string(), &post.media)?;
-    let mut stmt = conn.prepare("INSERT INTO post_texts (post_id, account_id, text) VALUES (?1, ?2, ?3)")?;
+    let mut stmt = conn.prepare_cached("INSERT INTO post_texts (post_id, account_id, text) VALUES (?1, ?2, ?3)")?;
     for (account, text) in &post.texts {
         stmt.execute(params![post.id.to_string(), account.to_string(), text])?;
     }
-    let mut stmt = conn.prepare("INSERT INTO post_comments (post_id, account_id, text) VALUES (?1, ?2, ?3)")?;
+    let mut stmt = conn.prepare_cached("INSERT INTO post_comments (post_id, account_id, text) VALUES (?1, ?2, ?3)")?;
     for (account, text) in &post.first_comments {
         stmt.execute(params![post.id.to_string(), account.to_string(), text])?;
     }
-    let mut stmt = conn.prepare("INSERT INTO post_templates (post_id, account_id, template) VALUES (?1, ?2, ?3)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO post_templates (post_id, account_id, template) VALUES (?1, ?2, ?3)")?;
     for (account, template) in &post.templates {
         let json = serde_json::to_string(template).map_err(|e| crate::Error::invalid(format!("template: {e}")))?;
         stmt.execute(params![post.id.to_string(), account.to_string(), json])?;
     }
-    let mut stmt = conn.prepare("INSERT INTO post_media_order (post_id, account_id, positions) VALUES (?1, ?2, ?3)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO post_media_order (post_id, account_id, positions) VALUES (?1, ?2, ?3)")?;
     for (account, order) in &post.orders {
         let json = serde_json::to_string(order).map_err(|e| crate::Error::invalid(format!("media order: {e}")))?;
         stmt.execute(params![post.id.to_string(), account.to_string(), json])?;
@@ -133,27 +133,43 @@ pub fn get(conn: &Connection, id: PostId) -> Result<Option<Post>> {
     }))
 }
 
-/// The posts made since `since` with a delivery to `account` that is not cancelled or failed,
-/// newest first (at most `limit`): what "the same post again" is looked for among.
-pub fn recent_for_account(
+/// The posts made since `since` with a delivery to `account` that is not cancelled or failed and
+/// whose text for that account (its own, else the post's) `same_text` accepts, newest first:
+/// where "the same post again" can be. Every post of the window is looked at, however many, but
+/// only its text is read; the caller reads in full just the few that match.
+pub fn recent_with_text(
     conn: &Connection,
     account: crate::model::AccountId,
     since: Timestamp,
-    limit: usize,
+    mut same_text: impl FnMut(&str) -> bool,
 ) -> Result<Vec<PostId>> {
-    let mut stmt = conn.prepare(
-        "SELECT p.id FROM posts p
-         WHERE p.created_at >= ?2 AND EXISTS (
-             SELECT 1 FROM deliveries d
-             WHERE d.post_id = p.id AND d.account_id = ?1 AND d.state NOT IN ('cancelled', 'failed'))
-         ORDER BY p.created_at DESC LIMIT ?3",
-    )?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let ids = stmt
-        .query_map(params![account.to_string(), since.0, limit], |row| row.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids.into_iter().filter_map(|id| id.parse().ok()).collect())
+    let mut stmt = conn.prepare_cached(RECENT_WITH_TEXT)?;
+    let mut rows = stmt.query(params![account.to_string(), since.0])?;
+    let mut ids = Vec::new();
+    while let Some(row) = rows.next()? {
+        let text = row
+            .get_ref(1)?
+            .as_str()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+        if same_text(text) {
+            ids.extend(row.get::<_, String>(0)?.parse::<PostId>().ok());
+        }
+    }
+    Ok(ids)
 }
+
+/// The plan of [`recent_with_text`]'s statement, for the tests that pin its index.
+pub fn recent_with_text_plan(conn: &Connection) -> Result<Vec<String>> {
+    super::query_plan(conn, RECENT_WITH_TEXT)
+}
+
+/// `?1` the account, `?2` since. The week is read newest first through `posts_created`.
+const RECENT_WITH_TEXT: &str = "SELECT p.id, coalesce(t.text, p.text) FROM posts p
+     LEFT JOIN post_texts t ON t.post_id = p.id AND t.account_id = ?1
+     WHERE p.created_at >= ?2 AND EXISTS (
+         SELECT 1 FROM deliveries d
+         WHERE d.post_id = p.id AND d.account_id = ?1 AND d.state NOT IN ('cancelled', 'failed'))
+     ORDER BY p.created_at DESC";
 
 /// Writes `media` in order into a media table (`post_media`, `draft_media`) under its owner.
 pub(super) fn insert_media(conn: &Connection, table: &str, owner: &str, id: &str, media: &[MediaRef]) -> Result<()> {
