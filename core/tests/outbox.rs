@@ -526,6 +526,17 @@ fn a_claim_reads_only_the_deliveries_it_could_take() {
 }
 
 #[test]
+fn the_workers_idle_checks_read_only_the_unsettled_deliveries() {
+    let f = fixture();
+    for plan in f.store.read(|tx| deliveries::idle_check_plans(tx)).expect("plans") {
+        assert!(
+            reads_only_through(&plan, "d", "deliveries_claimable"),
+            "whether anything is due, and when, is read from the unsettled deliveries only: {plan:#?}"
+        );
+    }
+}
+
+#[test]
 fn the_outbox_list_reads_only_the_newest_deliveries() {
     let f = fixture();
     // What `fanout outbox --json` asks for by default.

@@ -447,26 +447,33 @@ pub fn count_by_state(conn: &Connection) -> Result<Vec<(DeliveryState, u64)>> {
 /// Whether anything is running, or due by `now` on an account no platform has paused: `--once`
 /// workers stop when it finds nothing (they do not wait out a rate limit).
 pub fn has_due_or_running(conn: &Connection, now: Timestamp) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM deliveries d JOIN accounts a ON a.id = d.account_id
-           WHERE a.enabled = 1 AND a.removed_at IS NULL AND a.health NOT IN ('needs_reconnect', 'blocked')
-             AND (d.state = 'running'
-                  OR (d.state IN ('queued', 'retry_wait', 'unconfirmed') AND d.next_attempt_at <= ?1
-                      AND coalesce(a.paused_until, 0) <= ?1)))",
-        [now.0],
-        |r| r.get(0),
-    )?)
+    Ok(conn.prepare_cached(HAS_DUE_OR_RUNNING)?.query_row([now.0], |r| r.get(0))?)
+}
+
+/// `?1` now. The first term repeats `deliveries_claimable`'s condition word for word, so only the
+/// unsettled deliveries are read, never the sent history.
+const HAS_DUE_OR_RUNNING: &str = "SELECT EXISTS (SELECT 1 FROM deliveries d JOIN accounts a ON a.id = d.account_id
+       WHERE d.state IN ('queued', 'retry_wait', 'unconfirmed', 'running')
+         AND a.enabled = 1 AND a.removed_at IS NULL AND a.health NOT IN ('needs_reconnect', 'blocked')
+         AND (d.state = 'running'
+              OR (d.state IN ('queued', 'retry_wait', 'unconfirmed') AND d.next_attempt_at <= ?1
+                  AND coalesce(a.paused_until, 0) <= ?1)))";
+
+/// The plans of the worker's idle checks ([`has_due_or_running`], [`next_due`]), for the tests
+/// that pin their index.
+pub fn idle_check_plans(conn: &Connection) -> Result<Vec<Vec<String>>> {
+    Ok(vec![super::query_plan(conn, HAS_DUE_OR_RUNNING)?, super::query_plan(conn, NEXT_DUE)?])
 }
 
 /// The earliest time anything becomes due (to sleep until then), if anything is waiting.
 pub fn next_due(conn: &Connection) -> Result<Option<Timestamp>> {
-    let at: Option<i64> = conn.query_row(
-        "SELECT min(max(d.next_attempt_at, coalesce(a.paused_until, 0), a.next_start_at))
-         FROM deliveries d JOIN accounts a ON a.id = d.account_id
-         WHERE d.state IN ('queued', 'retry_wait', 'unconfirmed') AND d.next_attempt_at < ?1
-           AND a.enabled = 1 AND a.removed_at IS NULL AND a.health NOT IN ('needs_reconnect', 'blocked')",
-        [i64::MAX],
-        |r| r.get(0),
-    )?;
+    let at: Option<i64> = conn.prepare_cached(NEXT_DUE)?.query_row([i64::MAX], |r| r.get(0))?;
     Ok(at.map(Timestamp))
 }
+
+/// `?1` the end of time. Its first term is `deliveries_claimable`'s condition, as above.
+const NEXT_DUE: &str = "SELECT min(max(d.next_attempt_at, coalesce(a.paused_until, 0), a.next_start_at))
+     FROM deliveries d JOIN accounts a ON a.id = d.account_id
+     WHERE d.state IN ('queued', 'retry_wait', 'unconfirmed', 'running')
+       AND d.state IN ('queued', 'retry_wait', 'unconfirmed') AND d.next_attempt_at < ?1
+       AND a.enabled = 1 AND a.removed_at IS NULL AND a.health NOT IN ('needs_reconnect', 'blocked')";
