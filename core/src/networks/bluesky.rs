@@ -570,29 +570,12 @@ impl Network for Bluesky {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "pds",
-                kind: super::link::FieldKind::Address,
-                required: false,
-                label: "the account's PDS, when not bsky.social",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "handle",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the handle (or DID)",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "app_password",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "app password",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("pds", "the account's PDS, when not bsky.social").optional(),
+            super::link::Field::text("handle", "the handle (or DID)"),
+            super::link::Field::secret("app_password", "app password"),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(

@@ -283,22 +283,11 @@ impl Network for ChatWebhook {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "webhook",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "webhook address",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "bucket",
-                kind: super::link::FieldKind::Bucket,
-                required: false,
-                label: "a bucket with a public address, for pictures",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::secret("webhook", "webhook address"),
+            super::link::Field::bucket("a bucket with a public address, for pictures"),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(

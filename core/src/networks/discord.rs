@@ -175,13 +175,8 @@ impl Network for Discord {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[super::link::Field {
-            key: "webhook",
-            kind: super::link::FieldKind::Secret,
-            required: true,
-            label: "webhook URL",
-            hidden: false,
-        }]
+        const FIELDS: &[super::link::Field] = &[super::link::Field::secret("webhook", "webhook URL")];
+        FIELDS
     }
 
     fn prepare_link<'a>(

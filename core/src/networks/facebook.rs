@@ -398,29 +398,12 @@ impl Network for Facebook {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "graph",
-                kind: super::link::FieldKind::Address,
-                required: false,
-                label: "the Graph API's address (for testing)",
-                hidden: true,
-            },
-            super::link::Field {
-                key: "page_id",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the Page's id",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "token",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "access token",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("graph", "the Graph API's address (for testing)").hidden(),
+            super::link::Field::text("page_id", "the Page's id"),
+            super::link::Field::secret("token", "access token"),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(
@@ -430,9 +413,7 @@ impl Network for Facebook {
         _now: Timestamp,
     ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
         async move {
-            let token = values
-                .secret("token")
-                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let token = values.access_token()?;
             let page = graph::page_id(values.given("page_id"))?;
             Ok(super::link::Linking::new(graph::endpoint(values.text("graph"))?, token).remote(page))
         }

@@ -291,43 +291,14 @@ impl Network for Instagram {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "graph",
-                kind: super::link::FieldKind::Address,
-                required: false,
-                label: "the Graph API's address (for testing)",
-                hidden: true,
-            },
-            super::link::Field {
-                key: "user_id",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the Instagram account's id",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "page_id",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the linked Facebook Page's id",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "token",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "access token",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "bucket",
-                kind: super::link::FieldKind::Bucket,
-                required: false,
-                label: "a bucket to host media instead of the Page",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("graph", "the Graph API's address (for testing)").hidden(),
+            super::link::Field::text("user_id", "the Instagram account's id"),
+            super::link::Field::text("page_id", "the linked Facebook Page's id"),
+            super::link::Field::secret("token", "access token"),
+            super::link::Field::bucket("a bucket to host media instead of the Page"),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(
@@ -337,9 +308,7 @@ impl Network for Instagram {
         _now: Timestamp,
     ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
         async move {
-            let token = values
-                .secret("token")
-                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let token = values.access_token()?;
             let page = graph::page_id(values.given("page_id"))?;
             let user = values.given("user_id");
             if user.is_empty() || !user.chars().all(|c| c.is_ascii_digit()) {

@@ -25,6 +25,41 @@ pub struct Field {
     pub hidden: bool,
 }
 
+impl Field {
+    const fn new(key: &'static str, kind: FieldKind, label: &'static str) -> Self {
+        Self { key, kind, required: true, label, hidden: false }
+    }
+
+    /// A required text value (an id, a handle, a room).
+    pub const fn text(key: &'static str, label: &'static str) -> Self {
+        Self::new(key, FieldKind::Text, label)
+    }
+
+    /// A required web address.
+    pub const fn address(key: &'static str, label: &'static str) -> Self {
+        Self::new(key, FieldKind::Address, label)
+    }
+
+    /// A required secret; `label` is its bare noun ("access token").
+    pub const fn secret(key: &'static str, label: &'static str) -> Self {
+        Self::new(key, FieldKind::Secret, label)
+    }
+
+    /// An optional bucket, under the key `bucket`.
+    pub const fn bucket(label: &'static str) -> Self {
+        Self::new("bucket", FieldKind::Bucket, label).optional()
+    }
+
+    pub const fn optional(self) -> Self {
+        Self { required: false, ..self }
+    }
+
+    /// Optional and not offered to type: an API's root for testing, a value a sign-in sets.
+    pub const fn hidden(self) -> Self {
+        Self { hidden: true, ..self.optional() }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
     /// Shown as typed: an id, a handle, a room.
@@ -101,6 +136,11 @@ impl LinkValues {
 
     pub fn bucket(&self) -> Option<&BucketHost> {
         self.bucket.as_ref()
+    }
+
+    /// The secret under `token`, required.
+    pub fn access_token(&self) -> Result<Secret> {
+        self.secret("token").ok_or_else(|| Error::invalid("the access token is empty; paste it on standard input"))
     }
 }
 

@@ -317,22 +317,11 @@ impl Network for Mastodon {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "server",
-                kind: super::link::FieldKind::Address,
-                required: true,
-                label: "the server's address",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "token",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "access token",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("server", "the server's address"),
+            super::link::Field::secret("token", "access token"),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(
@@ -342,9 +331,7 @@ impl Network for Mastodon {
         _now: Timestamp,
     ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
         async move {
-            let token = values
-                .secret("token")
-                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let token = values.access_token()?;
             Ok(super::link::Linking::new(endpoint(values.given("server"))?, token))
         }
         .boxed()

@@ -229,43 +229,14 @@ impl Network for Matrix {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "homeserver",
-                kind: super::link::FieldKind::Address,
-                required: true,
-                label: "the homeserver's address",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "room",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the room's id or address",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "token",
-                kind: super::link::FieldKind::Secret,
-                required: false,
-                label: "access token",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "user",
-                kind: super::link::FieldKind::Text,
-                required: false,
-                label: "the user, to log in with a password",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "password",
-                kind: super::link::FieldKind::Secret,
-                required: false,
-                label: "password",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("homeserver", "the homeserver's address"),
+            super::link::Field::text("room", "the room's id or address"),
+            super::link::Field::secret("token", "access token").optional(),
+            super::link::Field::text("user", "the user, to log in with a password").optional(),
+            super::link::Field::secret("password", "password").optional(),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(
@@ -288,9 +259,7 @@ impl Network for Matrix {
                 (Some(user), Some(password)) => log_in(http, &base, user, &password, now)
                     .await
                     .map_err(|f| crate::error::Error::Network(format!("could not log in to {base}: {}", f.message)))?,
-                _ => values.secret("token").ok_or_else(|| {
-                    crate::error::Error::invalid("the access token is empty; paste it on standard input")
-                })?,
+                _ => values.access_token()?,
             };
             Ok(super::link::Linking::new(base, token).remote(room))
         }

@@ -229,29 +229,12 @@ impl Network for Telegram {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "api",
-                kind: super::link::FieldKind::Address,
-                required: false,
-                label: "the Bot API's address (for testing)",
-                hidden: true,
-            },
-            super::link::Field {
-                key: "chat",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the channel's @name or the chat's id",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "token",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "bot token",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("api", "the Bot API's address (for testing)").hidden(),
+            super::link::Field::text("chat", "the channel's @name or the chat's id"),
+            super::link::Field::secret("token", "bot token"),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(

@@ -184,36 +184,13 @@ impl Network for Threads {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "api",
-                kind: super::link::FieldKind::Address,
-                required: false,
-                label: "the Threads API's address (for testing)",
-                hidden: true,
-            },
-            super::link::Field {
-                key: "token",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "access token",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "bucket",
-                kind: super::link::FieldKind::Bucket,
-                required: false,
-                label: "a bucket for photos and videos",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "expires_at",
-                kind: super::link::FieldKind::Text,
-                required: false,
-                label: "when the token expires (seconds since 1970)",
-                hidden: true,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("api", "the Threads API's address (for testing)").hidden(),
+            super::link::Field::secret("token", "access token"),
+            super::link::Field::bucket("a bucket for photos and videos"),
+            super::link::Field::text("expires_at", "when the token expires (seconds since 1970)").hidden(),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(
@@ -223,9 +200,7 @@ impl Network for Threads {
         _now: Timestamp,
     ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
         async move {
-            let token = values
-                .secret("token")
-                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let token = values.access_token()?;
             let url = super::link::parse_base("the Threads API address", values.text("api").unwrap_or(ROOT))?;
             let path = url.path().trim_end_matches('/');
             let endpoint = if path.ends_with(VERSION) {

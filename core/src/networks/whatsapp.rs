@@ -437,36 +437,13 @@ impl Network for WhatsApp {
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
-        &[
-            super::link::Field {
-                key: "graph",
-                kind: super::link::FieldKind::Address,
-                required: false,
-                label: "the Graph API's address (for testing)",
-                hidden: true,
-            },
-            super::link::Field {
-                key: "phone_number_id",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the phone number's id",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "business_account_id",
-                kind: super::link::FieldKind::Text,
-                required: true,
-                label: "the WhatsApp Business Account's id",
-                hidden: false,
-            },
-            super::link::Field {
-                key: "token",
-                kind: super::link::FieldKind::Secret,
-                required: true,
-                label: "access token",
-                hidden: false,
-            },
-        ]
+        const FIELDS: &[super::link::Field] = &[
+            super::link::Field::address("graph", "the Graph API's address (for testing)").hidden(),
+            super::link::Field::text("phone_number_id", "the phone number's id"),
+            super::link::Field::text("business_account_id", "the WhatsApp Business Account's id"),
+            super::link::Field::secret("token", "access token"),
+        ];
+        FIELDS
     }
 
     fn prepare_link<'a>(
@@ -476,9 +453,7 @@ impl Network for WhatsApp {
         _now: Timestamp,
     ) -> BoxFuture<'a, crate::error::Result<super::link::Linking>> {
         async move {
-            let token = values
-                .secret("token")
-                .ok_or_else(|| crate::error::Error::invalid("the access token is empty; paste it on standard input"))?;
+            let token = values.access_token()?;
             let phone = graph::numeric_id("WhatsApp phone number id", values.given("phone_number_id"))?;
             let business = graph::numeric_id("WhatsApp Business Account id", values.given("business_account_id"))?;
             let mut linking = super::link::Linking::new(graph::endpoint(values.text("graph"))?, token).remote(phone);
