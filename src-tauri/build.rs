@@ -5,6 +5,7 @@ fn main() {
         "save_settings",
         "set_shell_strings",
         "list_accounts",
+        "link_forms",
         "link_account",
         "meta_app_status",
         "link_meta",

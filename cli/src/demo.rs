@@ -9,7 +9,7 @@ use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::error::{Error, Result};
 use fanout_core::model::NetworkKind;
 use fanout_core::post::{self, Draft};
-use fanout_core::secrets::{FileStore, Secret};
+use fanout_core::secrets::FileStore;
 
 use crate::args::{Cli, WorkerTuning};
 use crate::context::default_data_dir;
@@ -37,26 +37,15 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     for old in accounts.list()?.into_iter().filter(|a| a.demo) {
         accounts.remove(&old.id.to_string()).await?;
     }
-    let mastodon = accounts
-        .add(NewAccount {
-            name: Some("Demo Mastodon".into()),
-            credentials: Credentials::new(NetworkKind::Mastodon)
-                .text("server", sandbox.url())
-                .secret("token", Secret::new("demo-mastodon-token")),
-            enabled: true,
-            demo: true,
-        })
-        .await?;
-    let discord = accounts
-        .add(NewAccount {
-            name: Some("Demo Discord".into()),
-            credentials: Credentials::new(NetworkKind::Discord)
-                .secret("webhook", Secret::new(format!("{}/api/webhooks/100200300/demo-webhook-token", sandbox.url()))),
-            enabled: true,
-            demo: true,
-        })
-        .await?;
-    out!("Linked demo accounts: {}, {}", describe_account(&mastodon), describe_account(&discord));
+    let mut linked = Vec::new();
+    for demo in fanout_sandbox::demo_accounts(&sandbox.url()).into_iter().filter(|d| d.starter) {
+        let network: NetworkKind = demo.network.parse()?;
+        let credentials = Credentials::from_values(network, cx.registry.get(network).link_fields(), demo.values)?;
+        let new = NewAccount { name: Some(demo.name.into()), credentials, enabled: true, demo: true };
+        linked.push(accounts.add(new).await?);
+    }
+    let names: Vec<String> = linked.iter().map(describe_account).collect();
+    out!("Linked demo accounts: {}", names.join(", "));
 
     let photo = dir.join("sample-photo.png");
     std::fs::write(&photo, PHOTO).map_err(|e| Error::io(format!("cannot write {}", photo.display()), e))?;
@@ -65,7 +54,7 @@ pub async fn run(cli: &Cli) -> Result<u8> {
             "Hello from Fanout! One post, every place at once — shared from my own machine. https://example.org/fanout"
                 .into(),
         media: vec![photo],
-        targets: vec![mastodon.name.clone(), discord.name.clone()],
+        targets: linked.iter().map(|a| a.name.clone()).collect(),
         ..Draft::default()
     };
     let tuning = WorkerTuning { pace_ms: Some(0), retry_base_ms: 500, reconcile_ms: 500, ..WorkerTuning::defaults() };

@@ -97,7 +97,7 @@ fn subcommand(kind: NetworkKind, registry: &Registry) -> Command {
                         field.label
                     )),
             ),
-            FieldKind::Bucket => BucketArgs::augment_args(command),
+            FieldKind::Bucket { .. } => BucketArgs::augment_args(command),
         };
     }
     // Last: a flattened group's own doc comment would otherwise be the command's about.
@@ -153,7 +153,7 @@ impl FromArgMatches for AddArgs {
                         args.secrets.push((field.key, field.label));
                     }
                 }
-                FieldKind::Bucket => args.bucket = Some(BucketArgs::from_arg_matches(sub)?),
+                FieldKind::Bucket { .. } => args.bucket = Some(BucketArgs::from_arg_matches(sub)?),
             }
         }
         Ok(args)
@@ -179,12 +179,16 @@ mod tests {
             for field in registry.get(kind).link_fields() {
                 let id = match field.kind {
                     FieldKind::Secret => stdin_id(field),
-                    FieldKind::Bucket => "bucket".to_owned(),
+                    FieldKind::Bucket { .. } => "bucket".to_owned(),
                     FieldKind::Text | FieldKind::Address => field.key.to_owned(),
                 };
                 let arg = sub.get_arguments().find(|a| a.get_id() == id.as_str());
                 let arg = arg.unwrap_or_else(|| panic!("`add {name}` asks for {}", field.key));
-                assert_eq!(arg.is_required_set(), field.required && field.kind != FieldKind::Bucket, "{name} {id}");
+                assert_eq!(
+                    arg.is_required_set(),
+                    field.required && !matches!(field.kind, FieldKind::Bucket { .. }),
+                    "{name} {id}"
+                );
             }
         }
     }

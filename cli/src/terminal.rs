@@ -3,6 +3,11 @@
 //! a line or turn text around. Everything the CLI prints passes through here: control and
 //! direction-changing characters are shown as `\u{…}` escapes, never sent raw. It must never
 //! change a printable character.
+//!
+//! `clean` escapes C0 (but newline and tab), DEL, C1 and the direction and isolate controls;
+//! `json` writes a `--json` line with them as `\uXXXX`; `LogWriter` is the log on standard error.
+//! The `out!` and `err!` macros (in `main.rs`) print a line to standard output or error through
+//! `clean`.
 
 use std::borrow::Cow;
 use std::io::Write;

@@ -4,8 +4,8 @@
 use std::io::BufRead;
 
 use fanout_core::error::{Error, Result};
-use fanout_core::model::{NetworkKind, RecipientList, Template};
-use fanout_core::networks::whatsapp::TemplateInfo;
+use fanout_core::model::TemplateInfo;
+use fanout_core::model::{RecipientList, Template};
 use fanout_core::post::Draft;
 use fanout_core::recipients::parse_entry;
 use serde_json::json;
@@ -98,7 +98,7 @@ fn template_json(t: &TemplateInfo) -> serde_json::Value {
 }
 
 pub async fn templates(cx: &Context, account: &str, json: bool) -> Result<u8> {
-    let list = cx.accounts().whatsapp_templates(account).await?;
+    let list = cx.accounts().templates(account).await?;
     if json {
         println!("{}", crate::terminal::json(&serde_json::Value::Array(list.iter().map(template_json).collect())));
         return Ok(0);
@@ -120,7 +120,7 @@ pub async fn fill_draft(cx: &Context, args: &PostArgs, draft: &mut Draft) -> Res
     let mut whatsapp = Vec::new();
     for reference in &args.to {
         if let Ok(account) = accounts.find(reference)
-            && account.network == NetworkKind::WhatsApp
+            && account.network.features().messaging
         {
             whatsapp.push(account);
         }
@@ -130,7 +130,7 @@ pub async fn fill_draft(cx: &Context, args: &PostArgs, draft: &mut Draft) -> Res
             .to
             .iter()
             .filter_map(|r| accounts.find(r).ok())
-            .filter(|a| a.network == NetworkKind::Instagram)
+            .filter(|a| a.network.features().first_comment.is_some())
             .map(|a| a.name)
             .collect();
         if instagram.is_empty() {
@@ -152,7 +152,7 @@ pub async fn fill_draft(cx: &Context, args: &PostArgs, draft: &mut Draft) -> Res
         None => (wanted.trim(), None),
     };
     for account in &whatsapp {
-        let approved = accounts.whatsapp_templates(&account.name).await?;
+        let approved = accounts.templates(&account.name).await?;
         let matching: Vec<&TemplateInfo> =
             approved.iter().filter(|t| t.name == name && language.is_none_or(|l| l == t.language)).collect();
         let found = match matching.as_slice() {

@@ -445,30 +445,34 @@ impl Accounts {
 
     /// The cached facts (limits) of an account's network, if any.
     /// The web page where `reference`'s posts can be seen, where the network has one.
-    /// The approved message templates of a WhatsApp account's business, read now.
-    pub async fn whatsapp_templates(&self, reference: &str) -> Result<Vec<crate::networks::whatsapp::TemplateInfo>> {
+    /// The approved message templates of a messaging account's business (WhatsApp's), read now.
+    pub async fn templates(&self, reference: &str) -> Result<Vec<crate::model::TemplateInfo>> {
         let account = self.find(reference)?;
-        if account.network != NetworkKind::WhatsApp {
+        let network = self.registry.get(account.network);
+        if !network.features().messaging {
             return Err(Error::invalid(format!(
-                "'{}' is not a WhatsApp account: only WhatsApp has templates",
-                account.name
+                "'{}' is a {} account, which has no message templates (WhatsApp accounts have them)",
+                account.name,
+                account.network.display_name()
             )));
         }
         let secret = self.secret_of(&account).await?;
-        crate::networks::whatsapp::templates(&self.http, &account, &secret)
+        network
+            .templates(&self.http, &account, &secret)
             .await
             .map_err(|f| Error::Network(format!("could not read the templates of '{}': {}", account.name, f.message)))
     }
 
-    /// How much of its 24-hour publishing quota an Instagram or Threads account has left, read
-    /// now; `None` for networks without one.
+    /// How much of its 24-hour publishing quota an account has left, read now; `None` for
+    /// networks without one.
     pub async fn publishing_quota(&self, reference: &str) -> Result<Option<crate::networks::containers::Quota>> {
         let account = self.find(reference)?;
-        if !matches!(account.network, NetworkKind::Instagram | NetworkKind::Threads) {
+        let network = self.registry.get(account.network);
+        if !network.features().publishing_quota {
             return Ok(None);
         }
         let secret = self.secret_of(&account).await?;
-        crate::networks::containers::quota(&self.http, &account, &secret).await.map_err(|f| {
+        network.publishing_quota(&self.http, &account, &secret).await.map_err(|f| {
             Error::Network(format!("could not read the publishing quota of '{}': {}", account.name, f.message))
         })
     }

@@ -2,6 +2,10 @@
 //! store, the secret store, the HTTP client, the clock and the network registry, and the outbox,
 //! accounts and worker made from them. It composes; it decides nothing. The clock and the secret
 //! store are given by the caller, like everywhere in core.
+//!
+//! The data folder is made readable by its owner only (0700 on Unix, tightened if it was open). A
+//! folder that holds secrets (`secrets.json`) or media but whose `fanout.db` is missing or empty
+//! is refused, with how to restore it, rather than started afresh without its outbox and accounts.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

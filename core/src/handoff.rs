@@ -1,7 +1,9 @@
 //! Hand-off: reaching what no API reaches (WhatsApp chats and Status, Messenger, a personal
-//! Telegram chat) by opening the platform's own share intent with the post filled in. A URL
-//! carries text and a link, never a file: where the post has media, the user is told to attach
-//! the prepared file themselves.
+//! Telegram chat) by opening the platform's own share intent with the post filled in: WhatsApp,
+//! Telegram, Messenger, Facebook, Threads, Bluesky, X or email, percent-encoded exactly. A URL
+//! carries text and a link, never a file: where the post has media, the intent's notes tell the
+//! user to attach it themselves, and `prepare_media` fits the photos for that app (metadata
+//! removed; videos and documents as they are), for `fanout handoff` and the app's hand-off.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 

@@ -4,7 +4,8 @@
 //! rustls; a connect timeout, a read timeout and a total timeout, so a hung server can never hold
 //! a delivery; redirects off, since an API that redirects a POST is misconfigured and following it
 //! could replay a publish or carry a bearer token elsewhere. Error texts never include the URL: a
-//! Discord webhook URL is itself a secret.
+//! Discord webhook URL is itself a secret. Every answer is read with a cap: `read_body` refuses one
+//! past its limit (`ANSWER_LIMIT`, 4 MB, for an API's answers), as declared or as it streams.
 
 use std::time::Duration;
 

@@ -2,9 +2,10 @@
 //! secret in the secret store), Facebook Login in the system browser with a loopback redirect
 //! (`http://127.0.0.1:PORT/callback`, a random `state`, PKCE S256), the code exchanged for a
 //! long-lived user token, then every asset that token reaches discovered — Pages (with their own
-//! tokens) and the Instagram accounts linked to them — so the user links any of them in one step.
-//! The user token itself is not kept: Page tokens derived from a long-lived user token do not
-//! expire, and they are what publishes.
+//! tokens), the Instagram accounts linked to them, and the WhatsApp numbers of each business
+//! account `debug_token` names for `whatsapp_business_messaging` — so the user links any of them in
+//! one step. Pages and Instagram publish with Page tokens, which do not expire when derived from a
+//! long-lived user token; a WhatsApp number is messaged with the user token, whose end it shows.
 
 use std::time::Duration;
 

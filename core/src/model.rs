@@ -57,82 +57,22 @@ id_type!(
     DeliveryId
 );
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NetworkKind {
-    Mastodon,
-    Discord,
-    /// A Facebook Page, through the Graph API.
-    Facebook,
-    /// An Instagram professional account, through the Graph API's container flow.
-    Instagram,
-    /// A Threads profile, through its own Graph API.
-    Threads,
-    /// A WhatsApp Business phone number, messaging lists of opted-in recipients (Cloud API).
-    WhatsApp,
-    /// One room of a Matrix homeserver, as a user of it.
-    Matrix,
-    /// A Telegram channel or group, through a bot.
-    Telegram,
-    /// A Slack channel's incoming webhook.
-    Slack,
-    /// A Microsoft Teams channel's Workflows webhook.
-    Teams,
-    /// A Google Chat space's incoming webhook.
-    GoogleChat,
-    /// A Bluesky account (AT Protocol), with an app password.
-    Bluesky,
+/// An approved message template of a messaging account's business, as the composer offers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateInfo {
+    pub name: String,
+    pub language: String,
+    /// MARKETING, UTILITY or AUTHENTICATION.
+    pub category: String,
+    /// A media header: the post's first file of that kind goes there.
+    pub header: Option<HeaderKind>,
+    /// The body's wording, with `{{1}}`, `{{2}}`… where the values go.
+    pub body: String,
+    /// How many values the body takes.
+    pub params: usize,
 }
 
-impl NetworkKind {
-    pub const ALL: [NetworkKind; 12] = [
-        NetworkKind::Mastodon,
-        NetworkKind::Discord,
-        NetworkKind::Facebook,
-        NetworkKind::Instagram,
-        NetworkKind::Threads,
-        NetworkKind::WhatsApp,
-        NetworkKind::Matrix,
-        NetworkKind::Telegram,
-        NetworkKind::Slack,
-        NetworkKind::Teams,
-        NetworkKind::GoogleChat,
-        NetworkKind::Bluesky,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Mastodon => "mastodon",
-            Self::Discord => "discord",
-            Self::Facebook => "facebook",
-            Self::Instagram => "instagram",
-            Self::Threads => "threads",
-            Self::WhatsApp => "whatsapp",
-            Self::Matrix => "matrix",
-            Self::Telegram => "telegram",
-            Self::Slack => "slack",
-            Self::Teams => "teams",
-            Self::GoogleChat => "google_chat",
-            Self::Bluesky => "bluesky",
-        }
-    }
-
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Self::Mastodon => "Mastodon",
-            Self::Discord => "Discord webhook",
-            Self::Facebook => "Facebook Page",
-            Self::Instagram => "Instagram",
-            Self::Threads => "Threads",
-            Self::WhatsApp => "WhatsApp",
-            Self::Matrix => "Matrix room",
-            Self::Telegram => "Telegram",
-            Self::Slack => "Slack webhook",
-            Self::Teams => "Microsoft Teams webhook",
-            Self::GoogleChat => "Google Chat webhook",
-            Self::Bluesky => "Bluesky",
-        }
-    }
-}
+pub use crate::networks::NetworkKind;
 
 impl fmt::Display for NetworkKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -144,9 +84,8 @@ impl FromStr for NetworkKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            Error::invalid(format!(
-                "unknown network '{s}' (known: mastodon, discord, facebook, instagram, threads, whatsapp, matrix, telegram, slack, teams, google_chat, bluesky)"
-            ))
+            let known: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+            Error::invalid(format!("unknown network '{s}' (known: {})", known.join(", ")))
         })
     }
 }

@@ -1,13 +1,21 @@
 //! The outbox: the delivery state machine of DESIGN.md over the `deliveries` table.
 //!
-//! `queued → running → sent`; `running → retry_wait → (due) running` with exponential backoff and
-//! full jitter, a platform's Retry-After being the floor; `running → needs_attention` for refused
-//! credentials and rejected posts (never retried by itself); `running → unconfirmed` when a publish
-//! may have happened and the answer was lost, then reconciled before anything is sent again;
-//! `failed` when the retry budget is spent; `cancelled` by the user.
+//! `queued → running → sent`; `running → retry_wait → (due) running` (backoff with full jitter, a
+//! platform's Retry-After as the floor); `running → needs_attention` for refused credentials and
+//! rejected posts (never retried by itself); `running → unconfirmed` when a publish may have
+//! happened and the answer was lost, reconciled before anything is sent again; `failed` when the
+//! retry budget is spent; `cancelled` by the user.
 //!
-//! Every change is one transaction that also appends a `delivery_events` row. Every time is a
-//! parameter. A worker's change applies only while it still holds the delivery's lease.
+//! `claim_due` is one `UPDATE … RETURNING` in `BEGIN IMMEDIATE`: at most one delivery per account,
+//! none for an account that is disabled, removed, blocked or needs reconnecting, paused or paced.
+//! `replace` is an edit: every delivery that has not started moves to the edited post (a kept
+//! target keeps its delivery id); what started or went out stays with the old post and is returned
+//! so the user is told. Also `reschedule` (a post none of whose deliveries started), `cancel_post`,
+//! `retry_all_failures`, the user's `retry`, `cancel` and `resolve` (of an unconfirmed delivery),
+//! and `progress`: a running delivery's `Step` (uploading n of m, publishing) in its event log.
+//!
+//! Every change is one transaction that also appends a `delivery_events` row; every time is a
+//! parameter; a worker's change applies only while it still holds the delivery's lease.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,10 @@
-//! `plan`: what a draft would become on each target before anything is queued — the blocking
-//! problems, each with the fix where there is one ("Instagram needs at least one image", "text is
-//! 312/300 characters for Bluesky; shorten it by 12"), and the media variants it will send. The
-//! composer shows this as the user types; `fanout post` refuses to queue while any problem remains.
+//! `plan_target`: what a draft would become on one target before anything is queued, against that
+//! target's `TargetRules` (the table's, or with a platform's own limits: `post::rules_for`) — the
+//! blocking problems, each with the fix where there is one ("text is 312/300 characters for
+//! Bluesky; shorten it by 12"), and the files it will send (images fitted through the variant
+//! cache). Each `Problem` has a stable `code` and `values` beside its English message, so each
+//! front end words it in its own language. The composer shows this as the user types;
+//! `fanout post` refuses to queue while any problem remains.
 
 use std::path::{Path, PathBuf};
 

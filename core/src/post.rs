@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::files::{MediaFile, inspect_media, store_media};
 use crate::media::cache::VariantCache;
 use crate::media::{FitOptions, Focus, ImageSpec, Limits};
-use crate::model::{Account, DeliveryId, Health, MediaRef, NetworkKind, Post, PostId, RecipientList, Template};
+use crate::model::{Account, DeliveryId, Health, MediaRef, Post, PostId, RecipientList, Template};
 use crate::networks::UploadFile;
 use crate::outbox::Outbox;
 use crate::plan::{self, TargetPlan, TargetRules};
@@ -366,7 +366,7 @@ pub fn review(
                         None => None,
                     };
                     facts.push(cached);
-                    if account.network == NetworkKind::WhatsApp
+                    if registry.get(account.network).features().messaging
                         && let Some(list) = draft.list_for(&account)
                         && let Some(found) = recipients::find(tx, account.id, list)?
                     {
@@ -383,12 +383,11 @@ pub fn review(
         Ok(())
     })?;
     for account in &targets {
-        if account.network != NetworkKind::WhatsApp
-            && (draft.list_for(account).is_some() || draft.template_for(account).is_some())
-        {
+        let features = registry.get(account.network).features();
+        if !features.messaging && (draft.list_for(account).is_some() || draft.template_for(account).is_some()) {
             problems.push(DraftProblem::NotMessaging(account.name.clone()));
         }
-        if account.network != NetworkKind::Instagram && draft.first_comment_for(account).is_some() {
+        if features.first_comment.is_none() && draft.first_comment_for(account).is_some() {
             problems.push(DraftProblem::NoComments(account.name.clone()));
         }
         if let Some(order) = draft.order_for(account)
@@ -428,7 +427,8 @@ pub fn review(
     }
     if !draft.again {
         let mut hashes = None;
-        for account in targets.iter().filter(|a| a.network != NetworkKind::WhatsApp) {
+        // The same message may go to the same people again; a post to the public may not.
+        for account in targets.iter().filter(|a| !registry.get(a.network).features().messaging) {
             if let Some(at) = shared_before(outbox, account, draft, &media, &mut hashes, now)? {
                 problems.push(DraftProblem::Duplicate { account: account.name.clone(), at });
             }
@@ -445,29 +445,28 @@ pub fn review(
         };
         let ordered: Vec<MediaFile> = positions.iter().map(|&i| media[i].clone()).collect();
         let fits: Vec<FitOptions> = positions.iter().map(|&i| fit_for(draft.detail(i).focus)).collect();
-        let template = draft.template_for(account).filter(|_| account.network == NetworkKind::WhatsApp);
+        let features = registry.get(account.network).features();
+        let template = draft.template_for(account).filter(|_| features.messaging);
         // A template carries its own approved wording: the post's text is not sent.
         let text = if template.is_some() { "" } else { draft.text_for(account) };
         let mut plan = plan::plan_target(&rules, text, &ordered, variants, &fits);
-        if let Some(comment) = draft.first_comment_for(account).filter(|_| account.network == NetworkKind::Instagram)
-            && comment.chars().count() > crate::networks::instagram::COMMENT_LIMIT
+        if let Some(limit) = features.first_comment
+            && let Some(comment) = draft.first_comment_for(account)
+            && comment.chars().count() > limit
         {
             plan.problems.push(plan::Problem {
                 code: "comment_too_long",
-                values: vec![
-                    ("count", comment.chars().count().to_string()),
-                    ("limit", crate::networks::instagram::COMMENT_LIMIT.to_string()),
-                ],
+                values: vec![("count", comment.chars().count().to_string()), ("limit", limit.to_string())],
                 message: format!(
-                    "the first comment for {} is {} characters, over Instagram's {}",
+                    "the first comment for {} is {} characters, over {}'s {limit}",
                     rules.label,
                     comment.chars().count(),
-                    crate::networks::instagram::COMMENT_LIMIT
+                    account.network.display_name(),
                 ),
                 fix: Some("shorten it".into()),
             });
         }
-        if account.network == NetworkKind::WhatsApp {
+        if features.messaging {
             let audience = audiences.iter().find(|(a, _)| *a == account.id).map(|(_, l)| l);
             plan.problems.extend(messaging_problems(
                 &rules.label,
@@ -644,12 +643,12 @@ pub(crate) fn prepare(
         story: draft.story,
         templates: targets
             .iter()
-            .filter(|a| a.network == NetworkKind::WhatsApp)
+            .filter(|a| registry.get(a.network).features().messaging)
             .filter_map(|a| draft.template_for(a).map(|t| (a.id, t.clone())))
             .collect(),
         first_comments: targets
             .iter()
-            .filter(|a| a.network == NetworkKind::Instagram)
+            .filter(|a| registry.get(a.network).features().first_comment.is_some())
             .filter_map(|a| draft.first_comment_for(a).map(|t| (a.id, t.to_owned())))
             .collect(),
         // Only orders that differ from the shared one are kept.

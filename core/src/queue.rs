@@ -1,7 +1,10 @@
 //! The posting queue, as Buffer has it: the user's posting times ("slots") — some weekdays and a
-//! time of day in a time zone, for one or more accounts — and "add to queue", which gives a post
-//! each account's next free time. A time is free for an account while no post of it is scheduled
-//! at exactly that instant (by a delivery that was not cancelled).
+//! time of day in a time zone, for one or more accounts — their `occurrences` in a range, each
+//! account's `next_free` time, and "add to queue" (`enqueue`). A time is free for an account while
+//! no post of it is scheduled at exactly that instant (by a delivery that was not cancelled).
+//! `enqueue` checks the draft as `post::enqueue` does and makes one post per distinct time (the
+//! accounts free at the same instant share it), all written in one transaction that first makes
+//! sure no other post took one of the times meanwhile.
 //!
 //! Wall-clock times become instants through the IANA time zone database (jiff): the system's copy,
 //! or the copy built into the binary where the machine has none. Each slot has exactly one instant

@@ -1,12 +1,15 @@
-//! Saved WhatsApp recipient lists, per business number. WhatsApp lets a business message only
-//! people who agreed to hear from it: a number joins a list only with the user's confirmation that
-//! it opted in, and the time of that confirmation is kept with it.
+//! Saved recipient lists of an account that messages people one by one (a WhatsApp business
+//! number), at most `MAX_MEMBERS` each. Numbers are kept in E.164, normalised from what people
+//! type (`parse_entry`: `Ann +31 6 1234 5678`, `+31612345678, Ann`; `00` read as `+`; a number
+//! without its country code refused). WhatsApp lets a business message only people who agreed to
+//! hear from it: a number joins a list only with the user's confirmation that it opted in, and the
+//! time of that confirmation is kept with it.
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::model::{Account, ListId, Member, NetworkKind, Recipient, RecipientList, phone_number};
+use crate::model::{Account, ListId, Member, Recipient, RecipientList, phone_number};
 use crate::store::{Store, accounts, recipients};
 
 /// The most members one list may have; a longer campaign belongs in a marketing tool.
@@ -58,9 +61,9 @@ impl RecipientLists {
 
     fn whatsapp(tx: &rusqlite::Transaction<'_>, reference: &str) -> Result<Account> {
         let account = accounts::find(tx, reference)?;
-        if account.network != NetworkKind::WhatsApp {
+        if !account.network.features().messaging {
             return Err(Error::invalid(format!(
-                "'{}' is a {} account; recipient lists belong to WhatsApp accounts",
+                "'{}' is a {} account; recipient lists belong to accounts that message people one by one (WhatsApp)",
                 account.name,
                 account.network.display_name()
             )));

@@ -4,6 +4,10 @@
 //! allowing Fanout, copies the address the browser was sent to — the page itself does not load —
 //! and pastes it into Fanout. The `state` in it is checked, the code exchanged for a short-lived
 //! token and that for a long-lived one (60 days), whose expiry the account then shows.
+//!
+//! `refresh` renews a long-lived token for 60 more days; `Accounts::renew_sign_ins` does so for
+//! each Threads account within [`RENEW_WITHIN_DAYS`] of its end (the app at start and every six
+//! hours, `fanout worker` when it starts).
 
 use serde_json::Value;
 

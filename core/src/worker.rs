@@ -1,12 +1,18 @@
 //! The delivery loop: claims due deliveries with a lease, runs each network's steps, records every
 //! outcome. Deliveries of different accounts run concurrently; one account's are paced (one at a
 //! time, with the network's gap between starts). A heartbeat keeps the lease while a delivery runs;
-//! if the lease is lost the delivery stops before its next step. Stopping is graceful: nothing new
-//! is claimed, a delivery that has not begun publishing is handed back, one whose publish is in
-//! flight finishes (the HTTP timeouts bound it).
+//! if the lease is lost the delivery stops before its next step. Stopping (a `CancellationToken`)
+//! is graceful: nothing new is claimed, a delivery that has not begun publishing is handed back,
+//! one whose publish is in flight finishes. A delivery claimed with "publish starting" already
+//! recorded (its worker died, or the answer was lost) is reconciled with the platform first.
 //!
-//! A delivery claimed with "publish about to be sent" already recorded (its worker died, or the
-//! answer was lost) is reconciled with the platform before anything is published again.
+//! A local fault (database busy, locked or full, an I/O error) pauses the loop with a growing wait
+//! and says so (`WorkerHealth`, a watch channel) instead of ending it. An outcome that cannot be
+//! written is retried; a local error after "publish starting" makes the delivery unconfirmed, never
+//! a plain retry. The loop's and the heartbeat's database calls run off the async threads. A lease
+//! that runs out while its task is held up comes back to this worker's own claim, and the task
+//! still running it goes on (no second task). `PauseHook` is the crash tests' hook (the CLI sets
+//! it from `FANOUT_TEST_PAUSE_MS`).
 
 use std::sync::Arc;
 use std::time::Duration;

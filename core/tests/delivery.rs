@@ -50,6 +50,34 @@ impl Env {
     }
 }
 
+/// The demo is the sandbox's list of accounts, linked through each network's own fields and
+/// checks: every one of them links and takes a post.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_account_the_sandbox_serves_links_through_its_networks_fields_and_takes_a_post() {
+    let env = env("{}").await;
+    let accounts = env.accounts();
+    let demos = fanout_sandbox::demo_accounts(&env.sandbox.url());
+    assert!(demos.iter().any(|d| d.starter) && demos.iter().any(|d| !d.starter), "a first demo, and more on request");
+    let mut linked = Vec::new();
+    for demo in demos {
+        let network: fanout_core::model::NetworkKind = demo.network.parse().expect("a registered network");
+        let fields = env.registry.get(network).link_fields();
+        let credentials = fanout_core::accounts::Credentials::from_values(network, fields, demo.values)
+            .unwrap_or_else(|e| panic!("{}: {e}", demo.name));
+        let new =
+            fanout_core::accounts::NewAccount { name: Some(demo.name.into()), credentials, enabled: true, demo: true };
+        linked.push(accounts.add(new).await.unwrap_or_else(|e| panic!("{} links: {e}", demo.name)));
+    }
+    assert!(linked.len() >= 9, "{} demo accounts", linked.len());
+    let targets: Vec<&Account> = linked.iter().collect();
+    let ids = env.post("Fresh bread at nine, for every demo account", vec![], &targets);
+    env.deliver(&ids).await;
+    for id in ids {
+        let delivery = env.delivery(id);
+        assert_eq!(delivery.state, DeliveryState::Sent, "{:?}", delivery.last_error);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_target_gets_its_own_text_and_the_photo_carries_its_alt_text() {
     let env = env("{}").await;

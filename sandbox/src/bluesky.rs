@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::services::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -45,6 +46,25 @@ pub(crate) const ROUTES: &[&str] = &[
     "GET /xrpc/com.atproto.sync.getBlob",
     "GET /xrpc/app.bsky.actor.getProfile",
 ];
+
+pub(crate) const SERVICE: Service = Service {
+    routes,
+    templates: ROUTES,
+    prefixes: &["/xrpc/"],
+    errors: |status, shape, now_ms| error_for_status(status, shape.retry_after, now_ms),
+    demo: |url| {
+        vec![crate::DemoAccount {
+            network: "bluesky",
+            name: "Demo Bluesky",
+            starter: false,
+            values: vec![
+                ("pds", url.to_owned()),
+                ("handle", SANDBOX_BLUESKY_HANDLE.to_owned()),
+                ("app_password", SANDBOX_BLUESKY_PASSWORD.to_owned()),
+            ],
+        }]
+    },
+};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

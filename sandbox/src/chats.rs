@@ -17,6 +17,7 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::services::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -24,6 +25,35 @@ pub(crate) const ROUTES: &[&str] = &[
     "POST /workflows/{id}/triggers/manual/paths/invoke",
     "POST /v1/spaces/{space}/messages",
 ];
+
+pub(crate) const SERVICE: Service = Service {
+    routes,
+    templates: ROUTES,
+    prefixes: &[],
+    errors: |status, shape, _| crate::mastodon::error_for_status(status, shape.retry_after),
+    demo: |url| {
+        vec![
+            crate::DemoAccount {
+                network: "slack",
+                name: "Demo Slack",
+                starter: false,
+                values: vec![("webhook", format!("{url}{SANDBOX_SLACK_WEBHOOK}"))],
+            },
+            crate::DemoAccount {
+                network: "teams",
+                name: "Demo Teams",
+                starter: false,
+                values: vec![("webhook", format!("{url}{SANDBOX_TEAMS_WEBHOOK}"))],
+            },
+            crate::DemoAccount {
+                network: "google_chat",
+                name: "Demo Google Chat",
+                starter: false,
+                values: vec![("webhook", format!("{url}{SANDBOX_GOOGLE_CHAT_WEBHOOK}"))],
+            },
+        ]
+    },
+};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

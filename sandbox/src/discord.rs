@@ -16,9 +16,33 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
+use crate::services::Service;
 use crate::{Shared, lock, rfc3339, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &["GET /api/webhooks/{id}/{token}", "POST /api/webhooks/{id}/{token}"];
+
+pub(crate) const SERVICE: Service = Service {
+    routes,
+    templates: ROUTES,
+    prefixes: &["/api/webhooks/"],
+    errors: |status, shape, _| error_for_status(status, shape.retry_after),
+    demo: |url| {
+        vec![
+            crate::DemoAccount {
+                network: "discord",
+                name: "Demo Discord",
+                starter: true,
+                values: vec![("webhook", format!("{url}/api/webhooks/100200300/demo-discord-token"))],
+            },
+            crate::DemoAccount {
+                network: "discord",
+                name: "Demo Team Chat",
+                starter: true,
+                values: vec![("webhook", format!("{url}/api/webhooks/400500600/demo-team-token"))],
+            },
+        ]
+    },
+};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new().route("/api/webhooks/{id}/{token}", get(get_webhook).post(execute_webhook))

@@ -17,7 +17,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::log::{RequestRecord, redact_path};
-use crate::{BODY_LIMIT, ConnectionKill, Network, SandboxError, Shared, lock};
+use crate::{BODY_LIMIT, ConnectionKill, SandboxError, Shared, lock};
 
 /// Route template (`"POST /api/v1/statuses"`, or `"*"` for every route without its own entry)
 /// → what happens to requests on it.
@@ -319,10 +319,10 @@ impl FaultBook {
 /// Logs the request, then applies latency and the next fault of its route.
 pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let network = Network::of_path(parts.uri.path());
+    let service = crate::services::of_path(parts.uri.path());
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         // Over the limit or the client stopped sending: nothing worth logging was received.
-        return network.error_response(413, ErrorShape::default(), shared.now_ms());
+        return (service.errors)(413, ErrorShape::default(), shared.now_ms());
     };
     let template = parts.extensions.get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str);
     let route = format!("{} {template}", parts.method);
@@ -356,7 +356,7 @@ pub(crate) async fn intercept(State(shared): State<Arc<Shared>>, request: Reques
             response
         }
         Some(FaultKind::Status { status, error }) => {
-            let response = network.error_response(status, error, shared.now_ms());
+            let response = (service.errors)(status, error, shared.now_ms());
             answered(Some(response.status()));
             response
         }

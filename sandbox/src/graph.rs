@@ -32,6 +32,7 @@ use crate::meta::{
     GraphFail, Params, SANDBOX_INSTAGRAM, SANDBOX_PAGES, SANDBOX_USER_TOKEN, SANDBOX_WHATSAPP_TOKEN, USER_ID,
     USER_NAME, graph_error, graph_time, invalid, limit, page_token, with_usage,
 };
+use crate::services::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -49,6 +50,11 @@ pub(crate) const ROUTES: &[&str] = &[
     "POST /rupload/video-upload/{version}/{id}",
     "GET /cdn/{id}",
 ];
+
+pub(crate) const SERVICE: Service =
+    Service::part(routes, ROUTES, &["/graph/", "/rupload/", "/cdn/"], |status, shape, _| {
+        crate::meta::error_for_status(status, shape)
+    });
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

@@ -27,6 +27,7 @@ use crate::graph::{Principal, principal};
 use crate::meta::{
     GraphFail, Params, SANDBOX_INSTAGRAM, fetch_media, graph_error, graph_time, invalid, limit, with_usage,
 };
+use crate::services::Service;
 use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -36,6 +37,9 @@ pub(crate) const ROUTES: &[&str] = &[
     "POST /graph/{version}/{id}/comments",
     "GET /graph/{version}/{id}/comments",
 ];
+
+pub(crate) const SERVICE: Service =
+    Service::part(routes, ROUTES, &[], |status, shape, _| crate::meta::error_for_status(status, shape));
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

@@ -25,6 +25,7 @@ mod meta;
 mod meta_routes;
 mod pages;
 mod pictures;
+mod services;
 mod telegram;
 mod threads;
 mod whatsapp;
@@ -411,85 +412,29 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Which network a request belongs to decides the shape of its error bodies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Network {
-    Mastodon,
-    Discord,
-    Graph,
-    Telegram,
-    Bluesky,
-    Matrix,
+/// A demo account the sandbox serves: what to link it with, by the network's link field keys
+/// (core's `Network::link_fields`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoAccount {
+    /// The network's id (`mastodon`).
+    pub network: &'static str,
+    pub name: &'static str,
+    /// Part of the first demo (`fanout demo`, the app's "Start demo accounts"); otherwise added
+    /// when the user asks for more.
+    pub starter: bool,
+    /// The values of its link fields, by key.
+    pub values: Vec<(&'static str, String)>,
 }
 
-impl Network {
-    pub(crate) fn of_path(path: &str) -> Network {
-        if path.starts_with("/api/webhooks/") {
-            Network::Discord
-        } else if path.starts_with("/bot") {
-            Network::Telegram
-        } else if path.starts_with("/xrpc/") {
-            Network::Bluesky
-        } else if path.starts_with("/_matrix/") {
-            Network::Matrix
-        } else if ["/graph/", "/rupload/", "/cdn/", "/facebook-login/", "/threads/", "/threads-login/"]
-            .iter()
-            .any(|p| path.starts_with(p))
-        {
-            Network::Graph
-        } else {
-            Network::Mastodon
-        }
-    }
-
-    /// The error this network answers with `status`, for faults and for requests no route matched;
-    /// `now_ms` is the sandbox's time, from which Bluesky's rate-limit reset is counted.
-    pub(crate) fn error_response(self, status: u16, error: faults::ErrorShape, now_ms: u64) -> Response {
-        match self {
-            Network::Mastodon => mastodon::error_for_status(status, error.retry_after),
-            Network::Discord => discord::error_for_status(status, error.retry_after),
-            Network::Graph => meta::error_for_status(status, error),
-            Network::Telegram => telegram::error_for_status(status, error.retry_after),
-            Network::Bluesky => bluesky::error_for_status(status, error.retry_after, now_ms),
-            Network::Matrix => matrix::error_for_status(status, error.retry_after),
-        }
-    }
+/// The demo accounts a sandbox at `url` serves, each platform's in turn.
+pub fn demo_accounts(url: &str) -> Vec<DemoAccount> {
+    services::demo_accounts(url)
 }
 
-/// Every route template the sandbox serves, as used in fault plans and request records.
-pub(crate) fn known_routes() -> impl Iterator<Item = &'static str> {
-    mastodon::ROUTES
-        .iter()
-        .chain(mastodon_oauth::ROUTES)
-        .chain(discord::ROUTES)
-        .chain(graph::ROUTES)
-        .chain(meta_routes::ROUTES)
-        .chain(instagram::ROUTES)
-        .chain(login::ROUTES)
-        .chain(threads::ROUTES)
-        .chain(whatsapp::ROUTES)
-        .chain(telegram::ROUTES)
-        .chain(chats::ROUTES)
-        .chain(bluesky::ROUTES)
-        .chain(matrix::ROUTES)
-        .copied()
-}
+pub(crate) use services::known_routes;
 
 fn router(shared: Arc<Shared>) -> Router {
-    let networks = Router::new()
-        .merge(mastodon::routes())
-        .merge(mastodon_oauth::routes())
-        .merge(discord::routes())
-        .merge(graph::routes())
-        .merge(meta_routes::routes())
-        .merge(instagram::routes())
-        .merge(login::routes())
-        .merge(threads::routes())
-        .merge(whatsapp::routes())
-        .merge(telegram::routes())
-        .merge(chats::routes())
-        .merge(bluesky::routes())
-        .merge(matrix::routes())
+    let networks = services::routes()
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), graph_spec::check_request))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::intercept));
@@ -497,7 +442,7 @@ fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn unknown_route(State(shared): State<Arc<Shared>>, request: axum::extract::Request) -> Response {
-    Network::of_path(request.uri().path()).error_response(404, faults::ErrorShape::default(), shared.now_ms())
+    (services::of_path(request.uri().path()).errors)(404, faults::ErrorShape::default(), shared.now_ms())
 }
 
 /// Lets a handler drop the TCP connection its request came on, without answering.

@@ -21,6 +21,7 @@ use sha2::Digest;
 use crate::meta::{
     SANDBOX_APP_ID, SANDBOX_APP_SECRET, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, graph_error, invalid,
 };
+use crate::services::Service;
 use crate::threads::token_is_valid;
 use crate::{Shared, lock};
 
@@ -32,6 +33,10 @@ pub(crate) const ROUTES: &[&str] = &[
     "GET /threads/access_token",
     "GET /threads/refresh_access_token",
 ];
+
+pub(crate) const SERVICE: Service = Service::part(routes, ROUTES, &["/facebook-login/"], |status, shape, _| {
+    crate::meta::error_for_status(status, shape)
+});
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
+use crate::services::Service;
 use crate::{Shared, lock, rfc3339, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -29,6 +30,21 @@ pub(crate) const ROUTES: &[&str] = &[
     "GET /api/v1/statuses/{id}",
     "GET /api/v1/accounts/{id}/statuses",
 ];
+
+pub(crate) const SERVICE: Service = Service {
+    routes,
+    templates: ROUTES,
+    prefixes: &["/api/v1/", "/api/v2/"],
+    errors: |status, shape, _| error_for_status(status, shape.retry_after),
+    demo: |url| {
+        vec![crate::DemoAccount {
+            network: "mastodon",
+            name: "Demo Mastodon",
+            starter: true,
+            values: vec![("server", url.to_owned()), ("token", "demo-mastodon-token".to_owned())],
+        }]
+    },
+};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

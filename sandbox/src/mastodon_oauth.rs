@@ -21,9 +21,14 @@ use serde_json::json;
 use sha2::Digest;
 
 use crate::login::escape;
+use crate::services::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &["POST /api/v1/apps", "GET /oauth/authorize", "POST /oauth/token"];
+
+pub(crate) const SERVICE: Service = Service::part(routes, ROUTES, &["/oauth/"], |status, shape, _| {
+    crate::mastodon::error_for_status(status, shape.retry_after)
+});
 
 /// Who a sign-in through the sandbox's authorization page is: the identity its tokens stand for
 /// (a token made from it maps to the same account as the pasted token `sandbox-oauth-user`).

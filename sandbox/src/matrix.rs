@@ -29,6 +29,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::services::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -44,6 +45,27 @@ pub(crate) const ROUTES: &[&str] = &[
     "GET /_matrix/client/v1/media/config",
     "GET /_matrix/client/v1/media/download/{serverName}/{mediaId}",
 ];
+
+pub(crate) const SERVICE: Service = Service {
+    routes,
+    templates: ROUTES,
+    prefixes: &["/_matrix/"],
+    errors: |status, shape, _| error_for_status(status, shape.retry_after),
+    demo: |url| {
+        let host = url.trim_start_matches("http://");
+        vec![crate::DemoAccount {
+            network: "matrix",
+            name: "Demo Matrix",
+            starter: false,
+            values: vec![
+                ("homeserver", url.to_owned()),
+                ("room", format!("#{SANDBOX_MATRIX_ROOM}:{host}")),
+                ("user", SANDBOX_MATRIX_USER.to_owned()),
+                ("password", SANDBOX_MATRIX_PASSWORD.to_owned()),
+            ],
+        }]
+    },
+};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

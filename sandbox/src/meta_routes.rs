@@ -16,9 +16,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::meta::{Params, SANDBOX_WHATSAPP, with_usage};
+use crate::services::Service;
 use crate::{Shared, graph, instagram, whatsapp};
 
 pub(crate) const ROUTES: &[&str] = &["GET /graph/{version}/{id}", "POST /graph/{version}/{id}/media"];
+
+pub(crate) const SERVICE: Service =
+    Service::part(routes, ROUTES, &[], |status, shape, _| crate::meta::error_for_status(status, shape));
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

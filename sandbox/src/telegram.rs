@@ -18,9 +18,29 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{is_video, sniff_image};
+use crate::services::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &["POST /bot{token}/{method}", "GET /file/bot{token}/{*path}"];
+
+pub(crate) const SERVICE: Service = Service {
+    routes,
+    templates: ROUTES,
+    prefixes: &["/bot", "/file/bot"],
+    errors: |status, shape, _| error_for_status(status, shape.retry_after),
+    demo: |url| {
+        vec![crate::DemoAccount {
+            network: "telegram",
+            name: "Demo Telegram",
+            starter: false,
+            values: vec![
+                ("api", url.to_owned()),
+                ("chat", "@fanoutbakery".to_owned()),
+                ("token", SANDBOX_TELEGRAM_TOKEN.to_owned()),
+            ],
+        }]
+    },
+};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

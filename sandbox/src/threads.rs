@@ -24,6 +24,7 @@ use crate::meta::{
     GraphFail, Params, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, fetch_media, graph_error, graph_time, invalid,
     limit, with_usage,
 };
+use crate::services::Service;
 use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -33,6 +34,11 @@ pub(crate) const ROUTES: &[&str] = &[
     "POST /threads/{version}/{id}/threads_publish",
     "GET /threads/{version}/{id}/threads_publishing_limit",
 ];
+
+pub(crate) const SERVICE: Service =
+    Service::part(routes, ROUTES, &["/threads/", "/threads-login/"], |status, shape, _| {
+        crate::meta::error_for_status(status, shape)
+    });
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

@@ -35,6 +35,7 @@ use crate::graph::{Principal, principal};
 use crate::meta::{
     GraphFail, Params, SANDBOX_APP_ID, SANDBOX_PAGES, SANDBOX_WHATSAPP, graph_error, invalid, with_usage,
 };
+use crate::services::Service;
 use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -43,6 +44,9 @@ pub(crate) const ROUTES: &[&str] = &[
     "GET /graph/{version}/{id}/phone_numbers",
     "GET /graph/{version}/{id}/whatsapp_business_profile",
 ];
+
+pub(crate) const SERVICE: Service =
+    Service::part(routes, ROUTES, &[], |status, shape, _| crate::meta::error_for_status(status, shape));
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

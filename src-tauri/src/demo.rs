@@ -5,7 +5,6 @@
 
 use fanout_core::accounts::{Credentials, NewAccount};
 use fanout_core::model::{Account, NetworkKind};
-use fanout_core::secrets::Secret;
 
 use crate::error::{AppError, Result};
 use crate::state::{AppState, lock};
@@ -32,8 +31,8 @@ pub async fn ensure_sandbox(state: &AppState) -> Result<String> {
     Ok(url)
 }
 
-/// Starts the demo: the sandbox, and three demo accounts (enabled: the user asked for them) unless
-/// they exist already.
+/// Starts the demo: the sandbox, and the demo accounts it starts with (enabled: the user asked
+/// for them) unless they exist already.
 pub async fn start(state: &AppState) -> Result<Vec<Account>> {
     let url = ensure_sandbox(state).await?;
     let accounts = state.cx.accounts();
@@ -41,96 +40,45 @@ pub async fn start(state: &AppState) -> Result<Vec<Account>> {
     if !existing.is_empty() {
         return Ok(existing);
     }
-    let wanted = [
-        (
-            "Demo Mastodon",
-            Credentials::new(NetworkKind::Mastodon)
-                .text("server", url.clone())
-                .secret("token", Secret::new("demo-mastodon-token")),
-        ),
-        (
-            "Demo Discord",
-            Credentials::new(NetworkKind::Discord)
-                .secret("webhook", Secret::new(format!("{url}/api/webhooks/100200300/demo-discord-token"))),
-        ),
-        (
-            "Demo Team Chat",
-            Credentials::new(NetworkKind::Discord)
-                .secret("webhook", Secret::new(format!("{url}/api/webhooks/400500600/demo-team-token"))),
-        ),
-    ];
+    let wanted = fanout_sandbox::demo_accounts(&url).into_iter().filter(|d| d.starter);
     let mut linked = Vec::new();
-    for (name, credentials) in wanted {
-        linked
-            .push(accounts.add(NewAccount { name: Some(name.into()), credentials, enabled: true, demo: true }).await?);
+    for demo in wanted {
+        linked.push(link(state, demo).await?);
     }
     Ok(linked)
 }
 
-/// Demo accounts for the chats and open networks — Bluesky, Matrix, Telegram, Slack, Teams and
-/// Google Chat — each linked through its own flow against the demo server (a network that has a
-/// demo account already is skipped).
+/// The sandbox's other demo accounts (the chats and open networks), each linked through its own
+/// network's checks against the demo server; a network that has a demo account already is skipped.
 pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
     let url = ensure_sandbox(state).await?;
-    let host = url.trim_start_matches("http://").to_owned();
     let accounts = state.cx.accounts();
     let have: Vec<NetworkKind> = accounts.list()?.into_iter().filter(|a| a.demo).map(|a| a.network).collect();
-    let wanted = [
-        (
-            "Demo Bluesky",
-            Credentials::new(NetworkKind::Bluesky)
-                .text("pds", url.clone())
-                .text("handle", fanout_sandbox::SANDBOX_BLUESKY_HANDLE)
-                .secret("app_password", Secret::new(fanout_sandbox::SANDBOX_BLUESKY_PASSWORD)),
-        ),
-        (
-            "Demo Matrix",
-            Credentials::new(NetworkKind::Matrix)
-                .text("homeserver", url.clone())
-                .text("room", format!("#{}:{host}", fanout_sandbox::SANDBOX_MATRIX_ROOM))
-                .text("user", fanout_sandbox::SANDBOX_MATRIX_USER)
-                .secret("password", Secret::new(fanout_sandbox::SANDBOX_MATRIX_PASSWORD)),
-        ),
-        (
-            "Demo Telegram",
-            Credentials::new(NetworkKind::Telegram)
-                .text("api", url.clone())
-                .text("chat", "@fanoutbakery")
-                .secret("token", Secret::new(fanout_sandbox::SANDBOX_TELEGRAM_TOKEN)),
-        ),
-        (
-            "Demo Slack",
-            Credentials::new(NetworkKind::Slack)
-                .secret("webhook", Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_SLACK_WEBHOOK))),
-        ),
-        (
-            "Demo Teams",
-            Credentials::new(NetworkKind::Teams)
-                .secret("webhook", Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_TEAMS_WEBHOOK))),
-        ),
-        (
-            "Demo Google Chat",
-            Credentials::new(NetworkKind::GoogleChat)
-                .secret("webhook", Secret::new(format!("{url}{}", fanout_sandbox::SANDBOX_GOOGLE_CHAT_WEBHOOK))),
-        ),
-    ];
+    let wanted = fanout_sandbox::demo_accounts(&url).into_iter().filter(|d| !d.starter);
     let mut linked = Vec::new();
-    for (name, credentials) in wanted {
-        let network = credentials.network;
-        if have.contains(&network) {
+    for demo in wanted {
+        if have.iter().any(|n| n.as_str() == demo.network) {
             continue;
         }
-        linked
-            .push(accounts.add(NewAccount { name: Some(name.into()), credentials, enabled: true, demo: true }).await?);
+        linked.push(link(state, demo).await?);
     }
     Ok(linked)
+}
+
+/// Links a demo account the sandbox serves, switched on (the user asked for the demo).
+async fn link(state: &AppState, demo: fanout_sandbox::DemoAccount) -> Result<Account> {
+    let network: NetworkKind = demo.network.parse()?;
+    let fields = state.cx.registry.get(network).link_fields();
+    let credentials = Credentials::from_values(network, fields, demo.values)?;
+    let new = NewAccount { name: Some(demo.name.into()), credentials, enabled: true, demo: true };
+    Ok(state.cx.accounts().add(new).await?)
 }
 
 /// Gives a demo WhatsApp number a list of two demo customers (the sandbox's numbers stand for
 /// people who opted in), so the demo can message someone.
 pub fn add_demo_recipients(state: &AppState, linked: &[Account]) -> Result<()> {
     let lists = state.cx.recipient_lists();
-    for account in linked.iter().filter(|a| a.network == fanout_core::model::NetworkKind::WhatsApp) {
+    for account in linked.iter().filter(|a| a.network.features().messaging) {
         let list = lists.create(&account.id.to_string(), "Demo customers")?;
         let people: Vec<_> = ["Ann Demo +31 6 1234 5678", "Bart Demo +32 470 12 34 56"]
             .iter()

@@ -38,6 +38,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::save_settings,
             commands::set_shell_strings,
             commands::accounts::list_accounts,
+            commands::accounts::link_forms,
             commands::accounts::link_account,
             commands::accounts::meta_app_status,
             commands::accounts::link_meta,
@@ -299,23 +300,65 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn typescript_bindings_are_up_to_date() {
-        let checked_in = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let fresh = dir.path().join("bindings.ts");
-        super::export_bindings(&fresh).expect("bindings export");
-        let fresh = std::fs::read_to_string(&fresh).expect("read fresh bindings");
+    /// Checks a file generated from the Rust side against the one checked in under `ui/src/lib`,
+    /// or writes it with `FANOUT_UPDATE_BINDINGS=1`.
+    fn generated_is_up_to_date(name: &str, fresh: &str) {
+        let checked_in = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib").join(name);
         let current = std::fs::read_to_string(&checked_in).unwrap_or_default();
         if fresh != current {
             if std::env::var_os("FANOUT_UPDATE_BINDINGS").is_some() {
-                std::fs::write(&checked_in, &fresh).expect("write bindings");
+                std::fs::write(&checked_in, fresh).expect("write the generated file");
             } else {
                 panic!(
-                    "ui/src/lib/bindings.ts is out of date with the commands and types in src-tauri; \
-                     regenerate it with `FANOUT_UPDATE_BINDINGS=1 cargo test -p fanout-app bindings`"
+                    "ui/src/lib/{name} is out of date with src-tauri and core; regenerate it with \
+                     `FANOUT_UPDATE_BINDINGS=1 cargo test --workspace -p fanout-app --lib bindings`"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn typescript_bindings_are_up_to_date() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fresh = dir.path().join("bindings.ts");
+        super::export_bindings(&fresh).expect("bindings export");
+        generated_is_up_to_date("bindings.ts", &std::fs::read_to_string(&fresh).expect("read fresh bindings"));
+    }
+
+    /// The component tests' backend links with the forms core describes, not a copy of them.
+    #[test]
+    fn bindings_of_the_link_forms_for_the_tests_are_up_to_date() {
+        let registry = fanout_core::networks::Registry::default();
+        let forms: Vec<_> = fanout_core::model::NetworkKind::ALL
+            .iter()
+            .map(|kind| crate::models::LinkFormView::of(registry.get(*kind).as_ref()))
+            .collect();
+        let json = serde_json::to_string_pretty(&forms).expect("forms as JSON");
+        generated_is_up_to_date("link-forms.json", &format!("{json}\n"));
+    }
+
+    /// A command no window may call fails in the window at run time, with nothing in the
+    /// component tests to show it: each registered command has its permission, and some window is
+    /// granted it.
+    #[test]
+    fn every_command_is_permitted_to_a_window() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let build = std::fs::read_to_string(dir.join("build.rs")).expect("build.rs");
+        let mut granted = String::new();
+        for entry in std::fs::read_dir(dir.join("capabilities")).expect("capabilities folder") {
+            granted.push_str(&std::fs::read_to_string(entry.expect("entry").path()).expect("capability"));
+        }
+        let lib = std::fs::read_to_string(dir.join("src/lib.rs")).expect("lib.rs");
+        let registered: Vec<&str> = lib
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("commands::"))
+            .filter_map(|l| l.trim_end_matches(',').rsplit("::").next())
+            .collect();
+        assert!(registered.len() > 40, "{registered:?}");
+        for command in registered {
+            assert!(build.contains(&format!("\"{command}\"")), "build.rs makes a permission for {command}");
+            let permission = format!("\"allow-{}\"", command.replace('_', "-"));
+            assert!(granted.contains(&permission), "a window's capability grants {permission}");
         }
     }
 

@@ -89,6 +89,30 @@ pub struct AccountView {
     /// How people know it on the network (`@name`, a phone number); none where it has no such
     /// name. Shown instead of `remote_id`, an internal id.
     pub handle: Option<String>,
+    /// What its network offers beyond text and media; the views ask this, not the network.
+    pub features: FeaturesView,
+}
+
+/// What a network offers beyond text and media (core's `networks::Features`).
+#[derive(Debug, Clone, Copy, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct FeaturesView {
+    /// Messages people one by one from recipient lists, with templates (WhatsApp).
+    pub messaging: bool,
+    /// A first comment under the post, up to this many characters.
+    pub first_comment: Option<u32>,
+    /// A 24-hour publishing quota the platform reports.
+    pub publishing_quota: bool,
+}
+
+impl From<fanout_core::networks::Features> for FeaturesView {
+    fn from(f: fanout_core::networks::Features) -> Self {
+        Self {
+            messaging: f.messaging,
+            first_comment: f.first_comment.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            publishing_quota: f.publishing_quota,
+        }
+    }
 }
 
 impl AccountView {
@@ -120,6 +144,7 @@ impl From<&Account> for AccountView {
             token_expires_at: None,
             handle: None,
             picture: None,
+            features: a.network.features().into(),
         }
     }
 }
@@ -153,48 +178,87 @@ impl BucketRequest {
     }
 }
 
-/// What the user links: each network's own form.
+/// What the user links: the network (its id), the values of its form by field key, a bucket
+/// where its form has one, and a name of the user's choosing.
 #[derive(Debug, Clone, Deserialize, specta::Type)]
-#[serde(tag = "network", rename_all = "camelCase")]
-pub enum LinkRequest {
-    #[serde(rename_all = "camelCase")]
-    Mastodon { server: String, token: String, name: Option<String> },
-    #[serde(rename_all = "camelCase")]
-    Discord { webhook_url: String, name: Option<String> },
-    /// A Facebook Page by its id and a Page token (or a user token that manages it).
-    #[serde(rename_all = "camelCase")]
-    Facebook { page_id: String, token: String, name: Option<String> },
-    /// An Instagram professional account, through the Facebook Page it is linked to.
-    #[serde(rename_all = "camelCase")]
-    Instagram { user_id: String, page_id: String, token: String, bucket: Option<BucketRequest>, name: Option<String> },
-    /// A Threads profile by its access token (text posts; photos and videos need a bucket).
-    #[serde(rename_all = "camelCase")]
-    Threads { token: String, bucket: Option<BucketRequest>, name: Option<String> },
-    /// A Bluesky account by its handle and an app password (`pds` when not on bsky.social).
-    #[serde(rename_all = "camelCase")]
-    Bluesky { handle: String, app_password: String, pds: Option<String>, name: Option<String> },
-    /// A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
-    /// or `google_chat`.
-    #[serde(rename_all = "camelCase")]
-    ChatWebhook { service: String, webhook_url: String, bucket: Option<BucketRequest>, name: Option<String> },
-    /// A Telegram channel or group (`@name` or id) and the token of a bot administering it.
-    #[serde(rename_all = "camelCase")]
-    Telegram { chat: String, token: String, name: Option<String> },
-    /// A Matrix room: the homeserver, the room (`!id` or `#address`), and a user name with its
-    /// password (logged in once; only the token is kept) or an access token.
-    #[serde(rename_all = "camelCase")]
-    Matrix {
-        homeserver: String,
-        room: String,
-        user: Option<String>,
-        password: Option<String>,
-        token: Option<String>,
-        name: Option<String>,
-    },
-    /// A WhatsApp Business number: its id, its business account's id, and a token (a system
-    /// user's) with `whatsapp_business_messaging`.
-    #[serde(rename_all = "camelCase")]
-    Whatsapp { phone_number_id: String, business_account_id: String, token: String, name: Option<String> },
+#[serde(rename_all = "camelCase")]
+pub struct LinkRequest {
+    pub network: String,
+    pub values: std::collections::BTreeMap<String, String>,
+    pub bucket: Option<BucketRequest>,
+    pub name: Option<String>,
+}
+
+/// A network's form for linking an account, as core describes it (`Network::link_fields`).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkFormView {
+    /// The network's id (`telegram`): the app words the form under `link.<network>.…`.
+    pub network: String,
+    /// What kind of account it is, in English (where the app has no words of its own).
+    pub network_name: String,
+    pub fields: Vec<LinkFieldView>,
+}
+
+/// One value a form asks for; fields only a test or a sign-in sets are left out.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkFieldView {
+    /// Its key in [`LinkRequest::values`] and in the app's words (`link.<network>.<key>`).
+    pub key: String,
+    pub kind: LinkFieldKind,
+    pub required: bool,
+    /// What it is, in English (where the app has no words of its own).
+    pub label: String,
+    /// What a value looks like: the placeholder.
+    pub example: Option<String>,
+    /// Typed as digits.
+    pub numeric: bool,
+    /// One of several ways to sign in: the form offers the ways to choose from and sends the
+    /// chosen way's fields only.
+    pub way: Option<String>,
+}
+
+/// How a form asks for a value.
+#[derive(Debug, Clone, Copy, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum LinkFieldKind {
+    Text,
+    Address,
+    /// Typed unseen, cleared once linked.
+    Secret,
+    /// The bucket's fields, for media the platform fetches by address.
+    Bucket,
+    /// The bucket's fields with its public address, which the network shows files from.
+    PublicBucket,
+}
+
+impl LinkFormView {
+    pub fn of(network: &dyn fanout_core::networks::Network) -> Self {
+        use fanout_core::networks::link::FieldKind;
+        let kind = network.kind();
+        let fields = network
+            .link_fields()
+            .iter()
+            .filter(|f| !f.hidden)
+            .map(|f| LinkFieldView {
+                key: f.key.to_owned(),
+                kind: match f.kind {
+                    FieldKind::Text => LinkFieldKind::Text,
+                    FieldKind::Address => LinkFieldKind::Address,
+                    FieldKind::Secret => LinkFieldKind::Secret,
+                    FieldKind::Bucket { public: false } => LinkFieldKind::Bucket,
+                    FieldKind::Bucket { public: true } => LinkFieldKind::PublicBucket,
+                },
+                required: f.required,
+                label: f.label.to_owned(),
+                example: f.example.map(str::to_owned),
+                numeric: f.numeric,
+                way: f.way.map(str::to_owned),
+            })
+            .collect();
+        Self { network: kind.as_str().to_owned(), network_name: kind.display_name().to_owned(), fields }
+    }
 }
 
 /// How much of its 24-hour publishing quota an Instagram or Threads account has used.
@@ -256,8 +320,8 @@ pub struct TemplateView {
     pub params: u32,
 }
 
-impl From<&fanout_core::networks::whatsapp::TemplateInfo> for TemplateView {
-    fn from(t: &fanout_core::networks::whatsapp::TemplateInfo) -> Self {
+impl From<&fanout_core::model::TemplateInfo> for TemplateView {
+    fn from(t: &fanout_core::model::TemplateInfo) -> Self {
         Self {
             name: t.name.clone(),
             language: t.language.clone(),

@@ -1,7 +1,12 @@
 //! What runs in the background for as long as the app does, window open or not: the delivery
 //! worker, and a watcher that turns new rows of the outbox's event log into `OutboxChanged` events
-//! for the windows and into desktop notifications. The watcher reads the log rather than hooking the
+//! for the windows (with each running delivery's `Step`), into desktop notifications and into the
+//! tray's count of shares that wait for the user. The watcher reads the log rather than hooking the
 //! worker, so changes made by the CLI or another process on the same data folder show up too.
+//!
+//! A local fault that pauses the worker (`WorkerHealth`) becomes a `DeliveryTrouble` event, a tray
+//! line and one notification, until it passes. Sign-ins near their end are renewed at start and
+//! every six hours (`renew_sign_ins`); one that cannot be is a notification, once a run.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

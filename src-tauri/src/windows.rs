@@ -1,5 +1,7 @@
-//! The two windows: `main` (Compose, Outbox, Calendar, History, Accounts, Settings; closing it
-//! hides it to the tray) and `quick-share` (a small always-on-top composer, made on first use).
+//! The two windows: `main` (Compose, Outbox, Calendar, Queue, History, Accounts, Settings; closing
+//! it hides it to the tray) and `quick-share` (a small always-on-top composer, made on first use).
+//! Files dropped on a window or handed over by a second launch are attached and wait in `AppState`
+//! (`received`, by window) until that window takes them, so a window still loading loses none.
 
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 use tauri_specta::Event;

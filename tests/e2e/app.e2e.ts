@@ -794,10 +794,10 @@ describe('Fanout, the built app', () => {
     const network = await browser.$('[data-testid="link-network"]');
     await network.scrollIntoView({ block: 'center' });
     await (await browser.$('[data-testid="tile-matrix"]').parentElement()).click();
-    await (await browser.$('input[type="url"][placeholder="https://"]')).setValue(`http://127.0.0.1:${demoPort}`);
-    await (await browser.$('input[placeholder="#news:example.org"]')).setValue(`#fanout-announcements:127.0.0.1:${demoPort}`);
-    await (await browser.$('input[autocomplete="username"]')).setValue('fanout');
-    const password = await browser.$('input[type="password"][autocomplete="current-password"]');
+    await (await browser.$('[data-testid="link-matrix-homeserver"]')).setValue(`http://127.0.0.1:${demoPort}`);
+    await (await browser.$('[data-testid="link-matrix-room"]')).setValue(`#fanout-announcements:127.0.0.1:${demoPort}`);
+    await (await browser.$('[data-testid="link-matrix-user"]')).setValue('fanout');
+    const password = await browser.$('[data-testid="link-matrix-password"]');
     await password.setValue('not-the-password');
     await (await browser.$('button=Link account')).click();
     await browser.$('span*=the homeserver refused the user name or password').waitForDisplayed({ timeout: 15_000 });
@@ -831,7 +831,7 @@ describe('Fanout, the built app', () => {
     const network = await browser.$('[data-testid="link-network"]');
     await network.scrollIntoView({ block: 'center' });
     await (await browser.$('[data-testid="tile-slack"]').parentElement()).click();
-    await (await browser.$('input[aria-describedby="chat-webhook-hint"]')).setValue(
+    await (await browser.$('[data-testid="link-slack-webhook"]')).setValue(
       `http://127.0.0.1:${demoPort}/services/T0FANOUT/B0NEWS/sandbox-slack-token`,
     );
     await (await browser.$('[data-testid="bucket-fields"] summary')).click();

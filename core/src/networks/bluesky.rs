@@ -571,8 +571,10 @@ impl Network for Bluesky {
 
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
-            super::link::Field::address("pds", "the account's PDS, when not bsky.social").optional(),
-            super::link::Field::text("handle", "the handle (or DID)"),
+            super::link::Field::address("pds", "the account's PDS, when not bsky.social")
+                .optional()
+                .example("https://bsky.social"),
+            super::link::Field::text("handle", "the handle (or DID)").example("name.bsky.social"),
             super::link::Field::secret("app_password", "app password"),
         ];
         FIELDS

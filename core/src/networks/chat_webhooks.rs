@@ -285,7 +285,7 @@ impl Network for ChatWebhook {
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
             super::link::Field::secret("webhook", "webhook address"),
-            super::link::Field::bucket("a bucket with a public address, for pictures"),
+            super::link::Field::public_bucket("a bucket with a public address, for pictures"),
         ];
         FIELDS
     }

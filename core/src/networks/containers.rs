@@ -1,6 +1,8 @@
 //! The container flow Instagram and Threads share: files staged on the account's media host
 //! (checkpointed under `hosted`), containers polled until processed, the day's quota read before
-//! publishing, the staged files removed afterwards.
+//! publishing (a spent one waits an hour instead of failing), the staged files removed afterwards.
+//! `quota` reads an account's 24-hour publishing quota now, which the app shows beside the account
+//! (`Accounts::publishing_quota`).
 
 use std::time::Duration;
 
@@ -174,19 +176,18 @@ pub(super) async fn check_quota(g: &Graph<'_>, path: &str) -> Result<(), StepErr
     Ok(())
 }
 
-/// The account's publishing quota now, for networks that have one (Instagram, Threads).
-pub async fn quota(
+/// The account's publishing quota now, read from its Graph `edge` (Instagram's
+/// `content_publishing_limit`, Threads' `threads_publishing_limit`); `network` names the platform
+/// in messages.
+pub(super) async fn quota(
     http: &reqwest::Client,
     account: &crate::model::Account,
     secret: &crate::secrets::Secret,
+    network: &'static str,
+    edge: &str,
 ) -> Result<Option<Quota>, crate::model::Failure> {
-    let (name, edge) = match account.network {
-        crate::model::NetworkKind::Instagram => ("Instagram", "content_publishing_limit"),
-        crate::model::NetworkKind::Threads => ("Threads", "threads_publishing_limit"),
-        _ => return Ok(None),
-    };
     let user = account.remote_id.as_deref().unwrap_or("me");
-    let g = Graph::new(name, http, &account.endpoint, secret);
+    let g = Graph::new(network, http, &account.endpoint, secret);
     read_quota(&g, &format!("{user}/{edge}?fields=quota_usage,config")).await
 }
 

@@ -400,7 +400,7 @@ impl Network for Facebook {
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
             super::link::Field::address("graph", "the Graph API's address (for testing)").hidden(),
-            super::link::Field::text("page_id", "the Page's id"),
+            super::link::Field::text("page_id", "the Page's id").numeric(),
             super::link::Field::secret("token", "access token"),
         ];
         FIELDS

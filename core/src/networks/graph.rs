@@ -3,6 +3,7 @@
 //! sorted into the failure kinds of DESIGN.md by the table in PLATFORMS.md; the usage headers
 //! (`X-App-Usage`, `X-Business-Use-Case-Usage`) read into a pause for the account; and one way to
 //! call it, with the token in the `Authorization` header so it never sits in a URL.
+//! `token_expiry` reads a token's expiry from `debug_token` when an account is linked or checked.
 //!
 //! The Graph API has no idempotency key. A publish whose answer is unclear (codes 1 and 2, a 5xx,
 //! "duplicate post") is therefore never simply repeated: it becomes `OutcomeUnknown`, and the

@@ -293,8 +293,8 @@ impl Network for Instagram {
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
             super::link::Field::address("graph", "the Graph API's address (for testing)").hidden(),
-            super::link::Field::text("user_id", "the Instagram account's id"),
-            super::link::Field::text("page_id", "the linked Facebook Page's id"),
+            super::link::Field::text("user_id", "the Instagram account's id").numeric(),
+            super::link::Field::text("page_id", "the linked Facebook Page's id").numeric(),
             super::link::Field::secret("token", "access token"),
             super::link::Field::bucket("a bucket to host media instead of the Page"),
         ];
@@ -359,6 +359,19 @@ impl Network for Instagram {
 
     fn story_target(&self) -> Option<Target> {
         Some(Target::InstagramStory)
+    }
+
+    fn features(&self) -> super::Features {
+        super::Features { first_comment: Some(COMMENT_LIMIT), publishing_quota: true, ..Default::default() }
+    }
+
+    fn publishing_quota<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+    ) -> BoxFuture<'a, Result<Option<super::containers::Quota>, Failure>> {
+        super::containers::quota(http, account, secret, "Instagram", "content_publishing_limit").boxed()
     }
 
     /// A single video is a reel, whose rules are wider than a carousel item's.

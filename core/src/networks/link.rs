@@ -23,11 +23,19 @@ pub struct Field {
     pub label: &'static str,
     /// Only for testing against a stand-in (an API's root), or set by a sign-in, not typed.
     pub hidden: bool,
+    /// What a value looks like (`@mychannel`, `https://`): the form's placeholder.
+    pub example: Option<&'static str>,
+    /// Typed as digits (an id a platform shows as a number).
+    pub numeric: bool,
+    /// One of several ways to sign in: the fields of one way are given together, instead of
+    /// another way's (a Matrix user and password, or an access token). Each is optional alone;
+    /// `prepare_link` says which way is missing what.
+    pub way: Option<&'static str>,
 }
 
 impl Field {
     const fn new(key: &'static str, kind: FieldKind, label: &'static str) -> Self {
-        Self { key, kind, required: true, label, hidden: false }
+        Self { key, kind, required: true, label, hidden: false, example: None, numeric: false, way: None }
     }
 
     /// A required text value (an id, a handle, a room).
@@ -45,9 +53,28 @@ impl Field {
         Self::new(key, FieldKind::Secret, label)
     }
 
-    /// An optional bucket, under the key `bucket`.
+    /// An optional bucket, under the key `bucket`, that the platform reads by presigned address.
     pub const fn bucket(label: &'static str) -> Self {
-        Self::new("bucket", FieldKind::Bucket, label).optional()
+        Self::new("bucket", FieldKind::Bucket { public: false }, label).optional()
+    }
+
+    /// An optional bucket whose files anyone can read at its public address (a team chat shows
+    /// pictures from there for as long as the message is read).
+    pub const fn public_bucket(label: &'static str) -> Self {
+        Self::new("bucket", FieldKind::Bucket { public: true }, label).optional()
+    }
+
+    pub const fn example(self, example: &'static str) -> Self {
+        Self { example: Some(example), ..self }
+    }
+
+    pub const fn numeric(self) -> Self {
+        Self { numeric: true, ..self }
+    }
+
+    /// One of the ways to sign in (see [`Field::way`]); optional alone.
+    pub const fn way(self, way: &'static str) -> Self {
+        Self { way: Some(way), ..self.optional() }
     }
 
     pub const fn optional(self) -> Self {
@@ -68,8 +95,9 @@ pub enum FieldKind {
     Address,
     /// Never shown again, never logged: a token, a password, a webhook address.
     Secret,
-    /// An S3-compatible bucket for media the network fetches by address.
-    Bucket,
+    /// An S3-compatible bucket for media the network fetches by address; `public` when the
+    /// network shows files from its public address.
+    Bucket { public: bool },
 }
 
 /// What the user gave to link an account: its network and the values by [`Field::key`].
@@ -106,6 +134,29 @@ impl Credentials {
     pub fn bucket(mut self, bucket: Option<BucketHost>) -> Self {
         self.values.bucket = bucket;
         self
+    }
+
+    /// The values given by field key (a form's, a demo account's) for a network with `fields`.
+    pub fn from_values<K: AsRef<str>>(
+        network: NetworkKind,
+        fields: &[Field],
+        values: impl IntoIterator<Item = (K, String)>,
+    ) -> Result<Self> {
+        values
+            .into_iter()
+            .try_fold(Self::new(network), |credentials, (key, value)| credentials.given(fields, key.as_ref(), value))
+    }
+
+    /// With the value a form gave for the field named `key` of the network's `fields`: a secret
+    /// for a secret field, a text otherwise. A key the network does not ask for is refused.
+    pub fn given(self, fields: &[Field], key: &str, value: String) -> Result<Self> {
+        let Some(field) = fields.iter().find(|f| f.key == key && !matches!(f.kind, FieldKind::Bucket { .. })) else {
+            return Err(Error::invalid(format!("{} accounts have no field '{key}'", self.network.display_name())));
+        };
+        Ok(match field.kind {
+            FieldKind::Secret => self.secret(field.key, Secret::new(value)),
+            _ => self.text(field.key, value),
+        })
     }
 }
 

@@ -318,7 +318,7 @@ impl Network for Mastodon {
 
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
-            super::link::Field::address("server", "the server's address"),
+            super::link::Field::address("server", "the server's address").example("https://mastodon.social"),
             super::link::Field::secret("token", "access token"),
         ];
         FIELDS

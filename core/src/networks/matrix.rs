@@ -230,11 +230,13 @@ impl Network for Matrix {
 
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
-            super::link::Field::address("homeserver", "the homeserver's address"),
-            super::link::Field::text("room", "the room's id or address"),
-            super::link::Field::secret("token", "access token").optional(),
-            super::link::Field::text("user", "the user, to log in with a password").optional(),
-            super::link::Field::secret("password", "password").optional(),
+            super::link::Field::address("homeserver", "the homeserver's address").example("https://matrix.org"),
+            super::link::Field::text("room", "the room's id or address").example("#news:example.org"),
+            super::link::Field::text("user", "the user, to log in with a password")
+                .way("password")
+                .example("@me:example.org"),
+            super::link::Field::secret("password", "password").way("password"),
+            super::link::Field::secret("token", "access token").way("token"),
         ];
         FIELDS
     }

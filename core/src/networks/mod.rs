@@ -29,7 +29,7 @@ use reqwest::StatusCode;
 use crate::clock::{Clock, Timestamp};
 use crate::error::Error;
 use crate::http::{self, Reach};
-use crate::model::{Account, Delivery, Failure, FailureKind, NetworkKind, Post, Published, Reconciled};
+use crate::model::{Account, Delivery, Failure, FailureKind, Post, Published, Reconciled};
 use crate::outbox::Outbox;
 use crate::secrets::Secret;
 use crate::text::TextCounting;
@@ -287,8 +287,48 @@ pub struct Answer {
     pub body: Result<Vec<u8>, http::ReadError>,
 }
 
+/// What a network offers beyond a post's text and media. The planner, the composer and the
+/// shells ask this, never which network an account is on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Messages people one by one from a list of those who opted in (WhatsApp): a post goes to
+    /// a recipient list, the same message may go out again, and it may use a template.
+    pub messaging: bool,
+    /// A first comment under the post, up to this many characters.
+    pub first_comment: Option<usize>,
+    /// The platform counts posts against a 24-hour publishing quota it reports.
+    pub publishing_quota: bool,
+}
+
 pub trait Network: Send + Sync + std::fmt::Debug {
     fn kind(&self) -> NetworkKind;
+
+    /// What it offers beyond text and media.
+    fn features(&self) -> Features {
+        Features::default()
+    }
+
+    /// How much of its 24-hour publishing quota the account has used, read now; none where the
+    /// network has no such quota ([`Features::publishing_quota`]).
+    fn publishing_quota<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        _account: &'a Account,
+        _secret: &'a Secret,
+    ) -> BoxFuture<'a, Result<Option<containers::Quota>, Failure>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// The approved message templates of the account's business, read now; none where the
+    /// network has no templates (only [`Features::messaging`] networks have them).
+    fn templates<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        _account: &'a Account,
+        _secret: &'a Secret,
+    ) -> BoxFuture<'a, Result<Vec<crate::model::TemplateInfo>, Failure>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 
     /// The post limits, from facts cached at link time where the platform publishes them.
     fn profile(&self, cached: Option<&serde_json::Value>) -> Profile;
@@ -393,24 +433,71 @@ pub fn video_rules_for(
     }
 }
 
-/// The one registration: the implementation of each network kind. A network is its module
-/// under `networks/` and one line here; the CLI's `accounts add`, linking and delivery all go
-/// through it.
-fn network(kind: NetworkKind) -> Arc<dyn Network> {
-    match kind {
-        NetworkKind::Mastodon => Arc::new(mastodon::Mastodon),
-        NetworkKind::Discord => Arc::new(discord::Discord),
-        NetworkKind::Facebook => Arc::new(facebook::Facebook),
-        NetworkKind::Instagram => Arc::new(instagram::Instagram),
-        NetworkKind::Threads => Arc::new(threads::Threads),
-        NetworkKind::WhatsApp => Arc::new(whatsapp::WhatsApp),
-        NetworkKind::Matrix => Arc::new(matrix::Matrix),
-        NetworkKind::Telegram => Arc::new(telegram::Telegram),
-        NetworkKind::Slack => Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack)),
-        NetworkKind::Teams => Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams)),
-        NetworkKind::GoogleChat => Arc::new(chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat)),
-        NetworkKind::Bluesky => Arc::new(bluesky::Bluesky::default()),
-    }
+/// Declares [`NetworkKind`] and each kind's implementation from the one list below.
+macro_rules! register {
+    ($($(#[$doc:meta])* $kind:ident = $id:literal, $name:literal, $make:expr;)*) => {
+        /// A network Fanout delivers to; the app offers them in this order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum NetworkKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl NetworkKind {
+            pub const ALL: [NetworkKind; [$($id),*].len()] = [$(NetworkKind::$kind),*];
+
+            /// Its id: kept in the database, the CLI's `accounts add <id>`, the app's keys.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $id,)*
+                }
+            }
+
+            /// What its network offers beyond text and media.
+            pub fn features(self) -> Features {
+                network(self).features()
+            }
+
+            /// What kind of account it is, in English (the app words it by `as_str`).
+            pub fn display_name(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $name,)*
+                }
+            }
+        }
+
+        fn network(kind: NetworkKind) -> Arc<dyn Network> {
+            match kind {
+                $(NetworkKind::$kind => Arc::new($make),)*
+            }
+        }
+    };
+}
+
+// The one registration: a network is its module above and one line here. The CLI's `accounts
+// add`, the app's forms, linking, the demo and delivery all go through it.
+register! {
+    Mastodon = "mastodon", "Mastodon", mastodon::Mastodon;
+    /// A Bluesky account (AT Protocol), with an app password.
+    Bluesky = "bluesky", "Bluesky", bluesky::Bluesky::default();
+    Discord = "discord", "Discord webhook", discord::Discord;
+    /// A Facebook Page, through the Graph API.
+    Facebook = "facebook", "Facebook Page", facebook::Facebook;
+    /// An Instagram professional account, through the Graph API's container flow.
+    Instagram = "instagram", "Instagram", instagram::Instagram;
+    /// A Threads profile, through its own Graph API.
+    Threads = "threads", "Threads", threads::Threads;
+    /// A WhatsApp Business phone number, messaging lists of opted-in recipients (Cloud API).
+    WhatsApp = "whatsapp", "WhatsApp", whatsapp::WhatsApp;
+    /// One room of a Matrix homeserver, as a user of it.
+    Matrix = "matrix", "Matrix room", matrix::Matrix;
+    /// A Telegram channel or group, through a bot.
+    Telegram = "telegram", "Telegram", telegram::Telegram;
+    /// A Slack channel's incoming webhook.
+    Slack = "slack", "Slack webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack);
+    /// A Microsoft Teams channel's Workflows webhook.
+    Teams = "teams", "Microsoft Teams webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams);
+    /// A Google Chat space's incoming webhook.
+    GoogleChat = "google_chat", "Google Chat webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat);
 }
 
 /// Every network Fanout delivers to, made once, in [`NetworkKind::ALL`]'s order.

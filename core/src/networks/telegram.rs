@@ -231,7 +231,7 @@ impl Network for Telegram {
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
             super::link::Field::address("api", "the Bot API's address (for testing)").hidden(),
-            super::link::Field::text("chat", "the channel's @name or the chat's id"),
+            super::link::Field::text("chat", "the channel's @name or the chat's id").example("@mychannel"),
             super::link::Field::secret("token", "bot token"),
         ];
         FIELDS

@@ -221,6 +221,19 @@ impl Network for Threads {
         format!("Threads: {}", verified.display_name)
     }
 
+    fn features(&self) -> super::Features {
+        super::Features { publishing_quota: true, ..Default::default() }
+    }
+
+    fn publishing_quota<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+    ) -> BoxFuture<'a, Result<Option<containers::Quota>, Failure>> {
+        containers::quota(http, account, secret, "Threads", "threads_publishing_limit").boxed()
+    }
+
     fn kind(&self) -> NetworkKind {
         NetworkKind::Threads
     }

@@ -185,20 +185,7 @@ pub fn classify(
     }
 }
 
-/// An approved template of the business account, as the composer offers it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TemplateInfo {
-    pub name: String,
-    pub language: String,
-    /// MARKETING, UTILITY or AUTHENTICATION.
-    pub category: String,
-    /// A media header: the post's first file of that kind goes there.
-    pub header: Option<HeaderKind>,
-    /// The body's wording, with `{{1}}`, `{{2}}`… where the values go.
-    pub body: String,
-    /// How many values the body takes.
-    pub params: usize,
-}
+pub use crate::model::TemplateInfo;
 
 /// How many `{{n}}` placeholders a template body has.
 pub fn placeholders(body: &str) -> usize {
@@ -439,8 +426,8 @@ impl Network for WhatsApp {
     fn link_fields(&self) -> &'static [super::link::Field] {
         const FIELDS: &[super::link::Field] = &[
             super::link::Field::address("graph", "the Graph API's address (for testing)").hidden(),
-            super::link::Field::text("phone_number_id", "the phone number's id"),
-            super::link::Field::text("business_account_id", "the WhatsApp Business Account's id"),
+            super::link::Field::text("phone_number_id", "the phone number's id").numeric(),
+            super::link::Field::text("business_account_id", "the WhatsApp Business Account's id").numeric(),
             super::link::Field::secret("token", "access token"),
         ];
         FIELDS
@@ -465,6 +452,19 @@ impl Network for WhatsApp {
 
     fn default_name(&self, verified: &Verified) -> String {
         format!("WhatsApp: {}", verified.display_name)
+    }
+
+    fn templates<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        account: &'a Account,
+        secret: &'a Secret,
+    ) -> BoxFuture<'a, Result<Vec<TemplateInfo>, Failure>> {
+        templates(http, account, secret).boxed()
+    }
+
+    fn features(&self) -> super::Features {
+        super::Features { messaging: true, ..Default::default() }
     }
 
     fn kind(&self) -> NetworkKind {

@@ -1,4 +1,8 @@
-//! The `accounts` table: linked accounts, their switch, health and pacing. Never holds a secret.
+//! The `accounts` table: linked accounts, their switch (`enabled`; a removed one keeps its row,
+//! with `removed_at`, for its history), health and pacing (`paused_until` from a platform's
+//! limits, `next_start_at` between starts), and the user's per-account `options` (JSON: the media
+//! host a platform fetches files from, for Instagram, Threads and team chats; the Page behind an
+//! Instagram account; a WhatsApp number's business account). Never holds a secret.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 

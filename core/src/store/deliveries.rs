@@ -1,7 +1,10 @@
-//! The `deliveries` table: one row per (post, account) with its state, lease, checkpoint and
-//! outcome. The outbox (`crate::outbox`) decides the transitions; this module only runs them, each
-//! guarded by the state (and, for a worker, the lease) it expects, so a stale worker cannot
-//! overwrite a row it no longer holds.
+//! The `deliveries` table: one row per (post, account, recipient) with its state, lease, checkpoint
+//! and outcome; `recipient` is '' except where the account messages people one by one (WhatsApp:
+//! one delivery per person). Migration v6 rebuilt the table for that key, with foreign keys off as
+//! SQLite asks. The outbox (`crate::outbox`) decides the transitions; this module only runs them,
+//! each guarded by the state (and, for a worker, the lease) it expects, so a stale worker cannot
+//! overwrite a row it no longer holds. `claim_due` is one statement over the `deliveries_claimable`
+//! partial index.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 

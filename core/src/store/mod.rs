@@ -5,6 +5,10 @@
 //! survives power loss, a busy timeout so two processes queue instead of failing, foreign keys on.
 //! Every write runs inside `BEGIN IMMEDIATE`, which takes the write lock up front: two workers can
 //! never both read a row as free and then both claim it.
+//!
+//! Migrations are append-only, one file each in `sql/vN.sql` (a released one is never edited, only
+//! followed), run on open with foreign keys off as a table rebuild needs. A test runs them from an
+//! empty file and from every earlier version (`core/tests/outbox.rs`).
 
 pub mod accounts;
 pub mod cache;

@@ -1,4 +1,9 @@
-//! The `posts` and `post_media` tables: what the user wrote and the media files it carries.
+//! The `posts` table and what hangs off a post: `post_media` (its files in order, with alt text
+//! and focus), and per target account where the user set one: `post_texts` (the target's own
+//! text), `post_templates` (a WhatsApp target's template, JSON, sent instead of the text),
+//! `post_comments` (an Instagram target's first comment) and `post_media_order` (the target's own
+//! order of the files). A post an edit replaced is deleted with all of these once no delivery
+//! belongs to it; `recent_with_text` is the duplicate check's read.
 
 use std::path::PathBuf;
 

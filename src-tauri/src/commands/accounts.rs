@@ -11,7 +11,8 @@ use super::outbox::open_link;
 use crate::demo;
 use crate::error::{AppError, Result};
 use crate::models::{
-    AccountView, BucketRequest, LinkRequest, MetaLinked, MetaPermission, QuotaView, RecipientListView, TemplateView,
+    AccountView, BucketRequest, LinkFormView, LinkRequest, MetaLinked, MetaPermission, QuotaView, RecipientListView,
+    TemplateView,
 };
 use crate::state::{AppState, lock};
 
@@ -102,83 +103,25 @@ pub async fn publishing_quota(state: State<'_, AppState>, account_id: String) ->
 #[tauri::command]
 #[specta::specta]
 pub async fn whatsapp_templates(state: State<'_, AppState>, account_id: String) -> Result<Vec<TemplateView>> {
-    Ok(state.cx.accounts().whatsapp_templates(&account_id).await?.iter().map(TemplateView::from).collect())
+    Ok(state.cx.accounts().templates(&account_id).await?.iter().map(TemplateView::from).collect())
+}
+
+/// The form for linking an account of each network, in the order the app offers them.
+#[tauri::command]
+#[specta::specta]
+pub fn link_forms(state: State<'_, AppState>) -> Vec<LinkFormView> {
+    let registry = &state.cx.registry;
+    NetworkKind::ALL.iter().map(|kind| LinkFormView::of(registry.get(*kind).as_ref())).collect()
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> Result<AccountView> {
-    let (name, credentials) = match request {
-        LinkRequest::Mastodon { server, token, name } => {
-            (name, Credentials::new(NetworkKind::Mastodon).text("server", server).secret("token", Secret::new(token)))
-        }
-        LinkRequest::Discord { webhook_url, name } => {
-            (name, Credentials::new(NetworkKind::Discord).secret("webhook", Secret::new(webhook_url)))
-        }
-        LinkRequest::Facebook { page_id, token, name } => {
-            (name, Credentials::new(NetworkKind::Facebook).text("page_id", page_id).secret("token", Secret::new(token)))
-        }
-        LinkRequest::Threads { token, bucket, name } => (
-            name,
-            Credentials::new(NetworkKind::Threads)
-                .secret("token", Secret::new(token))
-                .bucket(bucket.map(BucketRequest::host)),
-        ),
-        LinkRequest::Bluesky { handle, app_password, pds, name } => (
-            name,
-            Credentials::new(NetworkKind::Bluesky)
-                .maybe_text("pds", pds)
-                .text("handle", handle)
-                .secret("app_password", Secret::new(app_password)),
-        ),
-        LinkRequest::ChatWebhook { service, webhook_url, bucket, name } => {
-            let network = match service.as_str() {
-                "slack" => NetworkKind::Slack,
-                "teams" => NetworkKind::Teams,
-                "google_chat" => NetworkKind::GoogleChat,
-                other => return Err(AppError::new("invalid_input", format!("unknown team chat '{other}'"))),
-            };
-            let credentials = Credentials::new(network)
-                .secret("webhook", Secret::new(webhook_url))
-                .bucket(bucket.map(BucketRequest::host));
-            (name, credentials)
-        }
-        LinkRequest::Telegram { chat, token, name } => {
-            (name, Credentials::new(NetworkKind::Telegram).text("chat", chat).secret("token", Secret::new(token)))
-        }
-        LinkRequest::Matrix { homeserver, room, user, password, token, name } => {
-            let credentials = Credentials::new(NetworkKind::Matrix).text("homeserver", homeserver).text("room", room);
-            let credentials = match (user.filter(|u| !u.trim().is_empty()), password, token) {
-                (Some(user), Some(password), _) => {
-                    credentials.text("user", user).secret("password", Secret::new(password))
-                }
-                (None, _, Some(token)) => credentials.secret("token", Secret::new(token)),
-                _ => {
-                    return Err(AppError::new(
-                        "invalid_input",
-                        "give a user name and its password, or an access token",
-                    ));
-                }
-            };
-            (name, credentials)
-        }
-        LinkRequest::Whatsapp { phone_number_id, business_account_id, token, name } => (
-            name,
-            Credentials::new(NetworkKind::WhatsApp)
-                .text("phone_number_id", phone_number_id)
-                .text("business_account_id", business_account_id)
-                .secret("token", Secret::new(token)),
-        ),
-        LinkRequest::Instagram { user_id, page_id, token, bucket, name } => (
-            name,
-            Credentials::new(NetworkKind::Instagram)
-                .text("user_id", user_id)
-                .text("page_id", page_id)
-                .secret("token", Secret::new(token))
-                .bucket(bucket.map(BucketRequest::host)),
-        ),
-    };
-    let name = name.filter(|n| !n.trim().is_empty());
+    let network: NetworkKind = request.network.parse()?;
+    let fields = state.cx.registry.get(network).link_fields();
+    let credentials =
+        Credentials::from_values(network, fields, request.values)?.bucket(request.bucket.map(BucketRequest::host));
+    let name = request.name.filter(|n| !n.trim().is_empty());
     let account = state.cx.accounts().add(NewAccount { name, credentials, enabled: false, demo: false }).await?;
     Ok(AccountView::from(&account))
 }

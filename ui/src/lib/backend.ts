@@ -24,6 +24,7 @@ import {
   type SlotView,
   type HistoryQuery,
   type LinkRequest,
+  type LinkFormView,
   type MediaReceived,
   type HandoffView,
   type MediaView,
@@ -57,6 +58,7 @@ export type {
   SlotView,
   HistoryQuery,
   LinkRequest,
+  LinkFormView,
   MediaReceived,
   HandoffView,
   MediaView,
@@ -78,6 +80,8 @@ export type {
   TemplateInput,
   RecipientView,
   MediaOrder,
+  LinkFieldView,
+  LinkFieldKind,
 } from './bindings';
 
 export class BackendError extends Error {
@@ -96,6 +100,8 @@ export interface Backend {
   saveSettings(settings: Settings): Promise<AppInfo>;
   setShellStrings(strings: ShellStrings): Promise<void>;
   listAccounts(): Promise<AccountView[]>;
+  /** Each network's form for linking an account, as core describes it, in the order offered. */
+  linkForms(): Promise<LinkFormView[]>;
   linkAccount(request: LinkRequest): Promise<AccountView>;
   /** Whether a Meta app is saved, and the permissions it must ask for. */
   metaAppStatus(): Promise<{ saved: boolean; permissions: MetaPermission[] }>;
@@ -196,6 +202,7 @@ export const tauriBackend: Backend = {
   saveSettings: async (settings) => unwrap(await commands.saveSettings(settings)),
   setShellStrings: (strings) => commands.setShellStrings(strings),
   listAccounts: async () => unwrap(await commands.listAccounts()),
+  linkForms: () => commands.linkForms(),
   linkAccount: async (request) => unwrap(await commands.linkAccount(request)),
   metaAppStatus: async () => {
     const [saved, permissions] = unwrap(await commands.metaAppStatus());

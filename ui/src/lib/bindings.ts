@@ -32,6 +32,12 @@ async listAccounts() : Promise<Result<AccountView[], AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The form for linking an account of each network, in the order the app offers them.
+ */
+async linkForms() : Promise<LinkFormView[]> {
+    return await TAURI_INVOKE("link_forms");
+},
 async linkAccount(request: LinkRequest) : Promise<Result<AccountView, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("link_account", { request }) };
@@ -640,7 +646,11 @@ picture: string | null;
  * How people know it on the network (`@name`, a phone number); none where it has no such
  * name. Shown instead of `remote_id`, an internal id.
  */
-handle: string | null }
+handle: string | null; 
+/**
+ * What its network offers beyond text and media; the views ask this, not the network.
+ */
+features: FeaturesView }
 export type AppError = { 
 /**
  * Stable: `invalid_input`, `unknown_account`, `unknown_delivery`, `conflict`, `media`,
@@ -821,6 +831,22 @@ export type DraftView = { id: string; name: string; state: ComposerState; media:
  */
 export type EditResult = { postId: string; deliveries: string[]; unchanged: DeliveryView[] }
 /**
+ * What a network offers beyond text and media (core's `networks::Features`).
+ */
+export type FeaturesView = { 
+/**
+ * Messages people one by one from recipient lists, with templates (WhatsApp).
+ */
+messaging: boolean; 
+/**
+ * A first comment under the post, up to this many characters.
+ */
+firstComment: number | null; 
+/**
+ * A 24-hour publishing quota the platform reports.
+ */
+publishingQuota: boolean }
+/**
  * A hand-off done: which app opened, what the user should know, how many files to attach.
  */
 export type HandoffView = { app: string; notes: string[]; files: number }
@@ -838,44 +864,63 @@ host: string; title: string; description: string;
  */
 image: string | null }
 /**
- * What the user links: each network's own form.
+ * How a form asks for a value.
  */
-export type LinkRequest = { network: "mastodon"; server: string; token: string; name: string | null } | { network: "discord"; webhookUrl: string; name: string | null } | 
+export type LinkFieldKind = "text" | "address" | 
 /**
- * A Facebook Page by its id and a Page token (or a user token that manages it).
+ * Typed unseen, cleared once linked.
  */
-{ network: "facebook"; pageId: string; token: string; name: string | null } | 
+"secret" | 
 /**
- * An Instagram professional account, through the Facebook Page it is linked to.
+ * The bucket's fields, for media the platform fetches by address.
  */
-{ network: "instagram"; userId: string; pageId: string; token: string; bucket: BucketRequest | null; name: string | null } | 
+"bucket" | 
 /**
- * A Threads profile by its access token (text posts; photos and videos need a bucket).
+ * The bucket's fields with its public address, which the network shows files from.
  */
-{ network: "threads"; token: string; bucket: BucketRequest | null; name: string | null } | 
+"publicBucket"
 /**
- * A Bluesky account by its handle and an app password (`pds` when not on bsky.social).
+ * One value a form asks for; fields only a test or a sign-in sets are left out.
  */
-{ network: "bluesky"; handle: string; appPassword: string; pds: string | null; name: string | null } | 
+export type LinkFieldView = { 
 /**
- * A Slack, Teams (Workflows) or Google Chat incoming webhook: `service` is `slack`, `teams`
- * or `google_chat`.
+ * Its key in [`LinkRequest::values`] and in the app's words (`link.<network>.<key>`).
  */
-{ network: "chatWebhook"; service: string; webhookUrl: string; bucket: BucketRequest | null; name: string | null } | 
+key: string; kind: LinkFieldKind; required: boolean; 
 /**
- * A Telegram channel or group (`@name` or id) and the token of a bot administering it.
+ * What it is, in English (where the app has no words of its own).
  */
-{ network: "telegram"; chat: string; token: string; name: string | null } | 
+label: string; 
 /**
- * A Matrix room: the homeserver, the room (`!id` or `#address`), and a user name with its
- * password (logged in once; only the token is kept) or an access token.
+ * What a value looks like: the placeholder.
  */
-{ network: "matrix"; homeserver: string; room: string; user: string | null; password: string | null; token: string | null; name: string | null } | 
+example: string | null; 
 /**
- * A WhatsApp Business number: its id, its business account's id, and a token (a system
- * user's) with `whatsapp_business_messaging`.
+ * Typed as digits.
  */
-{ network: "whatsapp"; phoneNumberId: string; businessAccountId: string; token: string; name: string | null }
+numeric: boolean; 
+/**
+ * One of several ways to sign in: the form offers the ways to choose from and sends the
+ * chosen way's fields only.
+ */
+way: string | null }
+/**
+ * A network's form for linking an account, as core describes it (`Network::link_fields`).
+ */
+export type LinkFormView = { 
+/**
+ * The network's id (`telegram`): the app words the form under `link.<network>.…`.
+ */
+network: string; 
+/**
+ * What kind of account it is, in English (where the app has no words of its own).
+ */
+networkName: string; fields: LinkFieldView[] }
+/**
+ * What the user links: the network (its id), the values of its form by field key, a bucket
+ * where its form has one, and a name of the user's choosing.
+ */
+export type LinkRequest = { network: string; values: Partial<{ [key in string]: string }>; bucket: BucketRequest | null; name: string | null }
 /**
  * A target's own order of the files: positions in the list of files it comes with, each once.
  */

@@ -14,6 +14,7 @@ import type {
   DraftView,
   EditResult,
   LinkCardView,
+  LinkFormView,
   MediaReceived,
   NewSlotInput,
   NextSlotView,
@@ -27,8 +28,21 @@ import type {
   TemplateView,
 } from './backend';
 import { BackendError } from './backend';
+// Generated from core's link fields (src-tauri's bindings test), so the fake links as core does.
+import linkFormsJson from './link-forms.json';
+
+const linkForms = linkFormsJson as LinkFormView[];
 
 type Handler<T> = (value: T) => void;
+
+/** What each network offers beyond text and media, as core's `Network::features` says. */
+export function featuresOf(network: string): AccountView['features'] {
+  return {
+    messaging: network === 'whatsapp',
+    firstComment: network === 'instagram' ? 2200 : null,
+    publishingQuota: network === 'instagram' || network === 'threads',
+  };
+}
 
 export function account(overrides: Partial<AccountView> = {}): AccountView {
   const name = overrides.name ?? 'Demo Mastodon';
@@ -47,6 +61,7 @@ export function account(overrides: Partial<AccountView> = {}): AccountView {
     picture: null,
     handle: '@demo@127.0.0.1',
     ...overrides,
+    features: overrides.features ?? featuresOf(overrides.network ?? 'mastodon'),
   };
 }
 
@@ -155,11 +170,20 @@ export class FakeBackend implements Backend {
     this.record('listAccounts');
     return this.accounts.map((a) => ({ ...a }));
   }
+  async linkForms() {
+    this.record('linkForms');
+    return structuredClone(linkForms);
+  }
   async linkAccount(request: Parameters<Backend['linkAccount']>[0]) {
     this.record('linkAccount', request);
+    const form = linkForms.find((f) => f.network === request.network);
+    if (!form) throw new BackendError({ code: 'invalid_input', message: `unknown network '${request.network}'` });
+    const unknown = Object.keys(request.values).filter((key) => !form.fields.some((f) => f.key === key));
+    if (unknown.length > 0) throw new BackendError({ code: 'invalid_input', message: `${form.networkName} accounts have no field '${unknown[0]}'` });
     const a = account({
       id: `acc-${this.nextId++}`,
-      name: request.name ?? ({ mastodon: '@me@example.social', discord: 'Webhook', facebook: 'Facebook: My Page', instagram: 'Instagram: @me', threads: 'Threads: @me', whatsapp: 'WhatsApp: My Shop (+31 20 123 4567)', matrix: 'Matrix: News (@me:example.org)', telegram: 'Telegram: My Channel', chatWebhook: 'Slack: B0NEWS', bluesky: 'Bluesky: @me.bsky.social' } as const)[request.network],
+      name: request.name ?? `${form.networkName}: ${Object.values(request.values)[0] ?? ''}`,
+      networkName: form.networkName,
       network: request.network,
       enabled: false,
       demo: false,

@@ -1,9 +1,11 @@
+import i18next from 'i18next';
 import { describe, expect, it, vi } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Accounts from './Accounts.svelte';
 import { FakeBackend, account } from '../lib/fake-backend';
 import { renderView } from '../lib/test-render';
+import { setLocale } from '../lib/i18n.svelte';
 
 describe('Accounts', () => {
   it('shows until when a platform paused an account, and tries it now on request', async () => {
@@ -62,11 +64,11 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.type(screen.getByLabelText(/Server address/), 'https://social.example');
+    await user.type(await screen.findByLabelText(/Server address/), 'https://social.example');
     await user.type(screen.getByLabelText(/Access token/), 'secret-token');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() => expect(backend.called('linkAccount')).toHaveLength(1));
-    expect(backend.called('linkAccount')[0]).toEqual([{ network: 'mastodon', server: 'https://social.example', token: 'secret-token', name: null }]);
+    expect(backend.called('linkAccount')[0]).toEqual([{ network: 'mastodon', values: { server: 'https://social.example', token: 'secret-token' }, bucket: null, name: null }]);
     expect(screen.getByLabelText(/Access token/)).toHaveValue('');
     expect(await screen.findByText(/Turn it on to share to it/)).toBeInTheDocument();
   });
@@ -128,7 +130,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-slack'));
+    await user.click(await screen.findByTestId('tile-slack'));
     await user.type(screen.getByLabelText(/Webhook URL/), 'https://hooks.slack.com/services/T1/B2/x');
     const fields = within(screen.getByTestId('bucket-fields'));
     await user.click(screen.getByText('Pictures, through a public bucket (optional)'));
@@ -141,9 +143,8 @@ describe('Accounts', () => {
     await waitFor(() => expect(backend.called('linkAccount')).toHaveLength(1));
     expect(backend.called('linkAccount')[0]).toEqual([
       {
-        network: 'chatWebhook',
-        service: 'slack',
-        webhookUrl: 'https://hooks.slack.com/services/T1/B2/x',
+        network: 'slack',
+        values: { webhook: 'https://hooks.slack.com/services/T1/B2/x' },
         bucket: {
           endpoint: 'https://s3.eu-central-1.amazonaws.com',
           bucket: 'bakery-media',
@@ -163,34 +164,34 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-threads'));
+    await user.click(await screen.findByTestId('tile-threads'));
     await user.type(screen.getByLabelText(/Access token/), 'threads-token');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
-    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', token: 'threads-token', bucket: null, name: null }]));
+    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', values: { token: 'threads-token' }, bucket: null, name: null }]));
   });
 
   it('switches to the Discord form', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-discord'));
+    await user.click(await screen.findByTestId('tile-discord'));
     await user.type(screen.getByLabelText(/Webhook URL/), 'https://discord.com/api/webhooks/1/x');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
-    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'discord', webhookUrl: 'https://discord.com/api/webhooks/1/x', name: null }]));
+    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'discord', values: { webhook: 'https://discord.com/api/webhooks/1/x' }, bucket: null, name: null }]));
   });
 
   it('links a Facebook Page and an Instagram account with a pasted token', async () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-instagram'));
+    await user.click(await screen.findByTestId('tile-instagram'));
     await user.type(screen.getByLabelText(/Instagram account id/), '17841400000000001');
     await user.type(screen.getByLabelText(/^Page id/), '102030405060');
     await user.type(screen.getByLabelText(/Page access token/), 'page-token');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
       expect(backend.called('linkAccount')[0]).toEqual([
-        { network: 'instagram', userId: '17841400000000001', pageId: '102030405060', token: 'page-token', bucket: null, name: null },
+        { network: 'instagram', values: { user_id: '17841400000000001', page_id: '102030405060', token: 'page-token' }, bucket: null, name: null },
       ]),
     );
     expect(screen.getByLabelText(/Page access token/)).toHaveValue('');
@@ -200,11 +201,11 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-threads'));
+    await user.click(await screen.findByTestId('tile-threads'));
     expect(screen.getByText(/photos and videos need a media bucket/)).toBeInTheDocument();
     await user.type(screen.getByLabelText(/Access token/), 'threads-token');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
-    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', token: 'threads-token', bucket: null, name: null }]));
+    await waitFor(() => expect(backend.called('linkAccount')[0]).toEqual([{ network: 'threads', values: { token: 'threads-token' }, bucket: null, name: null }]));
   });
 
   it('logs in with Facebook using the app id and secret once, lists the permissions, and forgets the secret', async () => {
@@ -271,7 +272,7 @@ describe('Accounts', () => {
     backend.failNext = { code: 'network', message: 'the server refused the token (401)' };
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.type(screen.getByLabelText(/Server address/), 'https://social.example');
+    await user.type(await screen.findByLabelText(/Server address/), 'https://social.example');
     await user.type(screen.getByLabelText(/Access token/), 'bad');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     expect(await screen.findByText('the server refused the token (401)')).toBeInTheDocument();
@@ -367,7 +368,7 @@ describe('Accounts', () => {
     const onChanged = vi.fn();
     renderView(Accounts, { accounts: [], onChanged }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-whatsapp'));
+    await user.click(await screen.findByTestId('tile-whatsapp'));
     expect(screen.getByText(/only those who agreed to hear from your business/)).toBeInTheDocument();
     expect(screen.queryByLabelText(/Server address/)).toBeNull();
     await user.type(screen.getByLabelText(/^Phone number id/), '106540352242922');
@@ -377,7 +378,7 @@ describe('Accounts', () => {
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
       expect(backend.called('linkAccount')).toEqual([
-        [{ network: 'whatsapp', phoneNumberId: '106540352242922', businessAccountId: '102290129340398', token: 'system-user-token', name: 'Bakery' }],
+        [{ network: 'whatsapp', values: { phone_number_id: '106540352242922', business_account_id: '102290129340398', token: 'system-user-token' }, bucket: null, name: 'Bakery' }],
       ]),
     );
     expect(await screen.findByText('Linked Bakery. Turn it on to share to it.')).toBeInTheDocument();
@@ -416,7 +417,7 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-matrix'));
+    await user.click(await screen.findByTestId('tile-matrix'));
     await user.type(screen.getByLabelText('Homeserver address'), 'https://matrix.example.org');
     await user.type(screen.getByLabelText(/^Room/), '#news:example.org');
     await user.type(screen.getByLabelText('User name'), 'alice');
@@ -424,7 +425,7 @@ describe('Accounts', () => {
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
       expect(backend.called('linkAccount')[0]).toEqual([
-        { network: 'matrix', homeserver: 'https://matrix.example.org', room: '#news:example.org', user: 'alice', password: 'pw', token: null, name: null },
+        { network: 'matrix', values: { homeserver: 'https://matrix.example.org', room: '#news:example.org', user: 'alice', password: 'pw' }, bucket: null, name: null },
       ]),
     );
     expect(screen.getByLabelText(/^Password/)).toHaveValue('');
@@ -436,12 +437,12 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-telegram'));
+    await user.click(await screen.findByTestId('tile-telegram'));
     await user.type(screen.getByLabelText(/^Channel or group/), '@fanoutbakery');
     await user.type(screen.getByLabelText(/^Bot token/), '123:abc');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
-      expect(backend.called('linkAccount')[0]).toEqual([{ network: 'telegram', chat: '@fanoutbakery', token: '123:abc', name: null }]),
+      expect(backend.called('linkAccount')[0]).toEqual([{ network: 'telegram', values: { chat: '@fanoutbakery', token: '123:abc' }, bucket: null, name: null }]),
     );
     expect(screen.getByLabelText(/^Bot token/)).toHaveValue('');
   });
@@ -450,13 +451,13 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-slack'));
+    await user.click(await screen.findByTestId('tile-slack'));
     expect(screen.getByText(/Incoming Webhooks → Add New Webhook/)).toBeInTheDocument();
     await user.type(screen.getByLabelText(/Webhook URL/), 'https://hooks.slack.com/services/T/B/x');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
       expect(backend.called('linkAccount')[0]).toEqual([
-        { network: 'chatWebhook', service: 'slack', webhookUrl: 'https://hooks.slack.com/services/T/B/x', bucket: null, name: null },
+        { network: 'slack', values: { webhook: 'https://hooks.slack.com/services/T/B/x' }, bucket: null, name: null },
       ]),
     );
   });
@@ -465,13 +466,13 @@ describe('Accounts', () => {
     const backend = new FakeBackend();
     renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
     const user = userEvent.setup();
-    await user.click(screen.getByTestId('tile-bluesky'));
+    await user.click(await screen.findByTestId('tile-bluesky'));
     await user.type(screen.getByLabelText('Handle'), 'bakery.bsky.social');
     await user.type(screen.getByLabelText(/^App password/), 'abcd-efgh-ijkl-mnop');
     await user.click(screen.getByRole('button', { name: 'Link account' }));
     await waitFor(() =>
       expect(backend.called('linkAccount')[0]).toEqual([
-        { network: 'bluesky', handle: 'bakery.bsky.social', appPassword: 'abcd-efgh-ijkl-mnop', pds: null, name: null },
+        { network: 'bluesky', values: { handle: 'bakery.bsky.social', app_password: 'abcd-efgh-ijkl-mnop' }, bucket: null, name: null },
       ]),
     );
     expect(screen.getByLabelText(/^App password/)).toHaveValue('');
@@ -487,6 +488,64 @@ describe('Accounts', () => {
     expect(mastodon.querySelector('.avatar [data-network="mastodon"]')).not.toBeNull();
     expect(screen.getByTestId('account-DM Matrix').querySelector('.avatar [data-network="matrix"]')).not.toBeNull();
     // Adding an account starts from a tile per network.
-    expect(screen.getByRole('radio', { name: /Bluesky/ })).toBeInTheDocument();
+    expect(await screen.findByRole('radio', { name: /Bluesky/ })).toBeInTheDocument();
+  });
+
+  it('offers a form for every network core describes, each field worded in English and in Dutch', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    const forms = await backend.linkForms();
+    expect(forms.length).toBeGreaterThanOrEqual(12);
+    for (const language of ['en', 'nl']) {
+      await setLocale(language);
+      for (const form of forms) {
+        await user.click(await screen.findByTestId(`tile-${form.network}`));
+        expect(i18next.exists(`link.${form.network}.title`), `${language}: link.${form.network}.title`).toBe(true);
+        for (const field of form.fields.filter((f) => f.kind !== 'bucket' && f.kind !== 'publicBucket')) {
+          expect(i18next.exists(`link.${form.network}.fields.${field.key}`), `${language}: link.${form.network}.fields.${field.key}`).toBe(true);
+          if (field.way) expect(i18next.exists(`link.${form.network}.ways.${field.way}`), `${language}: ${form.network} way ${field.way}`).toBe(true);
+          if (field.way && screen.queryByTestId(`link-${form.network}-${field.key}`) === null) {
+            await user.click(screen.getByRole('radio', { name: i18next.t(`link.${form.network}.ways.${field.way}`) }));
+          }
+          const input = screen.getByTestId(`link-${form.network}-${field.key}`);
+          expect(input.closest('label')?.textContent?.trim().startsWith(i18next.t(`link.${form.network}.fields.${field.key}`))).toBe(true);
+          expect(input).toHaveAttribute('type', field.kind === 'secret' ? 'password' : field.kind === 'address' ? 'url' : 'text');
+        }
+      }
+    }
+    await setLocale('en');
+  });
+
+  it('keeps what is typed in one network’s form while the user looks at another', async () => {
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, new FakeBackend());
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('tile-telegram'));
+    await user.type(screen.getByLabelText(/^Channel or group/), '@bakery');
+    await user.click(screen.getByTestId('tile-discord'));
+    expect(screen.queryByLabelText(/^Channel or group/)).toBeNull();
+    await user.click(screen.getByTestId('tile-telegram'));
+    expect(screen.getByLabelText(/^Channel or group/)).toHaveValue('@bakery');
+    expect(screen.getByLabelText(/^Channel or group/)).toHaveAttribute('placeholder', '@mychannel');
+  });
+
+  it('moves through the networks with the arrow keys and links by keyboard alone', async () => {
+    const backend = new FakeBackend();
+    renderView(Accounts, { accounts: [], onChanged: () => {} }, backend);
+    const user = userEvent.setup();
+    (await screen.findByTestId('tile-mastodon')).focus();
+    await user.keyboard('{ArrowRight}');
+    expect(screen.getByTestId('tile-bluesky')).toBeChecked();
+    await user.tab();
+    await user.keyboard('https://pds.example');
+    await user.tab();
+    await user.keyboard('me.example');
+    await user.tab();
+    await user.keyboard('app-pass{Enter}');
+    await waitFor(() =>
+      expect(backend.called('linkAccount')[0]).toEqual([
+        { network: 'bluesky', values: { pds: 'https://pds.example', handle: 'me.example', app_password: 'app-pass' }, bucket: null, name: null },
+      ]),
+    );
   });
 });
