@@ -101,7 +101,13 @@ fn subcommand(kind: NetworkKind, registry: &Registry) -> Command {
         };
     }
     // Last: a flattened group's own doc comment would otherwise be the command's about.
-    AddCommon::augment_args(command).about(network.link_about())
+    let secrets = network.link_fields().iter().any(|f| f.kind == FieldKind::Secret && !f.hidden);
+    let about = if secrets {
+        format!("{}. Secrets are read from standard input, one line each", network.link_about())
+    } else {
+        network.link_about().to_owned()
+    };
+    AddCommon::augment_args(command).about(about)
 }
 
 fn capitalised(text: &str) -> String {

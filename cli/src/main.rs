@@ -63,7 +63,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            err!("error: {e}");
+            err!("error: {}", output::error(&e));
             let code = if e.is_user_error() {
                 exit::INPUT
             } else if matches!(e, fanout_core::Error::Network(_)) {

@@ -2,8 +2,9 @@
 //! are part of the CLI's interface.
 
 use fanout_core::clock::Timestamp;
+use fanout_core::error::Error;
 use fanout_core::model::{Account, AccountId, DeliveryState, PostId};
-use fanout_core::post::Edited;
+use fanout_core::post::{DraftProblem, Edited};
 use fanout_core::queue::{QueuedPost, Slot};
 use fanout_core::store::deliveries::OutboxRow;
 use serde_json::{Value, json};
@@ -288,6 +289,62 @@ fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         line(row);
     }
     out
+}
+
+/// A draft's problem in the command line's words, with the flags and commands that fix it.
+pub fn draft_problem(problem: &DraftProblem) -> String {
+    match problem {
+        DraftProblem::NoTargets => {
+            "name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into()
+        }
+        DraftProblem::UnknownAccount(r) => format!("no account named '{r}' (see `fanout accounts list`)"),
+        DraftProblem::Disabled(name) => {
+            format!("account '{name}' is disabled; enable it with `fanout accounts enable {name}`")
+        }
+        DraftProblem::NeedsReconnect { account, detail } => format!(
+            "account '{account}' needs reconnecting ({}); fix its credentials, then `fanout accounts verify {account}`",
+            detail.as_deref().unwrap_or("its credentials were refused")
+        ),
+        DraftProblem::Empty => "the post is empty: give it some text or at least one --media file".into(),
+        DraftProblem::Media(message) => message.clone(),
+        DraftProblem::NotMessaging(name) => {
+            format!("'{name}' is not a WhatsApp account: recipient lists and templates are for WhatsApp targets only")
+        }
+        DraftProblem::NoComments(name) => {
+            format!("'{name}' is not an Instagram account: a first comment is for Instagram targets only")
+        }
+        DraftProblem::MediaOrder { account, files } => format!(
+            "--order for '{account}' must name each of the {files} --media files once, by position (1 to {files}), e.g. --order {account}={}",
+            (1..=*files).rev().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+        ),
+        DraftProblem::PastSchedule(at) => {
+            format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
+        }
+        DraftProblem::FarSchedule(at) => {
+            format!("--at {} is more than a year ahead; give a time within the next 12 months", at.to_rfc3339())
+        }
+        DraftProblem::Duplicate { account, at } => format!(
+            "the same post went to '{account}' at {} (in the last 7 days); add --again to share it again",
+            at.to_rfc3339()
+        ),
+    }
+}
+
+/// An error as the command line says it: a draft's problems in its own words (with its flags),
+/// anything else as core words it.
+pub fn error(e: &Error) -> String {
+    let Error::NotReady(not_ready) = e else {
+        return e.to_string();
+    };
+    let lines: Vec<String> = not_ready
+        .problems
+        .iter()
+        .map(draft_problem)
+        .chain(not_ready.targets.iter().map(ToString::to_string))
+        .map(|line| format!("  - {line}"))
+        .collect();
+    let count = if lines.len() == 1 { "1 problem".to_owned() } else { format!("{} problems", lines.len()) };
+    format!("nothing was queued; {count} to fix:\n{}", lines.join("\n"))
 }
 
 #[cfg(test)]

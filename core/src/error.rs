@@ -14,6 +14,10 @@ pub enum Error {
     UnknownAccount(String),
     #[error("no delivery '{0}' in the outbox (see `fanout outbox`)")]
     UnknownDelivery(String),
+    /// A draft with problems to fix before it can be queued; each carries its code for the
+    /// shells to word.
+    #[error("{0}")]
+    NotReady(crate::post::NotReady),
     /// A state transition the delivery's current state does not allow.
     #[error("{0}")]
     Conflict(String),
@@ -74,6 +78,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Invalid(_) => "invalid_input",
+            Self::NotReady(_) => "not_ready",
             Self::UnknownAccount(_) => "unknown_account",
             Self::UnknownDelivery(_) => "unknown_delivery",
             Self::Conflict(_) => "conflict",
@@ -111,6 +116,7 @@ impl Error {
         matches!(
             self,
             Self::Invalid(_)
+                | Self::NotReady(_)
                 | Self::UnknownAccount(_)
                 | Self::UnknownDelivery(_)
                 | Self::Conflict(_)

@@ -249,41 +249,59 @@ impl DraftProblem {
         }
     }
 
-    /// The command line's wording, with the commands that fix it.
-    pub fn cli_message(&self) -> String {
+    /// What is wrong, in English, in terms of the post (the CLI words it with its flags, the
+    /// app in the user's language, both by [`DraftProblem::code`]).
+    pub fn message(&self) -> String {
         match self {
-            Self::NoTargets => "name at least one account to post to (--to ACCOUNT; see `fanout accounts list`)".into(),
-            Self::UnknownAccount(r) => format!("no account named '{r}' (see `fanout accounts list`)"),
-            Self::Disabled(name) => {
-                format!("account '{name}' is disabled; enable it with `fanout accounts enable {name}`")
-            }
+            Self::NoTargets => "name at least one account to post to".into(),
+            Self::UnknownAccount(r) => format!("no account named '{r}'"),
+            Self::Disabled(name) => format!("account '{name}' is switched off; switch it on to post to it"),
             Self::NeedsReconnect { account, detail } => format!(
-                "account '{account}' needs reconnecting ({}); fix its credentials, then `fanout accounts verify {account}`",
+                "account '{account}' needs reconnecting ({}); fix its credentials and check it again",
                 detail.as_deref().unwrap_or("its credentials were refused")
             ),
-            Self::Empty => "the post is empty: give it some text or at least one --media file".into(),
+            Self::Empty => "the post is empty: give it some text or at least one file".into(),
             Self::Media(message) => message.clone(),
-            Self::NotMessaging(name) => format!(
-                "'{name}' is not a WhatsApp account: recipient lists and templates are for WhatsApp targets only"
-            ),
+            Self::NotMessaging(name) => {
+                format!("'{name}' does not message people: recipient lists and templates are for WhatsApp accounts")
+            }
             Self::NoComments(name) => {
-                format!("'{name}' is not an Instagram account: a first comment is for Instagram targets only")
+                format!("'{name}' takes no first comment: a first comment is for Instagram accounts")
             }
             Self::MediaOrder { account, files } => format!(
-                "--order for '{account}' must name each of the {files} --media files once, by position (1 to {files}), e.g. --order {account}={}",
-                (1..=*files).rev().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+                "the order of the files for '{account}' must name each of the {files} files once, by position (1 to {files})"
             ),
             Self::PastSchedule(at) => {
-                format!("--at {} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
+                format!("{} is in the past; give a future time or leave it out to post now", at.to_rfc3339())
             }
             Self::FarSchedule(at) => {
-                format!("--at {} is more than a year ahead; give a time within the next 12 months", at.to_rfc3339())
+                format!("{} is more than a year ahead; give a time within the next 12 months", at.to_rfc3339())
             }
-            Self::Duplicate { account, at } => format!(
-                "the same post went to '{account}' at {} (in the last 7 days); add --again to share it again",
-                at.to_rfc3339()
-            ),
+            Self::Duplicate { account, at } => {
+                format!("the same post went to '{account}' at {} (in the last 7 days)", at.to_rfc3339())
+            }
         }
+    }
+}
+
+/// A draft that cannot be queued, with every problem at once: the draft's own and each target's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotReady {
+    pub problems: Vec<DraftProblem>,
+    pub targets: Vec<crate::plan::Problem>,
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self
+            .problems
+            .iter()
+            .map(DraftProblem::message)
+            .chain(self.targets.iter().map(ToString::to_string))
+            .collect();
+        let count = if lines.len() == 1 { "1 problem".to_owned() } else { format!("{} problems", lines.len()) };
+        write!(f, "nothing was queued; {count} to fix:")?;
+        lines.iter().try_for_each(|line| write!(f, "\n  - {line}"))
     }
 }
 
@@ -321,21 +339,13 @@ pub fn check(
             std::io::Error::from(std::io::ErrorKind::StorageFull),
         ));
     }
-    let mut problems: Vec<String> = review.problems.iter().map(DraftProblem::cli_message).collect();
-    for (_, plan) in &review.plans {
-        problems.extend(plan.problems.iter().map(ToString::to_string));
-    }
-    if problems.is_empty() {
-        let targets = review.plans.iter().map(|(a, _)| a.clone()).collect();
-        Ok(Checked { targets, media: review.media, plans: review.plans, audiences: review.audiences })
+    let targets: Vec<crate::plan::Problem> =
+        review.plans.iter().flat_map(|(_, plan)| plan.problems.iter().cloned()).collect();
+    if review.problems.is_empty() && targets.is_empty() {
+        let accounts = review.plans.iter().map(|(a, _)| a.clone()).collect();
+        Ok(Checked { targets: accounts, media: review.media, plans: review.plans, audiences: review.audiences })
     } else {
-        let count = problems.len();
-        let lines: Vec<String> = problems.into_iter().map(|p| format!("  - {p}")).collect();
-        Err(Error::invalid(format!(
-            "nothing was queued; {} to fix:\n{}",
-            if count == 1 { "1 problem".to_owned() } else { format!("{count} problems") },
-            lines.join("\n")
-        )))
+        Err(Error::NotReady(NotReady { problems: review.problems, targets }))
     }
 }
 

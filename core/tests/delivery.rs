@@ -392,7 +392,9 @@ async fn the_same_post_to_the_same_account_within_a_week_asks_first() {
     )
     .expect_err("the same text (spacing aside) and photo went to m a moment ago");
     let message = refused.to_string();
-    assert!(message.contains("the same post went to 'm' at ") && message.contains("add --again"), "{message}");
+    let fanout_core::Error::NotReady(not_ready) = &refused else { panic!("a draft problem: {message}") };
+    assert_eq!(not_ready.problems.iter().map(|p| p.code()).collect::<Vec<_>>(), ["duplicate"], "{message}");
+    assert!(message.contains("the same post went to 'm' at "), "{message}");
     assert!(!message.contains("'d'"), "d never got it: {message}");
 
     // Another photo, another text, a week later, or asked for: not the same post.

@@ -10,7 +10,7 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 #[serde(rename_all = "camelCase")]
 #[error("{message}")]
 pub struct AppError {
-    /// Stable: `invalid_input`, `unknown_account`, `unknown_delivery`, `conflict`, `media`,
+    /// Stable: `invalid_input`, `not_ready` (a draft with problems to fix), `unknown_account`, `unknown_delivery`, `conflict`, `media`,
     /// `network`, `secrets`, `database`, `io`, `unknown_media`, `demo`, `app`.
     pub code: String,
     pub message: String,

@@ -566,7 +566,7 @@ impl Bluesky {
 
 impl Network for Bluesky {
     fn link_about(&self) -> &'static str {
-        "A Bluesky account: its handle and an app password (on standard input; Settings → App passwords), on bsky.social or its own PDS"
+        "A Bluesky account: its handle and an app password (Settings → App passwords), on bsky.social or its own PDS"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

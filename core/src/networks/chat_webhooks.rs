@@ -270,14 +270,12 @@ impl ChatWebhook {
 impl Network for ChatWebhook {
     fn link_about(&self) -> &'static str {
         match self.0 {
-            Chat::Slack => {
-                "A Slack channel's incoming webhook (its address on standard input): text and links, and pictures with a public bucket"
-            }
+            Chat::Slack => "A Slack channel's incoming webhook: text and links, and pictures with a public bucket",
             Chat::Teams => {
-                "A Microsoft Teams channel's Workflows webhook (its address on standard input); pictures with a public bucket"
+                "A Microsoft Teams channel's Workflows webhook: text and links, and pictures with a public bucket"
             }
             Chat::GoogleChat => {
-                "A Google Chat space's incoming webhook (its address on standard input); pictures with a public bucket"
+                "A Google Chat space's incoming webhook: text and links, and pictures with a public bucket"
             }
         }
     }

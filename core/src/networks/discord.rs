@@ -171,7 +171,7 @@ fn permalink(endpoint: &str, facts: Option<&Value>, channel: Option<&str>, messa
 
 impl Network for Discord {
     fn link_about(&self) -> &'static str {
-        "A Discord channel webhook (its address on standard input)"
+        "A Discord channel webhook"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

@@ -394,7 +394,7 @@ fn match_recent(
 
 impl Network for Facebook {
     fn link_about(&self) -> &'static str {
-        "A Facebook Page: its id, and a Page token or a user token that manages the Page (on standard input)"
+        "A Facebook Page: its id, and a Page token or a user token that manages the Page"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

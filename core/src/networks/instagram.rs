@@ -287,7 +287,7 @@ impl Instagram {
 
 impl Network for Instagram {
     fn link_about(&self) -> &'static str {
-        "An Instagram professional account and its Facebook Page, whose token (on standard input) publishes for both; media through the Page or a bucket"
+        "An Instagram professional account and its Facebook Page, whose token publishes for both; media through the Page or a bucket"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

@@ -191,7 +191,8 @@ impl LinkValues {
 
     /// The secret under `token`, required.
     pub fn access_token(&self) -> Result<Secret> {
-        self.secret("token").ok_or_else(|| Error::invalid("the access token is empty; paste it on standard input"))
+        self.secret("token")
+            .ok_or_else(|| Error::invalid("the access token is empty: give the token the platform issued"))
     }
 }
 

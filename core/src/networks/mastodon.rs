@@ -313,7 +313,7 @@ fn normalise(text: &str) -> String {
 
 impl Network for Mastodon {
     fn link_about(&self) -> &'static str {
-        "A Mastodon account: the server's address and an access token (on standard input)"
+        "A Mastodon account: the server's address and an access token"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

@@ -225,7 +225,7 @@ impl Matrix {
 
 impl Network for Matrix {
     fn link_about(&self) -> &'static str {
-        "A Matrix room, as a user of its homeserver: an access token, or a user and its password (used once; only a token is kept), on standard input"
+        "A Matrix room, as a user of its homeserver: an access token, or a user and its password (used once; only a token is kept)"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

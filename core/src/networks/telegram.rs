@@ -225,7 +225,7 @@ impl Telegram {
 
 impl Network for Telegram {
     fn link_about(&self) -> &'static str {
-        "A Telegram channel or group (@name or id) and the token of a bot that is an administrator there (on standard input)"
+        "A Telegram channel or group (@name or id) and the token of a bot that is an administrator there"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {
@@ -250,7 +250,7 @@ impl Network for Telegram {
                 .is_some_and(|(id, rest)| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty());
             if !looks_right {
                 return Err(crate::error::Error::invalid(
-                    "that is not a bot token: @BotFather gives one like 123456789:AAF…; paste it on standard input",
+                    "that is not a bot token: @BotFather gives one like 123456789:AAF…",
                 ));
             }
             let chat = values.given("chat");

@@ -180,7 +180,7 @@ impl Threads {
 
 impl Network for Threads {
     fn link_about(&self) -> &'static str {
-        "A Threads profile (its access token on standard input); photos and videos need a bucket"
+        "A Threads profile by its access token; photos and videos need a bucket"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

@@ -420,7 +420,7 @@ impl WhatsApp {
 
 impl Network for WhatsApp {
     fn link_about(&self) -> &'static str {
-        "A WhatsApp Business phone number (Cloud API): its id, its Business Account's id, and a token with whatsapp_business_messaging (on standard input)"
+        "A WhatsApp Business phone number (Cloud API): its id, its Business Account's id, and a token with whatsapp_business_messaging"
     }
 
     fn link_fields(&self) -> &'static [super::link::Field] {

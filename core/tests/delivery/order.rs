@@ -102,10 +102,13 @@ async fn an_order_that_does_not_name_each_file_once_is_refused() {
             env.clock.now(),
         )
         .expect_err("refused");
-        assert!(
-            refused.to_string().contains("--order for 'm' must name each of the 2 --media files once"),
+        let fanout_core::Error::NotReady(not_ready) = &refused else { panic!("a draft problem: {refused}") };
+        assert_eq!(
+            not_ready.problems,
+            [fanout_core::post::DraftProblem::MediaOrder { account: "m".into(), files: 2 }],
             "{refused}"
         );
+        assert!(refused.to_string().contains("must name each of the 2 files once"), "{refused}");
     }
     assert!(env.outbox().list(&Default::default()).expect("list").is_empty(), "nothing was queued");
 }

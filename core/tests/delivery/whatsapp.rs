@@ -186,7 +186,7 @@ async fn nobody_is_messaged_without_an_opt_in_a_list_and_a_whatsapp_account() {
         recipients: vec![(page.name.clone(), "Regulars".into())],
         ..env.message(&page, "Hi", vec![])
     });
-    assert!(elsewhere.contains("not a WhatsApp account"), "{elsewhere}");
+    assert!(elsewhere.contains("does not message people"), "{elsewhere}");
     assert!(env.sandbox.state().whatsapp_messages.is_empty());
 }
 

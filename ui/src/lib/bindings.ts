@@ -653,7 +653,7 @@ handle: string | null;
 features: FeaturesView }
 export type AppError = { 
 /**
- * Stable: `invalid_input`, `unknown_account`, `unknown_delivery`, `conflict`, `media`,
+ * Stable: `invalid_input`, `not_ready` (a draft with problems to fix), `unknown_account`, `unknown_delivery`, `conflict`, `media`,
  * `network`, `secrets`, `database`, `io`, `unknown_media`, `demo`, `app`.
  */
 code: string; message: string }
