@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::accounts::NewAccount;
 use fanout_core::error::{Error, Result};
-use fanout_core::model::NetworkKind;
 use fanout_core::post::{self, Draft};
 use fanout_core::secrets::FileStore;
 
@@ -39,8 +38,7 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     }
     let mut linked = Vec::new();
     for demo in fanout_sandbox::demo_accounts(&sandbox.url()).into_iter().filter(|d| d.starter) {
-        let network: NetworkKind = demo.network.parse()?;
-        let credentials = Credentials::from_values(network, cx.registry.get(network).link_fields(), demo.values)?;
+        let credentials = cx.registry.credentials(demo.network, demo.values)?;
         let new = NewAccount { name: Some(demo.name.into()), credentials, enabled: true, demo: true };
         linked.push(accounts.add(new).await?);
     }

@@ -60,10 +60,8 @@ async fn every_demo_account_the_sandbox_serves_links_through_its_networks_fields
     assert!(demos.iter().any(|d| d.starter) && demos.iter().any(|d| !d.starter), "a first demo, and more on request");
     let mut linked = Vec::new();
     for demo in demos {
-        let network: fanout_core::model::NetworkKind = demo.network.parse().expect("a registered network");
-        let fields = env.registry.get(network).link_fields();
-        let credentials = fanout_core::accounts::Credentials::from_values(network, fields, demo.values)
-            .unwrap_or_else(|e| panic!("{}: {e}", demo.name));
+        let credentials =
+            env.registry.credentials(demo.network, demo.values).unwrap_or_else(|e| panic!("{}: {e}", demo.name));
         let new =
             fanout_core::accounts::NewAccount { name: Some(demo.name.into()), credentials, enabled: true, demo: true };
         linked.push(accounts.add(new).await.unwrap_or_else(|e| panic!("{} links: {e}", demo.name)));

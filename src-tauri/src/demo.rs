@@ -3,7 +3,7 @@
 //! forgets its posts when the app quits; the demo accounts are pointed at its new address on the
 //! next start, so their history stays.
 
-use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::accounts::NewAccount;
 use fanout_core::model::{Account, NetworkKind};
 
 use crate::error::{AppError, Result};
@@ -67,9 +67,7 @@ pub async fn add_networks(state: &AppState) -> Result<Vec<Account>> {
 
 /// Links a demo account the sandbox serves, switched on (the user asked for the demo).
 async fn link(state: &AppState, demo: fanout_sandbox::DemoAccount) -> Result<Account> {
-    let network: NetworkKind = demo.network.parse()?;
-    let fields = state.cx.registry.get(network).link_fields();
-    let credentials = Credentials::from_values(network, fields, demo.values)?;
+    let credentials = state.cx.registry.credentials(demo.network, demo.values)?;
     let new = NewAccount { name: Some(demo.name.into()), credentials, enabled: true, demo: true };
     Ok(state.cx.accounts().add(new).await?)
 }

@@ -516,6 +516,17 @@ impl Registry {
     pub fn get(&self, kind: NetworkKind) -> &Arc<dyn Network> {
         &self.networks[kind as usize]
     }
+
+    /// Credentials for the network with id `network` (`telegram`) from values by its link
+    /// fields' keys, as a form or a demo account gives them.
+    pub fn credentials<K: AsRef<str>>(
+        &self,
+        network: &str,
+        values: impl IntoIterator<Item = (K, String)>,
+    ) -> crate::error::Result<link::Credentials> {
+        let kind: NetworkKind = network.parse()?;
+        link::Credentials::from_values(kind, self.get(kind).link_fields(), values)
+    }
 }
 
 /// An account's public page: `real` on the platform itself (its API at `real_root`), or the

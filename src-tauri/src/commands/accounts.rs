@@ -117,10 +117,11 @@ pub fn link_forms(state: State<'_, AppState>) -> Vec<LinkFormView> {
 #[tauri::command]
 #[specta::specta]
 pub async fn link_account(state: State<'_, AppState>, request: LinkRequest) -> Result<AccountView> {
-    let network: NetworkKind = request.network.parse()?;
-    let fields = state.cx.registry.get(network).link_fields();
-    let credentials =
-        Credentials::from_values(network, fields, request.values)?.bucket(request.bucket.map(BucketRequest::host));
+    let credentials = state
+        .cx
+        .registry
+        .credentials(&request.network, request.values)?
+        .bucket(request.bucket.map(BucketRequest::host));
     let name = request.name.filter(|n| !n.trim().is_empty());
     let account = state.cx.accounts().add(NewAccount { name, credentials, enabled: false, demo: false }).await?;
     Ok(AccountView::from(&account))
