@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::files::MediaFile;
 use crate::media::cache::{CachedVariant, VariantCache};
 use crate::media::{self, FitOptions, ImageSpec, Limits};
-use crate::profiles::{Profile, TextCount, VideoRules};
+use crate::profiles::{Profile, VideoRules};
 use crate::text::{self, TextCounting};
 
 /// The rules one target applies, from the table and, where the platform publishes its own (a
@@ -44,17 +44,11 @@ pub struct TargetRules {
 impl TargetRules {
     pub fn from_profile(profile: &Profile) -> TargetRules {
         TargetRules {
-            label: profile.target.display_name().to_owned(),
+            label: profile.name.to_owned(),
             text_limit: profile.text_limit,
-            caption_limit: profile.caption_limit,
-            counting: match profile.text_count {
-                TextCount::Chars => TextCounting::Chars,
-                TextCount::Graphemes => TextCounting::Graphemes,
-                TextCount::Utf8Bytes => TextCounting::Utf8Bytes,
-                TextCount::MastodonStyle { url_weight } => {
-                    TextCounting::Mastodon { url_weight: usize::from(url_weight) }
-                }
-            },
+            // A text too long for a caption goes apart, so no caption limit applies.
+            caption_limit: if profile.text_apart { None } else { profile.caption_limit },
+            counting: profile.text_count,
             text_required: profile.text_required,
             min_media: profile.min_media,
             max_media: profile.max_media,
@@ -63,8 +57,8 @@ impl TargetRules {
             video_not_built: profile.video_not_built,
             video_alone: profile.video_alone,
             max_total_bytes: profile.max_total_bytes,
-            document_bytes: None,
-            source: format!("{}'s limit", profile.target.display_name()),
+            document_bytes: profile.document_bytes,
+            source: profile.source.to_owned(),
         }
     }
 }

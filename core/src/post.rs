@@ -165,21 +165,7 @@ pub fn rules_for(
         // The network's own story kind: its limits, text included (a story carries none).
         return TargetRules { label, image, video, ..TargetRules::from_profile(profiles::profile(target)) };
     }
-    let table = profiles::profile(network.target());
-    let own = network.profile(cached);
-    TargetRules {
-        label,
-        text_limit: own.text_limit,
-        counting: own.counting,
-        max_media: own.max_media,
-        min_media: own.min_media,
-        caption_limit: if own.text_apart { None } else { table.caption_limit },
-        document_bytes: own.document_bytes,
-        image,
-        video,
-        source: own.source,
-        ..TargetRules::from_profile(table)
-    }
+    TargetRules { label, image, video, ..network.rules(cached) }
 }
 
 /// A draft that passed every check.

@@ -30,7 +30,8 @@ mod telegram;
 mod threads;
 mod whatsapp;
 
-use std::collections::HashSet;
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -313,7 +314,6 @@ pub(crate) struct Shared {
     pub(crate) instagram: Mutex<instagram::InstagramState>,
     pub(crate) threads: Mutex<threads::ThreadsState>,
     pub(crate) whatsapp: Mutex<whatsapp::WhatsAppState>,
-    pub(crate) telegram: Mutex<telegram::TelegramState>,
     pub(crate) chats: Mutex<Vec<chats::ChatMessageRecord>>,
     pub(crate) bluesky: Mutex<bluesky::BlueskyState>,
     pub(crate) matrix: Mutex<matrix::MatrixState>,
@@ -321,6 +321,8 @@ pub(crate) struct Shared {
     pub(crate) instagram_processing_polls: u32,
     pub(crate) clock: SandboxClock,
     revoked: Mutex<HashSet<String>>,
+    /// The state of services that keep theirs here, one value per type (see `Shared::with`).
+    states: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
 }
 
 impl Shared {
@@ -340,7 +342,6 @@ impl Shared {
             instagram: Mutex::new(instagram::InstagramState::default()),
             threads: Mutex::new(threads::ThreadsState::default()),
             whatsapp: Mutex::new(whatsapp::WhatsAppState::default()),
-            telegram: Mutex::new(telegram::TelegramState::default()),
             chats: Mutex::new(Vec::new()),
             bluesky: Mutex::new(bluesky::BlueskyState::default()),
             matrix: Mutex::new(matrix::MatrixState::default()),
@@ -348,6 +349,18 @@ impl Shared {
             instagram_processing_polls: config.instagram_processing_polls,
             clock: config.clock.clone(),
             revoked: Mutex::new(HashSet::new()),
+            states: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Runs `f` on a service's own state of type `T`, made with `T::default()` at first use: a
+    /// service keeps its state here, so adding one needs no field in `Shared`.
+    pub(crate) fn with<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut states = lock(&self.states);
+        let state = states.entry(TypeId::of::<T>()).or_insert_with(|| Box::new(T::default()));
+        match state.downcast_mut::<T>() {
+            Some(state) => f(state),
+            None => unreachable!("the state under a type's id has that type"),
         }
     }
 
@@ -383,7 +396,7 @@ impl Shared {
             threads_posts: lock(&self.threads).posts.clone(),
             whatsapp_messages,
             whatsapp_media,
-            telegram_messages: lock(&self.telegram).messages.clone(),
+            telegram_messages: self.with(|state: &mut telegram::TelegramState| state.messages.clone()),
             chat_messages: lock(&self.chats).clone(),
             bluesky_records,
             bluesky_blobs,
@@ -490,7 +503,8 @@ async fn serve_connection(stream: TcpStream, app: Router) {
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new());
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    // with_upgrades: the Nostr relays are WebSockets, upgraded from a request on this connection.
+    let connection = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
     tokio::select! {
         result = connection => {
             if let Err(error) = result {

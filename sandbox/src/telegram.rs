@@ -17,9 +17,9 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::Shared;
 use crate::body::{is_video, sniff_image};
 use crate::services::Service;
-use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &["POST /bot{token}/{method}", "GET /file/bot{token}/{*path}"];
 
@@ -198,17 +198,19 @@ fn caption(fields: &Fields, key: &str) -> Result<String, Fail> {
 }
 
 fn record(shared: &Shared, chat: i64, kind: &str, text: String, group: Option<String>, bytes: u64) -> Value {
-    let mut state = lock(&shared.telegram);
-    state.last_id += 1;
-    let message_id = state.last_id;
-    state.messages.push(TelegramMessageRecord {
-        message_id,
-        chat_id: chat,
-        kind: kind.to_owned(),
-        text: text.clone(),
-        media_group_id: group.clone(),
-        bytes,
-        created_at_ms: shared.now_ms(),
+    let created_at_ms = shared.now_ms();
+    let message_id = shared.with(|state: &mut TelegramState| {
+        state.last_id += 1;
+        state.messages.push(TelegramMessageRecord {
+            message_id: state.last_id,
+            chat_id: chat,
+            kind: kind.to_owned(),
+            text: text.clone(),
+            media_group_id: group.clone(),
+            bytes,
+            created_at_ms,
+        });
+        state.last_id
     });
     let mut message = json!({ "message_id": message_id, "chat": { "id": chat }, "date": shared.now_ms() / 1000 });
     if kind == "text" {
@@ -324,7 +326,7 @@ async fn method(
 /// A public channel's message, as `t.me/{username}/{id}` shows it.
 pub(crate) fn page(shared: &Shared, username: &str, id: i64) -> Option<(String, String)> {
     let chat = CHATS.iter().find(|c| c.1 == username)?;
-    let messages = lock(&shared.telegram).messages.clone();
+    let messages = shared.with(|state: &mut TelegramState| state.messages.clone());
     let message = messages.iter().find(|m| m.chat_id == chat.0 && m.message_id == id)?;
     let group: Vec<&TelegramMessageRecord> = match &message.media_group_id {
         Some(g) => messages.iter().filter(|m| m.media_group_id.as_ref() == Some(g)).collect(),

@@ -54,18 +54,14 @@ pub fn prepare_file(
     let n = std::io::Read::read(&mut file, &mut head).map_err(|e| file_error(path, describe_io(&e)))?;
     let kind = sniff::detect(&head[..n]).ok_or_else(|| file_error(path, MediaError::Unrecognised))?;
     if kind.is_video() {
-        let rules = profile
-            .video
-            .as_ref()
-            .ok_or_else(|| file_error(path, format!("{} does not take videos", profile.target.display_name())))?;
+        let rules =
+            profile.video.as_ref().ok_or_else(|| file_error(path, format!("{} does not take videos", profile.name)))?;
         let info = video::probe_file(path).map_err(|e| file_error(path, e))?;
         let problems = check_video(&info, rules);
         return Ok(Prepared::Video { info, problems });
     }
-    let rules = profile
-        .image
-        .as_ref()
-        .ok_or_else(|| file_error(path, format!("{} does not take images", profile.target.display_name())))?;
+    let rules =
+        profile.image.as_ref().ok_or_else(|| file_error(path, format!("{} does not take images", profile.name)))?;
     if len > MAX_IMAGE_FILE {
         return Err(file_error(
             path,

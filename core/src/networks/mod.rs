@@ -32,46 +32,6 @@ use crate::http::{self, Reach};
 use crate::model::{Account, Delivery, Failure, FailureKind, Post, Published, Reconciled};
 use crate::outbox::Outbox;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
-
-/// A network's own text and media-count limits (media rules: `image_spec`, `video_rules`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Profile {
-    pub network: NetworkKind,
-    pub text_limit: usize,
-    pub counting: TextCounting,
-    pub max_media: usize,
-    /// The fewest files a post to it may carry (Instagram needs one).
-    pub min_media: usize,
-    /// A text too long for a caption goes as a message of its own (no caption limit applies).
-    pub text_apart: bool,
-    /// The largest document (PDF) it sends; `None`: none.
-    pub document_bytes: Option<u64>,
-    /// Where this limit comes from, for messages ("server limit", "Discord's limit").
-    pub source: String,
-}
-
-impl Profile {
-    /// The table's text and media limits for `target`, with nothing else special.
-    pub fn from_table(
-        network: NetworkKind,
-        target: crate::profiles::Target,
-        counting: TextCounting,
-        source: &str,
-    ) -> Profile {
-        let table = crate::profiles::profile(target);
-        Profile {
-            network,
-            text_limit: table.text_limit,
-            counting,
-            max_media: table.max_media,
-            min_media: 0,
-            text_apart: false,
-            document_bytes: None,
-            source: source.to_owned(),
-        }
-    }
-}
 
 /// The outcome of linking or checking an account: who it is and what the platform told us.
 #[derive(Debug, Clone, PartialEq)]
@@ -330,8 +290,14 @@ pub trait Network: Send + Sync + std::fmt::Debug {
         Box::pin(async { Ok(Vec::new()) })
     }
 
-    /// The post limits, from facts cached at link time where the platform publishes them.
-    fn profile(&self, cached: Option<&serde_json::Value>) -> Profile;
+    /// Its rows of the profiles table (`crate::profiles`), declared in its folder's `limits.rs`.
+    fn targets(&self) -> &'static [crate::profiles::Target];
+
+    /// The post limits: its target's row, with what the platform told us at link time (facts
+    /// cached under `cache_scope`, such as a Mastodon server's limits) in their place.
+    fn rules(&self, _cached: Option<&serde_json::Value>) -> crate::plan::TargetRules {
+        crate::plan::TargetRules::from_profile(crate::profiles::profile(self.target()))
+    }
 
     /// Where this account's cached facts are kept (a server's limits are shared by its accounts).
     fn cache_scope(&self, account: &Account) -> Option<String>;
@@ -463,6 +429,11 @@ macro_rules! register {
                     $(Self::$kind => $name,)*
                 }
             }
+        }
+
+        /// Every registered network's rows of the profiles table, in turn.
+        pub(crate) fn targets() -> Vec<crate::profiles::Target> {
+            NetworkKind::ALL.iter().flat_map(|kind| network(*kind).targets().iter().copied()).collect()
         }
 
         fn network(kind: NetworkKind) -> Arc<dyn Network> {
@@ -627,8 +598,14 @@ mod registry_tests {
         for (i, kind) in NetworkKind::ALL.into_iter().enumerate() {
             assert_eq!(kind as usize, i, "ALL is in the enum's order, so a kind indexes the registry");
             let network = registry.get(kind);
-            assert_eq!(network.profile(None).network, kind, "{kind:?}");
+            assert_eq!(network.kind(), kind, "{kind:?}");
+            let targets = network.targets();
+            assert!(targets.contains(&network.target()), "{kind:?}'s target is one of its rows");
+            assert!(network.story_target().is_none_or(|t| targets.contains(&t)), "{kind:?}'s story is one of its rows");
             assert!(!network.link_fields().is_empty() && !network.link_about().is_empty(), "{kind:?} can be linked");
         }
+        let ids: Vec<&str> = crate::profiles::Target::all().iter().map(|t| t.id()).collect();
+        let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "each row of the profiles table is one network's: {ids:?}");
     }
 }

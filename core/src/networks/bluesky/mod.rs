@@ -17,6 +17,8 @@
 //! checkpointed too), which the PDS takes as a no-op; a different one is refused as `InvalidSwap`
 //! instead of posting twice.
 
+mod limits;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -28,14 +30,13 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Job, Network, Profile, StepError, Verified, publish_transport_failure};
+use super::{Job, Network, StepError, Verified, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::link_card;
 use crate::model::{Account, AccountId, Failure, FailureKind, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 /// Bluesky's own PDS entryway.
 pub const ROOT: &str = "https://bsky.social";
@@ -612,8 +613,8 @@ impl Network for Bluesky {
         NetworkKind::Bluesky
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile::from_table(NetworkKind::Bluesky, Target::Bluesky, TextCounting::Graphemes, "Bluesky's limit")
+    fn targets(&self) -> &'static [Target] {
+        &[Target::Bluesky]
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {

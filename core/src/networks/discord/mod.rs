@@ -6,6 +6,8 @@
 //! answer was lost cannot be checked: it becomes `unconfirmed` and waits for the user, never a
 //! blind resend.
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -13,14 +15,12 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{
-    Job, Network, Profile, StepError, Verified, excerpt, media_part, publish_transport_failure, transport_failure,
-};
+use super::{Job, Network, StepError, Verified, excerpt, media_part, publish_transport_failure, transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
+use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 pub const TEXT_LIMIT: usize = 2000;
 pub const MAX_FILES: usize = 10;
@@ -202,17 +202,8 @@ impl Network for Discord {
         NetworkKind::Discord
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile {
-            network: NetworkKind::Discord,
-            text_limit: TEXT_LIMIT,
-            counting: TextCounting::Chars,
-            max_media: MAX_FILES,
-            min_media: 0,
-            text_apart: false,
-            document_bytes: None,
-            source: "Discord's limit".into(),
-        }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::Discord]
     }
 
     /// The channel the webhook posts to, on the webhook's own host.

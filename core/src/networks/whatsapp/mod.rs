@@ -20,6 +20,8 @@
 //! 131047, "more than 24 hours since the person last wrote") only to a webhook, and Fanout runs no
 //! server. The app says so where the user picks between free-form and a template.
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -30,12 +32,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::graph::{self, Graph};
-use super::{Job, Network, Profile, StepError, UploadFile, Verified, media_part, publish_transport_failure};
+use super::{Job, Network, StepError, UploadFile, Verified, media_part, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, FailureKind, HeaderKind, NetworkKind, Published, Reconciled, Template};
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 const NAME: &str = "WhatsApp";
 /// How long an uploaded file's media id is used again for other recipients (WhatsApp keeps
@@ -471,12 +472,8 @@ impl Network for WhatsApp {
         NetworkKind::WhatsApp
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile {
-            text_apart: true,
-            document_bytes: Some(DOCUMENT_BYTES),
-            ..Profile::from_table(NetworkKind::WhatsApp, Target::WhatsApp, TextCounting::Chars, "WhatsApp's limit")
-        }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::WhatsApp]
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {

@@ -14,6 +14,8 @@
 //! PUBLISHED means done, anything else means publishing it is still safe (a container can be
 //! published only once).
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -21,12 +23,12 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::{Job, Network, Profile, StepError, Verified, containers, publish_transport_failure};
+use super::{Job, Network, StepError, Verified, containers, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
+use crate::plan::TargetRules;
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 const NAME: &str = "Instagram";
 /// The longest a container may stay IN_PROGRESS before this attempt gives up (the next resumes).
@@ -336,16 +338,16 @@ impl Network for Instagram {
         NetworkKind::Instagram
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile {
-            // One photo, one video (a reel) or a carousel of 2 to 10.
+    fn targets(&self) -> &'static [Target] {
+        &[Target::InstagramFeed, Target::InstagramCarousel, Target::InstagramStory, Target::InstagramReel]
+    }
+
+    fn rules(&self, _cached: Option<&Value>) -> TargetRules {
+        // One photo, one video (a reel) or a carousel of 2 to 10.
+        TargetRules {
             min_media: 1,
-            ..Profile::from_table(
-                NetworkKind::Instagram,
-                Target::InstagramCarousel,
-                TextCounting::Chars,
-                "Instagram's limit",
-            )
+            source: "Instagram's limit".into(),
+            ..TargetRules::from_profile(crate::profiles::profile(Target::InstagramCarousel))
         }
     }
 

@@ -8,6 +8,8 @@
 //! with the event it already made: a resend after a lost answer cannot post twice, so a publish
 //! whose outcome is unknown is simply sent again with the same transaction id.
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -15,13 +17,12 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Job, Network, Profile, StepError, Verified, transport_failure};
+use super::{Job, Network, StepError, Verified, transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 const NAME: &str = "Matrix";
 
@@ -276,12 +277,8 @@ impl Network for Matrix {
         NetworkKind::Matrix
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile {
-            text_apart: true,
-            document_bytes: Some(50 * 1024 * 1024),
-            ..Profile::from_table(NetworkKind::Matrix, Target::Matrix, TextCounting::Utf8Bytes, "Matrix's event size")
-        }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::Matrix]
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {

@@ -14,6 +14,8 @@
 //! videos (by description) or stories (by the uploaded media's id, which is exact) before
 //! anything is published again.
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -21,12 +23,11 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::{Job, Network, Profile, StepError, Verified, media_part, publish_transport_failure};
+use super::{Job, Network, StepError, Verified, media_part, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 const NAME: &str = "Facebook";
 /// How many recent posts are read when looking for one whose answer was lost.
@@ -433,8 +434,8 @@ impl Network for Facebook {
         NetworkKind::Facebook
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile::from_table(NetworkKind::Facebook, Target::FacebookFeed, TextCounting::Chars, "Facebook's limit")
+    fn targets(&self) -> &'static [Target] {
+        &[Target::FacebookFeed, Target::FacebookPhoto, Target::FacebookStory]
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {

@@ -5,6 +5,8 @@
 //! repeating the request; after it, by looking for the post among the account's recent statuses.
 //! Limits come from `GET /api/v2/instance`, read at link time and cached.
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -12,12 +14,12 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{
-    Job, Network, Profile, StepError, Verified, excerpt, media_part, publish_transport_failure, transport_failure,
-};
+use super::{Job, Network, StepError, Verified, excerpt, media_part, publish_transport_failure, transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
+use crate::plan::TargetRules;
+use crate::profiles::Target;
 use crate::secrets::Secret;
 use crate::text::TextCounting;
 
@@ -345,22 +347,33 @@ impl Network for Mastodon {
         NetworkKind::Mastodon
     }
 
-    fn profile(&self, cached: Option<&Value>) -> Profile {
-        let config = cached.and_then(|c| c.get("configuration"));
-        let number = |section: &str, key: &str, default: u64| {
-            config.and_then(|c| c.get(section)).and_then(|s| s.get(key)).and_then(Value::as_u64).unwrap_or(default)
+    fn targets(&self) -> &'static [Target] {
+        &[Target::Mastodon]
+    }
+
+    fn rules(&self, cached: Option<&Value>) -> TargetRules {
+        let table = TargetRules::from_profile(crate::profiles::profile(Target::Mastodon));
+        let Some(config) = cached.and_then(|c| c.get("configuration")) else { return table };
+        let number = |section: &str, key: &str, default: usize| {
+            config
+                .get(section)
+                .and_then(|s| s.get(key))
+                .and_then(Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(default)
         };
-        Profile {
-            network: NetworkKind::Mastodon,
-            text_limit: usize::try_from(number("statuses", "max_characters", 500)).unwrap_or(500),
+        let url_weight = match table.counting {
+            TextCounting::Mastodon { url_weight } => url_weight,
+            _ => 23,
+        };
+        TargetRules {
+            text_limit: number("statuses", "max_characters", table.text_limit),
             counting: TextCounting::Mastodon {
-                url_weight: usize::try_from(number("statuses", "characters_reserved_per_url", 23)).unwrap_or(23),
+                url_weight: number("statuses", "characters_reserved_per_url", url_weight),
             },
-            max_media: usize::try_from(number("statuses", "max_media_attachments", 4)).unwrap_or(4),
-            min_media: 0,
-            text_apart: false,
-            document_bytes: None,
-            source: if cached.is_some() { "the server's limit".into() } else { "Mastodon's usual limit".into() },
+            max_media: number("statuses", "max_media_attachments", table.max_media),
+            source: "the server's limit".into(),
+            ..table
         }
     }
 

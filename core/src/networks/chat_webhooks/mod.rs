@@ -11,6 +11,8 @@
 //! answer is refused as ALREADY_EXISTS instead of posting twice: it is recorded as sent. Slack and
 //! Teams have no such key: a lost answer waits for the user.
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -18,13 +20,12 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Job, Network, Profile, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
+use super::{Job, Network, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 /// Which chat a webhook belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,10 +320,12 @@ impl Network for ChatWebhook {
         self.0.kind()
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        // Teams limits the payload's bytes (28 KB), not its characters.
-        let counting = if self.0 == Chat::Teams { TextCounting::Utf8Bytes } else { TextCounting::Chars };
-        Profile::from_table(self.0.kind(), self.0.target(), counting, &format!("{}'s limit", self.0.name()))
+    fn targets(&self) -> &'static [Target] {
+        match self.0 {
+            Chat::Slack => &[Target::Slack],
+            Chat::Teams => &[Target::Teams],
+            Chat::GoogleChat => &[Target::GoogleChat],
+        }
     }
 
     fn cache_scope(&self, _account: &Account) -> Option<String> {

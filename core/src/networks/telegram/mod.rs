@@ -7,6 +7,8 @@
 //! way to read a channel's messages back, so a send whose answer was lost waits for the user.
 //! `retry_after` in a 429 (and in some 400s) is honoured as the least wait.
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -15,14 +17,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{
-    Job, Network, Profile, StepError, UploadFile, Verified, excerpt, media_part, publish_transport_failure,
-    transport_failure,
+    Job, Network, StepError, UploadFile, Verified, excerpt, media_part, publish_transport_failure, transport_failure,
 };
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 const NAME: &str = "Telegram";
 /// The Bot API's root.
@@ -275,11 +275,8 @@ impl Network for Telegram {
         NetworkKind::Telegram
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile {
-            text_apart: true,
-            ..Profile::from_table(NetworkKind::Telegram, Target::Telegram, TextCounting::Chars, "Telegram's limit")
-        }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::Telegram]
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {

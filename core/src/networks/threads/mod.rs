@@ -5,6 +5,8 @@
 //! `threads_publish` — the only publishing step. Ids are checkpointed before each next step, and
 //! a lost publish is settled by the container's status (PUBLISHED = done).
 
+mod limits;
+
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -12,12 +14,11 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::{Job, Network, Profile, StepError, Verified, containers, publish_transport_failure};
+use super::{Job, Network, StepError, Verified, containers, publish_transport_failure};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
 use crate::secrets::Secret;
-use crate::text::TextCounting;
 
 const NAME: &str = "Threads";
 /// Threads' API root and the version Fanout speaks.
@@ -238,8 +239,8 @@ impl Network for Threads {
         NetworkKind::Threads
     }
 
-    fn profile(&self, _cached: Option<&Value>) -> Profile {
-        Profile::from_table(NetworkKind::Threads, Target::Threads, TextCounting::Utf8Bytes, "Threads' limit")
+    fn targets(&self) -> &'static [Target] {
+        &[Target::Threads]
     }
 
     fn cache_scope(&self, account: &Account) -> Option<String> {
