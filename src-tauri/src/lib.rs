@@ -96,6 +96,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::show_main,
             commands::clipboard_text,
         ])
+        // The type of `ui/src/lib/networks.json`.
+        .typ::<models::NetworkView>()
         .events(tauri_specta::collect_events![
             models::OutboxChanged,
             models::MediaWaiting,
@@ -325,16 +327,21 @@ mod tests {
         generated_is_up_to_date("bindings.ts", &std::fs::read_to_string(&fresh).expect("read fresh bindings"));
     }
 
-    /// The component tests' backend links with the forms core describes, not a copy of them.
+    /// The UI shows each network (icon, avatar, preview, demo) and the component tests' backend
+    /// links with the forms as core describes them, not a copy of them.
     #[test]
-    fn bindings_of_the_link_forms_for_the_tests_are_up_to_date() {
+    fn bindings_of_the_networks_are_up_to_date() {
         let registry = fanout_core::networks::Registry::default();
-        let forms: Vec<_> = fanout_core::model::NetworkKind::ALL
+        let demos = fanout_sandbox::demo_accounts("http://127.0.0.1:1");
+        let networks: Vec<_> = fanout_core::model::NetworkKind::ALL
             .iter()
-            .map(|kind| crate::models::LinkFormView::of(registry.get(*kind).as_ref()))
+            .map(|kind| {
+                let demo = demos.iter().find(|d| !d.starter && d.network == kind.as_str()).map(|d| d.name.to_owned());
+                crate::models::NetworkView::of(registry.get(*kind).as_ref(), demo)
+            })
             .collect();
-        let json = serde_json::to_string_pretty(&forms).expect("forms as JSON");
-        generated_is_up_to_date("link-forms.json", &format!("{json}\n"));
+        let json = serde_json::to_string_pretty(&networks).expect("networks as JSON");
+        generated_is_up_to_date("networks.json", &format!("{json}\n"));
     }
 
     /// A command no window may call fails in the window at run time, with nothing in the

@@ -219,6 +219,62 @@ pub struct LinkFieldView {
     pub way: Option<String>,
 }
 
+/// A network as the app shows it, from core's registry: its form, its look and the demo account
+/// the sandbox serves for it beyond the first ones. Generated into `ui/src/lib/networks.json`,
+/// which the UI imports (icons, avatars, previews, the demo), so adding a network changes no
+/// component.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkView {
+    #[serde(flatten)]
+    pub form: LinkFormView,
+    pub look: LookView,
+    /// The name of its demo account offered by "More demo accounts" ("Demo Telegram").
+    pub demo: Option<String>,
+}
+
+/// See `fanout_core::networks::Look`.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LookView {
+    pub color: String,
+    pub logo: Option<String>,
+    pub logo_color: String,
+    pub accent: Option<String>,
+    pub chat: bool,
+    pub carousel: bool,
+    pub media_first: bool,
+    pub link_card: bool,
+    pub compact_card: bool,
+    pub fold_at: Option<u32>,
+    pub link_length: Option<u32>,
+}
+
+// Only the bindings test makes these: the UI imports them as a generated file.
+#[cfg(test)]
+impl NetworkView {
+    pub fn of(network: &dyn fanout_core::networks::Network, demo: Option<String>) -> Self {
+        let look = network.look();
+        Self {
+            form: LinkFormView::of(network),
+            look: LookView {
+                color: look.color.to_owned(),
+                logo: look.logo.map(str::to_owned),
+                logo_color: look.logo_color.to_owned(),
+                accent: look.accent.map(str::to_owned),
+                chat: look.chat,
+                carousel: look.carousel,
+                media_first: look.media_first,
+                link_card: look.link_card,
+                compact_card: look.compact_card,
+                fold_at: look.fold_at,
+                link_length: look.link_length,
+            },
+            demo,
+        }
+    }
+}
+
 /// How a form asks for a value.
 #[derive(Debug, Clone, Copy, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]

@@ -33,6 +33,53 @@ use crate::model::{Account, Delivery, Failure, FailureKind, Post, Published, Rec
 use crate::outbox::Outbox;
 use crate::secrets::Secret;
 
+/// How the app shows a network: its colours and logo, and how a post looks there (the composer's
+/// preview). Data about the brand, no words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    /// Behind an account's initials (dark enough for white text), `#rrggbb`.
+    pub color: &'static str,
+    /// Its logo as an SVG path on a 24 × 24 box, or `None`: its initial stands for it.
+    pub logo: Option<&'static str>,
+    /// The logo's colour, or the initial's background, `#rrggbb`.
+    pub logo_color: &'static str,
+    /// The colour of links, hashtags and mentions in a post, where the network has its own.
+    pub accent: Option<&'static str>,
+    /// A chat message rather than a feed post.
+    pub chat: bool,
+    /// Several pictures show one at a time, as a carousel.
+    pub carousel: bool,
+    /// The pictures come before the text (Instagram).
+    pub media_first: bool,
+    /// The first link shows as a card when the post has no pictures.
+    pub link_card: bool,
+    /// The card's picture sits beside its text, small.
+    pub compact_card: bool,
+    /// About where a long text folds behind "… more", in characters.
+    pub fold_at: Option<u32>,
+    /// Links show without their scheme, cut to this many characters.
+    pub link_length: Option<u32>,
+}
+
+impl Look {
+    /// A feed post with nothing special, in grey.
+    pub const FEED: Look = Look {
+        color: "#6b7280",
+        logo: None,
+        logo_color: "#6B7280",
+        accent: None,
+        chat: false,
+        carousel: false,
+        media_first: false,
+        link_card: false,
+        compact_card: false,
+        fold_at: None,
+        link_length: None,
+    };
+    /// A chat message with nothing special, in grey.
+    pub const CHAT: Look = Look { chat: true, ..Look::FEED };
+}
+
 /// The outcome of linking or checking an account: who it is and what the platform told us.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
@@ -289,6 +336,9 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<Vec<crate::model::TemplateInfo>, Failure>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+
+    /// How the app shows it: colours, logo, how a post looks there.
+    fn look(&self) -> Look;
 
     /// Its rows of the profiles table (`crate::profiles`), declared in its folder's `limits.rs`.
     fn targets(&self) -> &'static [crate::profiles::Target];

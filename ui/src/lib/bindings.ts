@@ -922,6 +922,10 @@ networkName: string; fields: LinkFieldView[] }
  */
 export type LinkRequest = { network: string; values: Partial<{ [key in string]: string }>; bucket: BucketRequest | null; name: string | null }
 /**
+ * See `fanout_core::networks::Look`.
+ */
+export type LookView = { color: string; logo: string | null; logoColor: string; accent: string | null; chat: boolean; carousel: boolean; mediaFirst: boolean; linkCard: boolean; compactCard: boolean; foldAt: number | null; linkLength: number | null }
+/**
  * A target's own order of the files: positions in the list of files it comes with, each once.
  */
 export type MediaOrder = { accountId: string; positions: number[] }
@@ -971,6 +975,25 @@ export type MetaPermission = { name: string; why: string }
  * Which view a window should show (the tray's "latest failures" opens the outbox).
  */
 export type Navigate = { view: string }
+/**
+ * A network as the app shows it, from core's registry: its form, its look and the demo account
+ * the sandbox serves for it beyond the first ones. Generated into `ui/src/lib/networks.json`,
+ * which the UI imports (icons, avatars, previews, the demo), so adding a network changes no
+ * component.
+ */
+export type NetworkView = ({ 
+/**
+ * The network's id (`telegram`): the app words the form under `link.<network>.…`.
+ */
+network: string; 
+/**
+ * What kind of account it is, in English (where the app has no words of its own).
+ */
+networkName: string; fields: LinkFieldView[] }) & { look: LookView; 
+/**
+ * The name of its demo account offered by "More demo accounts" ("Demo Telegram").
+ */
+demo: string | null }
 export type NewSlotInput = { days: number[]; time: string; zone: string; accounts: string[] }
 /**
  * The next free posting time of one account.

@@ -28,10 +28,10 @@ import type {
   TemplateView,
 } from './backend';
 import { BackendError } from './backend';
-// Generated from core's link fields (src-tauri's bindings test), so the fake links as core does.
-import linkFormsJson from './link-forms.json';
+// Generated from core's registry (src-tauri's bindings test), so the fake links as core does.
+import { NETWORKS } from './networks';
 
-const linkForms = linkFormsJson as LinkFormView[];
+const linkForms: LinkFormView[] = NETWORKS.map(({ network, networkName, fields }) => ({ network, networkName, fields }));
 
 type Handler<T> = (value: T) => void;
 
@@ -363,18 +363,9 @@ export class FakeBackend implements Backend {
   async addDemoNetworks() {
     this.record('addDemoNetworks');
     const have = new Set(this.accounts.filter((a) => a.demo).map((a) => a.network));
-    const added = (
-      [
-        ['Demo Bluesky', 'bluesky', 'Bluesky'],
-        ['Demo Matrix', 'matrix', 'Matrix'],
-        ['Demo Telegram', 'telegram', 'Telegram'],
-        ['Demo Slack', 'slack', 'Slack'],
-        ['Demo Teams', 'teams', 'Microsoft Teams'],
-        ['Demo Google Chat', 'google_chat', 'Google Chat'],
-      ] as const
-    )
-      .filter(([, network]) => !have.has(network))
-      .map(([name, network, networkName]) => account({ id: `acc-${this.nextId++}`, name, network, networkName }));
+    const added = NETWORKS.filter((n) => n.demo !== null && !have.has(n.network)).map((n) =>
+      account({ id: `acc-${this.nextId++}`, name: n.demo ?? '', network: n.network, networkName: n.networkName }),
+    );
     this.accounts.push(...added);
     return added;
   }

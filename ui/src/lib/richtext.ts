@@ -6,17 +6,16 @@ export type Piece = { kind: 'text' | 'link' | 'tag' | 'mention'; text: string; h
 
 const TOKEN = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]])|(^|[\s(])(#[\p{L}\p{N}_]+)|(^|[\s(])(@[\w.-]+(?:@[\w.-]+\.[a-z]{2,})?)/giu;
 
-/** Networks that show a link shortened (no scheme, at most this many characters, then "…"). */
-const LINK_LENGTH: Record<string, number> = { mastodon: 30, bluesky: 30, threads: 30, x: 23 };
+import { lookOf } from './networks';
 
-/** About where a network folds a long text in the feed, behind "… more" (its own wording). */
-export const FOLD_AT: Record<string, number> = { instagram: 125, facebook: 480, threads: 500 };
+/** Whether `network` shows a card for the first link when the post has no pictures. */
+export function showsLinkCard(network: string): boolean {
+  return lookOf(network)?.linkCard ?? false;
+}
 
-/** Networks that show a card for the first link when the post has no pictures. */
-export const SHOWS_LINK_CARD = new Set(['mastodon', 'bluesky', 'facebook', 'threads', 'telegram', 'discord', 'slack', 'whatsapp', 'google_chat']);
-
+/** A link as the network shows it: some drop the scheme and cut it, then "…". */
 function shortLink(url: string, network: string): string {
-  const max = LINK_LENGTH[network];
+  const max = lookOf(network)?.linkLength;
   if (!max) return url;
   const bare = url.replace(/^https?:\/\/(www\.)?/, '');
   return bare.length > max ? `${bare.slice(0, max)}…` : bare;
@@ -49,7 +48,8 @@ export function pieces(text: string, network: string): Piece[] {
 
 /** The part shown before "… more", and whether anything was folded away. */
 export function fold(text: string, network: string): { shown: string; folded: boolean } {
-  const at = FOLD_AT[network];
+  // About where the network folds a long text in the feed, behind "… more" (its own wording).
+  const at = lookOf(network)?.foldAt;
   const chars = [...text];
   if (!at || chars.length <= at) return { shown: text, folded: false };
   // Fold at a word's end, as the apps do.

@@ -20,7 +20,7 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Job, Network, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
+use super::{Job, Look, Network, StepError, Verified, excerpt, publish_transport_failure, transport_failure};
 use crate::clock::Timestamp;
 use crate::http;
 use crate::model::{Account, Failure, FailureKind, NetworkKind, Published, Reconciled};
@@ -325,6 +325,26 @@ impl Network for ChatWebhook {
             Chat::Slack => &[Target::Slack],
             Chat::Teams => &[Target::Teams],
             Chat::GoogleChat => &[Target::GoogleChat],
+        }
+    }
+
+    fn look(&self) -> Look {
+        match self.0 {
+            // Slack and Microsoft Teams asked Simple Icons to drop their logos: their initial.
+            Chat::Slack => Look {
+                color: "#4a154b",
+                logo: None,
+                logo_color: "#4A154B",
+                link_card: true,
+                compact_card: true,
+                ..Look::CHAT
+            },
+            Chat::Teams => Look { color: "#4b53bc", logo: None, logo_color: "#4B53BC", ..Look::CHAT },
+            Chat::GoogleChat => {
+                // Its logo from Simple Icons (CC0), shown only to name the network an account is on.
+                const LOGO: &str = "M1.637 0C.733 0 0 .733 0 1.637v16.5c0 .904.733 1.636 1.637 1.636h3.955v3.323c0 .804.97 1.207 1.539.638l3.963-3.96h11.27c.903 0 1.636-.733 1.636-1.637V5.592L18.408 0Zm3.955 5.592h12.816v8.59H8.455l-2.863 2.863Z";
+                Look { color: "#188038", logo: Some(LOGO), logo_color: "#34A853", link_card: true, ..Look::CHAT }
+            }
         }
     }
 
