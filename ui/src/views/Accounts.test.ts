@@ -4,6 +4,7 @@ import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Accounts from './Accounts.svelte';
 import { FakeBackend, account } from '../lib/fake-backend';
+import { NETWORKS } from '../lib/networks';
 import { renderView } from '../lib/test-render';
 import { setLocale } from '../lib/i18n.svelte';
 
@@ -112,9 +113,11 @@ describe('Accounts', () => {
     const changed = vi.fn();
     const { rerender } = renderView(Accounts, { accounts: backend.accounts, onChanged: changed }, backend);
     const user = userEvent.setup();
-    expect(screen.getByText(/Add demo accounts for Bluesky, Matrix, Telegram, Slack, Teams and Google Chat/)).toBeInTheDocument();
+    const offered = NETWORKS.flatMap((n) => (n.demo ? [n.demo] : []));
+    expect(offered).toEqual(expect.arrayContaining(['Demo Bluesky', 'Demo Matrix', 'Demo Telegram', 'Demo Slack', 'Demo Teams', 'Demo Google Chat']));
+    expect(screen.getByText(/Add these demo accounts, served by the demo server like the others: Demo Bluesky, Demo Matrix, Demo Telegram/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Add these demo accounts' }));
-    expect(await screen.findByText('Added 6 demo accounts.')).toBeInTheDocument();
+    expect(await screen.findByText(`Added ${offered.length} demo accounts.`)).toBeInTheDocument();
     expect(changed).toHaveBeenCalled();
     await rerender({ accounts: [...backend.accounts], onChanged: changed });
     expect(screen.queryByTestId('more-demo')).toBeNull();

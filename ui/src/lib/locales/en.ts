@@ -493,7 +493,7 @@ export default {
     },
     moreDemo: {
       title: 'More demo accounts',
-      intro: 'Add demo accounts for Bluesky, Matrix, Telegram, Slack, Teams and Google Chat, served by the demo server like the others.',
+      intro: 'Add these demo accounts, served by the demo server like the others: {{names}}.',
       add: 'Add these demo accounts',
       added: 'Added {{count}} demo accounts.',
     },

@@ -494,7 +494,7 @@ const nl: typeof en = {
     },
     moreDemo: {
       title: 'Meer demo-accounts',
-      intro: 'Voeg demo-accounts toe voor Bluesky, Matrix, Telegram, Slack, Teams en Google Chat, net als de andere bediend door de demoserver.',
+      intro: 'Voeg deze demo-accounts toe, net als de andere bediend door de demoserver: {{names}}.',
       add: 'Deze demo-accounts toevoegen',
       added: '{{count}} demo-accounts toegevoegd.',
     },
