@@ -58,6 +58,9 @@ need ls coreutils
 # A CLI test fills a small tmpfs in a mount namespace of its own.
 need unshare util-linux
 need mount mount
+# The Nostr tests run a real relay, nostr-rs-relay from crates.io (installed below); building it
+# needs protoc.
+command -v nostr-rs-relay >/dev/null 2>&1 || need protoc protobuf-compiler
 
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
@@ -101,4 +104,9 @@ fi
 if ! python3 -c "import synapse._scripts.register_new_matrix_user" >/dev/null 2>&1; then
   echo "Installing the Synapse Matrix homeserver (tests only)…"
   python3 -m pip install --quiet 'matrix-synapse==1.163.2'
+fi
+# The Nostr tests' relay. Without --locked: its lock file pins a `time` that no longer builds.
+if ! command -v nostr-rs-relay >/dev/null 2>&1; then
+  echo "Installing the nostr-rs-relay Nostr relay (tests only; a few minutes)…"
+  cargo install --quiet nostr-rs-relay --version 0.8.12
 fi

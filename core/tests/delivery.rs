@@ -30,6 +30,8 @@ mod local_faults;
 mod mastodon_login;
 #[path = "delivery/matrix_sandbox.rs"]
 mod matrix_sandbox;
+#[path = "delivery/nostr.rs"]
+mod nostr;
 #[path = "delivery/order.rs"]
 mod order;
 #[path = "delivery/queue.rs"]

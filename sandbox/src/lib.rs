@@ -23,6 +23,7 @@ mod mastodon_oauth;
 mod matrix;
 mod meta;
 mod meta_routes;
+mod nostr;
 mod pages;
 mod pictures;
 mod services;

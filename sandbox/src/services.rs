@@ -51,6 +51,7 @@ pub(crate) static SERVICES: &[&Service] = &[
     &crate::chats::SERVICE,
     &crate::bluesky::SERVICE,
     &crate::matrix::SERVICE,
+    &crate::nostr::SERVICE,
 ];
 
 /// The service a path belongs to, by its longest matching prefix; Mastodon's when none matches

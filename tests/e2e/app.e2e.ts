@@ -6,6 +6,7 @@
 // `make screenshots` copies them into docs/screenshots/ for the README.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { remote } from 'webdriverio';
+import WebSocket from 'ws';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -254,6 +255,23 @@ function visibleWindow(title: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The kind-1 notes a sandbox relay holds (NIP-01 REQ until EOSE). */
+async function nostrNotes(relay: string): Promise<{ id: string; content: string }[]> {
+  const socket = new WebSocket(relay);
+  const notes: { id: string; content: string }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.on('open', () => socket.send(JSON.stringify(['REQ', 'e2e', { kinds: [1] }])));
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message[0] === 'EVENT') notes.push(message[2]);
+      if (message[0] === 'EOSE') resolve();
+    });
+    socket.on('error', () => reject(new Error(`${relay} did not answer`)));
+  });
+  socket.close();
+  return notes;
 }
 
 async function sandbox(path: string, init?: RequestInit) {
@@ -726,7 +744,7 @@ describe('Fanout, the built app', () => {
     const more = await browser.$('[data-testid="add-demo-networks"]');
     await more.scrollIntoView({ block: 'center' });
     await more.click();
-    const targets = ['Demo Bluesky', 'Demo Matrix', 'Demo Telegram', 'Demo Slack', 'Demo Teams', 'Demo Google Chat'];
+    const targets = ['Demo Bluesky', 'Demo Matrix', 'Demo Telegram', 'Demo Slack', 'Demo Teams', 'Demo Google Chat', 'Demo Nostr'];
     for (const name of targets) await browser.$(`[data-testid="account-${name}"]`).waitForDisplayed({ timeout: 20_000 });
     expect(await browser.$('[data-testid="more-demo"]').isExisting(), 'offered only while some are missing').toBe(false);
     await (await browser.$('[data-testid="account-Demo Bluesky"]')).scrollIntoView({ block: 'center' });
@@ -742,7 +760,7 @@ describe('Fanout, the built app', () => {
     await box.clearValue();
     await box.setValue(text);
     await (await browser.$('[data-testid="send"]')).waitForEnabled({ timeout: 30_000 });
-    await send(6);
+    await send(7);
     await view('outbox');
     for (const name of targets) await waitForState(name, 'Sent');
     await screenshot('outbox-networks');
@@ -757,6 +775,11 @@ describe('Fanout, the built app', () => {
       'slack',
       'teams',
     ]);
+    // The note is on the demo key's write relays, once each.
+    for (const relay of ['demo', 'mirror']) {
+      const notes = await nostrNotes(`ws://127.0.0.1:${demoPort}/nostr/${relay}`);
+      expect(notes.filter((n) => n.content === text), relay).toHaveLength(1);
+    }
   });
 
   it('previews a Bluesky post with a link as Bluesky shows it, with its link card, at 900 and 1920 px, and shares it with Ctrl+Enter', async () => {

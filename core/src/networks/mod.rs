@@ -16,6 +16,7 @@ pub mod instagram;
 pub mod link;
 pub mod mastodon;
 pub mod matrix;
+pub mod nostr;
 pub mod telegram;
 pub mod threads;
 pub mod whatsapp;
@@ -519,6 +520,8 @@ register! {
     Teams = "teams", "Microsoft Teams webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams);
     /// A Google Chat space's incoming webhook.
     GoogleChat = "google_chat", "Google Chat webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat);
+    /// A Nostr key, posting signed notes to its relays, with media on a Blossom server.
+    Nostr = "nostr", "Nostr", nostr::Nostr;
 }
 
 /// Every network Fanout delivers to, made once, in [`NetworkKind::ALL`]'s order.

@@ -8,6 +8,7 @@ mod faults;
 mod graph;
 mod mastodon;
 mod matrix;
+mod nostr;
 
 use std::time::Duration;
 

@@ -380,6 +380,7 @@ export default {
     teams: 'Microsoft Teams webhook',
     google_chat: 'Google Chat webhook',
     bluesky: 'Bluesky',
+    nostr: 'Nostr',
   },
   /** Each network’s form for linking an account by what you paste: `link.<network>.title`, `.intro`, `.fields.<key>`, `.hints.<key>`, `.ways.<way>`; the keys are core’s (`Network::link_fields`). */
   link: {
@@ -445,6 +446,17 @@ export default {
       title: 'Google Chat space (webhook)',
       fields: { webhook: 'Webhook URL' },
       hints: { webhook: 'Space → Apps & integrations → Webhooks → Add → copy the address. Text and links; pictures need a public bucket (below).' },
+    },
+    nostr: {
+      title: 'Nostr',
+      intro: 'Fanout signs each note with your key and sends it to every relay you write to.',
+      fields: { relays: 'Relays', key: 'Private key', password: 'Key password', media: 'Media server (Blossom)' },
+      hints: {
+        relays: 'Where your relay list is (wss://…, separated by spaces). Notes go to the relays it says you write to, or to these.',
+        key: 'Your nsec1… or ncryptsec1… key; leave it empty to make a new one. It is kept in the keychain only.',
+        password: 'Only for an ncryptsec1… key.',
+        media: 'Where photos and videos go, like https://blossom.band. Empty: the first server of your Blossom list.',
+      },
     },
   },
   accounts: {

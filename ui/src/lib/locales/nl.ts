@@ -381,6 +381,7 @@ const nl: typeof en = {
     teams: 'Microsoft Teams-webhook',
     google_chat: 'Google Chat-webhook',
     bluesky: 'Bluesky',
+    nostr: 'Nostr',
   },
   /** Each network’s form for linking an account by what you paste: `link.<network>.title`, `.intro`, `.fields.<key>`, `.hints.<key>`, `.ways.<way>`; the keys are core’s (`Network::link_fields`). */
   link: {
@@ -446,6 +447,17 @@ const nl: typeof en = {
       title: 'Google Chat-ruimte (webhook)',
       fields: { webhook: 'Webhook-URL' },
       hints: { webhook: 'Ruimte → Apps en integraties → Webhooks → Toevoegen → kopieer het adres. Tekst en links; afbeeldingen hebben een openbare bucket nodig (hieronder).' },
+    },
+    nostr: {
+      title: 'Nostr',
+      intro: 'Fanout ondertekent elke notitie met je sleutel en stuurt haar naar elke relay waar je naar schrijft.',
+      fields: { relays: 'Relays', key: 'Privésleutel', password: 'Wachtwoord van de sleutel', media: 'Mediaserver (Blossom)' },
+      hints: {
+        relays: 'Waar je relaylijst staat (wss://…, gescheiden door spaties). Notities gaan naar de relays waar je volgens die lijst naar schrijft, of naar deze.',
+        key: 'Je nsec1…- of ncryptsec1…-sleutel; laat leeg voor een nieuwe. Hij wordt alleen in de sleutelhanger bewaard.',
+        password: 'Alleen voor een ncryptsec1…-sleutel.',
+        media: "Waar foto's en video's heen gaan, zoals https://blossom.band. Leeg: de eerste server van je Blossom-lijst.",
+      },
     },
   },
   accounts: {
