@@ -25,8 +25,8 @@ fn output_name(file: &Path, target: Target, extension: &str) -> String {
 }
 
 fn parse_target(id: &str) -> Result<Target> {
-    Target::parse(id).ok_or_else(|| {
-        let known: Vec<&str> = Target::all().iter().map(|t| t.id()).collect();
+    fanout_core::networks::target(id).ok_or_else(|| {
+        let known: Vec<&str> = fanout_core::networks::targets().iter().map(|t| t.id()).collect();
         Error::invalid(format!("unknown target '{id}'; known targets: {}", known.join(", ")))
     })
 }

@@ -17,7 +17,7 @@ pub enum Error {
     /// A draft with problems to fix before it can be queued; each carries its code for the
     /// shells to word.
     #[error("{0}")]
-    NotReady(crate::post::NotReady),
+    NotReady(crate::problems::NotReady),
     /// A state transition the delivery's current state does not allow.
     #[error("{0}")]
     Conflict(String),

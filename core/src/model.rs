@@ -72,7 +72,7 @@ pub struct TemplateInfo {
     pub params: usize,
 }
 
-pub use crate::networks::NetworkKind;
+pub use crate::kinds::NetworkKind;
 
 impl fmt::Display for NetworkKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

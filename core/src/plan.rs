@@ -63,28 +63,7 @@ impl TargetRules {
     }
 }
 
-/// A reason the draft cannot go to a target as it is: the command line's English `message` and
-/// `fix`, and a stable `code` with its `values` for front ends that word it themselves.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    /// `text_too_long` (count, limit, unit, over), `text_required`, `text_only`, `too_few_media`
-    /// (min), `too_many_media` (max, count), `video_alone`, `too_many_bytes` (total_mb, limit_mb),
-    /// `no_videos` (file), `videos_not_built` (file), `no_images` (file), `no_documents` (file), `file` (file, reason — English),
-    /// `no_media_host`, `disk_full` (reason — English).
-    pub code: &'static str,
-    pub values: Vec<(&'static str, String)>,
-    pub message: String,
-    pub fix: Option<String>,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.fix {
-            Some(fix) => write!(f, "{}; {fix}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
+pub use crate::problems::Problem;
 
 fn problem(
     code: &'static str,

@@ -1,13 +1,13 @@
 //! Posting constraints for every kind of target Fanout can deliver one post to: the one table of
 //! limits. Each network declares its rows in its folder's `limits.rs` (`networks/<name>/limits.rs`)
-//! with the sources of each number; this module defines the row, the shared units and formats, and
-//! gathers every registered network's rows ([`all`], [`Target::all`]). A row says how long the text
-//! may be and how it is counted, how many media items a post takes, and which images and videos
-//! the network accepts. Everything else is derived from it: `plan::TargetRules::from_profile`,
-//! and through `Network::rules` the same with what a platform reported at link time. The composer
-//! checks a draft against it *before* the user presses send (users of other tools complain most
-//! about media refused afterwards), and the media pipeline uses it to decide the size and format
-//! it produces for each target.
+//! with the sources of each number; this module defines the row and the shared units and
+//! formats, and knows no network (`networks::targets` gathers every registered network's rows). A
+//! row says how long the text may be and how it is counted, how many media items a post takes,
+//! and which images and videos the network accepts. Everything else is derived from it:
+//! `plan::TargetRules::from_profile`, and through `Network::rules` the same with what a platform
+//! reported at link time. The composer checks a draft against it *before* the user presses send
+//! (users of other tools complain most about media refused afterwards), and the media pipeline
+//! uses it to decide the size and format it produces for each target.
 //!
 //! Where a server reports its own limits at run time (Mastodon's `/api/v2/instance`, Matrix's
 //! `m.upload.size`, Instagram's publishing quota) the value read at run time wins; the numbers here
@@ -27,20 +27,9 @@ impl Target {
         Target(profile)
     }
 
-    /// Every target, each registered network's in turn.
-    pub fn all() -> &'static [Target] {
-        static ALL: std::sync::LazyLock<Vec<Target>> = std::sync::LazyLock::new(crate::networks::targets);
-        &ALL
-    }
-
     /// Stable kebab-case id, used in settings files and the database; never change one.
     pub fn id(self) -> &'static str {
         self.0.id
-    }
-
-    /// Inverse of [`Target::id`]; exact match only, so a typo in a stored id is noticed.
-    pub fn parse(id: &str) -> Option<Target> {
-        Target::all().iter().copied().find(|t| t.id() == id)
     }
 
     /// Name shown in the UI.
@@ -183,11 +172,6 @@ pub fn profile(target: Target) -> &'static Profile {
     target.0
 }
 
-/// Every profile, each registered network's in turn.
-pub fn all() -> impl Iterator<Item = &'static Profile> {
-    Target::all().iter().map(|t| t.0)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Shared values, for the networks' rows.
 
@@ -238,11 +222,11 @@ mod tests {
 
     #[test]
     fn one_profile_per_target_and_ids_round_trip() {
-        let all = Target::all();
+        let all = crate::networks::targets();
         assert!(all.len() > crate::model::NetworkKind::ALL.len(), "every network's rows are in the table");
         for (i, t) in all.iter().copied().enumerate() {
             assert_eq!(profile(t).id, t.id());
-            assert_eq!(Target::parse(t.id()), Some(t), "{} does not round-trip", t.id());
+            assert_eq!(crate::networks::target(t.id()), Some(t), "{} does not round-trip", t.id());
             assert!(t.id().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{} is not kebab-case", t.id());
             assert!(!t.display_name().is_empty() && !profile(t).source.is_empty());
             for b in &all[i + 1..] {
@@ -250,13 +234,13 @@ mod tests {
                 assert_ne!(t.display_name(), b.display_name());
             }
         }
-        assert_eq!(Target::parse("Instagram-Feed"), None);
-        assert_eq!(Target::parse(""), None);
+        assert_eq!(crate::networks::target("Instagram-Feed"), None);
+        assert_eq!(crate::networks::target(""), None);
     }
 
     #[test]
     fn aspect_ranges_are_positive_and_ordered() {
-        for p in all() {
+        for p in crate::networks::targets().iter().map(|t| t.profile()) {
             for a in aspects(p) {
                 assert!(a.min > 0.0, "{}: aspect min must be positive", p.id);
                 assert!(a.min <= a.max, "{}: aspect min > max", p.id);
@@ -267,7 +251,7 @@ mod tests {
 
     #[test]
     fn image_rules_are_consistent() {
-        for p in all() {
+        for p in crate::networks::targets().iter().map(|t| t.profile()) {
             let Some(i) = &p.image else { continue };
             let id = p.id;
             assert!(!i.formats.is_empty(), "{id}: no image formats");
@@ -294,7 +278,7 @@ mod tests {
 
     #[test]
     fn video_rules_are_consistent() {
-        for p in all() {
+        for p in crate::networks::targets().iter().map(|t| t.profile()) {
             let Some(v) = &p.video else { continue };
             let id = p.id;
             assert!(!v.containers.is_empty() && !v.video_codecs.is_empty() && !v.audio_codecs.is_empty(), "{id}");
@@ -305,7 +289,7 @@ mod tests {
 
     #[test]
     fn media_counts_and_text_are_consistent() {
-        for p in all() {
+        for p in crate::networks::targets().iter().map(|t| t.profile()) {
             let id = p.id;
             assert!(p.min_media <= p.max_media, "{id}: min_media > max_media");
             if p.max_media == 0 {
@@ -342,7 +326,7 @@ mod tests {
             assert_eq!(profile(t).text_limit, 0, "{}: stories carry no text", t.id());
             assert_eq!((profile(t).min_media, profile(t).max_media), (1, 1), "{}", t.id());
         }
-        for p in all() {
+        for p in crate::networks::targets().iter().map(|t| t.profile()) {
             if let Some(i) = &p.image {
                 let story = [Target::FacebookStory.id(), Target::InstagramStory.id()].contains(&p.id);
                 assert_eq!(i.story, story, "{}", p.id);

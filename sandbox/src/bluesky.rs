@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[

@@ -17,7 +17,7 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[

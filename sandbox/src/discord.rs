@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock, rfc3339, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &["GET /api/webhooks/{id}/{token}", "POST /api/webhooks/{id}/{token}"];

@@ -17,6 +17,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::log::{RequestRecord, redact_path};
+use crate::service::ErrorShape;
 use crate::{BODY_LIMIT, ConnectionKill, SandboxError, Shared, lock};
 
 /// Route template (`"POST /api/v1/statuses"`, or `"*"` for every route without its own entry)
@@ -227,14 +228,6 @@ pub(crate) fn validate(plan: &FaultPlan) -> Result<(), SandboxError> {
         }
     }
     Ok(())
-}
-
-/// What an injected error answer carries besides its status.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct ErrorShape {
-    pub(crate) retry_after: Option<f64>,
-    pub(crate) code: Option<i64>,
-    pub(crate) subcode: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

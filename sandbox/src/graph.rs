@@ -32,7 +32,7 @@ use crate::meta::{
     GraphFail, Params, SANDBOX_INSTAGRAM, SANDBOX_PAGES, SANDBOX_USER_TOKEN, SANDBOX_WHATSAPP_TOKEN, USER_ID,
     USER_NAME, graph_error, graph_time, invalid, limit, page_token, with_usage,
 };
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[

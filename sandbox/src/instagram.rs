@@ -27,7 +27,7 @@ use crate::graph::{Principal, principal};
 use crate::meta::{
     GraphFail, Params, SANDBOX_INSTAGRAM, fetch_media, graph_error, graph_time, invalid, limit, with_usage,
 };
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[

@@ -19,13 +19,13 @@ mod instagram;
 mod log;
 mod login;
 mod mastodon;
-mod mastodon_oauth;
 mod matrix;
 mod meta;
 mod meta_routes;
 mod nostr;
 mod pages;
 mod pictures;
+mod service;
 mod services;
 mod telegram;
 mod threads;
@@ -61,8 +61,8 @@ pub use faults::{CloseWhen, Fault, FaultPlan, RouteFaults};
 pub use graph::GraphObjectRecord;
 pub use instagram::{InstagramContainerRecord, InstagramMediaRecord};
 pub use log::RequestRecord;
+pub use mastodon::oauth::OAUTH_USER as SANDBOX_MASTODON_OAUTH_USER;
 pub use mastodon::{MastodonMediaRecord, MastodonStatusRecord};
-pub use mastodon_oauth::OAUTH_USER as SANDBOX_MASTODON_OAUTH_USER;
 pub use matrix::{
     MatrixEventRecord, MatrixMediaRecord, SANDBOX_MATRIX_PASSWORD, SANDBOX_MATRIX_PRIVATE_ROOM,
     SANDBOX_MATRIX_READ_ONLY_ROOM, SANDBOX_MATRIX_ROOM, SANDBOX_MATRIX_SERVER, SANDBOX_MATRIX_TOKEN,
@@ -456,7 +456,7 @@ fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn unknown_route(State(shared): State<Arc<Shared>>, request: axum::extract::Request) -> Response {
-    (services::of_path(request.uri().path()).errors)(404, faults::ErrorShape::default(), shared.now_ms())
+    (services::of_path(request.uri().path()).errors)(404, service::ErrorShape::default(), shared.now_ms())
 }
 
 /// Lets a handler drop the TCP connection its request came on, without answering.

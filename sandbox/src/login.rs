@@ -21,7 +21,7 @@ use sha2::Digest;
 use crate::meta::{
     SANDBOX_APP_ID, SANDBOX_APP_SECRET, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, graph_error, invalid,
 };
-use crate::services::Service;
+use crate::service::Service;
 use crate::threads::token_is_valid;
 use crate::{Shared, lock};
 

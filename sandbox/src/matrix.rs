@@ -29,7 +29,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &[

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::faults::ErrorShape;
+use crate::service::ErrorShape;
 use crate::stable_hash;
 
 /// The user's long-lived token in the sandbox's Meta world.

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::meta::{Params, SANDBOX_WHATSAPP, with_usage};
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, graph, instagram, whatsapp};
 
 pub(crate) const ROUTES: &[&str] = &["GET /graph/{version}/{id}", "POST /graph/{version}/{id}/media"];

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::body::{is_video, sniff_image};
-use crate::services::Service;
+use crate::service::Service;
 
 pub(crate) const ROUTES: &[&str] = &["POST /bot{token}/{method}", "GET /file/bot{token}/{*path}"];
 

@@ -24,7 +24,7 @@ use crate::meta::{
     GraphFail, Params, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, fetch_media, graph_error, graph_time, invalid,
     limit, with_usage,
 };
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[

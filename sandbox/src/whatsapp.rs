@@ -35,7 +35,7 @@ use crate::graph::{Principal, principal};
 use crate::meta::{
     GraphFail, Params, SANDBOX_APP_ID, SANDBOX_PAGES, SANDBOX_WHATSAPP, graph_error, invalid, with_usage,
 };
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[

@@ -27,6 +27,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use reqwest::StatusCode;
 
+pub use crate::kinds::NetworkKind;
+
 use crate::clock::{Clock, Timestamp};
 use crate::error::Error;
 use crate::http::{self, Reach};
@@ -450,40 +452,17 @@ pub fn video_rules_for(
     }
 }
 
-/// Declares [`NetworkKind`] and each kind's implementation from the one list below.
-macro_rules! register {
+/// Makes each registered network's implementation, from the one list in `crate::kinds`.
+macro_rules! implementations {
     ($($(#[$doc:meta])* $kind:ident = $id:literal, $name:literal, $make:expr;)*) => {
-        /// A network Fanout delivers to; the app offers them in this order.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum NetworkKind {
-            $($(#[$doc])* $kind,)*
-        }
-
         impl NetworkKind {
-            pub const ALL: [NetworkKind; [$($id),*].len()] = [$(NetworkKind::$kind),*];
-
-            /// Its id: kept in the database, the CLI's `accounts add <id>`, the app's keys.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$kind => $id,)*
-                }
-            }
-
             /// What its network offers beyond text and media.
             pub fn features(self) -> Features {
                 network(self).features()
             }
-
-            /// What kind of account it is, in English (the app words it by `as_str`).
-            pub fn display_name(self) -> &'static str {
-                match self {
-                    $(Self::$kind => $name,)*
-                }
-            }
         }
 
-        /// Every registered network's rows of the profiles table, in turn.
-        pub(crate) fn targets() -> Vec<crate::profiles::Target> {
+        fn all_targets() -> Vec<crate::profiles::Target> {
             NetworkKind::ALL.iter().flat_map(|kind| network(*kind).targets().iter().copied()).collect()
         }
 
@@ -495,33 +474,18 @@ macro_rules! register {
     };
 }
 
-// The one registration: a network is its module above and one line here. The CLI's `accounts
-// add`, the app's forms, linking, the demo and delivery all go through it.
-register! {
-    Mastodon = "mastodon", "Mastodon", mastodon::Mastodon;
-    /// A Bluesky account (AT Protocol), with an app password.
-    Bluesky = "bluesky", "Bluesky", bluesky::Bluesky::default();
-    Discord = "discord", "Discord webhook", discord::Discord;
-    /// A Facebook Page, through the Graph API.
-    Facebook = "facebook", "Facebook Page", facebook::Facebook;
-    /// An Instagram professional account, through the Graph API's container flow.
-    Instagram = "instagram", "Instagram", instagram::Instagram;
-    /// A Threads profile, through its own Graph API.
-    Threads = "threads", "Threads", threads::Threads;
-    /// A WhatsApp Business phone number, messaging lists of opted-in recipients (Cloud API).
-    WhatsApp = "whatsapp", "WhatsApp", whatsapp::WhatsApp;
-    /// One room of a Matrix homeserver, as a user of it.
-    Matrix = "matrix", "Matrix room", matrix::Matrix;
-    /// A Telegram channel or group, through a bot.
-    Telegram = "telegram", "Telegram", telegram::Telegram;
-    /// A Slack channel's incoming webhook.
-    Slack = "slack", "Slack webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::Slack);
-    /// A Microsoft Teams channel's Workflows webhook.
-    Teams = "teams", "Microsoft Teams webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::Teams);
-    /// A Google Chat space's incoming webhook.
-    GoogleChat = "google_chat", "Google Chat webhook", chat_webhooks::ChatWebhook(chat_webhooks::Chat::GoogleChat);
-    /// A Nostr key, posting signed notes to its relays, with media on a Blossom server.
-    Nostr = "nostr", "Nostr", nostr::Nostr;
+crate::kinds::registered!(implementations);
+
+/// Every registered network's rows of the profiles table, each network's in turn.
+pub fn targets() -> &'static [crate::profiles::Target] {
+    static ALL: std::sync::LazyLock<Vec<crate::profiles::Target>> = std::sync::LazyLock::new(all_targets);
+    &ALL
+}
+
+/// The target with this id ([`crate::profiles::Target::id`]); exact match only, so a typo in a
+/// stored id is noticed.
+pub fn target(id: &str) -> Option<crate::profiles::Target> {
+    targets().iter().copied().find(|t| t.id() == id)
 }
 
 /// Every network Fanout delivers to, made once, in [`NetworkKind::ALL`]'s order.
@@ -657,7 +621,7 @@ mod registry_tests {
             assert!(network.story_target().is_none_or(|t| targets.contains(&t)), "{kind:?}'s story is one of its rows");
             assert!(!network.link_fields().is_empty() && !network.link_about().is_empty(), "{kind:?} can be linked");
         }
-        let ids: Vec<&str> = crate::profiles::Target::all().iter().map(|t| t.id()).collect();
+        let ids: Vec<&str> = targets().iter().map(|t| t.id()).collect();
         let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
         assert_eq!(unique.len(), ids.len(), "each row of the profiles table is one network's: {ids:?}");
     }

@@ -30,7 +30,7 @@ use axum::routing::{get, put};
 use nostr::prelude::{Keys, SecretKey, ToBech32};
 
 use crate::Shared;
-use crate::services::Service;
+use crate::service::Service;
 
 pub(crate) const ROUTES: &[&str] = &[
     "GET /nostr/{relay}",

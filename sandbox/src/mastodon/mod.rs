@@ -3,6 +3,8 @@
 //! including its validation messages and error bodies (`{"error": "..."}`). State lives in memory
 //! for the life of the sandbox; nothing here ever touches the network beyond loopback.
 
+pub(crate) mod oauth;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{BodyKind, parse_multipart, parse_urlencoded};
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock, rfc3339, stable_hash};
 
 pub(crate) const ROUTES: &[&str] = &[
@@ -97,7 +99,7 @@ pub(crate) struct MastodonState {
     idempotency: HashMap<(String, String), (String, u64)>,
     last_id: u64,
     /// Registered apps, codes and the tokens signed in through them.
-    pub(crate) oauth: crate::mastodon_oauth::OAuthState,
+    pub(crate) oauth: crate::mastodon::oauth::OAuthState,
 }
 
 struct Status {

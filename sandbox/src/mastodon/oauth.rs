@@ -21,7 +21,7 @@ use serde_json::json;
 use sha2::Digest;
 
 use crate::login::escape;
-use crate::services::Service;
+use crate::service::Service;
 use crate::{Shared, lock};
 
 pub(crate) const ROUTES: &[&str] = &["POST /api/v1/apps", "GET /oauth/authorize", "POST /oauth/token"];
