@@ -422,8 +422,8 @@ impl Worker {
             cancel: &job_cancel,
         };
         let work = async {
-            if delivery.publish_started_at.is_some() {
-                match network.reconcile(&mut job).await {
+            if let Some(started) = delivery.publish_started_at {
+                match network.reconcile(&mut job, started).await {
                     Ok(Reconciled::NotPublished) => {
                         inner.outbox.reconciled(delivery, owner, inner.clock.now(), &Reconciled::NotPublished)?;
                     }

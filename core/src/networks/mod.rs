@@ -421,8 +421,13 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     /// Runs the remaining steps of a delivery, resuming from its checkpoint.
     fn deliver<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Published, StepError>>;
 
-    /// Asks the platform whether a publish whose answer was lost went through.
-    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>>;
+    /// Asks the platform whether a publish whose answer was lost went through. The worker asks
+    /// only for a delivery whose publish `started` (it was recorded before the request left).
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        job: &'a mut Job<'j>,
+        started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>>;
 }
 
 /// How images are fitted for a post to this network, in Story mode or not.

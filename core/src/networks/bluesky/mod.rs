@@ -679,7 +679,11 @@ impl Network for Bluesky {
     }
 
     /// Writing again is safe: the same record key is refused as `InvalidSwap` if it is there.
-    fn reconcile<'a, 'j: 'a>(&'a self, _job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        _job: &'a mut Job<'j>,
+        _started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         async move { Ok(Reconciled::NotPublished) }.boxed()
     }
 }

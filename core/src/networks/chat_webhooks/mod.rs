@@ -401,7 +401,11 @@ impl Network for ChatWebhook {
         self.send(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, _job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        _job: &'a mut Job<'j>,
+        _started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         let chat = self.0;
         async move {
             Ok(match chat {

@@ -288,7 +288,11 @@ impl Network for Discord {
         self.publish(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, _job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        _job: &'a mut Job<'j>,
+        _started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         async move {
             Ok(Reconciled::Unknown(
                 "Discord webhooks cannot be asked whether a message arrived; look in the channel".into(),

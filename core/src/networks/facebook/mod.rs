@@ -524,14 +524,12 @@ impl Network for Facebook {
         self.publish(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
-        async move {
-            let Some(started) = job.delivery.publish_started_at else {
-                return Ok(Reconciled::NotPublished);
-            };
-            self.find(job, started).await
-        }
-        .boxed()
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        job: &'a mut Job<'j>,
+        started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        self.find(job, started).boxed()
     }
 }
 

@@ -480,11 +480,12 @@ impl Network for Mastodon {
         self.publish(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        job: &'a mut Job<'j>,
+        started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         async move {
-            let Some(started) = job.delivery.publish_started_at else {
-                return Ok(Reconciled::NotPublished);
-            };
             if started.until(job.now()) < IDEMPOTENCY_WINDOW {
                 // The server still remembers the key: repeating the request returns the status it
                 // made, or makes it now if the first request never arrived. Either way: once.

@@ -370,7 +370,11 @@ impl Network for Matrix {
     }
 
     /// Sending again is safe: the same transaction id gives back the event already made.
-    fn reconcile<'a, 'j: 'a>(&'a self, _job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        _job: &'a mut Job<'j>,
+        _started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         async move { Ok(Reconciled::NotPublished) }.boxed()
     }
 }

@@ -626,7 +626,11 @@ impl Network for Nostr {
         self.send(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        job: &'a mut Job<'j>,
+        _started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         self.find(job).boxed()
     }
 }

@@ -387,7 +387,11 @@ impl Network for Telegram {
         self.send(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        job: &'a mut Job<'j>,
+        _started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         async move {
             let where_ = self.page_url(job.account, job.facts).unwrap_or_else(|| "the chat".into());
             Ok(Reconciled::Unknown(format!(

@@ -310,13 +310,11 @@ impl Network for Threads {
         self.publish(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
-        async move {
-            let Some(started) = job.delivery.publish_started_at else {
-                return Ok(Reconciled::NotPublished);
-            };
-            self.settle(job, started).await
-        }
-        .boxed()
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        job: &'a mut Job<'j>,
+        started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+        self.settle(job, started).boxed()
     }
 }

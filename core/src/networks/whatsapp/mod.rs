@@ -561,7 +561,11 @@ impl Network for WhatsApp {
         self.send(job).boxed()
     }
 
-    fn reconcile<'a, 'j: 'a>(&'a self, job: &'a mut Job<'j>) -> BoxFuture<'a, Result<Reconciled, StepError>> {
+    fn reconcile<'a, 'j: 'a>(
+        &'a self,
+        job: &'a mut Job<'j>,
+        _started: Timestamp,
+    ) -> BoxFuture<'a, Result<Reconciled, StepError>> {
         async move {
             let text = job.post.text_for(job.account.id).to_owned();
             let list = messages(&text, job.media, job.post.template_for(job.account.id));
