@@ -167,6 +167,65 @@ pub struct Profile {
     pub notes: &'static str,
 }
 
+impl Profile {
+    /// What a row leaves unsaid: no caption limit or text requirement, no media beyond what it
+    /// names, characters counted one by one. A row names its id, name, text limit, media count,
+    /// source and notes itself (the tests check each row).
+    pub const BASE: Profile = Profile {
+        id: "",
+        name: "",
+        text_limit: 0,
+        text_count: TextCounting::Chars,
+        caption_limit: None,
+        text_required: false,
+        max_media: 0,
+        min_media: 0,
+        image: None,
+        video: None,
+        video_not_built: false,
+        video_alone: false,
+        max_total_bytes: None,
+        media_by_public_url: false,
+        text_apart: false,
+        document_bytes: None,
+        source: "",
+        notes: "",
+    };
+}
+
+impl ImageRules {
+    /// What image rules leave unsaid: any shape from 1 px wide, Fanout's pixel cap, PNG kept,
+    /// animated GIFs converted. Formats, sizes and widths are each rule's own (checked by the tests).
+    pub const BASE: ImageRules = ImageRules {
+        formats: &[],
+        max_bytes: 0,
+        min_width: 1,
+        max_width: 0,
+        target_width: 0,
+        max_pixels: FANOUT_MAX_PIXELS,
+        max_side_sum: None,
+        aspect: None,
+        story: false,
+        keeps_animated_gif: false,
+        keeps_png: true,
+    };
+}
+
+impl VideoRules {
+    /// What video rules leave unsaid: MP4 with H.264 and AAC, what every player plays, of any
+    /// length and shape up to 1920 wide. The size is each rule's own (checked by the tests).
+    pub const BASE: VideoRules = VideoRules {
+        containers: MP4,
+        video_codecs: H264,
+        audio_codecs: AAC,
+        max_bytes: 0,
+        min_seconds: 0.0,
+        max_seconds: NO_LIMIT,
+        max_width: 1920,
+        aspect: None,
+    };
+}
+
 /// The profile of a target.
 pub fn profile(target: Target) -> &'static Profile {
     target.0
@@ -228,7 +287,9 @@ mod tests {
             assert_eq!(profile(t).id, t.id());
             assert_eq!(crate::networks::target(t.id()), Some(t), "{} does not round-trip", t.id());
             assert!(t.id().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{} is not kebab-case", t.id());
-            assert!(!t.display_name().is_empty() && !profile(t).source.is_empty());
+            let row = profile(t);
+            assert!(!t.display_name().is_empty() && !row.source.is_empty() && !row.notes.is_empty(), "{}", t.id());
+            assert!(row.text_limit > 0 || row.max_media > 0, "{}: a row takes text or media", t.id());
             for b in &all[i + 1..] {
                 assert_ne!(t.id(), b.id());
                 assert_ne!(t.display_name(), b.display_name());

@@ -2,38 +2,25 @@
 //! which images and videos it takes, with the sources of each number.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // Bluesky: ≤ 4 images of ≤ 1,000,000 bytes each (app.bsky.embed.images lexicon; PLATFORMS.md).
 // 2000 px is what the official app produces, which keeps 1 MB reachable.
 const BLUESKY_IMAGE: ImageRules = ImageRules {
     formats: JPEG_PNG_WEBP,
     max_bytes: 1_000_000,
-    min_width: 1,
     max_width: 2000,
     target_width: 2000,
     max_pixels: 2000 * 2000,
-    max_side_sum: None,
-    aspect: None,
-    story: false,
     // GIFs show as stills; other tools send them as video instead.
     keeps_animated_gif: false,
     // Small PNGs (screenshots) stay sharp; one over 1 MB still has to be re-encoded.
     keeps_png: true,
+    ..ImageRules::BASE
 };
 
 // Bluesky video: one MP4 of ≤ 100 MB (app.bsky.embed.video maxSize 100_000_000). Duration: 60 s at
 // launch, 3 min since 2025: take 60 s.
-const BLUESKY_VIDEO: VideoRules = VideoRules {
-    containers: MP4,
-    video_codecs: H264,
-    audio_codecs: AAC,
-    max_bytes: 100 * MB,
-    min_seconds: 0.0,
-    max_seconds: 60.0,
-    max_width: 1920,
-    aspect: None,
-};
+const BLUESKY_VIDEO: VideoRules = VideoRules { max_bytes: 100 * MB, max_seconds: 60.0, ..VideoRules::BASE };
 
 #[allow(non_upper_case_globals)]
 impl Target {
@@ -48,19 +35,13 @@ pub(crate) const BLUESKY: Profile = Profile {
     // maxLength 3000).
     text_limit: 300,
     text_count: TextCounting::Graphemes,
-    caption_limit: None,
-    text_required: false,
     max_media: 4,
-    min_media: 0,
     image: Some(BLUESKY_IMAGE),
     video: Some(BLUESKY_VIDEO),
     video_not_built: true,
     // A post embeds either images or one video.
     video_alone: true,
-    max_total_bytes: None,
-    media_by_public_url: false,
-    text_apart: false,
-    document_bytes: None,
     source: "Bluesky's limit",
     notes: "Each image must be under 1 MB, so Fanout re-encodes larger ones.",
+    ..Profile::BASE
 };

@@ -2,25 +2,13 @@
 //! which images and videos it takes, with the sources of each number.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // Team-chat webhooks carry no files: a picture is shown from a public address. Google Chat's
 // image widget takes PNG or JPG and recommends at most 2 MB
 // (https://developers.google.com/workspace/chat/add-text-image-card-dialog); Slack's image block
 // and Teams' Adaptive Card Image show the same. One rule for all three, the strictest.
-const CHAT_IMAGE: ImageRules = ImageRules {
-    formats: JPEG_PNG,
-    max_bytes: 2 * MB,
-    min_width: 1,
-    max_width: 2048,
-    target_width: 1600,
-    max_pixels: FANOUT_MAX_PIXELS,
-    max_side_sum: None,
-    aspect: None,
-    story: false,
-    keeps_animated_gif: false,
-    keeps_png: true,
-};
+const CHAT_IMAGE: ImageRules =
+    ImageRules { formats: JPEG_PNG, max_bytes: 2 * MB, max_width: 2048, target_width: 1600, ..ImageRules::BASE };
 
 #[allow(non_upper_case_globals)]
 impl Target {
@@ -36,23 +24,15 @@ pub(crate) const SLACK: Profile = Profile {
     // (https://api.slack.com/changelog/2018-04-truncating-really-long-messages). This holds
     // for the top-level `text` only: a section block takes 3,000.
     text_limit: 40_000,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
     text_required: true,
     // Incoming webhooks carry no files (upload needs a bot token): pictures are image blocks
     // with a public address. A message takes 50 blocks; Fanout sends at most 10 pictures.
     max_media: 10,
-    min_media: 0,
     image: Some(CHAT_IMAGE),
-    video: None,
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Slack's limit",
     notes: "Incoming webhooks carry no files: pictures are shown from the account's public bucket.",
+    ..Profile::BASE
 };
 
 pub(crate) const TEAMS: Profile = Profile {
@@ -64,21 +44,14 @@ pub(crate) const TEAMS: Profile = Profile {
     // the Adaptive Card envelope and JSON escaping.
     text_limit: 20_000,
     text_count: TextCounting::Utf8Bytes,
-    caption_limit: None,
     text_required: true,
     // Pictures are Adaptive Card images with a public address.
     max_media: 10,
-    min_media: 0,
     image: Some(CHAT_IMAGE),
-    video: None,
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Microsoft Teams's limit",
     notes: "Workflows webhooks carry no files: pictures are shown from the account's public bucket.",
+    ..Profile::BASE
 };
 
 pub(crate) const GOOGLE_CHAT: Profile = Profile {
@@ -89,20 +62,12 @@ pub(crate) const GOOGLE_CHAT: Profile = Profile {
     // commonly cited text limit is 4,096 characters. Take 4,096 characters, which also stays
     // under 32,000 bytes.
     text_limit: 4_096,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
     text_required: true,
     // Pictures are card image widgets with a public address.
     max_media: 10,
-    min_media: 0,
     image: Some(CHAT_IMAGE),
-    video: None,
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Google Chat's limit",
     notes: "Incoming webhooks carry no files: pictures are shown from the account's public bucket.",
+    ..Profile::BASE
 };

@@ -6,7 +6,6 @@
 //! Page story.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // Meta (Facebook Pages). Photo size: the English Page Stories doc says 10 MB, its older
 // translations (id_ID, ko_KR) and PLATFORMS.md say 4 MB, so 4 MB
@@ -20,12 +19,9 @@ const FACEBOOK_IMAGE: ImageRules = ImageRules {
     max_width: 2048,
     target_width: 2048,
     max_pixels: 2048 * 2048,
-    max_side_sum: None,
-    aspect: None,
-    story: false,
     // A GIF uploaded through /photos shows as a still; Fanout converts rather than lose it silently.
     keeps_animated_gif: false,
-    keeps_png: true,
+    ..ImageRules::BASE
 };
 
 // Facebook Page video: sources give 2 GB (ayrshare), 4 GB (getlate), 10 GB (ayrshare, newer):
@@ -33,12 +29,11 @@ const FACEBOOK_IMAGE: ImageRules = ImageRules {
 const FACEBOOK_VIDEO: VideoRules = VideoRules {
     containers: MP4_MOV,
     video_codecs: H264_HEVC,
-    audio_codecs: AAC,
     max_bytes: 2_000 * MB,
     min_seconds: 1.0,
     max_seconds: 240.0 * 60.0,
     max_width: 3840,
-    aspect: None,
+    ..VideoRules::BASE
 };
 
 // Page stories: photo specs as above (4 MB reading); minimum 540 px wide follows the video
@@ -50,24 +45,21 @@ const FACEBOOK_STORY_IMAGE: ImageRules = ImageRules {
     max_width: 1080,
     target_width: 1080,
     max_pixels: 1080 * 1920,
-    max_side_sum: None,
     aspect: Some(STORY_ASPECT),
     story: true,
-    keeps_animated_gif: false,
-    keeps_png: true,
+    ..ImageRules::BASE
 };
 
 // The Page Stories doc says "3 to 90 seconds" and, in its limitations, "video stories can not
 // exceed 60 seconds": take 60. It gives no file size; 100 MB is borrowed from Instagram stories.
 const FACEBOOK_STORY_VIDEO: VideoRules = VideoRules {
-    containers: MP4,
     video_codecs: H264_HEVC,
-    audio_codecs: AAC,
     max_bytes: 100 * MB,
     min_seconds: 3.0,
     max_seconds: 60.0,
     max_width: 1080,
     aspect: Some(STORY_ASPECT),
+    ..VideoRules::BASE
 };
 
 #[allow(non_upper_case_globals)]
@@ -82,44 +74,27 @@ pub(crate) const FACEBOOK_FEED: Profile = Profile {
     name: "Facebook feed",
     // 63,206 characters (PLATFORMS.md).
     text_limit: 63_206,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
-    text_required: false,
     // Photos via attached_media; third-party guides give 10 (getlate), Meta documents no number.
     max_media: 10,
-    min_media: 0,
     image: Some(FACEBOOK_IMAGE),
     video: Some(FACEBOOK_VIDEO),
-    video_not_built: false,
     // A video goes through /videos and cannot be combined with attached photos.
     video_alone: true,
-    max_total_bytes: None,
-    media_by_public_url: false,
-    text_apart: false,
-    document_bytes: None,
     source: "Facebook's limit",
     notes: "Posts go to a Facebook Page, never to a personal profile or a group.",
+    ..Profile::BASE
 };
 
 pub(crate) const FACEBOOK_PHOTO: Profile = Profile {
     id: "facebook-photo",
     name: "Facebook photo",
     text_limit: 63_206,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
-    text_required: false,
     max_media: 1,
     min_media: 1,
     image: Some(FACEBOOK_IMAGE),
-    video: None,
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
-    media_by_public_url: false,
-    text_apart: false,
-    document_bytes: None,
     source: "Facebook photo's limit",
     notes: "Posts one photo with its caption to the Page; use the Facebook feed for several photos or a video.",
+    ..Profile::BASE
 };
 
 pub(crate) const FACEBOOK_STORY: Profile = Profile {
@@ -127,19 +102,11 @@ pub(crate) const FACEBOOK_STORY: Profile = Profile {
     name: "Facebook story",
     // /photo_stories and /video_stories take no text.
     text_limit: 0,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
-    text_required: false,
     max_media: 1,
     min_media: 1,
     image: Some(FACEBOOK_STORY_IMAGE),
     video: Some(FACEBOOK_STORY_VIDEO),
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
-    media_by_public_url: false,
-    text_apart: false,
-    document_bytes: None,
     source: "Facebook story's limit",
     notes: "A story is one photo or video without text, padded to 9:16, and disappears after 24 hours.",
+    ..Profile::BASE
 };

@@ -3,7 +3,6 @@
 //! a Reel (the `VIDEO` media type was retired), so the feed target is image-only.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // Instagram feed and carousel images: JPEG only, ≤ 8 MB, 320–1440 wide, 4:5 … 1.91:1
 // (PLATFORMS.md; ayrshare and getlate media guidelines agree). 1080 is what Instagram displays.
@@ -15,11 +14,9 @@ const INSTAGRAM_IMAGE: ImageRules = ImageRules {
     target_width: 1080,
     // 1440 wide at the tallest ratio, 4:5.
     max_pixels: 1440 * 1800,
-    max_side_sum: None,
     aspect: Some(AspectRange { min: 0.8, max: 1.91 }),
-    story: false,
-    keeps_animated_gif: false,
     keeps_png: false,
+    ..ImageRules::BASE
 };
 
 const INSTAGRAM_STORY_IMAGE: ImageRules =
@@ -30,12 +27,11 @@ const INSTAGRAM_STORY_IMAGE: ImageRules =
 const INSTAGRAM_REEL_VIDEO: VideoRules = VideoRules {
     containers: MP4_MOV,
     video_codecs: H264_HEVC,
-    audio_codecs: AAC,
     max_bytes: 300 * MB,
     min_seconds: 3.0,
     max_seconds: 15.0 * 60.0,
-    max_width: 1920,
     aspect: Some(AspectRange { min: 0.01, max: 10.0 }),
+    ..VideoRules::BASE
 };
 
 // Stories video: 3–60 s, ≤ 100 MB (Instagram content-publishing reference as remembered; not
@@ -66,44 +62,30 @@ pub(crate) const INSTAGRAM_FEED: Profile = Profile {
     // 2,200 characters, at most 30 hashtags and 20 mentions (PLATFORMS.md); the hashtag and
     // mention caps are for the composer to check separately.
     text_limit: 2_200,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
-    text_required: false,
     max_media: 1,
     min_media: 1,
     image: Some(INSTAGRAM_IMAGE),
     // Feed video is published as a Reel: use the Instagram reel target.
     video: None,
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Instagram feed's limit",
     notes: "Instagram fetches the image from a public URL, so Fanout has to host it first.",
+    ..Profile::BASE
 };
 
 pub(crate) const INSTAGRAM_CAROUSEL: Profile = Profile {
     id: "instagram-carousel",
     name: "Instagram carousel",
     text_limit: 2_200,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
-    text_required: false,
     // 2 to 10 items (PLATFORMS.md; getlate).
     max_media: 10,
     min_media: 2,
     image: Some(INSTAGRAM_IMAGE),
     video: Some(INSTAGRAM_CAROUSEL_VIDEO),
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Instagram's limit",
     notes: "Instagram crops every item to the first item's aspect ratio, so Fanout gives them all the same one.",
+    ..Profile::BASE
 };
 
 pub(crate) const INSTAGRAM_STORY: Profile = Profile {
@@ -111,41 +93,26 @@ pub(crate) const INSTAGRAM_STORY: Profile = Profile {
     name: "Instagram story",
     // The STORIES container takes no caption.
     text_limit: 0,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
-    text_required: false,
     max_media: 1,
     min_media: 1,
     image: Some(INSTAGRAM_STORY_IMAGE),
     video: Some(INSTAGRAM_STORY_VIDEO),
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Instagram story's limit",
     notes: "A story is one photo or video without text, padded to 9:16, and disappears after 24 hours.",
+    ..Profile::BASE
 };
 
 pub(crate) const INSTAGRAM_REEL: Profile = Profile {
     id: "instagram-reel",
     name: "Instagram reel",
     text_limit: 2_200,
-    text_count: TextCounting::Chars,
-    caption_limit: None,
-    text_required: false,
     max_media: 1,
     min_media: 1,
-    image: None,
     video: Some(INSTAGRAM_REEL_VIDEO),
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     // Resumable upload needs Facebook Login for Business; the URL flow works for every account.
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Instagram reel's limit",
     notes: "A reel is one video of 3 seconds to 15 minutes that Instagram fetches from a public URL.",
+    ..Profile::BASE
 };

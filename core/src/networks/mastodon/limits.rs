@@ -2,7 +2,6 @@
 //! which images and videos it takes, with the sources of each number.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // Mastodon fallbacks (the user's server answers with its own in /api/v2/instance):
 // image 10 MiB and video 40 MiB are Mastodon 3.x's `10.megabytes` / `40.megabytes`, which
@@ -12,31 +11,19 @@ use crate::text::TextCounting;
 const MASTODON_IMAGE: ImageRules = ImageRules {
     formats: ALL_FORMATS,
     max_bytes: 10 * MIB,
-    min_width: 1,
     max_width: 4096,
     // Mastodon's web client shows images up to about 2048 px; more only costs the server space.
     target_width: 2048,
     max_pixels: 16_777_216,
-    max_side_sum: None,
-    aspect: None,
-    story: false,
     keeps_animated_gif: true,
-    keeps_png: true,
+    ..ImageRules::BASE
 };
 
 // Video pixels are limited too (3.x: 2_304_000 = 1920 × 1200; 4.x: video_matrix_limit 8_294_400);
 // VideoRules has no pixel field, so 1920 wide is the fallback and the engine must read
 // video_matrix_limit from the instance.
-const MASTODON_VIDEO: VideoRules = VideoRules {
-    containers: &["mp4", "webm", "mov"],
-    video_codecs: H264,
-    audio_codecs: AAC,
-    max_bytes: 40 * MIB,
-    min_seconds: 0.0,
-    max_seconds: NO_LIMIT,
-    max_width: 1920,
-    aspect: None,
-};
+const MASTODON_VIDEO: VideoRules =
+    VideoRules { containers: &["mp4", "webm", "mov"], max_bytes: 40 * MIB, ..VideoRules::BASE };
 
 #[allow(non_upper_case_globals)]
 impl Target {
@@ -50,19 +37,12 @@ pub(crate) const MASTODON: Profile = Profile {
     // configuration.statuses.max_characters and characters_reserved_per_url override them.
     text_limit: 500,
     text_count: TextCounting::Mastodon { url_weight: 23 },
-    caption_limit: None,
-    text_required: false,
     max_media: 4,
-    min_media: 0,
     image: Some(MASTODON_IMAGE),
     video: Some(MASTODON_VIDEO),
-    video_not_built: false,
     // Mastodon refuses a status that mixes a video with other attachments.
     video_alone: true,
-    max_total_bytes: None,
-    media_by_public_url: false,
-    text_apart: false,
-    document_bytes: None,
     source: "Mastodon's usual limit",
     notes: "Limits are read from the user's server when connecting; these values are only fallbacks.",
+    ..Profile::BASE
 };

@@ -2,35 +2,20 @@
 //! which images and videos it takes, with the sources of each number.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // Matrix: the upload limit is the server's m.upload.size (read at run time); 50 MB is Synapse's
 // default max_upload_size.
 const MATRIX_IMAGE: ImageRules = ImageRules {
     formats: ALL_FORMATS,
     max_bytes: 50 * MB,
-    min_width: 1,
     max_width: 4096,
     target_width: 2048,
-    max_pixels: FANOUT_MAX_PIXELS,
-    max_side_sum: None,
-    aspect: None,
-    story: false,
     keeps_animated_gif: true,
-    keeps_png: true,
+    ..ImageRules::BASE
 };
 
 // MP4/H.264/AAC is what every Matrix client plays inline.
-const MATRIX_VIDEO: VideoRules = VideoRules {
-    containers: MP4,
-    video_codecs: H264,
-    audio_codecs: AAC,
-    max_bytes: 50 * MB,
-    min_seconds: 0.0,
-    max_seconds: NO_LIMIT,
-    max_width: 1920,
-    aspect: None,
-};
+const MATRIX_VIDEO: VideoRules = VideoRules { max_bytes: 50 * MB, ..VideoRules::BASE };
 
 #[allow(non_upper_case_globals)]
 impl Target {
@@ -47,21 +32,15 @@ pub(crate) const MATRIX: Profile = Profile {
     // (60,000 − ~5,000 envelope) / 2 ≈ 27,500, rounded down to 25,000 bytes for the markup.
     text_limit: 25_000,
     text_count: TextCounting::Utf8Bytes,
-    caption_limit: None,
-    text_required: false,
     // Each file is its own m.image / m.video event; 10 is Fanout's own cap.
     max_media: 10,
-    min_media: 0,
     image: Some(MATRIX_IMAGE),
     video: Some(MATRIX_VIDEO),
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
-    media_by_public_url: false,
     // A text too long for a caption goes as a message of its own.
     text_apart: true,
     // Synapse's default max_upload_size; the server's own m.upload.size wins where it says less.
     document_bytes: Some(50 * MIB),
     source: "Matrix's event size",
     notes: "Each file is sent as its own message after the text, within the server's upload limit.",
+    ..Profile::BASE
 };

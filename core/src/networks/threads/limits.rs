@@ -2,7 +2,6 @@
 //! which images and videos it takes, with the sources of each number.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // Threads: JPEG/PNG ≤ 8 MB, 320–1440 wide, ratio up to 10:1
 // (https://ayrshare.com/docs/media-guidelines/threads, mirroring Meta's Threads media specs).
@@ -14,11 +13,8 @@ const THREADS_IMAGE: ImageRules = ImageRules {
     target_width: 1440,
     // 1440 wide at the tallest allowed ratio, 1:10.
     max_pixels: 1440 * 14_400,
-    max_side_sum: None,
     aspect: Some(AspectRange { min: 0.1, max: 10.0 }),
-    story: false,
-    keeps_animated_gif: false,
-    keeps_png: true,
+    ..ImageRules::BASE
 };
 
 // Threads video: MOV/MP4, H.264/HEVC + AAC, ≤ 5 min, ≤ 1 GB, ≤ 1920 columns, 0.01:1–10:1.
@@ -26,12 +22,11 @@ const THREADS_IMAGE: ImageRules = ImageRules {
 const THREADS_VIDEO: VideoRules = VideoRules {
     containers: MP4_MOV,
     video_codecs: H264_HEVC,
-    audio_codecs: AAC,
     max_bytes: 1_000 * MB,
     min_seconds: 1.0,
     max_seconds: 300.0,
-    max_width: 1920,
     aspect: Some(AspectRange { min: 0.01, max: 10.0 }),
+    ..VideoRules::BASE
 };
 
 #[allow(non_upper_case_globals)]
@@ -48,19 +43,12 @@ pub(crate) const THREADS: Profile = Profile {
     // other non-ASCII text.
     text_limit: 500,
     text_count: TextCounting::Utf8Bytes,
-    caption_limit: None,
-    text_required: false,
     // A carousel takes up to 20 items (PLATFORMS.md; ayrshare).
     max_media: 20,
-    min_media: 0,
     image: Some(THREADS_IMAGE),
     video: Some(THREADS_VIDEO),
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
     media_by_public_url: true,
-    text_apart: false,
-    document_bytes: None,
     source: "Threads' limit",
     notes: "Threads fetches media from a public URL and accepts at most 250 posts a day per profile.",
+    ..Profile::BASE
 };

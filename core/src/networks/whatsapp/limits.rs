@@ -2,35 +2,14 @@
 //! which images and videos it takes, with the sources of each number.
 
 use crate::profiles::*;
-use crate::text::TextCounting;
 
 // WhatsApp Cloud API: image JPEG/PNG ≤ 5 MB; video MP4 (or 3GP) H.264 + AAC ≤ 16 MB
 // (AWS End User Messaging "supported media types", mirroring Meta's table; PLATFORMS.md agrees).
 // WhatsApp recompresses to about 1600 px, so Fanout sends that.
-const WHATSAPP_IMAGE: ImageRules = ImageRules {
-    formats: JPEG_PNG,
-    max_bytes: 5 * MB,
-    min_width: 1,
-    max_width: 4096,
-    target_width: 1600,
-    max_pixels: FANOUT_MAX_PIXELS,
-    max_side_sum: None,
-    aspect: None,
-    story: false,
-    keeps_animated_gif: false,
-    keeps_png: true,
-};
+const WHATSAPP_IMAGE: ImageRules =
+    ImageRules { formats: JPEG_PNG, max_bytes: 5 * MB, max_width: 4096, target_width: 1600, ..ImageRules::BASE };
 
-const WHATSAPP_VIDEO: VideoRules = VideoRules {
-    containers: MP4,
-    video_codecs: H264,
-    audio_codecs: AAC,
-    max_bytes: 16 * MB,
-    min_seconds: 0.0,
-    max_seconds: NO_LIMIT,
-    max_width: 1920,
-    aspect: None,
-};
+const WHATSAPP_VIDEO: VideoRules = VideoRules { max_bytes: 16 * MB, ..VideoRules::BASE };
 
 #[allow(non_upper_case_globals)]
 impl Target {
@@ -43,21 +22,15 @@ pub(crate) const WHATS_APP: Profile = Profile {
     // Text messages 4,096 (PLATFORMS.md); media captions 1,024 (Cloud API reference, from
     // memory: not re-checked this time).
     text_limit: 4_096,
-    text_count: TextCounting::Chars,
     caption_limit: Some(1_024),
-    text_required: false,
     // One media item per message.
     max_media: 1,
-    min_media: 0,
     image: Some(WHATSAPP_IMAGE),
     video: Some(WHATSAPP_VIDEO),
-    video_not_built: false,
-    video_alone: false,
-    max_total_bytes: None,
-    media_by_public_url: false,
     // A text too long for a caption goes as a message of its own.
     text_apart: true,
     document_bytes: Some(super::DOCUMENT_BYTES),
     source: "WhatsApp's limit",
     notes: "WhatsApp messages go to opted-in recipients only, and free-form ones only within 24 hours of their last message.",
+    ..Profile::BASE
 };
