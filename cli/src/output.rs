@@ -215,7 +215,12 @@ pub fn state_note(row: &OutboxRow, now: Timestamp) -> String {
         DeliveryState::Queued => "waiting for the worker".to_owned(),
         DeliveryState::Running => format!("attempt {}", d.attempts),
         DeliveryState::RetryWait => format!("retry at {} — {error}", d.next_attempt_at.to_rfc3339()),
-        DeliveryState::Unconfirmed if d.next_attempt_at == Timestamp::NEVER => error.to_owned(),
+        DeliveryState::Unconfirmed if d.next_attempt_at == Timestamp::NEVER => {
+            format!(
+                "{error} — check the account, then run `fanout resolve {} --sent` or `--resend`",
+                short(&d.id.to_string())
+            )
+        }
         DeliveryState::Unconfirmed => format!("checking with the platform — {error}"),
         _ => error.to_owned(),
     }
@@ -333,8 +338,22 @@ pub fn draft_problem(problem: &DraftProblem) -> String {
 /// An error as the command line says it: a draft's problems in its own words (with its flags),
 /// anything else as core words it.
 pub fn error(e: &Error) -> String {
-    let Error::NotReady(not_ready) = e else {
-        return e.to_string();
+    let not_ready = match e {
+        Error::NotReady(not_ready) => not_ready,
+        Error::UnknownAccount(_) => return format!("{e} (see `fanout accounts list`)"),
+        Error::UnknownDelivery(_) => return format!("{e} (see `fanout outbox`)"),
+        Error::UnknownPostingTime(_) => return format!("{e} (see `fanout queue list`)"),
+        Error::NoPostingTimes(names) => {
+            let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            let to: Vec<String> = names.iter().map(|n| format!("--to '{n}'")).collect();
+            return format!(
+                "{} {} no posting times: add some with `fanout queue add --days mon-fri --at 09:30 {}`, or give the post a time with --at",
+                quoted.join(" and "),
+                if names.len() == 1 { "has" } else { "have" },
+                to.join(" ")
+            );
+        }
+        _ => return e.to_string(),
     };
     let lines: Vec<String> = not_ready
         .problems

@@ -10,10 +10,15 @@ pub enum Error {
     /// Input the user can fix: the message says what and how.
     #[error("{0}")]
     Invalid(String),
-    #[error("no account named or numbered '{0}' (see `fanout accounts list`)")]
+    #[error("no account named or numbered '{0}'")]
     UnknownAccount(String),
-    #[error("no delivery '{0}' in the outbox (see `fanout outbox`)")]
+    #[error("no delivery '{0}' in the outbox")]
     UnknownDelivery(String),
+    #[error("there is no posting time {0}")]
+    UnknownPostingTime(String),
+    /// These accounts have no posting times, so "add to the queue" finds no time for them.
+    #[error("{} {} no posting times: add some, or give the post a time", quoted(.0), if .0.len() == 1 { "has" } else { "have" })]
+    NoPostingTimes(Vec<String>),
     /// A draft with problems to fix before it can be queued; each carries its code for the
     /// shells to word.
     #[error("{0}")]
@@ -44,6 +49,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Names as `'a' and 'b'`.
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(" and ")
 }
 
 /// What a database error means for the user, where that is known: the cause in words and what to do.
@@ -81,6 +91,8 @@ impl Error {
             Self::NotReady(_) => "not_ready",
             Self::UnknownAccount(_) => "unknown_account",
             Self::UnknownDelivery(_) => "unknown_delivery",
+            Self::NoPostingTimes(_) => "no_posting_times",
+            Self::UnknownPostingTime(_) => "unknown_posting_time",
             Self::Conflict(_) => "conflict",
             Self::Media { .. } => "media",
             Self::LeaseLost(_) => "lease_lost",
@@ -119,6 +131,8 @@ impl Error {
                 | Self::NotReady(_)
                 | Self::UnknownAccount(_)
                 | Self::UnknownDelivery(_)
+                | Self::NoPostingTimes(_)
+                | Self::UnknownPostingTime(_)
                 | Self::Conflict(_)
                 | Self::Media { .. }
         )

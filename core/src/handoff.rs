@@ -110,7 +110,7 @@ pub fn intent(target: Intent, text: &str, link: Option<&str>, media_count: usize
         Intent::Messenger | Intent::Facebook => {
             let link = link.ok_or_else(|| {
                 Error::invalid(format!(
-                    "{} shares a link only; add one with --link or in the text",
+                    "{} shares a link only; add one to the text or give it apart",
                     target.display_name()
                 ))
             })?;

@@ -220,7 +220,7 @@ impl Outbox {
         now: Timestamp,
     ) -> Result<Vec<DeliveryId>> {
         if targets.is_empty() {
-            return Err(Error::invalid("a post needs at least one target account (--to ACCOUNT)"));
+            return Err(Error::invalid("a post needs at least one account to go to"));
         }
         let due = post.scheduled_at.unwrap_or(now);
         self.store.write(|tx| {
@@ -239,7 +239,7 @@ impl Outbox {
         guard: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
     ) -> Result<Vec<Vec<DeliveryId>>> {
         if posts.is_empty() || posts.iter().any(|(_, targets)| targets.is_empty()) {
-            return Err(Error::invalid("a post needs at least one target account (--to ACCOUNT)"));
+            return Err(Error::invalid("a post needs at least one account to go to"));
         }
         self.store.write(|tx| {
             guard(tx)?;
@@ -271,7 +271,7 @@ impl Outbox {
         now: Timestamp,
     ) -> Result<Replaced> {
         if targets.is_empty() {
-            return Err(Error::invalid("a post needs at least one target account (--to ACCOUNT)"));
+            return Err(Error::invalid("a post needs at least one account to go to"));
         }
         let due = post.scheduled_at.unwrap_or(now);
         self.store.write(|tx| {
@@ -280,7 +280,7 @@ impl Outbox {
                 .map(|r| r.delivery)
                 .collect();
             if before.is_empty() {
-                return Err(Error::invalid(format!("there is no post {old} in the outbox (see `fanout outbox`)")));
+                return Err(Error::invalid(format!("there is no post {old} in the outbox")));
             }
             let (mut waiting, started): (Vec<Delivery>, Vec<Delivery>) = before.into_iter().partition(unstarted);
             let unchanged: Vec<Delivery> =
@@ -330,7 +330,7 @@ impl Outbox {
     pub fn ensure_editable(&self, post: PostId) -> Result<()> {
         let rows = self.store.read(|tx| deliveries::list(tx, &Filter { post: Some(post), ..Filter::default() }))?;
         if rows.is_empty() {
-            return Err(Error::invalid(format!("there is no post {post} in the outbox (see `fanout outbox`)")));
+            return Err(Error::invalid(format!("there is no post {post} in the outbox")));
         }
         if rows.iter().any(|r| unstarted(&r.delivery)) { Ok(()) } else { Err(not_editable()) }
     }
@@ -341,7 +341,7 @@ impl Outbox {
         self.store.write(|tx| {
             let rows = deliveries::list(tx, &Filter { post: Some(post), ..Filter::default() })?;
             if rows.is_empty() {
-                return Err(Error::invalid(format!("there is no post {post} in the outbox (see `fanout outbox`)")));
+                return Err(Error::invalid(format!("there is no post {post} in the outbox")));
             }
             if let Some(running) = rows.iter().find(|r| r.delivery.state == DeliveryState::Running) {
                 return Err(Error::Conflict(format!(
@@ -497,8 +497,9 @@ impl Outbox {
                 events::record(tx, d.id, now, DeliveryState::Running, Some("not published: sending again"))
             }),
             Reconciled::Unknown(why) => self.store.write(|tx| {
-                let message =
-                    format!("{why} — check the account and run `fanout resolve {} --sent` or `--resend`", d.id);
+                // The platform's own words: each shell says how to settle it (mark it sent, or send
+                // it again).
+                let message = why.clone();
                 deliveries::settle(
                     tx,
                     d.id,
@@ -549,9 +550,8 @@ impl Outbox {
             "retry requested",
             |d| match d.state {
                 DeliveryState::Unconfirmed => format!(
-                    "delivery {} is unconfirmed: it may already be live. Check the account, then run \
-                     `fanout resolve {} --sent` or `--resend`",
-                    d.id, d.id
+                    "delivery {} is unconfirmed: it may already be live; check the account, then mark it sent or send it again",
+                    d.id
                 ),
                 s => format!(
                     "delivery {} is {s}; only needs_attention, failed or retry_wait deliveries can be retried",

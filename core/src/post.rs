@@ -449,13 +449,13 @@ fn messaging_problems(
             "no_recipient_list",
             vec![],
             format!("{label} messages the people on a recipient list, and none is picked"),
-            "pick one of its lists (`fanout recipients list`), or leave WhatsApp out",
+            "pick one of its recipient lists, or leave WhatsApp out",
         ),
         (Some(name), None) => add(
             "unknown_recipient_list",
             vec![("list", name.to_owned())],
             format!("{label} has no recipient list named '{name}'"),
-            "pick one of its lists (`fanout recipients list`)",
+            "pick one of its recipient lists",
         ),
         (Some(_), Some(found)) if found.members.is_empty() => add(
             "empty_recipient_list",
@@ -629,8 +629,7 @@ pub fn draft_of(outbox: &Outbox, id: PostId) -> Result<Draft> {
         )?;
         Ok((post, rows))
     })?;
-    let post =
-        post.ok_or_else(|| Error::invalid(format!("there is no post {id} in the outbox (see `fanout outbox`)")))?;
+    let post = post.ok_or_else(|| Error::invalid(format!("there is no post {id} in the outbox")))?;
     let mut targets: Vec<String> = Vec::new();
     for row in rows.iter().rev() {
         let account = row.delivery.account_id.to_string();

@@ -45,9 +45,10 @@ impl fmt::Display for SlotId {
 impl FromStr for SlotId {
     type Err = Error;
     fn from_str(s: &str) -> Result<SlotId> {
-        s.trim().parse::<i64>().map(SlotId).map_err(|_| {
-            Error::invalid(format!("'{}' is not a posting time's number (see `fanout queue list`)", s.trim()))
-        })
+        s.trim()
+            .parse::<i64>()
+            .map(SlotId)
+            .map_err(|_| Error::invalid(format!("'{}' is not a posting time's number", s.trim())))
     }
 }
 
@@ -287,7 +288,7 @@ fn from_row(row: table::SlotRow) -> Slot {
 pub fn add(store: &Store, slot: &NewSlot, now: Timestamp) -> Result<Slot> {
     let mut problems: Vec<String> = Vec::new();
     if slot.days.is_empty() {
-        problems.push("pick at least one day of the week (e.g. --days mon-fri)".into());
+        problems.push("pick at least one day of the week".into());
     }
     if slot.minute_of_day >= 24 * 60 {
         problems.push(format!(
@@ -303,7 +304,7 @@ pub fn add(store: &Store, slot: &NewSlot, now: Timestamp) -> Result<Slot> {
         }
     };
     if slot.accounts.is_empty() {
-        problems.push("name at least one account it is for (--to ACCOUNT; see `fanout accounts list`)".into());
+        problems.push("name at least one account it is for".into());
     }
     let created = store.write(|tx| {
         let mut ids: Vec<AccountId> = Vec::new();
@@ -312,7 +313,7 @@ pub fn add(store: &Store, slot: &NewSlot, now: Timestamp) -> Result<Slot> {
                 Ok(account) if ids.contains(&account.id) => {}
                 Ok(account) => ids.push(account.id),
                 Err(Error::UnknownAccount(r)) => {
-                    problems.push(format!("no account named '{r}' (see `fanout accounts list`)"));
+                    problems.push(format!("no account named '{r}'"));
                 }
                 Err(e) => return Err(e),
             }
@@ -337,10 +338,7 @@ fn problems_error(what: &str, problems: &[String]) -> Error {
 }
 
 pub fn get(store: &Store, id: SlotId) -> Result<Slot> {
-    store
-        .read(|tx| table::get(tx, id.0))?
-        .map(from_row)
-        .ok_or_else(|| Error::invalid(format!("there is no posting time {id} (see `fanout queue list`)")))
+    store.read(|tx| table::get(tx, id.0))?.map(from_row).ok_or_else(|| Error::UnknownPostingTime(id.to_string()))
 }
 
 /// Every posting time, the earliest in the day first.
@@ -350,11 +348,7 @@ pub fn list(store: &Store) -> Result<Vec<Slot>> {
 
 /// Removes a posting time. The posts queued at its times stay where they are.
 pub fn remove(store: &Store, id: SlotId) -> Result<()> {
-    if store.write(|tx| table::delete(tx, id.0))? {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("there is no posting time {id} (see `fanout queue list`)")))
-    }
+    if store.write(|tx| table::delete(tx, id.0))? { Ok(()) } else { Err(Error::UnknownPostingTime(id.to_string())) }
 }
 
 /// When `minute_of_day` on `date` on the wall clock of `tz` happens: one instant, also on a day
@@ -453,15 +447,7 @@ pub fn next_free(store: &Store, accounts: &[AccountId], now: Timestamp) -> Resul
     let without: Vec<String> =
         wanted.iter().filter(|id| !slots.iter().any(|s| s.accounts.contains(id))).filter_map(&name).collect();
     if !without.is_empty() {
-        let names: Vec<String> = without.iter().map(|n| format!("'{n}'")).collect();
-        let to: Vec<String> = without.iter().map(|n| format!("--to '{n}'")).collect();
-        return Err(Error::invalid(format!(
-            "{} {} no posting times: add some with `fanout queue add --days mon-fri --at 09:30 {}`, \
-             or give the post a time with --at",
-            names.join(" and "),
-            if without.len() == 1 { "has" } else { "have" },
-            to.join(" ")
-        )));
+        return Err(Error::NoPostingTimes(without));
     }
     let start = Timestamp(now.0.saturating_add(1));
     let end = now.plus(SCHEDULE_HORIZON).plus(Duration::from_millis(1));
@@ -487,8 +473,7 @@ pub fn next_free(store: &Store, accounts: &[AccountId], now: Timestamp) -> Resul
     if !full.is_empty() {
         let names: Vec<String> = full.iter().map(|n| format!("'{n}'")).collect();
         return Err(Error::invalid(format!(
-            "every posting time of {} in the next 12 months is taken: add posting times \
-             (`fanout queue add …`) or give the post a time with --at",
+            "every posting time of {} in the next 12 months is taken: add posting times, or give the post a time",
             names.join(" and ")
         )));
     }
@@ -705,7 +690,7 @@ mod tests {
         assert!(e.contains("at least one day"), "no day: {e}");
         assert!(e.contains("1440 minutes after midnight"), "the time is named: {e}");
         assert!(e.contains("'Europe/Amsterdm'") && e.contains("Europe/Amsterdam"), "the zone, and a good one: {e}");
-        assert!(e.contains("'nobody'") && e.contains("fanout accounts list"), "the unknown account: {e}");
+        assert!(e.contains("no account named 'nobody'"), "the unknown account: {e}");
 
         let no_accounts = NewSlot { days: Weekdays::EVERY_DAY, minute_of_day: 0, zone: "UTC".into(), accounts: vec![] };
         let e = add(&f.store, &no_accounts, Timestamp(0)).expect_err("refused").to_string();
@@ -738,7 +723,7 @@ mod tests {
 
         remove(&f.store, slot.id).expect("removed");
         let e = remove(&f.store, slot.id).expect_err("already gone").to_string();
-        assert!(e.contains(&format!("no posting time {}", slot.id)) && e.contains("fanout queue list"), "{e}");
+        assert!(e.contains(&format!("no posting time {}", slot.id)), "{e}");
         let again = f.slot("sun", "10:00", "UTC", &["shop"]);
         assert!(again.id > later.id, "a removed posting time's number is never given to another");
     }
@@ -831,8 +816,9 @@ mod tests {
         assert_eq!(free, [(shop, at("2026-03-03T09:00:00Z"))], "a cancelled post frees its time");
 
         let bare = f.account("bakery");
-        let e = next_free(&f.store, &[shop, bare], now).expect_err("no slots").to_string();
-        assert!(e.contains("'bakery' has no posting times") && e.contains("fanout queue add"), "{e}");
+        let e = next_free(&f.store, &[shop, bare], now).expect_err("no slots");
+        assert!(matches!(&e, Error::NoPostingTimes(names) if names == &["bakery"]), "{e}");
+        assert!(e.to_string().contains("'bakery' has no posting times"), "{e}");
     }
 
     #[test]

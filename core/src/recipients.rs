@@ -72,14 +72,8 @@ impl RecipientLists {
     }
 
     fn find(tx: &rusqlite::Transaction<'_>, account: &Account, list: &str) -> Result<RecipientList> {
-        recipients::find(tx, account.id, list)?.ok_or_else(|| {
-            Error::invalid(format!(
-                "'{}' has no recipient list named '{}' (see `fanout recipients list {}`)",
-                account.name,
-                list.trim(),
-                account.name
-            ))
-        })
+        recipients::find(tx, account.id, list)?
+            .ok_or_else(|| Error::invalid(format!("'{}' has no recipient list named '{}'", account.name, list.trim())))
     }
 
     /// Every list of a WhatsApp account.

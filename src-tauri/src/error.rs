@@ -58,7 +58,7 @@ mod tests {
             serde_json::to_value(&e).expect("serializes"),
             serde_json::json!({
                 "code": "unknown_account",
-                "message": "no account named or numbered 'work' (see `fanout accounts list`)"
+                "message": "no account named or numbered 'work'"
             }),
             "the UI relies on exactly these two fields"
         );
