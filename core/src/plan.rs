@@ -71,7 +71,7 @@ fn problem(
     message: impl Into<String>,
     fix: Option<&str>,
 ) -> Problem {
-    Problem { code, values: values.to_vec(), message: message.into(), fix: fix.map(str::to_owned) }
+    Problem::new(code, values.to_vec(), message.into(), fix.map(str::to_owned))
 }
 
 /// The file's own name, for messages a person reads in the app.

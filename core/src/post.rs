@@ -343,17 +343,17 @@ pub fn review(
             && let Some(comment) = draft.first_comment_for(account)
             && comment.chars().count() > limit
         {
-            plan.problems.push(plan::Problem {
-                code: "comment_too_long",
-                values: vec![("count", comment.chars().count().to_string()), ("limit", limit.to_string())],
-                message: format!(
+            plan.problems.push(plan::Problem::new(
+                "comment_too_long",
+                vec![("count", comment.chars().count().to_string()), ("limit", limit.to_string())],
+                format!(
                     "the first comment for {} is {} characters, over {}'s {limit}",
                     rules.label,
                     comment.chars().count(),
                     account.network.display_name(),
                 ),
-                fix: Some("shorten it".into()),
-            });
+                Some("shorten it".into()),
+            ));
         }
         if features.messaging {
             let audience = audiences.iter().find(|(a, _)| *a == account.id).map(|(_, l)| l);
@@ -367,15 +367,12 @@ pub fn review(
         }
         let fetched_by_address = profiles::profile(registry.get(account.network).target()).media_by_public_url;
         if !media.is_empty() && fetched_by_address && account.options.media_host.is_none() {
-            plan.problems.push(plan::Problem {
-                code: "no_media_host",
-                values: vec![],
-                message: format!(
-                    "{} fetches photos and videos from a public address and has nowhere to find them",
-                    rules.label
-                ),
-                fix: Some("link it again with an S3-compatible bucket, or leave the files out for it".into()),
-            });
+            plan.problems.push(plan::Problem::new(
+                "no_media_host",
+                vec![],
+                format!("{} fetches photos and videos from a public address and has nowhere to find them", rules.label),
+                Some("link it again with an S3-compatible bucket, or leave the files out for it".into()),
+            ));
         }
         planned.push((account.clone(), plan));
     }
@@ -442,7 +439,7 @@ fn messaging_problems(
 ) -> Vec<plan::Problem> {
     let mut problems = Vec::new();
     let mut add = |code, values: Vec<(&'static str, String)>, message: String, fix: &str| {
-        problems.push(plan::Problem { code, values, message, fix: Some(fix.to_owned()) });
+        problems.push(plan::Problem::new(code, values, message, Some(fix.to_owned())));
     };
     match (list, audience) {
         (None, _) => add(

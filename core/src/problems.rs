@@ -20,6 +20,44 @@ pub struct Problem {
     pub fix: Option<String>,
 }
 
+/// Every code a target's [`Problem`] may have; the app words each (`ui/src/lib/problem-codes.ts`
+/// is generated from this list, and a UI test checks each has its words in every language).
+pub const TARGET_CODES: &[&str] = &[
+    "text_too_long",
+    "text_required",
+    "text_only",
+    "too_few_media",
+    "too_many_media",
+    "video_alone",
+    "too_many_bytes",
+    "no_videos",
+    "videos_not_built",
+    "no_images",
+    "no_documents",
+    "file",
+    "disk_full",
+    "no_media_host",
+    "no_recipient_list",
+    "unknown_recipient_list",
+    "empty_recipient_list",
+    "template_value_missing",
+    "template_header_missing",
+    "comment_too_long",
+];
+
+impl Problem {
+    /// A problem with one of [`TARGET_CODES`].
+    pub fn new(
+        code: &'static str,
+        values: Vec<(&'static str, String)>,
+        message: String,
+        fix: Option<String>,
+    ) -> Problem {
+        debug_assert!(TARGET_CODES.contains(&code), "'{code}' is not in problems::TARGET_CODES");
+        Problem { code, values, message, fix }
+    }
+}
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.fix {
@@ -64,6 +102,22 @@ pub enum DraftProblem {
 }
 
 impl DraftProblem {
+    /// Every code a [`DraftProblem`] may have, as [`DraftProblem::code`] gives them.
+    pub const CODES: &[&str] = &[
+        "no_targets",
+        "unknown_account",
+        "disabled",
+        "needs_reconnect",
+        "empty",
+        "media",
+        "past_schedule",
+        "far_schedule",
+        "not_messaging",
+        "no_comments",
+        "media_order",
+        "duplicate",
+    ];
+
     /// A stable code for front ends that word problems themselves.
     pub fn code(&self) -> &'static str {
         match self {
@@ -135,5 +189,39 @@ impl std::fmt::Display for NotReady {
         let count = if lines.len() == 1 { "1 problem".to_owned() } else { format!("{} problems", lines.len()) };
         write!(f, "nothing was queued; {count} to fix:")?;
         lines.iter().try_for_each(|line| write!(f, "\n  - {line}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_draft_problem_has_its_code_listed() {
+        let at = Timestamp(0);
+        let all = [
+            DraftProblem::NoTargets,
+            DraftProblem::UnknownAccount("a".into()),
+            DraftProblem::Disabled("a".into()),
+            DraftProblem::NeedsReconnect { account: "a".into(), detail: None },
+            DraftProblem::Empty,
+            DraftProblem::Media("m".into()),
+            DraftProblem::PastSchedule(at),
+            DraftProblem::FarSchedule(at),
+            DraftProblem::NotMessaging("a".into()),
+            DraftProblem::NoComments("a".into()),
+            DraftProblem::MediaOrder { account: "a".into(), files: 2 },
+            DraftProblem::Duplicate { account: "a".into(), at },
+        ];
+        let codes: Vec<&str> = all.iter().map(DraftProblem::code).collect();
+        assert_eq!(codes, DraftProblem::CODES);
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        for list in [TARGET_CODES, DraftProblem::CODES] {
+            let unique: std::collections::HashSet<&&str> = list.iter().collect();
+            assert_eq!(unique.len(), list.len(), "{list:?}");
+        }
     }
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import en from './locales/en';
 import nl from './locales/nl';
 import { formatNumber, resolveLocale, setLocale, t } from './i18n.svelte';
+import { DRAFT_PROBLEM_CODES, TARGET_PROBLEM_CODES } from './problem-codes';
 
 function keys(o: object, prefix = ''): string[] {
   return Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
@@ -42,6 +43,22 @@ describe('i18n', () => {
     expect(missing).toEqual([]);
     expect(Object.keys(sources).length).toBeGreaterThan(20);
     expect(asked, 'keys found in the sources').toBeGreaterThan(300);
+  });
+
+  it('words every problem code core gives, in English and in Dutch', () => {
+    const missing: string[] = [];
+    for (const [block, codes] of [
+      ['compose.targetProblem', TARGET_PROBLEM_CODES],
+      ['compose.problem', DRAFT_PROBLEM_CODES],
+    ] as const) {
+      for (const code of codes) {
+        for (const [lang, table] of [['en', en], ['nl', nl]] as const) {
+          const key = `${block}.${code}`;
+          if (lookup(table, key) === undefined && lookup(table, `${key}_one`) === undefined) missing.push(`${lang}: ${key}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('has every English string in Dutch, none empty', () => {
