@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use fanout_core::error::Result;
+use fanout_core::follow::Follower;
 use fanout_core::model::{DeliveryId, DeliveryState};
 use fanout_core::outbox::Step;
 use fanout_core::store::deliveries::Filter;
-use fanout_core::store::events;
 use fanout_core::worker::{RunSummary, StopWhen};
 use tokio_util::sync::CancellationToken;
 
@@ -51,26 +51,21 @@ pub async fn wait_and_report(cx: &Context, tuning: &WorkerTuning, ids: &[Deliver
             })
             .collect()
     };
-    let start_seq = cx.store.read(|tx| events::last_seq(tx))?;
+    let mut follower = Follower::from_now(cx.store.clone(), Duration::from_millis(100))?;
     let done = CancellationToken::new();
     let printer = {
-        let store = cx.store.clone();
         let names = names.clone();
         let done = done.clone();
         tokio::spawn(async move {
-            let mut seq = start_seq;
             loop {
                 let finished = done.is_cancelled();
-                if let Ok(new) = store.read(|tx| events::since(tx, seq)) {
-                    for e in new {
-                        seq = e.seq;
-                        if let Some(name) = names.get(&e.delivery_id)
-                            && !json
-                        {
-                            let detail = e.detail.unwrap_or_default();
-                            let detail = Step::parse(&detail).map_or(detail, Step::describe);
-                            out!("  {:<40} {:<16} {}", name, e.state.as_str(), detail);
-                        }
+                for e in follower.poll() {
+                    if let Some(name) = names.get(&e.delivery_id)
+                        && !json
+                    {
+                        let detail = e.detail.unwrap_or_default();
+                        let detail = Step::parse(&detail).map_or(detail, Step::describe);
+                        out!("  {:<40} {:<16} {}", name, e.state.as_str(), detail);
                     }
                 }
                 if finished {

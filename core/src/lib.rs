@@ -13,6 +13,7 @@ pub mod context;
 pub mod drafts;
 pub mod error;
 pub mod files;
+pub mod follow;
 pub mod handoff;
 pub mod http;
 pub mod kinds;

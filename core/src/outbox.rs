@@ -192,6 +192,18 @@ impl Outbox {
         self.store.write(|tx| crate::store::cache::put(tx, scope, value, at))
     }
 
+    /// What a delivery sends: its account, and its post with the text this account gets.
+    pub(crate) fn inputs(&self, delivery: &Delivery) -> Result<(crate::model::Account, crate::model::Post)> {
+        self.store.read(|tx| {
+            let account = crate::store::accounts::get(tx, delivery.account_id)?
+                .ok_or_else(|| Error::invalid(format!("delivery {} has no account", delivery.id)))?;
+            let mut post = crate::store::posts::get(tx, delivery.post_id)?
+                .ok_or_else(|| Error::invalid(format!("delivery {} has no post", delivery.id)))?;
+            post.text = post.text_for(account.id).to_owned();
+            Ok((account, post))
+        })
+    }
+
     pub fn new(store: Arc<Store>, policy: RetryPolicy) -> Self {
         Self { store, policy }
     }

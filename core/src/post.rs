@@ -13,53 +13,12 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::files::{MediaFile, inspect_media, store_media};
 use crate::media::cache::VariantCache;
-use crate::media::{FitOptions, Focus, ImageSpec, Limits};
+use crate::media::{FitOptions, Focus};
 use crate::model::{Account, DeliveryId, Health, MediaRef, Post, PostId, RecipientList, Template};
-use crate::networks::UploadFile;
 use crate::outbox::Outbox;
 use crate::plan::{self, TargetPlan, TargetRules};
 use crate::profiles;
 use crate::store::{accounts, cache, posts, recipients};
-
-/// The files to upload for a post's media to one network: images fitted (through the cache),
-/// videos as they are. Blocking: call it off the async threads.
-pub fn uploads_for(
-    media: &[MediaRef],
-    spec: Option<&ImageSpec>,
-    variants: &VariantCache,
-) -> std::result::Result<Vec<UploadFile>, String> {
-    media
-        .iter()
-        .map(|m| {
-            if !m.mime.starts_with("image/") {
-                return Ok(UploadFile {
-                    path: m.path.clone(),
-                    mime: m.mime.clone(),
-                    file_name: m.file_name.clone(),
-                    description: m.alt_text.clone(),
-                });
-            }
-            let spec = spec.ok_or_else(|| format!("{}: this network does not take images", m.file_name))?;
-            let bytes = std::fs::read(&m.path)
-                .map_err(|e| format!("media file {} cannot be read from the data folder: {e}", m.file_name))?;
-            let variant = variants
-                .prepare(bytes, &m.sha256, spec, &fit_for(m.focus), &Limits::default())
-                .map_err(|e| format!("{}: {e}", m.file_name))?;
-            let stem =
-                Path::new(&m.file_name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            Ok(UploadFile {
-                path: variant.path,
-                mime: variant.format.mime().to_owned(),
-                file_name: format!("{stem}.{}", variant.format.extension()),
-                description: m.alt_text.clone(),
-            })
-        })
-        .collect()
-}
-
-fn fit_for(focus: Option<Focus>) -> FitOptions {
-    FitOptions { focus: focus.unwrap_or(Focus::CENTRE), ..FitOptions::default() }
-}
 
 /// What the user asked to share.
 #[derive(Debug, Clone, Default)]
@@ -333,7 +292,7 @@ pub fn review(
             (0..media.len()).collect()
         };
         let ordered: Vec<MediaFile> = positions.iter().map(|&i| media[i].clone()).collect();
-        let fits: Vec<FitOptions> = positions.iter().map(|&i| fit_for(draft.detail(i).focus)).collect();
+        let fits: Vec<FitOptions> = positions.iter().map(|&i| FitOptions::at(draft.detail(i).focus)).collect();
         let features = registry.get(account.network).features();
         let template = draft.template_for(account).filter(|_| features.messaging);
         // A template carries its own approved wording: the post's text is not sent.

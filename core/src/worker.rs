@@ -31,7 +31,6 @@ use crate::model::{Delivery, DeliveryId, DeliveryState, Failure, FailureKind, Re
 use crate::networks::{Job, Moment, MomentHook, Registry, StepError};
 use crate::outbox::Outbox;
 use crate::secrets::SecretStore;
-use crate::store::{accounts, posts};
 
 /// When `Worker::run` returns by itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -350,15 +349,8 @@ impl Worker {
     async fn deliver(&self, delivery: &Delivery, cancel: &CancellationToken) -> Result<Ended> {
         let inner = &self.inner;
         let owner = inner.config.owner.as_str();
-        let (account, post) = inner.outbox.store().read(|tx| {
-            let account = accounts::get(tx, delivery.account_id)?
-                .ok_or_else(|| Error::invalid(format!("delivery {} has no account", delivery.id)))?;
-            let mut post = posts::get(tx, delivery.post_id)?
-                .ok_or_else(|| Error::invalid(format!("delivery {} has no post", delivery.id)))?;
-            // A network sees only the text this account gets.
-            post.text = post.text_for(account.id).to_owned();
-            Ok((account, post))
-        })?;
+        // A network sees only the text this account gets.
+        let (account, post) = inner.outbox.inputs(delivery)?;
         let key = account.secret_key();
         let secrets = inner.secrets.clone();
         let secret = match blocking(move || secrets.get(&key)).await? {
@@ -385,15 +377,16 @@ impl Worker {
         };
         let network = inner.registry.get(account.network).clone();
         let cached = match network.cache_scope(&account) {
-            Some(scope) => inner.outbox.store().read(|tx| crate::store::cache::get(tx, &scope))?.map(|(v, _)| v),
+            Some(scope) => inner.outbox.shared(&scope)?.map(|(v, _)| v),
             None => None,
         };
         let spec = crate::networks::image_spec_for(network.as_ref(), cached.as_ref(), post.story);
         let media = post.media_for(account.id);
         let variants = inner.config.variants.clone();
-        let uploads = tokio::task::spawn_blocking(move || crate::post::uploads_for(&media, spec.as_ref(), &variants))
-            .await
-            .map_err(|e| Error::invalid(format!("media preparation stopped: {e}")))?;
+        let uploads =
+            tokio::task::spawn_blocking(move || crate::networks::uploads_for(&media, spec.as_ref(), &variants))
+                .await
+                .map_err(|e| Error::invalid(format!("media preparation stopped: {e}")))?;
         let uploads = match uploads {
             Ok(uploads) => uploads,
             Err(reason) => {

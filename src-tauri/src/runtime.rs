@@ -11,10 +11,10 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use fanout_core::follow::Follower;
 use fanout_core::model::{DeliveryId, DeliveryState};
 use fanout_core::outbox::Step;
 use fanout_core::store::deliveries::Filter;
-use fanout_core::store::events;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tauri_specta::Event;
@@ -140,15 +140,17 @@ pub fn renew_sign_ins(app: AppHandle) {
 pub fn watch_outbox(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
-        let store = state.cx.store.clone();
-        let mut seq = store.read(|tx| events::last_seq(tx)).unwrap_or(0);
+        let mut follower = match Follower::from_now(state.cx.store.clone(), Duration::from_millis(200)) {
+            Ok(follower) => follower,
+            Err(e) => {
+                log::error!("the outbox cannot be followed: {e}");
+                return;
+            }
+        };
         let mut announced: HashSet<String> = HashSet::new();
         let mut failing = state.waiting_for_user();
         loop {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let Ok(new) = store.read(|tx| events::since(tx, seq)) else { continue };
-            let Some(last) = new.last() else { continue };
-            seq = last.seq;
+            let new = follower.next().await;
             let ids: Vec<DeliveryId> = {
                 let mut seen = HashSet::new();
                 new.iter().filter(|e| seen.insert(e.delivery_id)).map(|e| e.delivery_id).collect()

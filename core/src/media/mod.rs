@@ -84,6 +84,13 @@ pub struct FitOptions {
     pub focus: Focus,
 }
 
+impl FitOptions {
+    /// Cropped around `focus` (the centre where none was set).
+    pub fn at(focus: Option<Focus>) -> Self {
+        Self { focus: focus.unwrap_or(Focus::CENTRE), ..Self::default() }
+    }
+}
+
 impl Default for FitOptions {
     fn default() -> Self {
         Self { fit: Fit::Crop, focus: Focus::CENTRE }

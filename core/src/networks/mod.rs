@@ -169,6 +169,50 @@ pub trait MomentHook: Send + Sync + std::fmt::Debug {
     fn reached<'a>(&'a self, moment: Moment, delivery: &'a Delivery) -> BoxFuture<'a, ()>;
 }
 
+/// The files to upload for a post's media to one network: images fitted (through the cache),
+/// videos as they are. Blocking: call it off the async threads.
+pub fn uploads_for(
+    media: &[crate::model::MediaRef],
+    spec: Option<&crate::media::ImageSpec>,
+    variants: &crate::media::cache::VariantCache,
+) -> std::result::Result<Vec<UploadFile>, String> {
+    media
+        .iter()
+        .map(|m| {
+            if !m.mime.starts_with("image/") {
+                return Ok(UploadFile {
+                    path: m.path.clone(),
+                    mime: m.mime.clone(),
+                    file_name: m.file_name.clone(),
+                    description: m.alt_text.clone(),
+                });
+            }
+            let spec = spec.ok_or_else(|| format!("{}: this network does not take images", m.file_name))?;
+            let bytes = std::fs::read(&m.path)
+                .map_err(|e| format!("media file {} cannot be read from the data folder: {e}", m.file_name))?;
+            let variant = variants
+                .prepare(
+                    bytes,
+                    &m.sha256,
+                    spec,
+                    &crate::media::FitOptions::at(m.focus),
+                    &crate::media::Limits::default(),
+                )
+                .map_err(|e| format!("{}: {e}", m.file_name))?;
+            let stem = std::path::Path::new(&m.file_name)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(UploadFile {
+                path: variant.path,
+                mime: variant.format.mime().to_owned(),
+                file_name: format!("{stem}.{}", variant.format.extension()),
+                description: m.alt_text.clone(),
+            })
+        })
+        .collect()
+}
+
 /// A media file ready for one target: the prepared variant (or the original, for videos).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadFile {
