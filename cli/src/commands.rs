@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use fanout_core::accounts::{BucketHost, Credentials, NewAccount};
+use fanout_core::accounts::{BucketHost, Credentials, LinkAs, NewAccount};
 use fanout_core::clock::Timestamp;
 use fanout_core::error::{Error, Result};
 use fanout_core::model::{Account, DeliveryId, DeliveryState, NetworkKind, PostId};
@@ -333,11 +333,8 @@ async fn link_mastodon(
     }
     let _ = std::io::stdout().flush();
     let code = login.wait_for_code(std::time::Duration::from_secs(wait_minutes.max(1) * 60)).await?;
-    let token = login.finish(&cx.http, &code).await?;
-    let credentials = Credentials::new(NetworkKind::Mastodon).text("server", login.server()).secret("token", token);
-    let account = accounts
-        .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
-        .await?;
+    let how = LinkAs { name: common.name.clone(), enabled: common.enable, demo: false };
+    let account = login.link(&accounts, &cx.http, &code, how).await?;
     if common.json {
         println!("{}", crate::terminal::json(&output::account_json(&account)));
     } else {
@@ -380,19 +377,13 @@ async fn link_threads(
     let _ = std::io::stdout().flush();
     let pasted = read_secret_line("address the browser was sent to")?;
     let code = login.code_from(pasted.expose())?;
-    let root = api.unwrap_or(fanout_core::networks::threads::ROOT).trim_end_matches('/');
-    let token = login.finish(&cx.http, &app, root, &code, cx.clock.now()).await?;
-    let credentials = Credentials::new(NetworkKind::Threads)
-        .maybe_text("api", api)
-        .secret("token", token.token)
-        .maybe_text("expires_at", token.expires_at.map(|at| at.to_string()));
-    let account = accounts
-        .add(NewAccount { name: common.name.clone(), credentials, enabled: common.enable, demo: false })
-        .await?;
+    let how = LinkAs { name: common.name.clone(), enabled: common.enable, demo: false };
+    let api = api.map(|a| a.trim_end_matches('/'));
+    let (account, expires_at) = login.link(&accounts, &cx.http, &app, api, &code, how).await?;
     if common.json {
         println!("{}", crate::terminal::json(&output::account_json(&account)));
     } else {
-        let days = token.expires_at.map(|at| (at - cx.clock.now().0 / 1000) / 86_400);
+        let days = expires_at.map(|at| (at - cx.clock.now().0 / 1000) / 86_400);
         out!(
             "Linked Threads account '{}'{}{}.",
             account.name,

@@ -30,6 +30,21 @@ pub struct NewAccount {
     pub demo: bool,
 }
 
+/// How a sign-in's account is kept: its name (the network's own when `None`), whether it is
+/// shared to from the start, and whether it is a demo account.
+#[derive(Debug, Clone, Default)]
+pub struct LinkAs {
+    pub name: Option<String>,
+    pub enabled: bool,
+    pub demo: bool,
+}
+
+impl LinkAs {
+    pub fn account(self, credentials: Credentials) -> NewAccount {
+        NewAccount { name: self.name, credentials, enabled: self.enabled, demo: self.demo }
+    }
+}
+
 /// The side of a kept profile picture, in pixels (shown at 32 to 48 CSS pixels, sharp at 2×).
 pub const PICTURE_SIDE: u32 = 128;
 
@@ -69,6 +84,11 @@ impl Accounts {
         registry: Registry,
     ) -> Self {
         Self { store, secrets, http, clock, registry }
+    }
+
+    /// The time by the accounts' clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     pub fn secrets(&self) -> &Arc<dyn SecretStore> {

@@ -111,6 +111,22 @@ impl MastodonLogin {
     }
 
     /// Exchanges the code for the account's access token.
+    /// Trades the code for a token and links the account with it: the sign-in's last step, the
+    /// same for the CLI and the app.
+    pub async fn link(
+        &self,
+        accounts: &Accounts,
+        http: &reqwest::Client,
+        code: &str,
+        how: crate::accounts::LinkAs,
+    ) -> Result<crate::model::Account> {
+        let token = self.finish(http, code).await?;
+        let credentials = crate::networks::link::Credentials::new(crate::model::NetworkKind::Mastodon)
+            .text("server", self.server())
+            .secret("token", token);
+        accounts.add(how.account(credentials)).await
+    }
+
     pub async fn finish(&self, http: &reqwest::Client, code: &str) -> Result<Secret> {
         let body = token_request(
             http,

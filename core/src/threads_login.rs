@@ -93,6 +93,27 @@ impl ThreadsLogin {
             .ok_or_else(|| Error::invalid("that address carries no code; copy it after allowing Fanout"))
     }
 
+    /// Trades the code for a long-lived token and links the profile with it: the sign-in's last
+    /// step, the same for the CLI and the app. `api` is the Threads API's root when it is not the
+    /// real one (the sandbox). Returns the account and when its sign-in ends (seconds).
+    pub async fn link(
+        &self,
+        accounts: &crate::accounts::Accounts,
+        http: &reqwest::Client,
+        app: &MetaApp,
+        api: Option<&str>,
+        code: &str,
+        how: crate::accounts::LinkAs,
+    ) -> Result<(crate::model::Account, Option<i64>)> {
+        let root = api.unwrap_or(crate::networks::threads::ROOT);
+        let token = self.finish(http, app, root, code, accounts.now()).await?;
+        let credentials = crate::networks::link::Credentials::new(crate::model::NetworkKind::Threads)
+            .maybe_text("api", api)
+            .secret("token", token.token)
+            .maybe_text("expires_at", token.expires_at.map(|at| at.to_string()));
+        Ok((accounts.add(how.account(credentials)).await?, token.expires_at))
+    }
+
     /// Exchanges the code for a short-lived token, and that for a long-lived one.
     pub async fn finish(
         &self,

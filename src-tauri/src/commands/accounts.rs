@@ -1,7 +1,7 @@
 //! Linking and managing accounts: the forms, the browser sign-ins (Facebook, Threads, Mastodon),
 //! checking, enabling and removing, WhatsApp recipient lists and templates, quotas, the demo.
 
-use fanout_core::accounts::{Credentials, NewAccount};
+use fanout_core::accounts::{LinkAs, NewAccount};
 use fanout_core::model::NetworkKind;
 use fanout_core::secrets::Secret;
 use tauri::{AppHandle, State};
@@ -210,14 +210,10 @@ pub async fn finish_threads_login(state: State<'_, AppState>, pasted: String) ->
         .ok_or_else(|| AppError::new("invalid_input", "start the Threads login first"))?;
     let (login, app, api, demo) = pending;
     let code = login.code_from(&pasted)?;
-    let token = login.finish(&state.cx.http, &app, &api, &code, state.cx.clock.now()).await?;
-    lock(&state.threads_login).take();
-    let credentials = Credentials::new(NetworkKind::Threads)
-        .maybe_text("api", demo.then(|| api.clone()))
-        .secret("token", token.token)
-        .maybe_text("expires_at", token.expires_at.map(|at| at.to_string()));
     let accounts = state.cx.accounts();
-    let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
+    let how = LinkAs { name: None, enabled: false, demo };
+    let (account, _) = login.link(&accounts, &state.cx.http, &app, demo.then_some(api.as_str()), &code, how).await?;
+    lock(&state.threads_login).take();
     Ok(AccountView::with_facts(&accounts, &account)?)
 }
 
@@ -297,9 +293,7 @@ pub async fn sign_in_mastodon(state: State<'_, AppState>, server: String, demo: 
     open_external(login.authorize_url())?;
     let code =
         wait_for_browser(&state, login.wait_for_code(LOGIN_WAIT), "signing in to Mastodon was cancelled").await?;
-    let token = login.finish(&state.cx.http, &code).await?;
-    let credentials = Credentials::new(NetworkKind::Mastodon).text("server", login.server()).secret("token", token);
-    let account = accounts.add(NewAccount { name: None, credentials, enabled: false, demo }).await?;
+    let account = login.link(&accounts, &state.cx.http, &code, LinkAs { name: None, enabled: false, demo }).await?;
     Ok(AccountView::with_facts(&accounts, &account)?)
 }
 
