@@ -214,6 +214,21 @@ pub struct Graph<'a> {
     pause: Mutex<Option<Duration>>,
 }
 
+/// Runs a Meta network's delivery steps with the account's Graph client (`|job, g| steps`), then
+/// holds the account's next deliveries back for as long as Meta's usage headers asked, whatever
+/// the outcome.
+macro_rules! metered {
+    ($network:expr, $job:ident, |$g:ident| $steps:expr) => {{
+        let $g = $crate::networks::graph::Graph::new($network, $job.http, &$job.account.endpoint, $job.secret);
+        let result = $steps.await;
+        if let Some(wait) = $g.pause() {
+            $job.slow_down(wait);
+        }
+        result
+    }};
+}
+pub(crate) use metered;
+
 impl<'a> Graph<'a> {
     pub fn new(network: &'static str, http: &'a reqwest::Client, root: &'a str, token: &'a Secret) -> Self {
         Self { network, http, root: root.trim_end_matches('/'), token, pause: Mutex::new(None) }

@@ -314,6 +314,14 @@ impl Job<'_> {
         }
     }
 
+    /// The publish step: records "publish starting", sends the request and reads its answer
+    /// whole. A transport error after the request may have arrived is an unknown outcome.
+    pub async fn publish(&mut self, network: &str, request: reqwest::RequestBuilder) -> Result<Answer, StepError> {
+        self.publish_starting().await?;
+        let response = self.send_publish(request).await.map_err(|e| publish_transport_failure(network, &e))?;
+        Ok(self.read_publish(response).await)
+    }
+
     /// Sends a publish request, telling the hook when it is in flight and when it came back.
     pub async fn send_publish(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
         let sending = request.send();

@@ -248,10 +248,8 @@ impl ChatWebhook {
         if chat == Chat::GoogleChat {
             url.query_pairs_mut().append_pair("messageId", &message_id(job));
         }
-        job.publish_starting().await?;
         let request = job.http.post(url.as_str()).json(&payload(chat, &text, &pictures));
-        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(chat.name(), &e))?;
-        let answer = job.read_publish(response).await;
+        let answer = job.publish(chat.name(), request).await?;
         let body = answer.body.map_err(|e| publish_transport_failure(chat.name(), &e))?;
         let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let already = chat == Chat::GoogleChat && answer.status == StatusCode::CONFLICT;

@@ -136,9 +136,7 @@ impl Discord {
             }
             job.http.post(url).multipart(form)
         };
-        job.publish_starting().await?;
-        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure("Discord", &e))?;
-        let answer = job.read_publish(response).await;
+        let answer = job.publish("Discord", request).await?;
         let body = answer.body.map_err(|e| publish_transport_failure("Discord", &e))?;
         if !answer.status.is_success() {
             return Err(classify("posting to Discord", answer.status, &answer.headers, &body, job.now(), true).into());

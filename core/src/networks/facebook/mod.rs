@@ -23,7 +23,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::{Job, Look, Network, StepError, Verified, media_part, publish_transport_failure};
+use super::{Job, Look, Network, StepError, Verified, media_part};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
@@ -139,9 +139,7 @@ impl Facebook {
         g: &Graph<'_>,
         request: reqwest::RequestBuilder,
     ) -> Result<Value, StepError> {
-        job.publish_starting().await?;
-        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
-        let answer = job.read_publish(response).await;
+        let answer = job.publish(NAME, request).await?;
         Ok(g.read_publish("publishing", answer)?)
     }
 
@@ -157,12 +155,7 @@ impl Facebook {
     }
 
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
-        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
-        let result = self.publish_with(job, &g).await;
-        if let Some(wait) = g.pause() {
-            job.slow_down(wait);
-        }
-        result
+        graph::metered!(NAME, job, |g| self.publish_with(job, &g))
     }
 
     async fn publish_with(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<Published, StepError> {

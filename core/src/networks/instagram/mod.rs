@@ -23,7 +23,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::{Job, Look, Network, StepError, Verified, containers, publish_transport_failure};
+use super::{Job, Look, Network, StepError, Verified, containers};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
 use crate::plan::TargetRules;
@@ -167,12 +167,7 @@ impl Instagram {
     }
 
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
-        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
-        let result = self.publish_with(job, &g).await;
-        if let Some(wait) = g.pause() {
-            job.slow_down(wait);
-        }
-        result
+        graph::metered!(NAME, job, |g| self.publish_with(job, &g))
     }
 
     async fn publish_with(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<Published, StepError> {
@@ -181,10 +176,8 @@ impl Instagram {
         let user = user_id(job.account)?.to_owned();
         containers::check_quota(g, &format!("{user}/content_publishing_limit?fields=quota_usage,config")).await?;
         let user = user_id(job.account)?.to_owned();
-        job.publish_starting().await?;
         let request = g.post(&format!("{user}/media_publish")).form(&[("creation_id", container.as_str())]);
-        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
-        let answer = job.read_publish(response).await;
+        let answer = job.publish(NAME, request).await?;
         let value = g.read_publish("publishing", answer)?;
         let id = containers::published_id(g, &value)?;
         self.first_comment(job, g, &id, false).await;

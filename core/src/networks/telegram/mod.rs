@@ -198,9 +198,7 @@ impl Telegram {
             let request = self.request(job, step).await?;
             let what =
                 if list.len() > 1 { format!("sending part {} of {}", index + 1, list.len()) } else { "sending".into() };
-            job.publish_starting().await?;
-            let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
-            let answer = job.read_publish(response).await;
+            let answer = job.publish(NAME, request).await?;
             let body = answer.body.map_err(|e| publish_transport_failure(NAME, &e))?;
             let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if !answer.status.is_success() || value.get("ok") != Some(&Value::Bool(true)) {

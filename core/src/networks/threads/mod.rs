@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::graph::{self, Graph};
-use super::{Job, Look, Network, StepError, Verified, containers, publish_transport_failure};
+use super::{Job, Look, Network, StepError, Verified, containers};
 use crate::clock::Timestamp;
 use crate::model::{Account, Failure, NetworkKind, Published, Reconciled};
 use crate::profiles::Target;
@@ -113,22 +113,15 @@ impl Threads {
     }
 
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
-        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
-        let result = self.publish_with(job, &g).await;
-        if let Some(wait) = g.pause() {
-            job.slow_down(wait);
-        }
-        result
+        graph::metered!(NAME, job, |g| self.publish_with(job, &g))
     }
 
     async fn publish_with(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<Published, StepError> {
         let container = self.container(job, g).await?;
         let user = user(job.account)?.to_owned();
         containers::check_quota(g, &format!("{user}/threads_publishing_limit?fields=quota_usage,config")).await?;
-        job.publish_starting().await?;
         let request = g.post(&format!("{user}/threads_publish")).form(&[("creation_id", container.as_str())]);
-        let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
-        let answer = job.read_publish(response).await;
+        let answer = job.publish(NAME, request).await?;
         let value = g.read_publish("publishing", answer)?;
         let id = containers::published_id(g, &value)?;
         let url = self.permalink(g, &id).await;

@@ -355,12 +355,7 @@ impl WhatsApp {
     }
 
     async fn send(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
-        let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
-        let result = self.send_with(job, &g).await;
-        if let Some(wait) = g.pause() {
-            job.slow_down(wait);
-        }
-        result
+        graph::metered!(NAME, job, |g| self.send_with(job, &g))
     }
 
     async fn send_with(&self, job: &mut Job<'_>, g: &Graph<'_>) -> Result<Published, StepError> {
@@ -381,10 +376,8 @@ impl WhatsApp {
                 continue;
             }
             let body = self.body(job, g, message, &to).await?;
-            job.publish_starting().await?;
             let request = g.post(&format!("{phone}/messages")).json(&body);
-            let response = job.send_publish(request).await.map_err(|e| publish_transport_failure(NAME, &e))?;
-            let answer = job.read_publish(response).await;
+            let answer = job.publish(NAME, request).await?;
             let step = if list.len() > 1 {
                 format!("sending message {} of {} to {}", index + 1, list.len(), recipient.label())
             } else {
