@@ -407,8 +407,14 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     /// Where this account's cached facts are kept (a server's limits are shared by its accounts).
     fn cache_scope(&self, account: &Account) -> Option<String>;
 
-    /// The target kind whose media rules apply (see `crate::profiles`).
-    fn target(&self) -> crate::profiles::Target;
+    /// The target kind whose media rules apply (see `crate::profiles`): its first row, unless it
+    /// says otherwise.
+    fn target(&self) -> crate::profiles::Target {
+        match self.targets() {
+            [first, ..] => *first,
+            [] => unreachable!("every network declares its rows (the registry's test checks)"),
+        }
+    }
 
     /// The target whose rules apply in Story mode, where the network has a story of its own;
     /// otherwise a story is the usual target's image padded to 9:16.

@@ -635,10 +635,6 @@ impl Network for Bluesky {
         Some(format!("bluesky:{}", account.remote_id.as_deref().unwrap_or_default()))
     }
 
-    fn target(&self) -> Target {
-        Target::Bluesky
-    }
-
     fn pacing(&self) -> Duration {
         Duration::from_secs(1)
     }

@@ -52,14 +52,6 @@ impl Chat {
         }
     }
 
-    fn target(self) -> Target {
-        match self {
-            Chat::Slack => Target::Slack,
-            Chat::Teams => Target::Teams,
-            Chat::GoogleChat => Target::GoogleChat,
-        }
-    }
-
     /// The address's shape: where the secret is and what identifies the channel.
     /// Returns (endpoint without secrets, remote id) or why the address is not one of this chat's.
     pub fn parse(self, address: &str) -> Result<(String, String), String> {
@@ -348,10 +340,6 @@ impl Network for ChatWebhook {
 
     fn cache_scope(&self, _account: &Account) -> Option<String> {
         None
-    }
-
-    fn target(&self) -> Target {
-        self.0.target()
     }
 
     fn pacing(&self) -> Duration {

@@ -232,10 +232,6 @@ impl Network for Discord {
         Some(format!("discord:webhook:{}", account.id))
     }
 
-    fn target(&self) -> crate::profiles::Target {
-        crate::profiles::Target::Discord
-    }
-
     fn pacing(&self) -> Duration {
         // Webhooks allow about 5 requests per 2 seconds.
         Duration::from_millis(500)

@@ -448,10 +448,6 @@ impl Network for Facebook {
         Some(format!("facebook:page:{}", account.remote_id.as_deref().unwrap_or_default()))
     }
 
-    fn target(&self) -> Target {
-        Target::FacebookFeed
-    }
-
     fn story_target(&self) -> Option<Target> {
         Some(Target::FacebookStory)
     }

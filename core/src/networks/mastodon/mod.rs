@@ -404,10 +404,6 @@ impl Network for Mastodon {
         Some(format!("mastodon:instance:{}", account.endpoint))
     }
 
-    fn target(&self) -> crate::profiles::Target {
-        crate::profiles::Target::Mastodon
-    }
-
     /// The server's own image limits, where it published them, replace the table's defaults.
     fn image_spec(&self, cached: Option<&Value>) -> Option<crate::media::ImageSpec> {
         let mut spec = crate::media::ImageSpec::from_rules(crate::profiles::profile(self.target()).image.as_ref()?);

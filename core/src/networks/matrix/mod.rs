@@ -291,10 +291,6 @@ impl Network for Matrix {
         Some(format!("matrix:{}:{}", account.endpoint, account.remote_id.as_deref().unwrap_or_default()))
     }
 
-    fn target(&self) -> Target {
-        Target::Matrix
-    }
-
     /// The room on matrix.to, which opens it in the user's own client.
     fn page_url(&self, account: &Account, _facts: Option<&Value>) -> Option<String> {
         Some(format!("https://matrix.to/#/{}", account.remote_id.as_deref()?))

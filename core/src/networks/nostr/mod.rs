@@ -512,10 +512,6 @@ impl Network for Nostr {
         &[Target::Nostr]
     }
 
-    fn target(&self) -> Target {
-        Target::Nostr
-    }
-
     fn look(&self) -> Look {
         Look {
             color: "#7b3fe4",

@@ -295,10 +295,6 @@ impl Network for Telegram {
         Some(format!("telegram:chat:{}", account.remote_id.as_deref().unwrap_or_default()))
     }
 
-    fn target(&self) -> Target {
-        Target::Telegram
-    }
-
     /// A public channel's page (`t.me/NAME`); private chats have none.
     fn page_url(&self, account: &Account, facts: Option<&Value>) -> Option<String> {
         let username = facts.and_then(|f| f.get("username")).and_then(Value::as_str)?;

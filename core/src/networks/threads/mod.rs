@@ -255,10 +255,6 @@ impl Network for Threads {
         Some(format!("threads:user:{}", account.remote_id.as_deref().unwrap_or_default()))
     }
 
-    fn target(&self) -> Target {
-        Target::Threads
-    }
-
     fn page_url(&self, _account: &Account, facts: Option<&Value>) -> Option<String> {
         let username = facts.and_then(|f| f.get("username")).and_then(Value::as_str)?;
         Some(format!("https://www.threads.net/@{username}"))

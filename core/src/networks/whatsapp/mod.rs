@@ -479,10 +479,6 @@ impl Network for WhatsApp {
         Some(format!("whatsapp:phone:{}", account.remote_id.as_deref().unwrap_or_default()))
     }
 
-    fn target(&self) -> Target {
-        Target::WhatsApp
-    }
-
     fn pacing(&self) -> Duration {
         Duration::from_millis(250)
     }
