@@ -23,10 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{is_video, sniff_image};
+use crate::containers::{Edge, FINISHED, PUBLISHED, Platform, poll, published_today, quota_answer};
 use crate::graph::{Principal, principal};
-use crate::meta::{
-    GraphFail, Params, SANDBOX_INSTAGRAM, fetch_media, graph_error, graph_time, invalid, limit, with_usage,
-};
+use crate::meta::{GraphFail, Params, SANDBOX_INSTAGRAM, graph_error, graph_time, invalid, limit, with_usage};
 use crate::service::Service;
 use crate::{Shared, lock, stable_hash};
 
@@ -52,7 +51,16 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 const CAPTION_LIMIT: usize = 2_200;
 const IMAGE_BYTES: usize = 8 * 1024 * 1024;
 const DEFAULT_QUOTA: u32 = 100;
-const DAY_MS: u64 = 24 * 3600 * 1000;
+
+/// What Instagram says and allows in the container flow.
+const INSTAGRAM: Platform = Platform {
+    exception: "OAuthException",
+    id_digit: 1,
+    max_children: 10,
+    child_refusal: "is not a finished carousel item of this account",
+    quota_message: "You reached maximum number of posts that is allowed to be published by Content Publishing API.",
+    not_ready_message: "Media ID is not available: the media is not ready for publishing, please wait for a moment",
+};
 
 /// A media container.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -96,15 +104,17 @@ pub(crate) struct InstagramState {
 impl InstagramState {
     /// A new id, made of the time (`now`, ms) as Graph's are, and strictly increasing.
     fn next_id(&mut self, now: u64) -> String {
-        self.last_id = self.last_id.saturating_add(1).max(now * 10 + 1);
-        self.last_id.to_string()
+        INSTAGRAM.next_id(&mut self.last_id, now)
     }
 
     /// What `user` published in the 24 hours before `now` (ms).
     fn published_today(&self, user: &str, now: u64) -> u32 {
-        let since = now.saturating_sub(DAY_MS);
-        let count = self.media.iter().filter(|m| m.user_id == user && m.created_at_ms >= since).count();
-        u32::try_from(count).unwrap_or(u32::MAX)
+        published_today(self.media.iter().filter(|m| m.user_id == user).map(|m| m.created_at_ms), now)
+    }
+
+    /// `user`'s quota of posts in 24 hours.
+    fn quota_of(&self, user: &str) -> u32 {
+        self.quota.get(user).copied().unwrap_or(DEFAULT_QUOTA)
     }
 }
 
@@ -180,15 +190,10 @@ pub(crate) fn read_node(shared: &Shared, id: &str, _who: &Principal) -> Option<R
                 "media_count": lock(&shared.instagram).media.iter().filter(|m| m.user_id == ig.0).count(),
                 "profile_picture_url": format!("{}/avatars/instagram/{}.png", shared.base_url, ig.1) })
     } else {
-        let mut state = lock(&shared.instagram);
-        if let Some(index) = state.containers.iter().position(|c| c.id == id) {
-            let left = state.polls_left.get(id).copied().unwrap_or(0);
-            if left > 0 {
-                state.polls_left.insert(id.to_owned(), left - 1);
-            }
-            let container = &state.containers[index];
-            let status =
-                if left > 0 && container.status_code == "FINISHED" { "IN_PROGRESS" } else { &container.status_code };
+        let mut guard = lock(&shared.instagram);
+        let state = &mut *guard;
+        if let Some(container) = state.containers.iter().find(|c| c.id == id) {
+            let status = poll(state.polls_left.get_mut(id).unwrap_or(&mut 0), &container.status_code);
             json!({ "id": container.id, "status_code": status, "status": format!("{status}: {}", container.media_type) })
         } else if let Some(media) = state.media.iter().find(|m| m.id == id) {
             json!({ "id": media.id, "caption": media.caption, "media_type": media.media_type,
@@ -221,9 +226,7 @@ pub(crate) fn jpeg_size(data: &[u8]) -> Option<(u32, u32)> {
 
 /// Instagram's checks of an image it fetched for a feed post or a carousel item.
 fn check_image(data: &[u8], story: bool) -> Result<(), GraphFail> {
-    let refuse = |subcode: i64, message: &str| {
-        graph_error(StatusCode::BAD_REQUEST, 36_003, Some(subcode), "OAuthException", message)
-    };
+    let refuse = |subcode: i64, message: &str| INSTAGRAM.refuse_media(subcode, message);
     if sniff_image(data) != Some("image/jpeg") {
         return Err(refuse(2_207_005, "The image format is not supported. Only JPEG images can be published."));
     }
@@ -273,32 +276,17 @@ pub(crate) async fn create_container(
         let (media_type, url, children) =
             match (media_type.as_deref(), params.get("image_url"), params.get("video_url")) {
                 (Some("CAROUSEL"), _, _) => {
-                    let children: Vec<String> = params
-                        .get("children")
-                        .unwrap_or("")
-                        .split(',')
-                        .map(|c| c.trim().to_owned())
-                        .filter(|c| !c.is_empty())
-                        .collect();
-                    if !(2..=10).contains(&children.len()) {
-                        return Err(invalid("(#100) A carousel takes 2 to 10 children"));
-                    }
                     let state = lock(&shared.instagram);
-                    for child in &children {
-                        let ok = state.containers.iter().any(|c| {
-                            &c.id == child && c.user_id == user_id && c.is_carousel_item && c.status_code == "FINISHED"
-                        });
-                        if !ok {
-                            return Err(invalid(&format!(
-                                "(#100) Child {child} is not a finished carousel item of this account"
-                            )));
-                        }
-                    }
+                    let children = INSTAGRAM.children(&params, |child| {
+                        state.containers.iter().any(|c| {
+                            c.id == child && c.user_id == user_id && c.is_carousel_item && c.status_code == FINISHED
+                        })
+                    })?;
                     ("CAROUSEL".to_owned(), None, children)
                 }
                 (kind, Some(image), None) if matches!(kind, None | Some("IMAGE") | Some("STORIES")) => {
                     let story = kind == Some("STORIES");
-                    let data = fetch_media(image, "OAuthException").await?;
+                    let data = INSTAGRAM.fetch(image).await?;
                     check_image(&data, story)?;
                     (kind.unwrap_or("IMAGE").to_owned(), Some(image.to_owned()), Vec::new())
                 }
@@ -308,13 +296,10 @@ pub(crate) async fn create_container(
                             "(#100) The VIDEO media type is no longer supported for feed posts; use REELS",
                         ));
                     }
-                    let data = fetch_media(video, "OAuthException").await?;
+                    let data = INSTAGRAM.fetch(video).await?;
                     if !is_video(&data) {
-                        return Err(graph_error(
-                            StatusCode::BAD_REQUEST,
-                            36_003,
-                            Some(2_207_026),
-                            "OAuthException",
+                        return Err(INSTAGRAM.refuse_media(
+                            2_207_026,
                             "The video format is not supported. Please check spec for supported format.",
                         ));
                     }
@@ -342,7 +327,7 @@ pub(crate) async fn create_container(
             caption,
             children,
             media_url: url,
-            status_code: "FINISHED".to_owned(),
+            status_code: FINISHED.to_owned(),
             created_at_ms: shared.now_ms(),
         });
         Ok(json!({ "id": id }))
@@ -350,13 +335,7 @@ pub(crate) async fn create_container(
     .await
 }
 
-async fn publish(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, user)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn publish(Edge { shared, id: user, query, headers }: Edge, body: Bytes) -> Response {
     let user_id = user.clone();
     let inner = shared.clone();
     on_user(&shared, &user, query, &headers, &body, |params| async move {
@@ -364,16 +343,7 @@ async fn publish(
         let creation =
             params.get("creation_id").ok_or_else(|| invalid("(#100) The parameter creation_id is required"))?;
         let mut state = lock(&shared.instagram);
-        let total = state.quota.get(&user_id).copied().unwrap_or(DEFAULT_QUOTA);
-        if state.published_today(&user_id, shared.now_ms()) >= total {
-            return Err(graph_error(
-                StatusCode::BAD_REQUEST,
-                9,
-                Some(2_207_042),
-                "OAuthException",
-                "You reached maximum number of posts that is allowed to be published by Content Publishing API.",
-            ));
-        }
+        INSTAGRAM.check_quota(state.published_today(&user_id, shared.now_ms()), state.quota_of(&user_id))?;
         let in_progress = state.polls_left.get(creation).copied().unwrap_or(0) > 0;
         let Some(container) = state.containers.iter_mut().find(|c| c.id == creation && c.user_id == user_id) else {
             return Err(invalid(&format!("(#100) No container {creation} for this account")));
@@ -381,7 +351,7 @@ async fn publish(
         if container.is_carousel_item {
             return Err(invalid("(#100) A carousel item is published through its carousel"));
         }
-        if container.status_code == "PUBLISHED" {
+        if container.status_code == PUBLISHED {
             return Err(graph_error(
                 StatusCode::BAD_REQUEST,
                 9007,
@@ -390,16 +360,8 @@ async fn publish(
                 "The media has already been published.",
             ));
         }
-        if in_progress || container.status_code != "FINISHED" {
-            return Err(graph_error(
-                StatusCode::BAD_REQUEST,
-                9007,
-                Some(2_207_027),
-                "OAuthException",
-                "Media ID is not available: the media is not ready for publishing, please wait for a moment",
-            ));
-        }
-        container.status_code = "PUBLISHED".to_owned();
+        INSTAGRAM.check_ready(in_progress, &container.status_code)?;
+        container.status_code = PUBLISHED.to_owned();
         let record = container.clone();
         let id = state.next_id(shared.now_ms());
         state.media.push(InstagramMediaRecord {
@@ -417,29 +379,17 @@ async fn publish(
     .await
 }
 
-async fn publishing_limit(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, user)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn publishing_limit(Edge { shared, id: user, query, headers }: Edge) -> Response {
     let user_id = user.clone();
     let inner = shared.clone();
     on_user(&shared, &user, query, &headers, &Bytes::new(), |_| async move {
         let state = lock(&inner.instagram);
-        let total = state.quota.get(&user_id).copied().unwrap_or(DEFAULT_QUOTA);
-        Ok(json!({ "data": [{ "quota_usage": state.published_today(&user_id, inner.now_ms()),
-                              "config": { "quota_total": total, "quota_duration": 86_400 } }] }))
+        Ok(quota_answer(state.published_today(&user_id, inner.now_ms()), state.quota_of(&user_id)))
     })
     .await
 }
 
-async fn list_media(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, user)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn list_media(Edge { shared, id: user, query, headers }: Edge) -> Response {
     let user_id = user.clone();
     let inner = shared.clone();
     on_user(&shared, &user, query, &headers, &Bytes::new(), |params| async move {
@@ -462,12 +412,7 @@ async fn list_media(
 }
 
 /// A post's comments, newest first (the sandbox's own account wrote every one of them).
-async fn list_comments(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, media)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn list_comments(Edge { shared, id: media, query, headers }: Edge) -> Response {
     let Some((user, comments)) =
         lock(&shared.instagram).media.iter().find(|m| m.id == media).map(|m| (m.user_id.clone(), m.comments.clone()))
     else {
@@ -485,13 +430,7 @@ async fn list_comments(
     .await
 }
 
-async fn comment(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, media)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn comment(Edge { shared, id: media, query, headers }: Edge, body: Bytes) -> Response {
     let Some(user) = lock(&shared.instagram).media.iter().find(|m| m.id == media).map(|m| m.user_id.clone()) else {
         return invalid(&format!("(#100) No media {media}")).into_response();
     };

@@ -9,6 +9,7 @@ mod bluesky;
 mod body;
 mod chats;
 mod clock;
+mod containers;
 mod control;
 mod discord;
 mod error;

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{is_video, sniff_image};
+use crate::containers::{Edge, FINISHED, PUBLISHED, Platform, poll, published_today, quota_answer};
 use crate::meta::{
-    GraphFail, Params, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, fetch_media, graph_error, graph_time, invalid,
-    limit, with_usage,
+    GraphFail, Params, SANDBOX_THREADS_TOKEN, SANDBOX_THREADS_USER, graph_error, graph_time, invalid, limit, with_usage,
 };
 use crate::service::Service;
 use crate::{Shared, lock, stable_hash};
@@ -50,7 +49,16 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 
 const TEXT_LIMIT_BYTES: usize = 500;
 const QUOTA: u32 = 250;
-const DAY_MS: u64 = 24 * 3600 * 1000;
+
+/// What Threads says and allows in the container flow.
+const THREADS: Platform = Platform {
+    exception: "THApiException",
+    id_digit: 2,
+    max_children: 20,
+    child_refusal: "is not a finished carousel item",
+    quota_message: "You reached the maximum number of posts allowed in 24 hours.",
+    not_ready_message: "The media is not ready for publishing, please wait for a moment",
+};
 
 /// A published thread.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -86,14 +94,12 @@ pub(crate) struct ThreadsState {
 impl ThreadsState {
     /// A new id, made of the time (`now`, ms) as Graph's are, and strictly increasing.
     fn next_id(&mut self, now: u64) -> String {
-        self.last_id = self.last_id.saturating_add(1).max(now * 10 + 2);
-        self.last_id.to_string()
+        THREADS.next_id(&mut self.last_id, now)
     }
 
     /// What was published in the 24 hours before `now` (ms).
     fn published_today(&self, now: u64) -> u32 {
-        let since = now.saturating_sub(DAY_MS);
-        u32::try_from(self.posts.iter().filter(|p| p.created_at_ms >= since).count()).unwrap_or(u32::MAX)
+        published_today(self.posts.iter().map(|p| p.created_at_ms), now)
     }
 }
 
@@ -163,12 +169,7 @@ where
     with_usage(response, None, (3, 0))
 }
 
-async fn read_node(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, id)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn read_node(Edge { shared, id, query, headers }: Edge) -> Response {
     let inner = shared.clone();
     answer(&shared, query, &headers, &Bytes::new(), async move |_| {
         if id == "me" || id == SANDBOX_THREADS_USER.0 {
@@ -177,13 +178,7 @@ async fn read_node(
         }
         let mut state = lock(&inner.threads);
         if let Some(c) = state.containers.iter_mut().find(|c| c.id == id) {
-            let status = if c.polls_left > 0 && c.status == "FINISHED" {
-                c.polls_left -= 1;
-                "IN_PROGRESS".to_owned()
-            } else {
-                c.status.clone()
-            };
-            return Ok(json!({ "id": c.id, "status": status }));
+            return Ok(json!({ "id": c.id, "status": poll(&mut c.polls_left, &c.status) }));
         }
         match state.posts.iter().find(|p| p.id == id) {
             Some(p) => Ok(json!({ "id": p.id, "text": p.text, "media_type": p.media_type, "permalink": permalink(&inner, &p.id) })),
@@ -195,27 +190,15 @@ async fn read_node(
 
 /// Fetches a media URL as Threads does, and checks what came back.
 async fn fetch_checked(url: &str, video: bool) -> Result<(), GraphFail> {
-    let data = fetch_media(url, "THApiException").await?;
+    let data = THREADS.fetch(url).await?;
     let ok = if video { is_video(&data) } else { matches!(sniff_image(&data), Some("image/jpeg" | "image/png")) };
     if !ok {
-        return Err(graph_error(
-            StatusCode::BAD_REQUEST,
-            36_003,
-            Some(2_207_005),
-            "THApiException",
-            "The media format is not supported.",
-        ));
+        return Err(THREADS.refuse_media(2_207_005, "The media format is not supported."));
     }
     Ok(())
 }
 
-async fn create_container(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, user)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn create_container(Edge { shared, id: user, query, headers }: Edge, body: Bytes) -> Response {
     let inner = shared.clone();
     answer(&shared, query, &headers, &body, async move |params| {
         user_only(&user)?;
@@ -239,26 +222,13 @@ async fn create_container(
                 (Vec::new(), true)
             }
             "CAROUSEL" => {
-                let children: Vec<String> = params
-                    .get("children")
-                    .unwrap_or("")
-                    .split(',')
-                    .map(|c| c.trim().to_owned())
-                    .filter(|c| !c.is_empty())
-                    .collect();
-                if !(2..=20).contains(&children.len()) {
-                    return Err(invalid("(#100) A carousel takes 2 to 20 children"));
-                }
                 let state = lock(&inner.threads);
-                for child in &children {
-                    if !state
+                let children = THREADS.children(&params, |child| {
+                    state
                         .containers
                         .iter()
-                        .any(|c| &c.id == child && c.item && c.status == "FINISHED" && c.polls_left == 0)
-                    {
-                        return Err(invalid(&format!("(#100) Child {child} is not a finished carousel item")));
-                    }
-                }
+                        .any(|c| c.id == child && c.item && c.status == FINISHED && c.polls_left == 0)
+                })?;
                 (children, true)
             }
             _ => return Err(invalid("(#100) media_type must be TEXT, IMAGE, VIDEO or CAROUSEL")),
@@ -272,7 +242,7 @@ async fn create_container(
             text,
             item,
             children,
-            status: "FINISHED".into(),
+            status: FINISHED.into(),
             polls_left,
         });
         Ok(json!({ "id": id }))
@@ -280,40 +250,18 @@ async fn create_container(
     .await
 }
 
-async fn publish(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, user)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn publish(Edge { shared, id: user, query, headers }: Edge, body: Bytes) -> Response {
     let inner = shared.clone();
     answer(&shared, query, &headers, &body, async move |params| {
         user_only(&user)?;
         let creation = params.get("creation_id").ok_or_else(|| invalid("(#100) creation_id is required"))?.to_owned();
         let mut state = lock(&inner.threads);
-        if state.published_today(inner.now_ms()) >= state.quota.unwrap_or(QUOTA) {
-            return Err(graph_error(
-                StatusCode::BAD_REQUEST,
-                9,
-                Some(2_207_042),
-                "THApiException",
-                "You reached the maximum number of posts allowed in 24 hours.",
-            ));
-        }
+        THREADS.check_quota(state.published_today(inner.now_ms()), state.quota.unwrap_or(QUOTA))?;
         let Some(c) = state.containers.iter_mut().find(|c| c.id == creation && !c.item) else {
             return Err(invalid(&format!("(#100) No container {creation} to publish")));
         };
-        if c.status != "FINISHED" || c.polls_left > 0 {
-            return Err(graph_error(
-                StatusCode::BAD_REQUEST,
-                9007,
-                Some(2_207_027),
-                "THApiException",
-                "The media is not ready for publishing, please wait for a moment",
-            ));
-        }
-        c.status = "PUBLISHED".into();
+        THREADS.check_ready(c.polls_left > 0, &c.status)?;
+        c.status = PUBLISHED.into();
         let record = ThreadsPostRecord {
             id: String::new(),
             media_type: c.media_type.clone(),
@@ -329,28 +277,17 @@ async fn publish(
     .await
 }
 
-async fn publishing_limit(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, user)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn publishing_limit(Edge { shared, id: user, query, headers }: Edge) -> Response {
     let inner = shared.clone();
     answer(&shared, query, &headers, &Bytes::new(), async move |_| {
         user_only(&user)?;
         let state = lock(&inner.threads);
-        Ok(json!({ "data": [{ "quota_usage": state.published_today(inner.now_ms()),
-                              "config": { "quota_total": state.quota.unwrap_or(QUOTA), "quota_duration": 86_400 } }] }))
+        Ok(quota_answer(state.published_today(inner.now_ms()), state.quota.unwrap_or(QUOTA)))
     })
     .await
 }
 
-async fn list_threads(
-    State(shared): State<Arc<Shared>>,
-    Path((_version, user)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn list_threads(Edge { shared, id: user, query, headers }: Edge) -> Response {
     let inner = shared.clone();
     answer(&shared, query, &headers, &Bytes::new(), async move |params| {
         user_only(&user)?;
