@@ -253,6 +253,19 @@ impl Job<'_> {
         self.clock.now()
     }
 
+    /// How far the delivery got, as the network's own progress type: its checkpoint, or the
+    /// default where none was saved (or an older one cannot be read as this type).
+    pub fn steps_done<P: serde::de::DeserializeOwned + Default>(&self) -> P {
+        serde_json::from_value(self.checkpoint.clone()).unwrap_or_default()
+    }
+
+    /// Commits the network's progress; the next step starts only after this returns.
+    pub fn save_steps<P: serde::Serialize>(&mut self, progress: &P) -> Result<(), StepError> {
+        let value = serde_json::to_value(progress)
+            .map_err(|e| StepError::Abort(Error::invalid(format!("the progress cannot be kept: {e}"))))?;
+        self.save_checkpoint(value)
+    }
+
     /// Commits a step's result; the next step starts only after this returns.
     pub fn save_checkpoint(&mut self, checkpoint: serde_json::Value) -> Result<(), StepError> {
         self.outbox.checkpoint(self.delivery.id, self.owner, &checkpoint)?;
@@ -338,6 +351,22 @@ impl Job<'_> {
         self.moment(Moment::AfterResponse).await;
         Answer { status, headers, body }
     }
+}
+
+/// Sets entry `index` of a progress list (one entry per file or message, in order), growing the
+/// list as needed.
+pub(crate) fn set_step<T: Clone>(list: &mut Vec<Option<T>>, index: usize, value: T) {
+    if list.len() <= index {
+        list.resize(index + 1, None);
+    }
+    if let Some(entry) = list.get_mut(index) {
+        *entry = Some(value);
+    }
+}
+
+/// The value entry `index` of a progress list holds, if it is set.
+pub(crate) fn step_done<T>(list: &[Option<T>], index: usize) -> Option<&T> {
+    list.get(index).and_then(Option::as_ref)
 }
 
 /// A publish request's answer, read whole.

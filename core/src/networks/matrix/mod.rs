@@ -135,10 +135,21 @@ fn msgtype(mime: &str) -> &'static str {
     }
 }
 
+/// How far a delivery got: each file's `mxc://` address and each message's event id, by index
+/// (JSON `{"uploads": […], "events": […]}`, as earlier versions kept it).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    #[serde(default)]
+    uploads: Vec<Option<String>>,
+    #[serde(default)]
+    events: Vec<Option<String>>,
+}
+
 impl Matrix {
     async fn upload(&self, job: &mut Job<'_>, index: usize) -> Result<String, StepError> {
-        if let Some(mxc) = super::containers::entry(job.checkpoint(), "uploads", index).and_then(Value::as_str) {
-            return Ok(mxc.to_owned());
+        let mut progress: Progress = job.steps_done();
+        if let Some(mxc) = super::step_done(&progress.uploads, index) {
+            return Ok(mxc.clone());
         }
         super::containers::stopping(job)?;
         let media = job.media[index].clone();
@@ -160,8 +171,8 @@ impl Matrix {
             .and_then(Value::as_str)
             .ok_or_else(|| Failure::transient(format!("{step}: the homeserver gave back no content address")))?
             .to_owned();
-        let next = super::containers::with_entry(job.checkpoint(), "uploads", index, json!(mxc));
-        job.save_checkpoint(next)?;
+        super::set_step(&mut progress.uploads, index, mxc.clone());
+        job.save_steps(&progress)?;
         Ok(mxc)
     }
 
@@ -189,8 +200,9 @@ impl Matrix {
         }
         let mut last = String::new();
         for (index, content) in contents.iter().enumerate() {
-            if let Some(id) = super::containers::entry(job.checkpoint(), "events", index).and_then(Value::as_str) {
-                last = id.to_owned();
+            let mut progress: Progress = job.steps_done();
+            if let Some(id) = super::step_done(&progress.events, index) {
+                last = id.clone();
                 continue;
             }
             let txn = format!("fanout-{}-{index}", job.delivery.id);
@@ -215,8 +227,8 @@ impl Matrix {
                 .and_then(Value::as_str)
                 .ok_or_else(|| Failure::transient(format!("{step}: the homeserver gave back no event id")))?
                 .to_owned();
-            let next = super::containers::with_entry(job.checkpoint(), "events", index, json!(id));
-            job.save_checkpoint(next)?;
+            super::set_step(&mut progress.events, index, id.clone());
+            job.save_steps(&progress)?;
             last = id;
         }
         let url = self.page_url(job.account, job.facts).map(|room_url| format!("{room_url}/{last}"));

@@ -37,6 +37,14 @@ fn caption_limit() -> usize {
 #[derive(Debug, Clone, Copy)]
 pub struct Telegram;
 
+/// How far a delivery got: the message ids each step made, by the step's index (JSON
+/// `{"sent": [[ids], …]}`, as earlier versions kept it).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    #[serde(default)]
+    sent: Vec<Option<Vec<i64>>>,
+}
+
 /// One request of a delivery, in order.
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
@@ -189,10 +197,11 @@ impl Telegram {
         if list.is_empty() {
             return Err(Failure::rejected("there is nothing to send: the post has no text and no files").into());
         }
+        let mut progress: Progress = job.steps_done();
         let mut last = None;
         for (index, step) in list.iter().enumerate() {
-            if let Some(ids) = super::containers::entry(job.checkpoint(), "sent", index) {
-                last = ids.as_array().and_then(|a| a.last()).and_then(Value::as_i64).or(last);
+            if let Some(ids) = super::step_done(&progress.sent, index) {
+                last = ids.last().copied().or(last);
                 continue;
             }
             let request = self.request(job, step).await?;
@@ -212,9 +221,9 @@ impl Telegram {
                 )
                 .into());
             }
-            let next = super::containers::with_entry(job.checkpoint(), "sent", index, json!(ids));
-            job.save_checkpoint(next)?;
             last = ids.first().copied();
+            super::set_step(&mut progress.sent, index, ids);
+            job.save_steps(&progress)?;
         }
         let id = last.map(|i| i.to_string()).unwrap_or_default();
         let url = self.page_url(job.account, job.facts).map(|page| format!("{page}/{id}"));
@@ -400,6 +409,20 @@ impl Network for Telegram {
 mod tests {
     use super::*;
     use crate::networks::test_file as file;
+
+    #[test]
+    fn progress_reads_what_earlier_versions_kept_and_keeps_its_shape() {
+        let kept = json!({ "sent": [[10, 11], null, [12]] });
+        let mut progress: Progress = serde_json::from_value(kept.clone()).expect("reads");
+        assert_eq!(super::super::step_done(&progress.sent, 0), Some(&vec![10, 11]));
+        assert_eq!(super::super::step_done(&progress.sent, 1), None);
+        assert_eq!(serde_json::to_value(&progress).expect("writes"), kept, "the same JSON as before");
+        super::super::set_step(&mut progress.sent, 4, vec![13]);
+        assert_eq!(
+            serde_json::to_value(&progress).expect("writes"),
+            json!({ "sent": [[10, 11], null, [12], null, [13]] })
+        );
+    }
 
     #[test]
     fn a_long_text_goes_before_the_files_and_a_short_one_is_their_caption() {

@@ -70,6 +70,16 @@ fn media_kind(mime: &str) -> &'static str {
     }
 }
 
+/// How far a delivery got: each file's media id and each message's `wamid`, by index (JSON
+/// `{"uploads": […], "sent": […]}`, as earlier versions kept it).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    #[serde(default)]
+    uploads: Vec<Option<String>>,
+    #[serde(default)]
+    sent: Vec<Option<String>>,
+}
+
 /// The messages a delivery sends; the same for every attempt, so the checkpoint's `sent` list
 /// lines up with it.
 fn messages(text: &str, media: &[UploadFile], template: Option<&Template>) -> Vec<Message> {
@@ -268,8 +278,9 @@ impl WhatsApp {
     /// uploaded in the last 29 days (WhatsApp keeps media 30) is not uploaded again: a list of
     /// a hundred people gets the photo uploaded once.
     async fn upload(&self, job: &mut Job<'_>, g: &Graph<'_>, index: usize, to: &str) -> Result<String, StepError> {
-        if let Some(id) = super::containers::entry(job.checkpoint(), "uploads", index).and_then(Value::as_str) {
-            return Ok(id.to_owned());
+        let mut progress: Progress = job.steps_done();
+        if let Some(id) = super::step_done(&progress.uploads, index) {
+            return Ok(id.clone());
         }
         super::containers::stopping(job)?;
         let media = job.media[index].clone();
@@ -282,8 +293,8 @@ impl WhatsApp {
             && at.0 > fresh_since
             && let Some(id) = graph::id_of(&shared, "id")
         {
-            let next = super::containers::with_entry(job.checkpoint(), "uploads", index, json!(id));
-            job.save_checkpoint(next)?;
+            super::set_step(&mut progress.uploads, index, id.clone());
+            job.save_steps(&progress)?;
             return Ok(id);
         }
         job.progress(crate::outbox::Step::Upload { n: index + 1, total: job.media.len() });
@@ -296,8 +307,8 @@ impl WhatsApp {
         let answer = self.call(g, &step, to, g.post(&format!("{phone}/media")).multipart(form)).await?;
         let id = graph::id_of(&answer, "id")
             .ok_or_else(|| Failure::transient(format!("{step}: WhatsApp gave back no media id")))?;
-        let next = super::containers::with_entry(job.checkpoint(), "uploads", index, json!(id));
-        job.save_checkpoint(next)?;
+        super::set_step(&mut progress.uploads, index, id.clone());
+        job.save_steps(&progress)?;
         job.share(&scope, &json!({ "id": id }));
         Ok(id)
     }
@@ -371,8 +382,9 @@ impl WhatsApp {
         let phone = phone_id(job.account)?.to_owned();
         let mut last = String::new();
         for (index, message) in list.iter().enumerate() {
-            if let Some(id) = super::containers::entry(job.checkpoint(), "sent", index).and_then(Value::as_str) {
-                last = id.to_owned();
+            let mut progress: Progress = job.steps_done();
+            if let Some(id) = super::step_done(&progress.sent, index) {
+                last = id.clone();
                 continue;
             }
             let body = self.body(job, g, message, &to).await?;
@@ -397,8 +409,8 @@ impl WhatsApp {
                         format!("{step}: WhatsApp answered without a message id — it may or may not have been sent"),
                     )
                 })?;
-            let next = super::containers::with_entry(job.checkpoint(), "sent", index, json!(id));
-            job.save_checkpoint(next)?;
+            super::set_step(&mut progress.sent, index, id.clone());
+            job.save_steps(&progress)?;
             last = id;
         }
         Ok(Published { remote_id: last, url: self.chat_url(job.account, &to) })
@@ -558,10 +570,9 @@ impl Network for WhatsApp {
         async move {
             let text = job.post.text_for(job.account.id).to_owned();
             let list = messages(&text, job.media, job.post.template_for(job.account.id));
-            let sent: Vec<String> = (0..list.len())
-                .filter_map(|i| super::containers::entry(job.checkpoint(), "sent", i).and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect();
+            let progress: Progress = job.steps_done();
+            let sent: Vec<String> =
+                (0..list.len()).filter_map(|i| super::step_done(&progress.sent, i)).cloned().collect();
             let to = job.delivery.recipient.as_ref().map(|r| r.label()).unwrap_or_default();
             if sent.len() == list.len()
                 && let Some(last) = sent.last()
