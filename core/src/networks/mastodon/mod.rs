@@ -104,34 +104,28 @@ fn status_outcome(value: &Value) -> Option<Published> {
     Some(Published { remote_id: id, url })
 }
 
-fn media_entry(checkpoint: &Value, index: usize) -> (Option<String>, bool) {
-    let entry = checkpoint.get("media").and_then(|m| m.get(index));
-    let id = entry.and_then(|e| e.get("id")).and_then(Value::as_str).map(str::to_owned);
-    let ready = entry.and_then(|e| e.get("ready")).and_then(Value::as_bool).unwrap_or(false);
-    (id, ready)
+/// How far a delivery got: each file's media id and whether the server has processed it, by
+/// index (JSON `{"media": [{"id", "ready"}, …]}`, as earlier versions kept it).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    #[serde(default)]
+    media: Vec<Option<Upload>>,
 }
 
-fn with_media_entry(checkpoint: &Value, index: usize, id: &str, ready: bool) -> Value {
-    let mut next = checkpoint.clone();
-    if !next.is_object() {
-        next = json!({});
-    }
-    let media =
-        next.as_object_mut().map(|o| o.entry("media").or_insert_with(|| json!([]))).and_then(Value::as_array_mut);
-    if let Some(media) = media {
-        while media.len() <= index {
-            media.push(Value::Null);
-        }
-        media[index] = json!({ "id": id, "ready": ready });
-    }
-    next
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Upload {
+    id: String,
+    #[serde(default)]
+    ready: bool,
 }
 
 impl Mastodon {
     async fn upload_media(&self, job: &mut Job<'_>) -> Result<Vec<String>, StepError> {
         let mut ids = Vec::with_capacity(job.media.len());
         for (index, media) in job.media.iter().enumerate() {
-            let (mut id, ready) = media_entry(job.checkpoint(), index);
+            let mut progress: Progress = job.steps_done();
+            let upload = super::step_done(&progress.media, index);
+            let (mut id, ready) = (upload.map(|u| u.id.clone()), upload.is_some_and(|u| u.ready));
             if id.is_none() {
                 if job.stopping() {
                     return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
@@ -151,8 +145,8 @@ impl Mastodon {
                     .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
                     .ok_or_else(|| Failure::transient(format!("{step}: the answer had no media id")))?;
                 let done = status == StatusCode::OK && value.get("url").is_some_and(|u| !u.is_null());
-                let next = with_media_entry(job.checkpoint(), index, &new_id, done);
-                job.save_checkpoint(next)?;
+                super::set_step(&mut progress.media, index, Upload { id: new_id.clone(), ready: done });
+                job.save_steps(&progress)?;
                 id = Some(new_id);
                 if done {
                     ids.extend(id);
@@ -164,8 +158,9 @@ impl Mastodon {
             }
             let media_id = id.unwrap_or_default();
             self.wait_processed(job, &media_id, &media.file_name).await?;
-            let next = with_media_entry(job.checkpoint(), index, &media_id, true);
-            job.save_checkpoint(next)?;
+            let mut progress: Progress = job.steps_done();
+            super::set_step(&mut progress.media, index, Upload { id: media_id.clone(), ready: true });
+            job.save_steps(&progress)?;
             ids.push(media_id);
         }
         Ok(ids)
@@ -199,14 +194,13 @@ impl Mastodon {
                 206 => {}
                 404 => {
                     // The server dropped the upload: forget it so the next attempt uploads again.
-                    let mut next = job.checkpoint().clone();
-                    if let Some(media) = next.get_mut("media").and_then(Value::as_array_mut) {
-                        media
-                            .iter_mut()
-                            .filter(|m| m.get("id").and_then(Value::as_str) == Some(id))
-                            .for_each(|m| *m = Value::Null);
-                    }
-                    job.save_checkpoint(next)?;
+                    let mut progress: Progress = job.steps_done();
+                    progress
+                        .media
+                        .iter_mut()
+                        .filter(|m| m.as_ref().is_some_and(|u| u.id == id))
+                        .for_each(|m| *m = None);
+                    job.save_steps(&progress)?;
                     return Err(Failure::transient(format!(
                         "{step}: the server lost the upload; it will be sent again"
                     ))
