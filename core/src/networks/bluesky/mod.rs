@@ -344,17 +344,38 @@ pub fn facets(text: &str, resolve: &dyn Fn(&str) -> Option<String>) -> Vec<Value
     out
 }
 
+/// How far a delivery got (JSON as earlier versions kept it): the record key, each image's blob,
+/// and the link card — `card` present and `null` means the page was read and gave none;
+/// `card_image` is the card picture's address until it is uploaded or given up.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rkey: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    blobs: Vec<Option<Value>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    card: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    card_image: Option<String>,
+}
+
+/// A field that is there, even as `null` (absent stays `None`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    <Value as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 impl Bluesky {
     async fn publish(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
         let now = job.now();
         let (http, account) = (job.http, job.account);
         let mut signed = self.signed_in(http, account, job.secret, now).await?;
-        let rkey = match job.checkpoint().get("rkey").and_then(Value::as_str) {
-            Some(rkey) => rkey.to_owned(),
+        let mut progress: Progress = job.steps_done();
+        let rkey = match progress.rkey.clone() {
+            Some(rkey) => rkey,
             None => {
                 let rkey = tid_of_delivery(job.delivery.id);
-                let next = super::graph::with(job.checkpoint(), "rkey", json!(rkey));
-                job.save_checkpoint(next)?;
+                progress.rkey = Some(rkey.clone());
+                job.save_steps(&progress)?;
                 rkey
             }
         };
@@ -369,7 +390,7 @@ impl Bluesky {
         }
         let mut images = Vec::new();
         for index in 0..job.media.len() {
-            let blob = match super::containers::entry(job.checkpoint(), "blobs", index) {
+            let blob = match super::step_done(&progress.blobs, index).filter(|b| !b.is_null()) {
                 Some(blob) => blob.clone(),
                 None => {
                     super::containers::stopping(job)?;
@@ -394,8 +415,8 @@ impl Bluesky {
                         .get("blob")
                         .cloned()
                         .ok_or_else(|| Failure::transient(format!("{step}: no blob came back")))?;
-                    let next = super::containers::with_entry(job.checkpoint(), "blobs", index, blob.clone());
-                    job.save_checkpoint(next)?;
+                    super::set_step(&mut progress.blobs, index, blob.clone());
+                    job.save_steps(&progress)?;
                     blob
                 }
             };
@@ -469,8 +490,9 @@ impl Bluesky {
     /// Best effort: a page that cannot be read within 5 seconds leaves the post without a card,
     /// a picture that cannot be read, fitted or taken leaves the card without a picture.
     async fn card(&self, job: &mut Job<'_>, text: &str, signed: &mut Signed<'_>) -> Result<Option<Value>, StepError> {
-        let mut card = match job.checkpoint().get("card") {
-            Some(card) => card.clone(),
+        let mut progress: Progress = job.steps_done();
+        let mut card = match progress.card.clone() {
+            Some(card) => card,
             None => {
                 let (card, image) = match link_card::first_link(text) {
                     Some(link) => link_card::read(job.http, link).await.map_or((None, None), |c| {
@@ -478,23 +500,23 @@ impl Bluesky {
                     }),
                     None => (None, None),
                 };
-                let next = super::graph::with(job.checkpoint(), "card", card.clone().unwrap_or(Value::Null));
-                let next = super::graph::with(&next, "card_image", image.map_or(Value::Null, Value::String));
-                job.save_checkpoint(next)?;
+                progress.card = Some(card.clone().unwrap_or(Value::Null));
+                progress.card_image = image;
+                job.save_steps(&progress)?;
                 card.unwrap_or(Value::Null)
             }
         };
         if card.is_null() {
             return Ok(None);
         }
-        if let Some(image) = job.checkpoint().get("card_image").and_then(Value::as_str).map(str::to_owned) {
+        if let Some(image) = progress.card_image.clone() {
             super::containers::stopping(job)?;
             if let Some(thumb) = self.thumb(job.http, &image, signed, job.now()).await? {
                 card["thumb"] = thumb;
             }
-            let next = super::graph::with(job.checkpoint(), "card", card.clone());
-            let next = super::graph::with(&next, "card_image", Value::Null);
-            job.save_checkpoint(next)?;
+            progress.card = Some(card.clone());
+            progress.card_image = None;
+            job.save_steps(&progress)?;
         }
         Ok(Some(card))
     }
@@ -687,6 +709,19 @@ impl Network for Bluesky {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_tells_a_page_without_a_card_from_one_not_read_yet() {
+        let read: Progress = serde_json::from_value(json!({ "rkey": "3k", "card": null })).expect("reads");
+        assert_eq!(read.card, Some(Value::Null), "read, and no card");
+        let not_yet: Progress = serde_json::from_value(json!({ "rkey": "3k" })).expect("reads");
+        assert_eq!(not_yet.card, None, "not read yet");
+        assert_eq!(serde_json::to_value(&read).expect("writes"), json!({ "rkey": "3k", "card": null }));
+        let old = json!({ "rkey": "3k", "blobs": [{ "ref": "b" }], "card": { "uri": "u" }, "card_image": null });
+        let kept: Progress = serde_json::from_value(old).expect("an earlier version's checkpoint");
+        assert_eq!(kept.card_image, None);
+        assert!(crate::networks::step_done(&kept.blobs, 0).is_some());
+    }
 
     #[test]
     fn an_access_token_is_renewed_shortly_before_its_exp_claim() {
