@@ -85,12 +85,18 @@ fn page_id(account: &Account) -> Result<&str, Failure> {
         .ok_or_else(|| Failure::rejected("the account has no Page id; link the Page again"))
 }
 
-fn saved(job: &Job<'_>, key: &str) -> Option<String> {
-    graph::id_of(job.checkpoint(), key)
-}
-
-fn saved_photo(job: &Job<'_>, index: usize) -> Option<String> {
-    job.checkpoint().get("photos").and_then(|p| p.get(index)).and_then(Value::as_str).map(str::to_owned)
+/// How far a delivery got (JSON as earlier versions kept it): each unpublished photo's id, and a
+/// story video's id, upload address and whether its bytes are up.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    photos: Vec<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    video_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    upload_url: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    uploaded: bool,
 }
 
 /// A relative permalink (`/123/videos/456/`) made absolute on facebook.com; a full one kept.
@@ -110,8 +116,9 @@ impl Facebook {
     /// Uploads one file as an unpublished photo (for several photos or a story) and checkpoints
     /// its id under `photos[index]`, unless an earlier attempt already did.
     async fn unpublished_photo(&self, job: &mut Job<'_>, g: &Graph<'_>, index: usize) -> Result<String, StepError> {
-        if let Some(id) = saved_photo(job, index) {
-            return Ok(id);
+        let mut progress: Progress = job.steps_done();
+        if let Some(id) = super::step_done(&progress.photos, index) {
+            return Ok(id.clone());
         }
         if job.stopping() {
             return Err(StepError::Abort(crate::Error::Conflict("the worker is stopping".into())));
@@ -124,11 +131,8 @@ impl Facebook {
         let answer = g.call(&step, g.post(&format!("{page}/photos")).multipart(form)).await?;
         let id =
             graph::id_of(&answer, "id").ok_or_else(|| Failure::transient(format!("{step}: no photo id came back")))?;
-        let mut photos = job.checkpoint().get("photos").and_then(Value::as_array).cloned().unwrap_or_default();
-        photos.resize(photos.len().max(index + 1), Value::Null);
-        photos[index] = Value::String(id.clone());
-        let next = graph::with(job.checkpoint(), "photos", Value::Array(photos));
-        job.save_checkpoint(next)?;
+        super::set_step(&mut progress.photos, index, id.clone());
+        job.save_steps(&progress)?;
         Ok(id)
     }
 
@@ -240,7 +244,8 @@ impl Facebook {
     /// the bytes), then the bytes themselves (checkpointed as done). Returns the video id.
     async fn story_video_upload(&self, job: &mut Job<'_>, g: &Graph<'_>, page: &str) -> Result<String, StepError> {
         let step = "uploading the story video";
-        let (video, upload_url) = match (saved(job, "video_id"), saved(job, "upload_url")) {
+        let mut progress: Progress = job.steps_done();
+        let (video, upload_url) = match (progress.video_id.clone(), progress.upload_url.clone()) {
             (Some(video), Some(url)) => (video, url),
             _ => {
                 let answer =
@@ -251,13 +256,13 @@ impl Facebook {
                     .and_then(Value::as_str)
                     .ok_or_else(|| Failure::transient(format!("{step}: no upload address came back")))?
                     .to_owned();
-                let next =
-                    graph::with(&graph::with(job.checkpoint(), "video_id", json!(video)), "upload_url", json!(url));
-                job.save_checkpoint(next)?;
+                progress.video_id = Some(video.clone());
+                progress.upload_url = Some(url.clone());
+                job.save_steps(&progress)?;
                 (video, url)
             }
         };
-        if job.checkpoint().get("uploaded").and_then(Value::as_bool) == Some(true) {
+        if progress.uploaded {
             return Ok(video);
         }
         trusted_upload_url(&upload_url, g.root)?;
@@ -274,8 +279,8 @@ impl Facebook {
             .header("file_size", bytes.len().to_string())
             .body(bytes);
         g.call(step, request).await?;
-        let next = graph::with(job.checkpoint(), "uploaded", json!(true));
-        job.save_checkpoint(next)?;
+        progress.uploaded = true;
+        job.save_steps(&progress)?;
         Ok(video)
     }
 
@@ -289,9 +294,10 @@ impl Facebook {
         let since = started.0 / 1000 - 60;
         match shape {
             Shape::StoryPhoto | Shape::StoryVideo => {
+                let progress: Progress = job.steps_done();
                 let media = match shape {
-                    Shape::StoryPhoto => saved_photo(job, 0),
-                    _ => saved(job, "video_id"),
+                    Shape::StoryPhoto => super::step_done(&progress.photos, 0).cloned(),
+                    _ => progress.video_id,
                 };
                 let Some(media) = media else { return Ok(Reconciled::NotPublished) };
                 let answer = g.call(step, g.get(&format!("{page}/stories?limit={RECENT}"))).await?;
