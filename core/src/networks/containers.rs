@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::graph::{self, Graph};
 use super::hosting::{self, HostAccess};
@@ -16,17 +16,28 @@ use crate::model::{Failure, FailureKind};
 /// The longest a container may stay IN_PROGRESS before this attempt gives up (the next resumes).
 const PROCESSING_LIMIT: Duration = Duration::from_secs(10 * 60);
 
-/// Entry `index` of the checkpoint's list `list`, if set.
-pub(super) fn entry<'v>(checkpoint: &'v Value, list: &str, index: usize) -> Option<&'v Value> {
-    checkpoint.get(list).and_then(|l| l.get(index)).filter(|v| !v.is_null())
+/// How far a container delivery got (Instagram, Threads; a team chat uses `hosted` alone), in
+/// the JSON earlier versions kept: the files staged on the media host, the carousel items'
+/// containers, the container to publish, and Instagram's first comment (`comment` present, even
+/// `null`, means it was added).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct Progress {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) hosted: Vec<Option<hosting::Staged>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) items: Vec<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) container: Option<String>,
+    #[serde(default, deserialize_with = "super::present", skip_serializing_if = "Option::is_none")]
+    pub(super) comment: Option<Value>,
 }
 
-/// The checkpoint with entry `index` of `list` set to `value`.
-pub(super) fn with_entry(checkpoint: &Value, list: &str, index: usize, value: Value) -> Value {
-    let mut items = checkpoint.get(list).and_then(Value::as_array).cloned().unwrap_or_default();
-    items.resize(items.len().max(index + 1), Value::Null);
-    items[index] = value;
-    graph::with(checkpoint, list, Value::Array(items))
+impl Progress {
+    /// Forgets the containers (spent ones are made again); the staged files stay.
+    pub(super) fn forget_containers(&mut self) {
+        self.items.clear();
+        self.container = None;
+    }
 }
 
 pub(super) fn stopping(job: &Job<'_>) -> Result<(), StepError> {
@@ -43,8 +54,9 @@ pub(super) async fn stage(
     index: usize,
     no_host: &str,
 ) -> Result<String, StepError> {
-    if let Some(url) = entry(job.checkpoint(), "hosted", index).and_then(|h| h.get("url")).and_then(Value::as_str) {
-        return Ok(url.to_owned());
+    let mut progress: Progress = job.steps_done();
+    if let Some(staged) = super::step_done(&progress.hosted, index) {
+        return Ok(staged.url.clone());
     }
     stopping(job)?;
     let host = job.account.options.media_host.clone().ok_or_else(|| Failure::rejected(no_host))?;
@@ -53,18 +65,19 @@ pub(super) async fn stage(
     let access = HostAccess { graph: g, http: job.http, secret: job.host_secret, now: job.now() };
     let key = format!("fanout/{}/{}-{}", job.delivery.id, index + 1, media.file_name);
     let staged = hosting::stage(&host, &access, &media, &key).await?;
-    let next = with_entry(job.checkpoint(), "hosted", index, json!({ "id": staged.id, "url": staged.url }));
-    job.save_checkpoint(next)?;
-    Ok(staged.url)
+    let url = staged.url.clone();
+    super::set_step(&mut progress.hosted, index, staged);
+    job.save_steps(&progress)?;
+    Ok(url)
 }
 
 /// Removes the staged files; best effort, the post is live either way.
 pub(super) async fn remove_staged(job: &Job<'_>, g: &Graph<'_>) {
     let Some(host) = &job.account.options.media_host else { return };
     let access = HostAccess { graph: Some(g), http: job.http, secret: job.host_secret, now: job.now() };
-    let hosted = job.checkpoint().get("hosted").and_then(Value::as_array).cloned().unwrap_or_default();
-    for id in hosted.iter().filter_map(|h| graph::id_of(h, "id")) {
-        if let Err(e) = hosting::remove(host, &access, &id).await {
+    let progress: Progress = job.steps_done();
+    for staged in progress.hosted.iter().flatten() {
+        if let Err(e) = hosting::remove(host, &access, &staged.id).await {
             tracing::warn!(account = %job.account.id, error = %e, "a staged file stays where it was put");
         }
     }
@@ -102,12 +115,9 @@ pub(super) async fn wait_finished(
         match status {
             "FINISHED" | "PUBLISHED" => return Ok(()),
             "ERROR" | "EXPIRED" => {
-                let mut next = job.checkpoint().clone();
-                if let Some(map) = next.as_object_mut() {
-                    map.remove("items");
-                    map.remove("container");
-                }
-                job.save_checkpoint(next)?;
+                let mut progress: Progress = job.steps_done();
+                progress.forget_containers();
+                job.save_steps(&progress)?;
                 let detail = ["error_message", "status"]
                     .iter()
                     .find_map(|f| answer.get(*f).and_then(Value::as_str).filter(|d| *d != status))
@@ -199,4 +209,32 @@ pub(super) fn published_id(g: &Graph<'_>, value: &Value) -> Result<String, Failu
             format!("{} answered the publish without an id — the post may or may not be live", g.network),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_reads_what_earlier_versions_kept_and_keeps_its_shape() {
+        let kept = serde_json::json!({
+            "hosted": [{ "id": "fanout/d/1-a.jpg", "url": "https://cdn.example/a.jpg" }, null],
+            "items": ["17890", null],
+            "container": "17891",
+            "comment": null
+        });
+        let mut progress: Progress = serde_json::from_value(kept.clone()).expect("reads");
+        assert_eq!(
+            super::super::step_done(&progress.hosted, 0).map(|s| s.url.as_str()),
+            Some("https://cdn.example/a.jpg")
+        );
+        assert_eq!(progress.comment, Some(Value::Null), "a comment added without an id is still added");
+        assert_eq!(serde_json::to_value(&progress).expect("writes"), kept, "the same JSON as before");
+        progress.forget_containers();
+        let left = serde_json::to_value(&progress).expect("writes");
+        assert!(
+            left.get("items").is_none() && left.get("container").is_none() && left.get("hosted").is_some(),
+            "{left}"
+        );
+    }
 }

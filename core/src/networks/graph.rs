@@ -345,13 +345,6 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
     Timestamp::parse_rfc3339(&fixed)
 }
 
-/// The checkpoint with `key` set to `value`.
-pub fn with(checkpoint: &Value, key: &str, value: Value) -> Value {
-    let mut next = if checkpoint.is_object() { checkpoint.clone() } else { serde_json::json!({}) };
-    next[key] = value;
-    next
-}
-
 /// Whitespace-insensitive text, for finding a post by its message.
 pub fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

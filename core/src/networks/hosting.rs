@@ -27,7 +27,7 @@ const FETCH_WINDOW: Duration = Duration::from_secs(24 * 3600);
 const SHORT_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// A file put somewhere public: its handle for removal and its address.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Staged {
     /// The Page object's id, or the object's key in the bucket.
     pub id: String,

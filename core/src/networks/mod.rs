@@ -364,6 +364,14 @@ pub(crate) fn set_step<T: Clone>(list: &mut Vec<Option<T>>, index: usize, value:
     }
 }
 
+/// For a progress field that counts as there even when `null` (an absent one stays `None`):
+/// `#[serde(default, deserialize_with = "present")]`.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    <serde_json::Value as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// The value entry `index` of a progress list holds, if it is set.
 pub(crate) fn step_done<T>(list: &[Option<T>], index: usize) -> Option<&T> {
     list.get(index).and_then(Option::as_ref)

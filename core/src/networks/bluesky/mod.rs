@@ -353,15 +353,10 @@ struct Progress {
     rkey: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     blobs: Vec<Option<Value>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::present", skip_serializing_if = "Option::is_none")]
     card: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     card_image: Option<String>,
-}
-
-/// A field that is there, even as `null` (absent stays `None`).
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    <Value as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
 impl Bluesky {

@@ -75,16 +75,6 @@ fn user_id(account: &Account) -> Result<&str, Failure> {
         .ok_or_else(|| Failure::rejected("the account has no Instagram user id; link it again"))
 }
 
-fn without(checkpoint: &Value, keys: &[&str]) -> Value {
-    let mut next = checkpoint.clone();
-    if let Some(map) = next.as_object_mut() {
-        for key in keys {
-            map.remove(*key);
-        }
-    }
-    next
-}
-
 impl Instagram {
     /// The container for file `index` (a carousel item, or the post itself).
     async fn item(
@@ -95,8 +85,8 @@ impl Instagram {
         index: usize,
         url: &str,
     ) -> Result<String, StepError> {
-        if let Some(id) = containers::entry(job.checkpoint(), "items", index).and_then(Value::as_str) {
-            return Ok(id.to_owned());
+        if let Some(id) = super::step_done(&job.steps_done::<containers::Progress>().items, index) {
+            return Ok(id.clone());
         }
         containers::stopping(job)?;
         let user = user_id(job.account)?.to_owned();
@@ -124,8 +114,9 @@ impl Instagram {
         let answer = g.call(&step, g.post(&format!("{user}/media")).form(&form)).await?;
         let id = graph::id_of(&answer, "id")
             .ok_or_else(|| Failure::transient(format!("{step}: no container id came back")))?;
-        let next = containers::with_entry(job.checkpoint(), "items", index, json!(id));
-        job.save_checkpoint(next)?;
+        let mut progress: containers::Progress = job.steps_done();
+        super::set_step(&mut progress.items, index, id.clone());
+        job.save_steps(&progress)?;
         Ok(id)
     }
 
@@ -135,7 +126,7 @@ impl Instagram {
         for index in 0..job.media.len() {
             urls.push(containers::stage(job, Some(g), index, NO_HOST).await?);
         }
-        if let Some(id) = graph::id_of(job.checkpoint(), "container") {
+        if let Some(id) = job.steps_done::<containers::Progress>().container {
             containers::wait_finished(job, g, &id, "processing the post", &containers::INSTAGRAM_CONTAINER).await?;
             return Ok(id);
         }
@@ -160,8 +151,9 @@ impl Instagram {
         } else {
             self.item(job, g, shape, 0, &urls[0]).await?
         };
-        let next = graph::with(job.checkpoint(), "container", json!(id));
-        job.save_checkpoint(next)?;
+        let mut progress: containers::Progress = job.steps_done();
+        progress.container = Some(id.clone());
+        job.save_steps(&progress)?;
         containers::wait_finished(job, g, &id, "processing the post", &containers::INSTAGRAM_CONTAINER).await?;
         Ok(id)
     }
@@ -191,7 +183,7 @@ impl Instagram {
     /// the post is live either way, and must never be published again over a comment.
     async fn first_comment(&self, job: &mut Job<'_>, g: &Graph<'_>, media_id: &str, check_first: bool) {
         let Some(text) = job.post.first_comment_for(job.account.id).map(str::to_owned) else { return };
-        if job.checkpoint().get("comment").is_some() {
+        if job.steps_done::<containers::Progress>().comment.is_some() {
             return;
         }
         if check_first {
@@ -215,8 +207,9 @@ impl Instagram {
         let request = g.post(&format!("{media_id}/comments")).form(&[("message", text.as_str())]);
         match g.call("adding the first comment", request).await {
             Ok(answer) => {
-                let next = graph::with(job.checkpoint(), "comment", json!(graph::id_of(&answer, "id")));
-                if let Err(e) = job.save_checkpoint(next) {
+                let mut progress: containers::Progress = job.steps_done();
+                progress.comment = Some(json!(graph::id_of(&answer, "id")));
+                if let Err(e) = job.save_steps(&progress) {
                     tracing::warn!(account = %job.account.id, error = ?e, "first comment added; not recorded");
                 }
             }
@@ -237,15 +230,16 @@ impl Instagram {
     /// Settles a publish whose answer was lost, by the container's status.
     async fn settle(&self, job: &mut Job<'_>, started: Timestamp) -> Result<Reconciled, StepError> {
         let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
-        let Some(container) = graph::id_of(job.checkpoint(), "container") else {
+        let Some(container) = job.steps_done::<containers::Progress>().container else {
             return Ok(Reconciled::NotPublished);
         };
         let answer = g.call("checking the post's status", g.get(&format!("{container}?fields=status_code"))).await?;
         match answer.get("status_code").and_then(Value::as_str).unwrap_or("") {
             "PUBLISHED" => {}
             "ERROR" | "EXPIRED" => {
-                let next = without(job.checkpoint(), &["items", "container"]);
-                job.save_checkpoint(next)?;
+                let mut progress: containers::Progress = job.steps_done();
+                progress.forget_containers();
+                job.save_steps(&progress)?;
                 return Ok(Reconciled::NotPublished);
             }
             _ => return Ok(Reconciled::NotPublished),

@@ -66,14 +66,6 @@ struct Progress {
 }
 
 impl Progress {
-    fn of(job: &Job<'_>) -> Progress {
-        serde_json::from_value(job.checkpoint().clone()).unwrap_or_default()
-    }
-
-    fn save(&self, job: &mut Job<'_>) -> Result<(), StepError> {
-        job.save_checkpoint(serde_json::to_value(self).unwrap_or(Value::Null))
-    }
-
     fn note(&self) -> Option<Event> {
         self.note.as_deref().and_then(|json| Event::from_json(json).ok()).filter(|e| e.verify().is_ok())
     }
@@ -340,7 +332,7 @@ impl Nostr {
 
     async fn send(&self, job: &mut Job<'_>) -> Result<Published, StepError> {
         let keys = keys(job.secret)?;
-        let mut progress = Progress::of(job);
+        let mut progress = job.steps_done::<Progress>();
         if progress.note().is_none() {
             let total = job.media.len();
             if progress.files.len() < total {
@@ -356,7 +348,7 @@ impl Nostr {
                         dim: dimensions(file),
                         alt: file.description.clone(),
                     });
-                    progress.save(job)?;
+                    job.save_steps(&progress)?;
                 }
             }
             let text = job.post.text_for(job.account.id).to_owned();
@@ -375,14 +367,14 @@ impl Nostr {
             let signed = note(&keys, &text, &progress.files, seconds(job.now()))?;
             progress.note = Some(signed.as_json());
             progress.answers.clear();
-            progress.save(job)?;
+            job.save_steps(&progress)?;
         }
         let Some(signed) = progress.note() else {
             return Err(Failure::transient(format!("{NAME}: the signed note could not be read back")).into());
         };
         job.publish_starting().await?;
         progress.sends += 1;
-        progress.save(job)?;
+        job.save_steps(&progress)?;
         let relays = progress.relays.clone();
         let waiting: Vec<String> =
             relays.iter().filter(|r| !matches!(progress.answers.get(*r), Some(Answer::Accepted(_)))).cloned().collect();
@@ -397,7 +389,7 @@ impl Nostr {
                 Err(trouble) => Err(trouble),
             };
             progress.answers.insert(relay.clone(), Answer::of(result));
-            progress.save(job)?;
+            job.save_steps(&progress)?;
         }
         job.moment(super::Moment::AfterResponse).await;
         let answers = &progress.answers;
@@ -432,7 +424,7 @@ impl Nostr {
 
     /// Asks each relay the note went to whether it has it.
     async fn find(&self, job: &Job<'_>) -> Result<Reconciled, StepError> {
-        let progress = Progress::of(job);
+        let progress = job.steps_done::<Progress>();
         let Some(signed) = progress.note() else {
             // Never signed, so never sent.
             return Ok(Reconciled::NotPublished);

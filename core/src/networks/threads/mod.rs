@@ -57,7 +57,7 @@ impl Threads {
         for index in 0..job.media.len() {
             urls.push(containers::stage(job, Some(g), index, NO_HOST).await?);
         }
-        if let Some(id) = graph::id_of(job.checkpoint(), "container") {
+        if let Some(id) = job.steps_done::<containers::Progress>().container {
             containers::wait_finished(job, g, &id, "processing the post", &containers::THREADS_CONTAINER).await?;
             return Ok(id);
         }
@@ -73,8 +73,9 @@ impl Threads {
             n => {
                 let mut children = Vec::with_capacity(n);
                 for (index, url) in urls.iter().enumerate() {
-                    let child = match containers::entry(job.checkpoint(), "items", index).and_then(Value::as_str) {
-                        Some(id) => id.to_owned(),
+                    let done = super::step_done(&job.steps_done::<containers::Progress>().items, index).cloned();
+                    let child = match done {
+                        Some(id) => id,
                         None => {
                             containers::stopping(job)?;
                             let (media_type, field) = kind(&job.media[index].mime);
@@ -85,8 +86,9 @@ impl Threads {
                             ];
                             let step = format!("preparing item {} of {n} ({})", index + 1, job.media[index].file_name);
                             let id = self.create(g, &user, &step, &form).await?;
-                            let next = containers::with_entry(job.checkpoint(), "items", index, json!(id));
-                            job.save_checkpoint(next)?;
+                            let mut progress: containers::Progress = job.steps_done();
+                            super::set_step(&mut progress.items, index, id.clone());
+                            job.save_steps(&progress)?;
                             id
                         }
                     };
@@ -106,8 +108,9 @@ impl Threads {
                 self.create(g, &user, "preparing the carousel", &form).await?
             }
         };
-        let next = graph::with(job.checkpoint(), "container", json!(id));
-        job.save_checkpoint(next)?;
+        let mut progress: containers::Progress = job.steps_done();
+        progress.container = Some(id.clone());
+        job.save_steps(&progress)?;
         containers::wait_finished(job, g, &id, "processing the post", &containers::THREADS_CONTAINER).await?;
         Ok(id)
     }
@@ -140,7 +143,7 @@ impl Threads {
 
     async fn settle(&self, job: &mut Job<'_>, started: Timestamp) -> Result<Reconciled, StepError> {
         let g = Graph::new(NAME, job.http, &job.account.endpoint, job.secret);
-        let Some(container) = graph::id_of(job.checkpoint(), "container") else {
+        let Some(container) = job.steps_done::<containers::Progress>().container else {
             return Ok(Reconciled::NotPublished);
         };
         let status = g.call("checking the post's status", g.get(&format!("{container}?fields=status"))).await?;
